@@ -1,0 +1,1 @@
+"""Realistic export generator with a known answer key (`kefu generate`)."""
