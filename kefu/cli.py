@@ -36,6 +36,28 @@ def _cmd_contract(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_ingest(args: argparse.Namespace) -> int:
+    from ingest import config
+    from ingest.loader import ingest
+    from ingest.mapping import MappingError
+
+    try:
+        cfg = config.load(Path(args.config) if args.config else None, demo_key=args.demo_key)
+        summary = ingest(
+            landing=Path(args.landing),
+            warehouse_file=Path(args.warehouse),
+            cfg=cfg,
+            archive=Path(args.archive) if args.archive else None,
+            rejected=Path(args.rejected) if args.rejected else None,
+            progress=not args.no_progress,
+        )
+    except (config.ConfigError, MappingError) as e:
+        print(f"kefu ingest: {e}", file=sys.stderr)
+        return 2
+    print(summary)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="kefu",
@@ -59,6 +81,26 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also write broken input the way real exports break, listed in expected/faults.csv")
     g.add_argument("--no-progress", action="store_true", help="no progress bar")
     g.set_defaults(func=_cmd_generate)
+
+    i = sub.add_parser(
+        "ingest",
+        help="load new exports into the DuckDB warehouse (导入导出文件)",
+        description="Load every new export under the landing folder into DuckDB: recognise each file by its "
+        "source mapping (ingest/mappings/*.yml), validate every row against the data contract, load good rows "
+        "into schema raw, bad rows into audit.quarantine, log every file in audit.load_log, then archive it. "
+        "One transaction per file; a file already loaded (same sha256) is a no-op. Personal data is stored only "
+        "as a keyed hash and a masked form: the key comes from KEFU_PII_KEY or --config.",
+    )
+    i.add_argument("--landing", required=True, help="folder of exports (day folders YYYY-MM-DD, searched recursively)")
+    i.add_argument("--warehouse", required=True, help="DuckDB file to load into (created if missing)")
+    i.add_argument("--archive", default=None, help="where loaded files are moved (default: LANDING/../archive)")
+    i.add_argument("--rejected", default=None, help="where rejected files are moved (default: LANDING/../rejected)")
+    i.add_argument("--config", default=None,
+                   help="YAML: pii_key, pii_demo_key, mappings (extra mapping folders), memory_limit, threads")
+    i.add_argument("--demo-key", action="store_true",
+                   help="hash personal data with the public demo key (generated demo data only)")
+    i.add_argument("--no-progress", action="store_true", help="no progress bar")
+    i.set_defaults(func=_cmd_ingest)
 
     c = sub.add_parser("contract", help="show the export data contract (数据接口规范)",
                        description="List the entities of the export data contract, or render docs/data-contract.md.")

@@ -19,9 +19,11 @@ REASONS: dict[str, tuple[str, str]] = {
     "missing_value": ("quarantine", "a required cell is empty"),
     "truncated_row": ("quarantine", "a row cut short (fewer cells than the header)"),
     "unknown_reference": ("quarantine", "a district or technician not in the reference lists"),
+    "malformed_row": ("quarantine", "a line the CSV reader cannot split into cells (extra cells, a broken quote)"),
     "encoding": ("reject", "the file is not UTF-8, UTF-8 with BOM, GBK or GB18030"),
     "missing_column": ("reject", "a required column is missing"),
     "unreadable": ("reject", "the file cannot be opened as CSV or XLSX"),
+    "unrecognised_file": ("reject", "no source mapping matches the file's name or header"),
     "extra_column": ("load", "a column the contract does not know: ignored, noted in the load log"),
     "title_row": ("load", "an XLSX title row above the header: the header is found below it"),
 }

@@ -1,0 +1,361 @@
+"""`kefu ingest`: load every new export of a landing folder into the DuckDB warehouse.
+
+Per file, in business-date order (reference lists of a day before its events):
+fingerprint (sha256, encoding) -> skip if already loaded -> prepare (transcode /
+XLSX to CSV, header and mapping) -> ONE transaction: stage with read_csv, type
+and check in SQL, append good rows to raw.<entity>_history, upsert raw.<entity>,
+bad rows to audit.quarantine, a load_log row -> commit -> archive the file.
+A file that cannot be read as a whole is logged as rejected and moved aside.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Callable
+
+import duckdb
+
+from kefu import contract
+from ingest import readers, transform, warehouse
+from ingest.config import IngestConfig
+from ingest.mapping import Mappings, load as load_mappings
+from ingest.warehouse import VERSION_COLUMN, q
+
+CRASH_ENV = "KEFU_INGEST_CRASH_AT"  # test hook: "<stage>[:<file-name substring>]"
+SKIP_SUFFIXES = (".tmp", ".part", ".crdownload", ".filepart")
+
+
+@dataclass
+class FileResult:
+    file_name: str
+    status: str  # loaded | rejected | duplicate | archived (already loaded earlier)
+    entity: str | None = None
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    message: str = ""
+
+
+@dataclass
+class Summary:
+    results: list[FileResult] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        return sum(1 for r in self.results if r.status == status)
+
+    def __str__(self) -> str:
+        loaded = [r for r in self.results if r.status == "loaded"]
+        lines = [
+            f"files: {len(self.results)} · loaded {len(loaded)} · rejected {self.count('rejected')} · "
+            f"duplicate {self.count('duplicate')} · archived only {self.count('archived')}",
+            f"rows: read {sum(r.rows_read for r in loaded):,} · loaded {sum(r.rows_loaded for r in loaded):,} "
+            f"· quarantined {sum(r.rows_quarantined for r in loaded):,}",
+        ]
+        for r in self.results:
+            if r.status == "rejected":
+                lines.append(f"  rejected: {r.message}")
+        return "\n".join(lines)
+
+
+def _crash_hook(stage: str, name: str) -> None:
+    spec = os.environ.get(CRASH_ENV)
+    if not spec:
+        return
+    want, _, needle = spec.partition(":")
+    if want == stage and (not needle or needle in name):
+        sys.stderr.write(f"{CRASH_ENV}: simulated crash at {stage} of {name}\n")
+        sys.stderr.flush()
+        os._exit(86)
+
+
+def discover(landing: Path, mappings: Mappings) -> list[Path]:
+    """Every candidate file under `landing`, in load order: date, reference before event, name."""
+    order = {name: i for i, name in enumerate(contract.load())}
+    found = []
+    for p in landing.rglob("*"):
+        if not p.is_file() or p.name.startswith((".", "~$")) or p.name.lower().endswith(SKIP_SUFFIXES):
+            continue
+        rules = mappings.by_name(p)
+        d = rules[0].export_date(p) if rules else None
+        if d is None:
+            from ingest.mapping import _parse_stamp
+
+            d = _parse_stamp(p.parent.name) or date.max
+        found.append(((d, order.get(rules[0].entity, 99) if rules else 99, str(p.relative_to(landing))), p))
+    return [p for _, p in sorted(found)]
+
+
+def _move(src: Path, dst_root: Path, rel: Path) -> Path:
+    dst = dst_root / rel
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    n = 1
+    while dst.exists():  # never overwrite: a re-delivered file keeps both copies
+        dst = dst_root / rel.parent / f"{rel.name}.{n}"
+        n += 1
+    shutil.move(str(src), str(dst))
+    return dst
+
+
+class Ingest:
+    def __init__(self, landing: Path, warehouse_file: Path, cfg: IngestConfig, archive: Path | None = None,
+                 rejected: Path | None = None, progress: bool = True):
+        self.landing = landing.resolve()
+        self.archive = (archive or self.landing.parent / "archive").resolve()
+        self.rejected = (rejected or self.landing.parent / "rejected").resolve()
+        self.cfg = cfg
+        self.mappings = load_mappings(cfg.mapping_dirs)
+        self.progress = progress
+        warehouse_file.parent.mkdir(parents=True, exist_ok=True)
+        self.con = duckdb.connect(str(warehouse_file))
+        # Scratch files (UTF-8 copies, XLSX as CSV, DuckDB spill) live beside the warehouse; a run that
+        # was killed leaves them there and the next run clears them.
+        self.tmp = warehouse_file.parent / f".{warehouse_file.name}.ingest_tmp"
+        shutil.rmtree(self.tmp, ignore_errors=True)
+        self.tmp.mkdir(parents=True)
+        self.con.execute(f"SET memory_limit = '{cfg.memory_limit}'")
+        self.con.execute(f"SET temp_directory = '{self.tmp / 'duckdb'}'")
+        self.con.execute("SET preserve_insertion_order = true")
+        if cfg.threads:
+            self.con.execute(f"SET threads = {int(cfg.threads)}")
+        warehouse.ensure(self.con)
+
+    def close(self) -> None:
+        self.con.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    # --- one file ---------------------------------------------------------------------------
+
+    def _log(self, **v) -> None:
+        cols = ["file_id", "file_name", "sha256", "size_bytes", "entity", "source", "mapping", "export_date",
+                "encoding", "rows_read", "rows_loaded", "rows_quarantined", "started_at", "finished_at", "status",
+                "reason", "message"]
+        self.con.execute(f"INSERT INTO audit.load_log ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",
+                         [v.get(c) for c in cols])
+
+    def _moved(self, file_id: int, dst: Path) -> None:
+        self.con.execute("UPDATE audit.load_log SET moved_to = ? WHERE file_id = ?", [str(dst), file_id])
+
+    def _next_id(self) -> int:
+        return int(self.con.execute("SELECT nextval('audit.file_id_seq')").fetchone()[0])
+
+    def ingest_file(self, path: Path, tick: Callable[[int], None] | None = None) -> FileResult:
+        rel = path.relative_to(self.landing)
+        name = rel.as_posix()
+        started = datetime.now()
+        det = readers.fingerprint(path)
+        seen = self.con.execute(
+            "SELECT file_id, status, file_name, moved_to FROM audit.load_log WHERE sha256 = ? "
+            "AND status IN ('loaded', 'rejected') ORDER BY file_id", [det.sha256]).fetchall()
+        for fid, status, n, moved in seen:
+            if n == name and moved is None:  # committed by a run that stopped before moving the file
+                self._moved(fid, _move(path, self.archive if status == "loaded" else self.rejected, rel))
+                return FileResult(name, "archived", message=f"{name}: already {status}, moved")
+        if any(s == "loaded" for _, s, _, _ in seen):
+            first = next(n for _, s, n, _ in seen if s == "loaded")
+            msg = f"{name}: same content (sha256) as {first}, already loaded — nothing to do / 重复文件"
+            fid = self._next_id()
+            self._log(file_id=fid, file_name=name, sha256=det.sha256, size_bytes=det.size,
+                      encoding=det.encoding, rows_read=0, rows_loaded=0, rows_quarantined=0, started_at=started,
+                      finished_at=datetime.now(), status="duplicate", message=msg)
+            self._moved(fid, _move(path, self.archive, rel))
+            return FileResult(name, "duplicate", message=msg)
+        try:
+            prep = readers.prepare(path, det, self.mappings, self.tmp, tick)
+        except readers.FileRejected as e:
+            return self._reject(path, rel, det, started, e.reason, e.message, None)
+        try:
+            return self._load(path, rel, prep, started)
+        finally:
+            prep.cleanup()
+
+    def _reject(self, path: Path, rel: Path, det, started: datetime, reason: str, message: str,
+                prep: readers.Prepared | None) -> FileResult:
+        name = rel.as_posix()
+        rule = prep.rule if prep else (self.mappings.by_name(path) or [None])[0]
+        fid = self._next_id()
+        self._log(file_id=fid, file_name=name, sha256=det.sha256, size_bytes=det.size,
+                  entity=rule.entity if rule else None, source=rule.source if rule else None,
+                  mapping=rule.mapping if rule else None, export_date=rule.export_date(path) if rule else None,
+                  encoding=det.encoding, rows_read=0, rows_loaded=0, rows_quarantined=0, started_at=started,
+                  finished_at=datetime.now(), status="rejected", reason=reason, message=message)
+        _crash_hook("after_reject_log", name)
+        self._moved(fid, _move(path, self.rejected, rel))
+        return FileResult(name, "rejected", rule.entity if rule else None, message=message)
+
+    def _stage(self, prep: readers.Prepared) -> None:
+        cols = (["_row"] if prep.has_row_column else []) + [f"c{i}" for i in range(len(prep.header))]
+        spec = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in cols) + "}"
+        self.con.execute(
+            f"CREATE TEMP TABLE stg AS SELECT * FROM read_csv({transform.lit(str(prep.csv_path))}, header = true, "
+            f"skip = {prep.skip}, auto_detect = false, columns = {spec}, delim = ',', quote = '\"', "
+            f"escape = '\"', store_rejects = true, rejects_table = 'rej', rejects_scan = 'rej_scan', "
+            f"max_line_size = 10000000)")
+
+    def _load(self, path: Path, rel: Path, prep: readers.Prepared, started: datetime) -> FileResult:
+        name = rel.as_posix()
+        rule = prep.rule
+        ent = rule.contract_entity
+        positions, extra = readers.header_positions(prep)
+        notes = []
+        if extra:
+            notes.append("ignored extra column(s) not in the contract: " + ", ".join(extra) + " / 已忽略多余列")
+        con = self.con
+        # Staging is a temp table created before the transaction: its rowid is then the file order
+        # (inside a transaction, appended rows carry transaction-local row ids). Temp tables are not
+        # part of the warehouse file, so atomicity is unaffected.
+        try:
+            con.execute("SET preserve_insertion_order = true")  # stg.rowid = line order of the file
+            self._stage(prep)
+            con.execute("SET preserve_insertion_order = false")  # raw rows carry _row_number: any order
+        except duckdb.Error as e:
+            for t in ("stg", "rej", "rej_scan"):
+                con.execute(f"DROP TABLE IF EXISTS temp.{t}")
+            return self._reject(path, rel, readers.enc.Detected(prep.encoding, prep.sha256, prep.size),
+                                started, "unreadable", f"{name}: cannot be read as CSV: {e}", prep)
+        con.execute("BEGIN TRANSACTION")
+        try:
+            file_id = self._next_id()
+            rejects = con.execute(
+                "SELECT line, min(error_type), min(column_name), min(error_message), min(csv_line) FROM rej "
+                "GROUP BY line ORDER BY line").fetchall()
+            reject_positions = [int(line) - prep.first_row - j for j, (line, *_r) in enumerate(rejects)]
+            refs: dict[str, tuple[str, str]] = {}
+            for col, (table, rcol) in (transform.checks().get("references") or {}).items():
+                if col in positions and table != ent.name:
+                    if con.execute(f"SELECT count(*) FROM raw.{q(table)}").fetchone()[0]:
+                        refs[col] = (table, rcol)
+                    else:
+                        notes.append(f"{col} not checked: no {table} loaded yet")
+            plan = transform.Plan(rule, positions, len(prep.header), prep.has_row_column, prep.first_row,
+                                  reject_positions, refs, self.cfg.pii_key, file_id, name, prep.header)
+            con.execute(transform.chk_sql(plan))
+            loaded_at = datetime.now()
+            sel = transform.stored_select(plan)
+            cols = [c for c, _ in warehouse.stored_columns(ent)]
+            con.execute(
+                f"INSERT INTO raw.{q(ent.name)} ({', '.join(map(q, cols))}) "
+                f"SELECT {', '.join(sel)}, $fid, _row, $d, $t FROM chk WHERE _errors = ''",
+                {"fid": file_id, "d": rule.export_date(path), "t": loaded_at})
+            n_chk, n_bad = con.execute("SELECT count(*), count(*) FILTER (WHERE _errors <> '') FROM chk").fetchone()
+            if n_bad:
+                con.execute(transform.quarantine_sql(plan), {"file_id": file_id, "file_name": name})
+            self._quarantine_rejects(plan, rejects)
+            self._upsert_current(ent, file_id)
+            rows_read = n_chk + len(rejects)
+            rows_bad = n_bad + len(rejects)
+            self._log(file_id=file_id, file_name=name, sha256=prep.sha256, size_bytes=prep.size, entity=ent.name,
+                      source=rule.source, mapping=rule.mapping, export_date=rule.export_date(path),
+                      encoding=prep.encoding, rows_read=rows_read, rows_loaded=n_chk - n_bad,
+                      rows_quarantined=rows_bad, started_at=started, finished_at=datetime.now(), status="loaded",
+                      message="; ".join(notes) or None)
+            con.execute("DROP TABLE IF EXISTS chk")
+            con.execute("DROP TABLE IF EXISTS stg")
+            _crash_hook("before_commit", name)
+            con.execute("COMMIT")
+        except BaseException:
+            try:
+                con.execute("ROLLBACK")
+            except duckdb.Error:
+                pass
+            raise
+        finally:
+            for t in ("chk", "stg", "rej", "rej_scan", "losers"):
+                con.execute(f"DROP TABLE IF EXISTS temp.{t}")
+        _crash_hook("after_commit", name)
+        self._moved(file_id, _move(path, self.archive, rel))
+        return FileResult(name, "loaded", ent.name, rows_read, n_chk - n_bad, rows_bad, "; ".join(notes))
+
+    def _quarantine_rejects(self, plan: transform.Plan, rejects: list[tuple]) -> None:
+        """Lines read_csv could not split into the header's cells."""
+        if not rejects:
+            return
+        from ingest import pii
+
+        pii_pos = {i: pii.kind_of(c) for c, i in plan.positions.items() if plan.entity.column(c).pii}
+        rows = []
+        import csv as _csv
+
+        for j, (line, etype, column, emsg, text) in enumerate(rejects):
+            cells = next(_csv.reader([(str(text or "").splitlines() or [""])[0]]), [])
+            cells = [pii.mask(c, pii_pos[i]) if i in pii_pos else c for i, c in enumerate(cells)]
+            shown = pii.mask_free_text(",".join(c or "" for c in cells))
+            reason = "truncated_row" if etype == "MISSING COLUMNS" else "malformed_row"
+            row = int(line) if not plan.has_row_column else None
+            what = ("the row has fewer cells than the header (cut short?)" if reason == "truncated_row"
+                    else f"the CSV reader cannot split the row ({etype}: {emsg})")
+            rows.append((plan.file_id, plan.file_name, row, column, reason,
+                         f"{plan.file_name} row {row}: {what}; expected {plan.width} cells like the header", shown))
+        self.con.executemany("INSERT INTO audit.quarantine VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+
+    def _upsert_current(self, ent: contract.Entity, file_id: int) -> None:
+        """Keep one version per key in raw.<entity> (the newest); move the others to raw.<entity>_superseded.
+
+        The new rows were appended to raw.<entity>; only keys that already had a version need work, so
+        an event file of new keys costs one write (raw.<entity>_history is the view of both tables)."""
+        key = ent.key
+        t, s = q(ent.name), q(ent.name + "_superseded")
+        keys = ", ".join(q(k) for k in key)
+        on = " AND ".join(f"a.{q(k)} = b.{q(k)}" for k in key)
+        clash = self.con.execute(
+            f"SELECT count(*) FROM (SELECT {keys} FROM raw.{t} WHERE _file_id = $f) a "
+            f"JOIN raw.{t} b ON {on} AND b._file_id <> $f", {"f": file_id}).fetchone()[0]
+        if not clash:
+            return
+        order = (f"{q(VERSION_COLUMN)} DESC, " if VERSION_COLUMN in ent.column_names else "") + \
+            "coalesce(_export_date, DATE '1900-01-01') DESC, _file_id DESC"
+        self.con.execute(
+            f"CREATE TEMP TABLE losers AS SELECT {keys}, _file_id FROM raw.{t} WHERE ({keys}) IN "
+            f"(SELECT ({keys}) FROM raw.{t} WHERE _file_id = $f) "
+            f"QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY {order}) > 1", {"f": file_id})
+        on_l = " AND ".join(f"r.{q(k)} = l.{q(k)}" for k in key)
+        self.con.execute(f"INSERT INTO raw.{s} SELECT r.* FROM raw.{t} r JOIN losers l ON {on_l} "
+                         f"AND r._file_id = l._file_id")
+        self.con.execute(f"DELETE FROM raw.{t} r USING losers l WHERE {on_l} AND r._file_id = l._file_id")
+        self.con.execute("DROP TABLE losers")
+
+    # --- the run ----------------------------------------------------------------------------
+
+    def run(self) -> Summary:
+        files = discover(self.landing, self.mappings)
+        summary = Summary()
+        bar = None
+        if self.progress and files:
+            from tqdm import tqdm
+
+            bar = tqdm(total=sum(p.stat().st_size for p in files), unit="B", unit_scale=True,
+                       desc="ingest", file=sys.stderr, leave=False)
+        try:
+            for p in files:
+                size = p.stat().st_size
+                done = 0
+
+                def tick(n: int) -> None:
+                    nonlocal done
+                    if bar is not None and size > (32 << 20):  # big files show progress while transcoding
+                        n = min(n, size - done)
+                        done += n
+                        bar.update(n)
+
+                if bar is not None:
+                    bar.set_postfix_str(p.name[-40:])
+                summary.results.append(self.ingest_file(p, tick))
+                if bar is not None:
+                    bar.update(size - done)
+        finally:
+            if bar is not None:
+                bar.close()
+        return summary
+
+
+def ingest(landing: Path, warehouse_file: Path, cfg: IngestConfig, archive: Path | None = None,
+           rejected: Path | None = None, progress: bool = True) -> Summary:
+    job = Ingest(landing, warehouse_file, cfg, archive, rejected, progress)
+    try:
+        return job.run()
+    finally:
+        job.close()

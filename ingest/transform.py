@@ -1,0 +1,302 @@
+"""The SQL that turns a staged file (all text) into typed, checked rows — all inside DuckDB.
+
+`stg` holds the file as read by read_csv(all_varchar): columns c0..cN in header
+order (XLSX: plus `_row`). One statement builds `chk`: the canonical columns,
+typed (try_strptime over the mapping's formats, enum labels via CASE, 是/否),
+the row number a person sees, and `_errors` — every failed check of the row as
+`column|reason` joined by ';' (empty = the row is good). The good rows go to
+raw, each failure to audit.quarantine with a message built here too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from kefu import contract
+from ingest import pii
+from ingest.mapping import FileRule
+from ingest.warehouse import q
+
+CHECKS_FILE = Path(__file__).with_name("checks.yml")
+SERIAL_MIN, SERIAL_MAX = 20000, 80000  # Excel serial days accepted as dates: 1954 .. 2119
+AMBIGUOUS = r"^(\d{1,2})[/.-](\d{1,2})[/.-]\d{4}"
+
+
+@lru_cache(maxsize=1)
+def checks() -> dict:
+    return yaml.safe_load(CHECKS_FILE.read_text(encoding="utf-8"))
+
+
+def lit(s: str) -> str:
+    return "'" + str(s).replace("'", "''") + "'"
+
+
+def lit_list(items: tuple[str, ...] | list[str]) -> str:
+    return "[" + ", ".join(lit(x) for x in items) + "]"
+
+
+@dataclass
+class Plan:
+    """Everything the SQL of one file depends on."""
+
+    rule: FileRule
+    positions: dict[str, int]  # canonical column -> position in the header (c<i>)
+    width: int  # header cells
+    has_row_column: bool
+    first_row: int
+    reject_positions: list[int]  # data-row indexes before which an unsplittable line sat
+    references: dict[str, tuple[str, str]]  # column -> (raw table, column) to check against
+    key: bytes
+    file_id: int
+    file_name: str
+    header: list[str]  # header cells as exported
+
+    @property
+    def entity(self) -> contract.Entity:
+        return self.rule.contract_entity
+
+    def cell(self, column: str) -> str:
+        return f"c{self.positions[column]}"
+
+
+def _serial(s: str) -> str:
+    return (f"CASE WHEN regexp_full_match({s}, '\\d+(\\.\\d+)?') AND TRY_CAST({s} AS DOUBLE) "
+            f"BETWEEN {SERIAL_MIN} AND {SERIAL_MAX} THEN TIMESTAMP '1899-12-30' + "
+            f"to_microseconds(CAST(round(CAST({s} AS DOUBLE) * 86400) AS BIGINT) * 1000000) END")
+
+
+def typed_expr(plan: Plan, col: contract.Column, s: str) -> str:
+    r = plan.rule
+    t = col.type
+    if t == "string":
+        return s
+    if t == "integer":
+        return f"TRY_CAST({s} AS BIGINT)"
+    if t == "number":
+        return f"TRY_CAST({s} AS DOUBLE)"
+    if t == "boolean":
+        whens = " ".join([f"WHEN {lit(x)} THEN true" for x in r.true_labels]
+                         + [f"WHEN {lit(x)} THEN false" for x in r.false_labels])
+        return f"CASE lower({s}) {whens} END"  # a CASE, not IN (...): IN-lists plan as joins
+    if t == "enum":
+        whens = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in r.enum_labels(col.name).items())
+        return f"CASE lower({s}) {whens} END"
+    if t == "timestamp":
+        return f"coalesce(try_strptime({s}, {lit_list(r.timestamp_formats)}), {_serial(s)})"
+    if t == "date":
+        return f"CAST(coalesce(try_strptime({s}, {lit_list(r.date_formats)}), {_serial(s)}) AS DATE)"
+    if t == "month":
+        return f"strftime(coalesce(try_strptime({s}, {lit_list(r.month_formats)}), {_serial(s)}), '%Y-%m')"
+    raise ValueError(f"unknown type {t}")
+
+
+def _type_failure(col: contract.Column, s: str, flag_ambiguous: bool) -> str:
+    if col.type in ("timestamp", "date", "month"):
+        if not flag_ambiguous:
+            return lit(f"{col.name}|bad_timestamp")
+        a, b = f"regexp_extract({s}, '{AMBIGUOUS}', 1)", f"regexp_extract({s}, '{AMBIGUOUS}', 2)"
+        return (f"CASE WHEN regexp_matches({s}, '{AMBIGUOUS}') AND TRY_CAST({a} AS INT) BETWEEN 1 AND 12 "
+                f"AND TRY_CAST({b} AS INT) BETWEEN 1 AND 12 AND TRY_CAST({a} AS INT) <> TRY_CAST({b} AS INT) "
+                f"THEN {lit(col.name + '|ambiguous_date')} ELSE {lit(col.name + '|bad_timestamp')} END")
+    reason = "bad_number" if col.type in ("integer", "number") else "bad_enum"
+    return lit(f"{col.name}|{reason}")
+
+
+def row_expr(plan: Plan) -> str:
+    if plan.has_row_column:
+        return "TRY_CAST(_row AS BIGINT)"
+    base = f"(rowid + {plan.first_row})"
+    if plan.reject_positions:
+        ps = "[" + ", ".join(str(p) for p in plan.reject_positions) + "]"
+        return f"({base} + len(list_filter({ps}, lambda x: x <= rowid)))"
+    return base
+
+
+def chk_sql(plan: Plan) -> str:
+    """CREATE TEMP TABLE chk: typed canonical columns + _rowid, _row, _dup_first, _errors."""
+    ent = plan.entity
+    present = [c for c in ent.columns if c.name in plan.positions]
+    src_cols = [f"nullif(trim({plan.cell(c.name)}), '') AS {q('s__' + c.name)}" for c in present]
+    typed = []
+    for c in ent.columns:
+        if c.name in plan.positions:
+            typed.append(f"{typed_expr(plan, c, q('s__' + c.name))} AS {q(c.name)}")
+        else:
+            typed.append(f"CAST(NULL AS {'VARCHAR' if c.type in ('string', 'enum', 'month') else _sql_type(c)}) "
+                         f"AS {q(c.name)}")
+    key = [c for c in ent.key if c in plan.positions]
+    dup_join = ""
+    dup_sel = "CAST(NULL AS BIGINT) AS _dup_first, CAST(NULL AS BIGINT) AS _dup_row"
+    dups_cte = ""
+    if key:
+        kexpr = [f"nullif(trim({plan.cell(k)}), '')" for k in key]
+        dups_cte = (", dups AS (SELECT " + ", ".join(f"{e} AS {q('k__' + k)}" for e, k in zip(kexpr, key))
+                    + f", min(rowid) AS _first, min({row_expr(plan)}) AS _first_row FROM stg GROUP BY ALL HAVING count(*) > 1)")
+        dup_join = " LEFT JOIN dups ON " + " AND ".join(
+            f"dups.{q('k__' + k)} = typed.{q('s__' + k)}" for k in key) + " AND typed._rowid > dups._first"
+        dup_sel = "dups._first AS _dup_first, dups._first_row AS _dup_row"
+
+    checks_sql: list[str] = []
+    ck = checks()
+    for c in present:
+        s = q("s__" + c.name)
+        v = q(c.name)
+        if c.required:
+            checks_sql.append(f"CASE WHEN {s} IS NULL THEN {lit(c.name + '|missing_value')} END")
+        if c.type != "string":
+            checks_sql.append(f"CASE WHEN {s} IS NOT NULL AND {v} IS NULL THEN "
+                              f"{_type_failure(c, s, plan.rule.day_first_ambiguous)} END")
+        reason = (ck.get("non_negative") or {}).get(ent.name, {}).get(c.name)
+        if reason:
+            checks_sql.append(f"CASE WHEN {v} < 0 THEN {lit(c.name + '|' + reason)} END")
+        if c.name in plan.references:
+            table, rcol = plan.references[c.name]
+            checks_sql.append(f"CASE WHEN {v} IS NOT NULL AND {v} NOT IN (SELECT {q(rcol)} FROM raw.{q(table)}) "
+                              f"THEN {lit(c.name + '|unknown_reference')} END")
+    befores: dict[str, list[str]] = {}
+    for later, earlier in (ck.get("order") or {}).get(ent.name, []):
+        if later in plan.positions and earlier in plan.positions:
+            befores.setdefault(later, []).append(earlier)
+    for later, earliers in befores.items():  # one failure per later column, however many it precedes
+        cond = " OR ".join(f"{q(later)} < {q(e)}" for e in earliers)
+        checks_sql.append(f"CASE WHEN {cond} THEN {lit(later + '|end_before_start')} END")
+    if key:
+        checks_sql.append(f"CASE WHEN _dup_first IS NOT NULL THEN {lit(key[0] + '|duplicate_key')} END")
+    errors = "concat_ws(';', " + ", ".join(checks_sql) + ")" if checks_sql else "''"
+
+    return (
+        "CREATE TEMP TABLE chk AS WITH "
+        f"src AS (SELECT rowid AS _rowid, {row_expr(plan)} AS _row"
+        + "".join(", " + x for x in src_cols) + " FROM stg), "
+        f"typed AS (SELECT _rowid, _row, {', '.join(q('s__' + c.name) for c in present) or 'NULL AS _none'}, "
+        f"{', '.join(typed)} FROM src){dups_cte}, "
+        f"joined AS (SELECT typed.*, {dup_sel} FROM typed{dup_join}) "
+        f"SELECT _rowid, _row, _dup_first, _dup_row, {', '.join(q(c.name) for c in ent.columns)}, "
+        f"{errors} AS _errors FROM joined"
+    )
+
+
+def _sql_type(c: contract.Column) -> str:
+    from ingest.warehouse import SQL_TYPES
+
+    return SQL_TYPES[c.type]
+
+
+def stored_select(plan: Plan) -> list[str]:
+    """The SELECT list for raw from chk: PII -> hash + masked."""
+    out = []
+    for c in plan.entity.columns:
+        if c.pii:
+            out.append(f"{pii.hmac_sql(q(c.name), plan.key)} AS {q(c.name + '_hash')}")
+            out.append(f"{pii.mask_sql(q(c.name), pii.kind_of(c.name))} AS {q(c.name + '_masked')}")
+        else:
+            out.append(q(c.name))
+    return out
+
+
+def _expected(plan: Plan, c: contract.Column, reason: str) -> str:
+    r = plan.rule
+    if reason == "missing_value":
+        return "a value (the column is required)"
+    if reason in ("bad_timestamp", "ambiguous_date"):
+        fmts = {"timestamp": r.timestamp_formats, "date": r.date_formats, "month": r.month_formats}[c.type]
+        tail = "; day and month cannot be told apart" if reason == "ambiguous_date" else ""
+        return f"a {c.type} in one of the formats {' | '.join(fmts)} or an Excel date{tail}"
+    if reason == "bad_enum":
+        if c.type == "boolean":
+            return "是/否 (" + "/".join(r.true_labels + r.false_labels) + ")"
+        return "one of " + ", ".join(f"{k} ({v})" for k, v in c.values.items())
+    if reason == "bad_number":
+        return "a whole number ≥ 0" if c.type == "integer" else "a number"
+    if reason == "negative_duration":
+        return "a duration ≥ 0"
+    if reason == "unknown_reference":
+        table, _ = plan.references.get(c.name, ("?", "?"))
+        return f"an id listed in {table} (loaded so far)"
+    if reason == "end_before_start":
+        before = [e for l, e in (checks().get("order") or {}).get(plan.entity.name, []) if l == c.name]
+        return f"{c.name} not earlier than {' / '.join(before)}"
+    if reason == "duplicate_key":
+        return "a key unique within the file (" + ", ".join(plan.entity.key) + "); the first occurrence loads"
+    return reason
+
+
+def _shown(plan: Plan, c: contract.Column) -> str:
+    s = f"stg.{plan.cell(c.name)}"
+    return pii.mask_sql(s, pii.kind_of(c.name)) if c.pii else s
+
+
+def row_text_sql(plan: Plan) -> str:
+    """The original row as CSV text, PII cells masked."""
+    by_pos = {i: plan.entity.column(c) for c, i in plan.positions.items()}
+    parts = []
+    for i in range(plan.width):
+        cell = f"stg.c{i}"
+        if i in by_pos and by_pos[i].pii:
+            cell = pii.mask_sql(cell, pii.kind_of(by_pos[i].name))
+        parts.append(f"CASE WHEN contains(coalesce({cell}, ''), ',') OR contains(coalesce({cell}, ''), '\"') "
+                     f"THEN '\"' || replace({cell}, '\"', '\"\"') || '\"' ELSE coalesce({cell}, '') END")
+    return " || ',' || ".join(parts) if parts else "''"
+
+
+def quarantine_sql(plan: Plan) -> str:
+    """INSERT the failures of chk into audit.quarantine (one row per failed check)."""
+    ent = plan.entity
+    ck = checks()
+    whens = []
+    for cname in plan.positions:
+        c = ent.column(cname)
+        reasons = _possible_reasons(plan, c)
+        header = plan.header[plan.positions[cname]]
+        for reason in reasons:
+            code = f"{cname}|{reason}"
+            value = _shown(plan, c)
+            extra = ""
+            if reason == "end_before_start":
+                extra = " || ' (' || " + " || ', ' || ".join(
+                    f"{lit(e + ' ')} || coalesce({_shown(plan, ent.column(e))}, '')"
+                    for l, e in (ck.get("order") or {}).get(ent.name, []) if l == cname and e in plan.positions
+                ) + " || ')'"
+            if reason == "duplicate_key":
+                extra = " || ' (first at row ' || q._dup_row || ')'"
+            msg = (f"{lit(f'{plan.file_name} row ')} || q._row || {lit(f', column {cname} ({header}): ')} || "
+                   f"{lit(_reason_text(reason) + ' — got ')} || '''' || coalesce({value}, '') || ''''{extra} || "
+                   f"{lit('; expected ' + _expected(plan, c, reason))}")
+            whens.append(f"WHEN {lit(code)} THEN {msg}")
+    return (
+        "INSERT INTO audit.quarantine SELECT $file_id, $file_name, q._row, split_part(q._e, '|', 1), "
+        f"split_part(q._e, '|', 2), CASE q._e {' '.join(whens)} ELSE q._e END, {row_text_sql(plan)} "
+        "FROM (SELECT _rowid, _row, _dup_row, unnest(string_split(_errors, ';')) AS _e FROM chk "
+        "WHERE _errors <> '') q JOIN stg ON stg.rowid = q._rowid"
+    )
+
+
+def _possible_reasons(plan: Plan, c: contract.Column) -> list[str]:
+    ck = checks()
+    out = ["missing_value"] if c.required else []
+    if c.type in ("timestamp", "date", "month"):
+        out += ["bad_timestamp", "ambiguous_date"]
+    elif c.type in ("integer", "number"):
+        out.append("bad_number")
+    elif c.type in ("enum", "boolean"):
+        out.append("bad_enum")
+    reason = (ck.get("non_negative") or {}).get(plan.entity.name, {}).get(c.name)
+    if reason and reason not in out:
+        out.append(reason)
+    if c.name in plan.references:
+        out.append("unknown_reference")
+    if any(later == c.name for later, _ in (ck.get("order") or {}).get(plan.entity.name, [])):
+        out.append("end_before_start")
+    if plan.entity.key and c.name == [k for k in plan.entity.key if k in plan.positions][0]:
+        out.append("duplicate_key")
+    return out
+
+
+def _reason_text(reason: str) -> str:
+    from kefu.reasons import REASONS
+
+    return REASONS.get(reason, ("", reason))[1]

@@ -1,0 +1,124 @@
+"""Ingest building blocks: PII hashing/masking, encoding detection, mappings, configuration."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from ingest import config, encoding, mapping, pii
+
+SAMPLES = {
+    "phone": ["13812345678", " 13912345678 ", "057188886666", "12345"],
+    "name": ["张三", "欧阳小明", "王"],
+    "id_number": ["110101199001011234", "11010119900101123X"],
+    "address": ["杭州市西湖区文三路100号3栋", "某某县城关镇1号", "江州市江桥胜利路128号萍花园25栋1单元603室", "胜利路1号"],
+    "free_text": ["龙怡(13212346728)申请新装宽带,地址:江州市江桥胜利路128号萍花园25栋1单元603室",
+                  "身份证110101199001011234 电话 13812345678 座机 057188886666", "no digits here"],
+}
+
+
+@pytest.mark.parametrize("kind", sorted(SAMPLES))
+def test_sql_masks_and_hmac_equal_the_python_reference(kind):
+    con = duckdb.connect()
+    key = b"0123456789abcdef-test-key"
+    for value in SAMPLES[kind]:
+        masked, hashed = con.execute(f"SELECT {pii.mask_sql('$1', kind)}, {pii.hmac_sql('$1', key)}",
+                                     [value]).fetchone()
+        assert masked == pii.mask(value, kind)
+        assert hashed == hmac.new(key, value.strip().encode(), hashlib.sha256).hexdigest()
+
+
+def test_masks_keep_only_the_allowed_part():
+    assert pii.mask("13812341234", "phone") == "138****1234"
+    assert pii.mask("张三", "name") == "张*"
+    assert pii.mask("110101199001011234", "id_number") == "1101**********1234"
+    assert pii.mask("杭州市西湖区文三路100号", "address") == "杭州市西湖区****"
+    text = pii.mask("龙怡(13212346728)申请新装宽带,地址:江州市江桥胜利路128号", "free_text")
+    assert "13212346728" not in text and "龙怡" not in text and "胜利路" not in text
+
+
+def test_hmac_of_a_long_key_follows_rfc2104():
+    key = b"k" * 100
+    sql = duckdb.connect().execute(f"SELECT {pii.hmac_sql('$1', key)}", ["abc"]).fetchone()[0]
+    assert sql == hmac.new(key, b"abc", hashlib.sha256).hexdigest()
+
+
+def _write(tmp_path: Path, name: str, data: bytes) -> Path:
+    p = tmp_path / name
+    p.write_bytes(data)
+    return p
+
+
+TEXT = "流水号,主叫号码\r\nA1,13800000000\r\n"
+
+
+@pytest.mark.parametrize("enc,expected", [("utf-8", "utf-8"), ("utf-8-sig", "utf-8-sig"), ("gbk", "gb18030"),
+                                          ("gb18030", "gb18030")])
+def test_encoding_is_detected_from_the_bytes_not_the_name(tmp_path, enc, expected):
+    p = _write(tmp_path, "misleading_utf8_name.csv", TEXT.encode(enc))
+    det = encoding.detect(p)
+    assert det.encoding == expected
+    assert det.sha256 == hashlib.sha256(p.read_bytes()).hexdigest()
+
+
+def test_utf16_and_undecodable_bytes_are_refused(tmp_path):
+    assert encoding.detect(_write(tmp_path, "a.csv", TEXT.encode("utf-16-le"))).encoding is None
+    assert encoding.detect(_write(tmp_path, "b.csv", TEXT.encode("utf-16"))).encoding is None
+    bad = _write(tmp_path, "c.csv", b"A,B\r\n" + b"\x81\x20" * 10)
+    det = encoding.detect(bad)
+    assert det.encoding == "gb18030"  # only a candidate: the strict transcode must fail
+    with pytest.raises(encoding.EncodingError):
+        encoding.transcode(bad, "gb18030", tmp_path / "out.csv")
+
+
+def test_gbk_transcodes_to_identical_utf8_text(tmp_path):
+    src = _write(tmp_path, "g.csv", (TEXT * 1000).encode("gbk"))
+    encoding.transcode(src, "gb18030", tmp_path / "u.csv")
+    assert (tmp_path / "u.csv").read_bytes().decode("utf-8") == TEXT * 1000
+
+
+def test_file_name_patterns_capture_the_export_date():
+    rx = mapping.glob_to_regex("话务详单_{date}*.csv")
+    assert rx.fullmatch("话务详单_20260305.csv").group("date") == "20260305"
+    assert rx.fullmatch("话务详单_20260305_补传.csv")
+    assert not rx.fullmatch("话务详单_20260305.xlsx")
+
+
+def test_every_generator_entity_has_exactly_one_rule_in_the_shipped_mappings():
+    from generator.formats import FORMATS
+
+    rules = mapping.load()
+    for entity, fmt in FORMATS.items():
+        matches = rules.by_name(Path(fmt.file_name("20260305")))
+        assert [r.entity for r in matches] == [entity]
+
+
+def test_a_mapping_naming_an_unknown_column_is_refused(tmp_path):
+    p = tmp_path / "bad.yml"
+    p.write_text("files:\n  - {pattern: 'x_{date}.csv', entity: calls, headers: {Foo: not_a_column}}\n",
+                 encoding="utf-8")
+    with pytest.raises(mapping.MappingError, match="not_a_column"):
+        mapping.load([tmp_path])
+
+
+def test_ingest_refuses_to_run_without_a_pii_key(monkeypatch):
+    monkeypatch.delenv(config.ENV_KEY, raising=False)
+    with pytest.raises(config.ConfigError, match="KEFU_PII_KEY"):
+        config.load(None)
+    assert config.load(None, demo_key=True).pii_key == pii.DEMO_KEY
+    monkeypatch.setenv(config.ENV_KEY, "a-real-secret-key-0123456789")
+    assert config.load(None).pii_key == b"a-real-secret-key-0123456789"
+
+
+def test_cli_without_a_key_exits_with_a_message(tmp_path, monkeypatch, capsys):
+    from kefu.cli import main
+
+    monkeypatch.delenv(config.ENV_KEY, raising=False)
+    (tmp_path / "landing").mkdir()
+    rc = main(["ingest", "--landing", str(tmp_path / "landing"), "--warehouse", str(tmp_path / "w.duckdb")])
+    assert rc == 2
+    assert "KEFU_PII_KEY" in capsys.readouterr().err
