@@ -231,6 +231,7 @@ class AnswerKey:
         self.tally = _Tally()
         self._day = start  # export day of the rows being fed
         self._fed_since_eod = False
+        self._finished = False
         self._lim = {m.id: m.limits for m in self.measures.values()}
         self._wd_cache: dict[tuple[date, int], datetime] = {}
         self._h1_limit = self._lim["H1"]["all"].duration
@@ -295,6 +296,8 @@ class AnswerKey:
     # ------------------------------------------------------------------ interface
     def feed(self, entity: str, row: dict) -> None:
         """One written row, in write order."""
+        if self._finished:
+            raise RuntimeError("AnswerKey.feed after finish(): the key is already judged")
         self._fed_since_eod = True
         try:
             handler = self._handlers[entity]
@@ -340,7 +343,10 @@ class AnswerKey:
         self._fed_since_eod = False
 
     def finish(self) -> list[dict]:
-        """Judge what is left as of 24:00 of `end` and return the answer key rows."""
+        """Judge what is left as of 24:00 of `end` and return the answer key rows (idempotent)."""
+        if self._finished:
+            return self.rows()
+        self._finished = True
         if self._fed_since_eod:
             self.end_of_day(self._day)
         as_of = self.as_of
@@ -372,7 +378,7 @@ class AnswerKey:
         return out
 
     def write_csv(self, path: Path) -> int:
-        rows = self.rows()
+        rows = self.finish()
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         cols = ["rule_id", "period_month", "grain", "unit_id", "numerator", "denominator", "value"]

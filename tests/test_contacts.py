@@ -17,6 +17,7 @@ import pytest
 
 from generator import formats, presets
 from generator.contacts import ENTITIES, ContactsSimulator, Quota, brand_group, day_factor, diurnal
+from generator.oracle import AnswerKey
 from generator.population import build_population
 from kefu import contract, rulebook, workcal
 
@@ -244,76 +245,23 @@ def test_quota_turns_a_rate_into_exact_counts():
 
 
 # ----------------------------------------------------------------------------- planted measures
-def evaluate_calls(rows) -> dict[tuple[str, str, str, str], list[int]]:
-    """(measure, month, grain, unit) -> [numerator, denominator], per docs/decisions.md."""
-    rb = rulebook.load()
-    h1 = rb["H1"].limit("all").duration
-    h2 = rb["H2.1"].limit("all").duration
-    res: dict[tuple[str, str, str, str], list[int]] = collections.defaultdict(lambda: [0, 0])
-    hours: dict[tuple, list[int]] = collections.defaultdict(lambda: [0, 0])
-
-    def add(m: str, mo: str, units: list[tuple[str, str]], hit: bool) -> None:
-        for g, u in units:
-            res[(m, mo, g, u)][0] += int(hit)
-            res[(m, mo, g, u)][1] += 1
-
-    for c in rows["calls"]:
-        q, mo = c["queue"], month(c["arrived_at"])
-        by_queue = [("company", "ALL"), ("queue", q)]
-        if q == "vip" and c["human_requested"]:
-            ok = c["answered_at"] is not None and c["answered_at"] - c["queued_at"] <= h1
-            add("H1", month(c["queued_at"]), [("company", "ALL"), ("district", c["district_id"])], ok)
-        if c["transfer_type"] == "expert":
-            ok = c["transfer_answered_at"] is not None and c["transfer_answered_at"] - c["transfer_queued_at"] <= h2
-            add("H2.1", mo, by_queue, ok)
-            add("H2.2", mo, by_queue, c["transfer_outcome"] == "misrouted")
-        if c["transfer_type"] == "self_service":
-            add("H3.1", mo, by_queue, c["transfer_outcome"] == "success")
-            add("H3.2", mo, by_queue, c["transfer_outcome"] == "misrouted")
-        if c["answered_at"] is not None:
-            add("H3.3", mo, by_queue, c["transfer_type"] == "self_service")
-            if q == "vip":
-                add("H4", mo, [("company", "ALL"), ("district", c["district_id"])],
-                    c["transfer_type"] != "none" and not c["transfer_requested"])
-        if c["call_type"] == "fault" and c["human_requested"]:
-            hour = c["queued_at"].replace(minute=0, second=0)
-            for unit in by_queue:
-                hours[(hour, unit)][0] += 1
-                hours[(hour, unit)][1] += int(c["answered_at"] is not None)
-    for (hour, unit), (_, answered) in hours.items():
-        add("H5", month(hour), [unit], answered == 0)
-    for s in rows["surveys"]:
-        if s["answer"] not in ("unreachable", "refused"):
-            add("S1", month(s["surveyed_at"]), [("brand_group", brand_group(s["customer_tier"]))],
-                s["answer"] in ("score_4", "score_5"))
-    vip = rulebook.vip_tiers()
-    p1 = rb["P1"]
-    window = p1.limit("window").duration
-    phone: dict[str, list[tuple[datetime, str]]] = collections.defaultdict(list)
-    for o in rows["outbound"]:
-        if o["channel"] == "phone":
-            phone[o["customer_id"]].append((o["contacted_at"], o["customer_tier"]))
-    clean: dict[tuple[str, str, str], bool] = {}
-    for cid, calls in phone.items():
-        calls.sort()
-        for i, (t, tier) in enumerate(calls):
-            group = "vip" if tier in vip else "ordinary"
-            n = sum(1 for t2, _ in calls[: i + 1] if t - t2 < window)
-            key = (month(t), group, cid)
-            clean[key] = clean.get(key, True) and n <= p1.limit(group).count
-    for (mo, group, _), ok in clean.items():
-        add("P1", mo, [("company", "ALL"), ("tier_group", group)], ok)
-    return res
-
-
 @pytest.fixture(scope="module")
 def judged(world):
-    _, _, _, rows = world
+    """(measure, month, grain, unit) -> passed, as the independent answer key judges the simulated rows."""
+    pop, _, by_day, _ = world
+    key = AnswerKey(pop.start, pop.end)
+    for day, day_rows in by_day.items():
+        for entity, rows in day_rows.items():
+            for r in rows:
+                key.feed(entity, r)
+        key.end_of_day(day)
     rb = rulebook.load()
-    out = {}
-    for (m, mo, g, u), (num, den) in evaluate_calls(rows).items():
-        out[(m, mo, g, u)] = rb[m].passes(num / den, u, u)
-    return out
+    return {(r["rule_id"], r["period_month"], r["grain"], r["unit_id"]):
+            rb[r["rule_id"]].passes(r["value"], r["unit_id"], r["unit_id"])
+            for r in key.finish() if r["rule_id"] in CALL_MEASURES}
+
+
+CALL_MEASURES = {"H1", "H2.1", "H2.2", "H3.1", "H3.2", "H3.3", "H4", "H5", "S1", "P1"}
 
 
 @pytest.mark.parametrize("measure,grains", [
