@@ -1,7 +1,7 @@
 """The PRC working-day calendar (工作日): official holidays and 调休 make-up days.
 
 Years known to `chinese-calendar` come from it; any date can be overridden, and
-a year not yet published can be added by hand, in kefu/workday_overrides.csv
+a year not yet published can be added by hand, in dbt_project/seeds/workday_overrides.csv (a dbt seed too)
 (date,is_workday,note) without code changes. For a year with neither, asking
 about a date raises an error naming the file to edit: a deadline is never
 silently computed on a guessed calendar.
@@ -21,7 +21,8 @@ from pathlib import Path
 
 import chinese_calendar
 
-OVERRIDES_FILE = Path(__file__).with_name("workday_overrides.csv")
+# The overrides file is also a dbt seed: one file serves Python and the warehouse.
+OVERRIDES_FILE = Path(__file__).resolve().parents[1] / "dbt_project" / "seeds" / "workday_overrides.csv"
 
 
 class CalendarYearUnknown(LookupError):

@@ -1,0 +1,77 @@
+-- One row per measure × month × grain × unit: the number every rule is judged by.
+-- Key columns equal the generator's answer key (expected/kpi_expected.csv), so a
+-- plain join compares them. Thresholds come from the rulebook seeds, never from SQL.
+
+with results as (
+
+    select * from {{ ref('int_kpi__tickets') }}
+    union all
+    select * from {{ ref('int_kpi__contacts') }}
+    union all
+    select * from {{ ref('int_kpi__district') }}
+
+),
+
+measures as (
+
+    select * from {{ ref('rulebook_measures') }}
+
+),
+
+targets as (
+
+    select * from {{ ref('rulebook_targets') }}
+
+),
+
+valued as (
+
+    select
+        -- keys
+        results.rule_id,
+        results.period_month,
+        results.grain,
+        results.unit_id,
+        -- figures
+        results.numerator,
+        results.denominator,
+        cast(results.numerator as double) / results.denominator as value,
+        -- threshold: per-unit target where the rulebook has one, else the measure's single target;
+        -- a measure on a linear pace (C6) must reach month/12 of it by each month
+        coalesce(unit_target.target, single_target.target)
+            * case
+                when measures.pace = 'linear'
+                    then cast(substring(results.period_month, 6, 2) as integer) / 12.0
+                else 1.0
+            end as threshold,
+        measures.comparison,
+        measures.rule_id as catalogue_rule_id,
+        measures.name_zh,
+        measures.name_en
+    from results
+    inner join measures on measures.measure_id = results.rule_id
+    left join targets as unit_target
+        on unit_target.measure_id = results.rule_id
+        and unit_target.target_key = results.target_key
+    left join targets as single_target
+        on single_target.measure_id = results.rule_id
+        and single_target.target_key = '*'
+    where results.denominator > 0
+
+),
+
+final as (
+
+    select
+        *,
+        case comparison
+            when '>=' then value >= threshold
+            when '<=' then value <= threshold
+            when '>' then value > threshold
+            when '<' then value < threshold
+        end as passed
+    from valued
+
+)
+
+select * from final

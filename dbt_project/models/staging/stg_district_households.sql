@@ -1,0 +1,21 @@
+with source as (
+
+    select * from {{ source('raw', 'district_households') }}
+
+),
+
+renamed as (
+
+    select
+        district_id,
+        month,
+        households,
+        households_target,
+        _export_date as export_date,
+        _file_id as file_id,
+        _row_number as source_row_number
+    from source
+
+)
+
+select * from renamed

@@ -1,0 +1,20 @@
+with source as (
+
+    select * from {{ source('raw', 'districts') }}
+
+),
+
+renamed as (
+
+    select
+        district_id,
+        district_name,
+        area_type,
+        _export_date as export_date,
+        _file_id as file_id,
+        _row_number as source_row_number
+    from source
+
+)
+
+select * from renamed

@@ -1,0 +1,114 @@
+"""Build the warehouse with dbt: regenerate the seeds that come from the rulebook
+and the calendar, then run `dbt build` on the DuckDB file.
+
+The rulebook (kefu/rulebook.yml) and the official working-day calendar reach dbt
+as seeds under dbt_project/seeds/generated/. They are written here, before every
+dbt run, so an edit of the rulebook is the only edit a threshold change needs;
+the copies are committed as well (a test fails when they are stale) so that a
+plain `dbt build` in dbt_project/ works too.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from datetime import date, timedelta
+from pathlib import Path
+
+import chinese_calendar
+
+from kefu import rulebook
+
+ROOT = Path(__file__).resolve().parents[1]
+DBT_DIR = ROOT / "dbt_project"
+GENERATED = DBT_DIR / "seeds" / "generated"
+
+
+def _csv(rows: list[list], header: list[str]) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(header)
+    w.writerows(rows)
+    return buf.getvalue()
+
+
+def seed_files() -> dict[str, str]:
+    """File name -> CSV text of every generated seed."""
+    measures, targets, limits, grains = [], [], [], []
+    for m in rulebook.load().values():
+        measures.append([m.id, m.rule, m.name_zh, m.name_en, m.source, m.kind, m.value, m.comparison or "",
+                         m.spec.get("pace", ""), m.spec.get("period", ""), m.same_as or "", m.wording])
+        if isinstance(m.target, dict):
+            targets += [[m.id, k, v] for k, v in m.target.items()]
+        elif m.target is not None:
+            targets.append([m.id, "*", m.target])
+        for key, lim in m.limits.items():
+            seconds = int(lim.duration.total_seconds()) if lim.duration is not None else ""
+            limits.append([m.id, key, str(lim.raw), seconds,
+                           "" if lim.working_days is None else lim.working_days,
+                           "" if lim.count is None else lim.count])
+        grains += [[m.id, g] for g in m.grains]
+    first, last = _calendar_years()
+    cal, d = [], date(first, 1, 1)
+    while d <= date(last, 12, 31):
+        cal.append([d.isoformat(), "true" if chinese_calendar.is_workday(d) else "false"])
+        d += timedelta(days=1)
+    return {
+        "rulebook_measures.csv": _csv(measures, ["measure_id", "rule_id", "name_zh", "name_en", "source", "kind",
+                                                 "value_kind", "comparison", "pace", "period", "same_as", "wording"]),
+        "rulebook_targets.csv": _csv(targets, ["measure_id", "target_key", "target"]),
+        "rulebook_limits.csv": _csv(limits, ["measure_id", "limit_key", "limit_text", "limit_seconds",
+                                             "limit_working_days", "limit_count"]),
+        "rulebook_grains.csv": _csv(grains, ["measure_id", "grain"]),
+        "calendar_official.csv": _csv(cal, ["calendar_date", "is_workday"]),
+    }
+
+
+def _calendar_years() -> tuple[int, int]:
+    years = sorted({d.year for d in chinese_calendar.constants.holidays})
+    return years[0], years[-1]
+
+
+def write_seeds() -> list[Path]:
+    GENERATED.mkdir(parents=True, exist_ok=True)
+    out = []
+    for name, text in seed_files().items():
+        p = GENERATED / name
+        if not p.exists() or p.read_text(encoding="utf-8") != text:
+            p.write_text(text, encoding="utf-8")
+        out.append(p)
+    return out
+
+
+def dbt_env(warehouse: Path) -> dict[str, str]:
+    """Environment for dbt: the absolute warehouse path and the project's profile."""
+    return {
+        "KEFU_WAREHOUSE": str(Path(warehouse).resolve()),
+        "DBT_PROFILES_DIR": str(DBT_DIR),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+
+
+def run_dbt(args: list[str], warehouse: Path, target_path: Path | None = None) -> None:
+    """Run a dbt command in-process against the warehouse; raise with dbt's message on failure."""
+    from dbt.cli.main import dbtRunner
+
+    write_seeds()
+    os.environ.update(dbt_env(warehouse))
+    extra = ["--project-dir", str(DBT_DIR)]
+    if target_path is not None:
+        extra += ["--target-path", str(target_path)]
+    res = dbtRunner().invoke(args + extra)
+    if not res.success:
+        failed = []
+        for r in getattr(res.result, "results", None) or []:
+            if str(getattr(r, "status", "")) in {"error", "fail"}:
+                failed.append(f"{r.node.name}: {r.message}")
+        raise RuntimeError(f"dbt {' '.join(args)} failed" + (": " + "; ".join(failed) if failed else
+                                                             f": {res.exception}"))
+
+
+def build(warehouse: Path, select: str | None = None, target_path: Path | None = None) -> None:
+    args = ["build", "--quiet"] + (["--select", select] if select else [])
+    run_dbt(args, warehouse, target_path)
