@@ -1,0 +1,39 @@
+"""The dbt project reads the rulebook and the contract, never a copy typed by hand."""
+
+from pathlib import Path
+
+import yaml
+
+from kefu import build, contract
+
+DBT = Path(__file__).resolve().parents[1] / "dbt_project"
+
+
+def test_committed_rulebook_and_calendar_seeds_are_generated_from_the_rulebook():
+    for name, text in build.seed_files().items():
+        committed = (DBT / "seeds" / "generated" / name).read_text(encoding="utf-8")
+        assert committed == text, f"seeds/generated/{name} is stale: run `python -c 'from kefu import build; build.write_seeds()'`"
+
+
+def test_a_threshold_edit_reaches_the_seeds(monkeypatch):
+    from kefu import rulebook
+
+    measures = dict(rulebook.load())
+    h1 = measures["H1"]
+    monkeypatch.setattr(rulebook, "load", lambda: {**measures, "H1": type(h1)(**{**h1.__dict__, "target": 0.8})})
+    targets = build.seed_files()["rulebook_targets.csv"]
+    assert "H1,*,0.8" in targets.splitlines()
+
+
+def test_every_contract_column_is_staged_and_documented():
+    docs = yaml.safe_load((DBT / "models" / "staging" / "_stg_models.yml").read_text(encoding="utf-8"))
+    documented = {m["name"]: {c["name"] for c in m["columns"]} for m in docs["models"]}
+    for e in contract.load().values():
+        sql = (DBT / "models" / "staging" / f"stg_{e.name}.sql").read_text(encoding="utf-8")
+        for c in e.columns:
+            names = [c.name + "_hash", c.name + "_masked"] if c.pii else [c.name]
+            for n in names:
+                assert n in sql, f"stg_{e.name} lacks {n}"
+                assert n in documented[f"stg_{e.name}"], f"stg_{e.name}.{n} is not documented"
+            if c.pii:
+                assert f"        {c.name},\n" not in sql, f"stg_{e.name} exposes clear {c.name}"
