@@ -804,7 +804,7 @@ class AnswerKey:
         ym = ym_of(r["surveyed_at"])
         if r["channel"] == "hotline":
             tier = r["customer_tier"]
-            group = tier if tier in ("gotone_vip", "gotone") else "other"
+            group = rulebook.brand_group(tier)
             self.tally.add("S1", ym, self.grains["S1"], {"brand_group": group}, satisfied)
         elif r["channel"] == "ticket":
             units = {"company": self.company, "district": r["district_id"]}

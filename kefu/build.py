@@ -49,6 +49,10 @@ def seed_files() -> dict[str, str]:
                            "" if lim.working_days is None else lim.working_days,
                            "" if lim.count is None else lim.count])
         grains += [[m.id, g] for g in m.grains]
+    from kefu import contract
+
+    tiers = [[t, "true" if rulebook.tier_group(t) == "vip" else "false", rulebook.tier_group(t), rulebook.brand_group(t)]
+             for t in contract.entity("customers").column("tier").values]
     first, last = _calendar_years()
     cal, d = [], date(first, 1, 1)
     while d <= date(last, 12, 31):
@@ -61,6 +65,7 @@ def seed_files() -> dict[str, str]:
         "rulebook_limits.csv": _csv(limits, ["measure_id", "limit_key", "limit_text", "limit_seconds",
                                              "limit_working_days", "limit_count"]),
         "rulebook_grains.csv": _csv(grains, ["measure_id", "grain"]),
+        "rulebook_tiers.csv": _csv(tiers, ["tier", "is_vip", "tier_group", "brand_group"]),
         "calendar_official.csv": _csv(cal, ["calendar_date", "is_workday"]),
     }
 

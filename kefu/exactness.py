@@ -29,7 +29,7 @@ def compare(warehouse: Path, key_csv: Path, relation: str = "marts.kpi_rule_resu
         got = got[got.rule_id.isin(measures)]
         want = want[want.rule_id.isin(measures)]
     m = want.merge(got, on=KEY, how="outer", suffixes=("_key", "_wh"), indicator=True)
-    m["side"] = m["_merge"].map({"left_only": "only_key", "right_only": "only_warehouse", "both": ""})
+    m["side"] = m["_merge"].astype(str).map({"left_only": "only_key", "right_only": "only_warehouse", "both": ""})
     both = m["_merge"] == "both"
     differs = both & ((m.numerator_key != m.numerator_wh) | (m.denominator_key != m.denominator_wh)
                       | ((m.value_key - m.value_wh).abs() > tolerance))

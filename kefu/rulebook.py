@@ -136,6 +136,19 @@ def vip_tiers() -> frozenset[str]:
     return frozenset(settings()["vip_tiers"])
 
 
+def brand_group(tier: str) -> str:
+    """S1 brand group of a customer tier: gotone_vip, gotone or other."""
+    for group, tiers in settings()["brand_groups"].items():
+        if tier in tiers:
+            return group
+    return "other"
+
+
+def tier_group(tier: str) -> str:
+    """vip or ordinary (P1 and the tier filters)."""
+    return "vip" if tier in vip_tiers() else "ordinary"
+
+
 def company_unit() -> str:
     return settings()["company_unit"]
 

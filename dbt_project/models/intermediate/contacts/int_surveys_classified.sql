@@ -1,0 +1,40 @@
+-- One row per survey answer, mapped to valid / satisfied (D-30): unreachable and refused are
+-- not valid answers; 4-5 on the 1-5 scale and 满意 / 基本满意 on the verbal scale are satisfied.
+
+with surveys as (
+
+    select * from {{ ref('stg_surveys') }}
+
+),
+
+classified as (
+
+    select
+        -- ids
+        survey_id,
+        ticket_id,
+        call_id,
+        customer_id,
+        district_id,
+        -- dimensions
+        channel,
+        customer_tier,
+        {{ contacts_brand_group('customer_tier') }} as brand_group,
+        answer,
+        -- period
+        surveyed_at,
+        {{ month_text('surveyed_at') }} as period_month,
+        -- flags
+        answer not in ('unreachable', 'refused') as is_valid,
+        answer in ('score_5', 'score_4', 'satisfied', 'basically_satisfied') as is_satisfied
+    from surveys
+
+),
+
+final as (
+
+    select * from classified
+
+)
+
+select * from final
