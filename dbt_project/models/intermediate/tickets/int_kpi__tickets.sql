@@ -1,0 +1,122 @@
+{#-
+    The tickets family's contribution to kpi_rule_results: one row per measure × month × grain × unit
+    for T1-T9, C1, C2, C9, V1-V7, S3 and A3 (= T9 at district grain, rulebook same_as). Every judged
+    ticket × measure of int_ticket_clock (and every valid S3 answer) is listed once with its units,
+    then expanded to the grains the rulebook lists for its measure (seed rulebook_grains); an item
+    without a unit for a grain (a ticket with no technician) counts at its other grains only.
+-#}
+
+with clock as (
+
+    select * from {{ ref('int_ticket_clock') }}
+
+),
+
+tickets as (
+
+    select * from {{ ref('stg_tickets') }}
+
+),
+
+s3_surveys as (
+
+    select * from {{ ref('int_ticket_surveys_judged') }}
+
+),
+
+measures as (
+
+    select * from {{ ref('rulebook_measures') }}
+
+),
+
+grains as (
+
+    select * from {{ ref('rulebook_grains') }}
+
+),
+
+ticket_items as (
+
+    select
+        clock.measure_id,
+        clock.period_month,
+        tickets.district_id,
+        tickets.technician_id,
+        case when clock.is_met then 1 else 0 end as hits
+    from clock
+    inner join tickets on tickets.ticket_id = clock.ticket_id
+    where clock.is_judged
+
+),
+
+survey_items as (
+
+    select
+        'S3' as measure_id,
+        period_month,
+        district_id,
+        technician_id,
+        case when is_satisfied then 1 else 0 end as hits
+    from s3_surveys
+
+),
+
+items as (
+
+    select * from ticket_items
+    union all
+    select * from survey_items
+
+),
+
+measure_items as (
+
+    -- a measure defined as another (A3 = T9) counts the same items
+    select
+        measures.measure_id as rule_id,
+        items.period_month,
+        items.district_id,
+        items.technician_id,
+        items.hits
+    from items
+    inner join measures
+        on measures.measure_id = items.measure_id
+        or measures.same_as = items.measure_id
+
+),
+
+units as (
+
+    select
+        measure_items.rule_id,
+        measure_items.period_month,
+        grains.grain,
+        case grains.grain
+            when 'company' then 'ALL'
+            when 'district' then measure_items.district_id
+            when 'technician' then measure_items.technician_id
+        end as unit_id,
+        measure_items.hits
+    from measure_items
+    inner join grains on grains.measure_id = measure_items.rule_id
+
+),
+
+final as (
+
+    select
+        cast(rule_id as {{ dbt.type_string() }}) as rule_id,
+        cast(period_month as {{ dbt.type_string() }}) as period_month,
+        cast(grain as {{ dbt.type_string() }}) as grain,
+        cast(unit_id as {{ dbt.type_string() }}) as unit_id,
+        cast(sum(hits) as {{ dbt.type_bigint() }}) as numerator,
+        cast(count(*) as {{ dbt.type_bigint() }}) as denominator,
+        cast('*' as {{ dbt.type_string() }}) as target_key
+    from units
+    where unit_id is not null
+    group by rule_id, period_month, grain, unit_id
+
+)
+
+select * from final
