@@ -23,6 +23,7 @@ from kefu import rulebook
 ROOT = Path(__file__).resolve().parents[1]
 DBT_DIR = ROOT / "dbt_project"
 GENERATED = DBT_DIR / "seeds" / "generated"
+FIXTURES = DBT_DIR / "tests" / "fixtures"
 
 
 def _csv(rows: list[list], header: list[str]) -> str:
@@ -77,9 +78,12 @@ def _calendar_years() -> tuple[int, int]:
 
 def write_seeds() -> list[Path]:
     GENERATED.mkdir(parents=True, exist_ok=True)
+    FIXTURES.mkdir(parents=True, exist_ok=True)
     out = []
-    for name, text in seed_files().items():
-        p = GENERATED / name
+    files = {GENERATED / name: text for name, text in seed_files().items()}
+    # dbt unit tests of models whose macros read the tier seed take this exact copy as their fixture
+    files[FIXTURES / "rulebook_tiers.csv"] = files[GENERATED / "rulebook_tiers.csv"]
+    for p, text in files.items():
         if not p.exists() or p.read_text(encoding="utf-8") != text:
             p.write_text(text, encoding="utf-8")
         out.append(p)

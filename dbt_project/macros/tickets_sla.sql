@@ -1,10 +1,5 @@
 {#- Small, portable helpers of the tickets family's time-limit engine (docs/decisions.md D-02..D-07). -#}
 
-{#- The VIP tiers of docs/decisions.md D-14 (rulebook vip_tiers), as an SQL list. -#}
-{% macro tickets_vip_tiers() -%}
-    ('red_vip', 'vip', 'gotone_vip')
-{%- endmacro %}
-
 {#- Seconds from `start_expr` to `end_expr` (whole seconds; exports carry minute or second precision). -#}
 {% macro tickets_seconds_between(start_expr, end_expr) -%}
     {{ dbt.datediff(start_expr, end_expr, 'second') }}

@@ -33,7 +33,7 @@ enriched as (
 
     select
         tickets.*,
-        tickets.customer_tier in {{ tickets_vip_tiers() }} as is_vip,
+        tickets.customer_tier in {{ rulebook_vip_tiers() }} as is_vip,
         -- the clock starts when the customer's formalities are complete, else at opening (D-05)
         coalesce(tickets.formalities_complete_at, tickets.opened_at) as clock_start_at,
         calls.ended_at as source_call_ended_at,

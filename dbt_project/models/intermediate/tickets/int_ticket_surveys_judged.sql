@@ -31,7 +31,7 @@ final as (
     from surveys
     inner join tickets on tickets.ticket_id = surveys.ticket_id
     where surveys.channel = 'ticket'
-        and surveys.customer_tier in {{ tickets_vip_tiers() }}
+        and surveys.customer_tier in {{ rulebook_vip_tiers() }}
         and surveys.answer not in ('unreachable', 'refused')
         and tickets.ticket_type in ('new_install', 'fault')
 

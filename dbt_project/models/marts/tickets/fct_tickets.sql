@@ -52,7 +52,7 @@ final as (
         tickets.restoration_kind,
         tickets.needs_survey,
         tickets.customer_tier,
-        tickets.customer_tier in {{ tickets_vip_tiers() }} as is_vip,
+        tickets.customer_tier in {{ rulebook_vip_tiers() }} as is_vip,
         tickets.customer_kind,
         tickets.area_type,
         tickets.channel,

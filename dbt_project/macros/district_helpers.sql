@@ -1,0 +1,35 @@
+{#- Helpers of the district / callbacks / notices family (W3). -#}
+
+{#- Callback outcomes that reached the customer (D-40). -#}
+{% macro district_reached_outcomes() -%}
+    'reached', 'problem_found'
+{%- endmacro %}
+
+{#- The company unit of every company-grain row (rulebook `company_unit`). -#}
+{% macro district_company_unit() -%}
+    'ALL'
+{%- endmacro %}
+
+{#- Seconds from `start_expr` to `end_expr` (portable). -#}
+{% macro district_seconds_between(start_expr, end_expr) -%}
+    {{ dbt.datediff(start_expr, end_expr, 'second') }}
+{%- endmacro %}
+
+{#- Month text ('YYYY-MM') of a deadline: a deadline at 24:00 belongs to the day it ends (D-06). -#}
+{% macro district_deadline_month(expr) -%}
+    {{ month_text(dbt.dateadd('second', -1, expr)) }}
+{%- endmacro %}
+
+{#- Wide columns of a pivot of kpi_rule_results: one group per rule
+    (<rule>_numerator, _denominator, _value, _threshold, _passed), from a relation with
+    rule_id, numerator, denominator, value, threshold, passed, grouped by the caller. -#}
+{% macro district_rule_columns(rule_ids) -%}
+    {%- for rule in rule_ids %}
+        {%- set col = rule | lower | replace('.', '_') %}
+        max(case when rule_id = '{{ rule }}' then numerator end) as {{ col }}_numerator,
+        max(case when rule_id = '{{ rule }}' then denominator end) as {{ col }}_denominator,
+        max(case when rule_id = '{{ rule }}' then value end) as {{ col }}_value,
+        max(case when rule_id = '{{ rule }}' then threshold end) as {{ col }}_threshold,
+        {{ dbt.bool_or("case when rule_id = '" ~ rule ~ "' then passed end") }} as {{ col }}_passed{{ "," if not loop.last }}
+    {%- endfor %}
+{%- endmacro %}

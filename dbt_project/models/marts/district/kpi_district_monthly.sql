@@ -1,0 +1,76 @@
+-- 客户服务承包制度: the district contract assessment, one row per district and month.
+-- A1–A6 wide (one column group per rule: numerator, denominator, value, threshold, passed)
+-- read from kpi_rule_results (thresholds and pass/fail are never recomputed here), and a
+-- count of rules assessed / passed / failed. A5 (monthly assessment, yearly totals) is
+-- this table with kpi_district_yearly; A3 and A4 come from the tickets and contacts families.
+
+{%- set rules = ['A1', 'A2', 'A3', 'A4', 'A6'] %}
+
+with rule_results as (
+
+    select * from {{ ref('kpi_rule_results') }}
+
+),
+
+districts as (
+
+    select * from {{ ref('dim_district') }}
+
+),
+
+assessed as (
+
+    select * from rule_results
+    where grain = 'district'
+        and rule_id in ({% for r in rules %}'{{ r }}'{{ "," if not loop.last }}{% endfor %})
+
+),
+
+pivoted as (
+
+    select
+        unit_id as district_id,
+        period_month,
+        {{ district_rule_columns(rules) }},
+        cast(count(*) as {{ dbt.type_int() }}) as rules_assessed,
+        cast(sum(case when passed then 1 else 0 end) as {{ dbt.type_int() }}) as rules_passed,
+        cast(sum(case when not passed then 1 else 0 end) as {{ dbt.type_int() }}) as rules_failed
+    from assessed
+    group by unit_id, period_month
+
+),
+
+final as (
+
+    select
+        -- keys
+        {{ dbt.concat(['pivoted.district_id', "'|'", 'pivoted.period_month']) }} as district_month_key,
+        pivoted.district_id,
+        pivoted.period_month,
+        -- district
+        districts.district_name,
+        districts.area_type,
+        districts.households,
+        districts.households_target,
+        -- rules
+        {% for r in rules -%}
+        {%- set c = r | lower -%}
+        pivoted.{{ c }}_numerator,
+        pivoted.{{ c }}_denominator,
+        pivoted.{{ c }}_value,
+        pivoted.{{ c }}_threshold,
+        pivoted.{{ c }}_passed,
+        {% endfor -%}
+        -- totals
+        pivoted.rules_assessed,
+        pivoted.rules_passed,
+        pivoted.rules_failed,
+        pivoted.rules_failed = 0 as is_all_passed
+    from pivoted
+    left join districts
+        on districts.district_id = pivoted.district_id
+        and districts.period_month = pivoted.period_month
+
+)
+
+select * from final
