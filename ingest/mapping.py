@@ -19,6 +19,9 @@ import yaml
 
 from kefu import contract
 
+# libyaml's safe loader when PyYAML has it (same result, ~10x faster to parse), else the pure-Python one
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 MAPPINGS_DIR = Path(__file__).with_name("mappings")
 DATE_IN_NAME = r"(?P<date>\d{8}|\d{4}-\d{2}-\d{2})"
 DEFAULT_TRUE = ["是", "true", "y", "yes", "1"]
@@ -182,7 +185,7 @@ def _rule(name: str, top: dict[str, Any], f: dict[str, Any], where: str) -> File
 
 def load_file(path: Path) -> list[FileRule]:
     try:
-        top = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        top = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER) or {}
     except yaml.YAMLError as e:
         raise MappingError(f"{path}: not valid YAML: {e}") from None
     if not isinstance(top.get("files"), list):

@@ -78,16 +78,20 @@ def _pads(key: bytes) -> tuple[str, str]:
     return ipad, opad
 
 
-def hmac_sql(expr: str, key: bytes) -> str:
-    """HMAC-SHA256 (RFC 2104) of the trimmed text `expr` as a DuckDB expression, hex like hmac_hex."""
+def hmac_sql(expr: str, key: bytes, trimmed: bool = False) -> str:
+    """HMAC-SHA256 (RFC 2104) of the trimmed text `expr` as a DuckDB expression, hex like hmac_hex.
+
+    `trimmed`: the caller guarantees `expr` has no surrounding spaces (saves one trim per value)."""
     ipad, opad = _pads(key)
-    inner = f"unhex(sha256(unhex('{ipad}') || encode(trim({expr}))))"
+    inner = f"unhex(sha256(unhex('{ipad}') || encode({expr if trimmed else f'trim({expr})'})))"
     return f"CASE WHEN {expr} IS NULL THEN NULL ELSE sha256(unhex('{opad}') || {inner}) END"
 
 
-def mask_sql(expr: str, kind: str) -> str:
-    """The masked form of `expr` as a DuckDB expression; equals :func:`mask`."""
-    v = f"trim({expr})"
+def mask_sql(expr: str, kind: str, trimmed: bool = False) -> str:
+    """The masked form of `expr` as a DuckDB expression; equals :func:`mask`.
+
+    `trimmed`: the caller guarantees `expr` has no surrounding spaces (saves the trims)."""
+    v = expr if trimmed else f"trim({expr})"
     n = f"length({v})"
     if kind == "phone":
         body = f"CASE WHEN {n} >= 8 THEN left({v}, 3) || repeat('*', {n} - 7) || right({v}, 4) ELSE repeat('*', {n}) END"

@@ -18,7 +18,7 @@ import yaml
 
 from kefu import contract
 from ingest import pii
-from ingest.mapping import FileRule
+from ingest.mapping import SAFE_LOADER, FileRule
 from ingest.warehouse import q
 
 CHECKS_FILE = Path(__file__).with_name("checks.yml")
@@ -28,7 +28,7 @@ AMBIGUOUS = r"^(\d{1,2})[/.-](\d{1,2})[/.-]\d{4}"
 
 @lru_cache(maxsize=1)
 def checks() -> dict:
-    return yaml.safe_load(CHECKS_FILE.read_text(encoding="utf-8"))
+    return yaml.load(CHECKS_FILE.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
 
 
 def lit(s: str) -> str:
@@ -116,8 +116,12 @@ def row_expr(plan: Plan) -> str:
     return base
 
 
-def chk_sql(plan: Plan) -> str:
-    """CREATE TEMP TABLE chk: typed canonical columns + _rowid, _row, _dup_first, _errors."""
+def check_query(plan: Plan, reasons: bool = True) -> str:
+    """SELECT over stg: typed canonical columns + _rowid, _row, _dup_first, _dup_row, _errors.
+
+    One pass types, checks and flags duplicates. With `reasons=False` the last column is `_bad`
+    (boolean, true exactly when `_errors` would not be empty) instead: the fast path that loads the
+    good rows needs no reason texts, which saves building (and planning) them for every row."""
     ent = plan.entity
     present = [c for c in ent.columns if c.name in plan.positions]
     src_cols = [f"nullif(trim({plan.cell(c.name)}), '') AS {q('s__' + c.name)}" for c in present]
@@ -140,44 +144,65 @@ def chk_sql(plan: Plan) -> str:
             f"dups.{q('k__' + k)} = typed.{q('s__' + k)}" for k in key) + " AND typed._rowid > dups._first"
         dup_sel = "dups._first AS _dup_first, dups._first_row AS _dup_row"
 
-    checks_sql: list[str] = []
+    checks_sql: list[tuple[str, str]] = []  # (condition, reason code text)
     ck = checks()
     for c in present:
         s = q("s__" + c.name)
         v = q(c.name)
         if c.required:
-            checks_sql.append(f"CASE WHEN {s} IS NULL THEN {lit(c.name + '|missing_value')} END")
+            checks_sql.append((f"{s} IS NULL", lit(c.name + '|missing_value')))
         if c.type != "string":
-            checks_sql.append(f"CASE WHEN {s} IS NOT NULL AND {v} IS NULL THEN "
-                              f"{_type_failure(c, s, plan.rule.day_first_ambiguous)} END")
+            checks_sql.append((f"{s} IS NOT NULL AND {v} IS NULL",
+                               _type_failure(c, s, plan.rule.day_first_ambiguous) if reasons else "''"))
         reason = (ck.get("non_negative") or {}).get(ent.name, {}).get(c.name)
         if reason:
-            checks_sql.append(f"CASE WHEN {v} < 0 THEN {lit(c.name + '|' + reason)} END")
+            checks_sql.append((f"{v} < 0", lit(c.name + '|' + reason)))
         if c.name in plan.references:
             table, rcol = plan.references[c.name]
-            checks_sql.append(f"CASE WHEN {v} IS NOT NULL AND {v} NOT IN (SELECT {q(rcol)} FROM raw.{q(table)}) "
-                              f"THEN {lit(c.name + '|unknown_reference')} END")
+            checks_sql.append((f"{v} IS NOT NULL AND {v} NOT IN (SELECT {q(rcol)} FROM raw.{q(table)})",
+                               lit(c.name + '|unknown_reference')))
     befores: dict[str, list[str]] = {}
     for later, earlier in (ck.get("order") or {}).get(ent.name, []):
         if later in plan.positions and earlier in plan.positions:
             befores.setdefault(later, []).append(earlier)
     for later, earliers in befores.items():  # one failure per later column, however many it precedes
         cond = " OR ".join(f"{q(later)} < {q(e)}" for e in earliers)
-        checks_sql.append(f"CASE WHEN {cond} THEN {lit(later + '|end_before_start')} END")
+        checks_sql.append((cond, lit(later + '|end_before_start')))
     if key:
-        checks_sql.append(f"CASE WHEN _dup_first IS NOT NULL THEN {lit(key[0] + '|duplicate_key')} END")
-    errors = "concat_ws(';', " + ", ".join(checks_sql) + ")" if checks_sql else "''"
+        checks_sql.append(("_dup_first IS NOT NULL", lit(key[0] + '|duplicate_key')))
+    if reasons:  # every failed check as 'column|reason', ';'-joined; '' = good row
+        errors = ("concat_ws(';', " + ", ".join(f"CASE WHEN {c} THEN {r} END" for c, r in checks_sql) + ")"
+                  if checks_sql else "''")
+        out = f"{errors} AS _errors"
+    else:  # only good or bad: _bad is true exactly when _errors would be non-empty (a condition is TRUE)
+        out = ("coalesce(" + " OR ".join(f"({c})" for c, _ in checks_sql) + ", false)"
+               if checks_sql else "false") + " AS _bad"
 
     return (
-        "CREATE TEMP TABLE chk AS WITH "
+        "WITH "
         f"src AS (SELECT rowid AS _rowid, {row_expr(plan)} AS _row"
         + "".join(", " + x for x in src_cols) + " FROM stg), "
         f"typed AS (SELECT _rowid, _row, {', '.join(q('s__' + c.name) for c in present) or 'NULL AS _none'}, "
         f"{', '.join(typed)} FROM src){dups_cte}, "
         f"joined AS (SELECT typed.*, {dup_sel} FROM typed{dup_join}) "
         f"SELECT _rowid, _row, _dup_first, _dup_row, {', '.join(q(c.name) for c in ent.columns)}, "
-        f"{errors} AS _errors FROM joined"
+        f"{out} FROM joined"
     )
+
+
+def chk_sql(plan: Plan, only_bad: bool = False) -> str:
+    """CREATE TEMP TABLE chk from :func:`check_query` (only_bad: just the rows with a failed check)."""
+    where = " WHERE _errors <> ''" if only_bad else ""
+    return f"CREATE TEMP TABLE chk AS SELECT * FROM ({check_query(plan)}){where}"
+
+
+def insert_good_sql(plan: Plan, table: str, columns: list[str]) -> str:
+    """INSERT the good rows of stg into `table` in one pass (type, check, hash/mask, write; no chk table).
+
+    Parameters: $fid, $d (export date), $t (loaded at). Returns the count of rows inserted."""
+    return (f"INSERT INTO {table} ({', '.join(map(q, columns))}) "
+            f"SELECT {', '.join(stored_select(plan))}, $fid, _row, $d, $t "
+            f"FROM ({check_query(plan, reasons=False)}) WHERE NOT _bad")
 
 
 def _sql_type(c: contract.Column) -> str:
@@ -191,8 +216,9 @@ def stored_select(plan: Plan) -> list[str]:
     out = []
     for c in plan.entity.columns:
         if c.pii:
-            out.append(f"{pii.hmac_sql(q(c.name), plan.key)} AS {q(c.name + '_hash')}")
-            out.append(f"{pii.mask_sql(q(c.name), pii.kind_of(c.name))} AS {q(c.name + '_masked')}")
+            # the typed value of a string column is already trimmed (check_query): no second trim
+            out.append(f"{pii.hmac_sql(q(c.name), plan.key, trimmed=c.type == 'string')} AS {q(c.name + '_hash')}")
+            out.append(f"{pii.mask_sql(q(c.name), pii.kind_of(c.name), trimmed=c.type == 'string')} AS {q(c.name + '_masked')}")
         else:
             out.append(q(c.name))
     return out

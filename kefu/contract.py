@@ -62,7 +62,7 @@ class Entity:
 @lru_cache(maxsize=1)
 def load(path: str | None = None) -> dict[str, Entity]:
     """Entities of the contract, in file order, keyed by name."""
-    raw = yaml.safe_load(Path(path or CONTRACT_FILE).read_text(encoding="utf-8"))
+    raw = yaml.load(Path(path or CONTRACT_FILE).read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     entities: dict[str, Entity] = {}
     for name, spec in raw["entities"].items():
         cols = []

@@ -122,3 +122,60 @@ def test_cli_without_a_key_exits_with_a_message(tmp_path, monkeypatch, capsys):
     rc = main(["ingest", "--landing", str(tmp_path / "landing"), "--warehouse", str(tmp_path / "w.duckdb")])
     assert rc == 2
     assert "KEFU_PII_KEY" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("kind", sorted(SAMPLES))
+def test_sql_hmac_and_mask_of_already_trimmed_values_equal_the_python_reference(kind):
+    """The load path hashes the trimmed typed value without a second trim: same result as Python's hmac."""
+    con = duckdb.connect()
+    key = b"0123456789abcdef-test-key"
+    for value in SAMPLES[kind]:
+        v = value.strip()
+        masked, hashed = con.execute(f"SELECT {pii.mask_sql('$1', kind, trimmed=True)}, "
+                                     f"{pii.hmac_sql('$1', key, trimmed=True)}", [v]).fetchone()
+        assert masked == pii.mask(value, kind)
+        assert hashed == hmac.new(key, v.encode(), hashlib.sha256).hexdigest()
+
+
+def test_fast_bad_row_flag_agrees_with_the_reason_texts_row_for_row():
+    """The one-pass load keeps rows with `_bad` false; the quarantine pass lists `_errors`: same rows."""
+    from kefu import contract
+    from ingest import transform
+
+    rule = mapping.load([mapping.MAPPINGS_DIR]).by_name(Path("话务详单_20260302.csv"))[0]
+    cols = contract.entity("calls").columns
+    header = [c.zh for c in cols]
+    good = {c.name: "" for c in cols} | {
+        "call_id": "C1", "caller_phone": "13800000000", "customer_tier": "普通", "queue": "普通队列",
+        "call_type": "咨询", "arrived_at": "2026/3/2 08:00:00", "human_requested": "是",
+        "queued_at": "2026/3/2 08:01:00", "answered_at": "2026/3/2 08:02:00", "ended_at": "2026/3/2 08:09:00",
+        "talk_seconds": "420", "abandoned": "否", "transfer_type": "无"}
+    rows = [good,
+            good | {"call_id": "C2", "arrived_at": "03/05/2026 08:00"},            # ambiguous date
+            good | {"call_id": "C3", "talk_seconds": "-5"},                         # negative duration
+            good | {"call_id": "C4", "queue": "VIP?"},                              # bad enum
+            good | {"call_id": "C5", "ended_at": "2026/3/2 07:00:00"},              # end before start
+            good | {"call_id": "C1"},                                               # duplicate key
+            good | {"call_id": "C7", "abandoned": ""},                              # missing value
+            good | {"call_id": " C8 ", "talk_seconds": " 60 "}]                     # spaces: good
+    con = duckdb.connect()
+    con.execute("CREATE TEMP TABLE stg (" + ", ".join(f"c{i} VARCHAR" for i in range(len(cols))) + ")")
+    con.executemany(f"INSERT INTO stg VALUES ({', '.join('?' for _ in cols)})",
+                    [[r[c.name] or None for c in cols] for r in rows])
+    plan = transform.Plan(rule, {c.name: i for i, c in enumerate(cols)}, len(header), False, 2, [], {},
+                          b"k" * 16, 1, "f.csv", header)
+    fast = dict(con.execute(f"SELECT _rowid, _bad FROM ({transform.check_query(plan, reasons=False)})").fetchall())
+    full = dict(con.execute(f"SELECT _rowid, _errors FROM ({transform.check_query(plan)})").fetchall())
+    assert {r: bool(e) for r, e in full.items()} == fast
+    assert [fast[i] for i in range(len(rows))] == [False, True, True, True, True, True, True, False]
+
+
+
+def test_a_warehouse_file_named_like_a_schema_is_refused_with_a_clear_message(tmp_path):
+    from ingest import config
+    from ingest.loader import ingest
+
+    (tmp_path / "landing").mkdir()
+    with pytest.raises(config.ConfigError, match="also a schema"):
+        ingest(landing=tmp_path / "landing", warehouse_file=tmp_path / "raw.duckdb",
+               cfg=config.load(None, demo_key=True), progress=False)
