@@ -13,6 +13,8 @@ from __future__ import annotations
 import csv
 import io
 import os
+import subprocess
+import sys
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -90,8 +92,21 @@ def write_seeds() -> list[Path]:
     return out
 
 
+# DuckDB names a file's catalog after its stem: a file called raw.duckdb would make "raw" both a
+# catalog and a schema, and every query on schema raw ambiguous.
+SCHEMAS = ("raw", "audit", "staging", "intermediate", "util", "marts", "rulebook", "main")
+
+
+def check_warehouse_path(warehouse: Path) -> None:
+    stem = Path(warehouse).stem.lower()
+    if stem in SCHEMAS:
+        raise ValueError(f"warehouse file {warehouse}: the name {stem!r} is also a schema of the warehouse; "
+                         f"choose another file name (e.g. kefu.duckdb)")
+
+
 def dbt_env(warehouse: Path) -> dict[str, str]:
     """Environment for dbt: the absolute warehouse path and the project's profile."""
+    check_warehouse_path(warehouse)
     return {
         "KEFU_WAREHOUSE": str(Path(warehouse).resolve()),
         "DBT_PROFILES_DIR": str(DBT_DIR),
@@ -99,25 +114,29 @@ def dbt_env(warehouse: Path) -> dict[str, str]:
     }
 
 
-def run_dbt(args: list[str], warehouse: Path, target_path: Path | None = None) -> None:
-    """Run a dbt command in-process against the warehouse; raise with dbt's message on failure."""
-    from dbt.cli.main import dbtRunner
+def run_dbt(args: list[str], warehouse: Path, target_path: Path | None = None) -> str:
+    """Run a dbt command against the warehouse in a child process; return its output.
 
+    A child process, not dbt's in-process runner: dbt-duckdb keeps its connection
+    open for the life of the process, which would lock the DuckDB file against the
+    read-only readers (tests, expectations, dashboards) that come after a build.
+    On failure, raise with the lines of dbt's output that name what failed.
+    """
     write_seeds()
-    os.environ.update(dbt_env(warehouse))
-    extra = ["--project-dir", str(DBT_DIR)]
+    env = {**os.environ, **dbt_env(warehouse)}
+    cmd = [sys.executable, "-c", "from dbt.cli.main import cli; cli()", *args, "--project-dir", str(DBT_DIR)]
     if target_path is not None:
-        extra += ["--target-path", str(target_path)]
-    res = dbtRunner().invoke(args + extra)
-    if not res.success:
-        failed = []
-        for r in getattr(res.result, "results", None) or []:
-            if str(getattr(r, "status", "")) in {"error", "fail"}:
-                failed.append(f"{r.node.name}: {r.message}")
-        raise RuntimeError(f"dbt {' '.join(args)} failed" + (": " + "; ".join(failed) if failed else
-                                                             f": {res.exception}"))
+        cmd += ["--target-path", str(target_path), "--log-path", str(Path(target_path) / "logs")]
+    res = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    out = res.stdout + res.stderr
+    if res.returncode != 0:
+        wanted = [ln for ln in out.splitlines() if any(w in ln for w in ("Error", "ERROR", "FAIL", "Failure", "error"))]
+        raise RuntimeError(f"dbt {' '.join(args)} failed (exit {res.returncode}):\n" + "\n".join((wanted or out.splitlines())[-40:]))
+    return out
 
 
-def build(warehouse: Path, select: str | None = None, target_path: Path | None = None) -> None:
-    args = ["build", "--quiet"] + (["--select", select] if select else [])
+def build(warehouse: Path, select: str | None = None, target_path: Path | None = None,
+          full_refresh: bool = False) -> None:
+    """`dbt build`; incremental models (D-70) add the new exports unless full_refresh rebuilds them."""
+    args = ["build", "--quiet"] + (["--select", select] if select else []) + (["--full-refresh"] if full_refresh else [])
     run_dbt(args, warehouse, target_path)

@@ -1,4 +1,8 @@
-"""The tickets family of the warehouse (time-limit engine, fct_tickets, fct_ticket_sla).
+"""The warehouse built from the demo preset (seed 1, 3 months), checked as a whole.
+
+kpi_rule_results equals the answer key; the analyst guide's queries run and trace
+red cells to their tickets; and the tickets family (time-limit engine,
+fct_tickets, fct_ticket_sla) keeps its integrity.
 
 What the dbt tests cannot check on their own: whole-table integrity between models
 (no ticket dropped, every KPI cell traceable to its tickets with one query) and the
@@ -6,10 +10,16 @@ SQL working-day deadlines against the Python calendar (kefu.workcal) on every ti
 Uses the demo warehouse built once per session by the `built_demo` fixture.
 """
 
+import re
+from pathlib import Path
+
 import duckdb
+import pandas as pd
 import pytest
 
-from kefu import workcal
+from kefu import exactness, rulebook, workcal
+
+GUIDE = Path(__file__).resolve().parents[1] / "docs" / "analyst-guide.md"
 
 SEED, MONTHS = 1, 3
 
@@ -79,3 +89,30 @@ def test_working_day_deadlines_equal_the_python_calendar(con):
     wrong = [r for r in rows
              if r[3] != workcal.end_of_nth_working_day(r[1], int(r[2].removesuffix("wd")))]
     assert wrong == [], wrong[:5]
+
+
+@pytest.mark.slow
+def test_kpi_rule_results_equals_the_answer_key_for_the_demo_preset(built_demo):
+    warehouse, key = built_demo(SEED, MONTHS)
+    diff = exactness.compare(warehouse, key)
+    assert diff.empty, exactness.summary(diff) + "\n" + diff.head(20).to_string()
+    assert {m.id for m in rulebook.numeric_measures()} <= set(pd.read_csv(key).rule_id)
+
+
+@pytest.mark.slow
+def test_every_query_of_the_analyst_guide_runs(con):
+    queries = re.findall(r"```sql\n(.*?)```", GUIDE.read_text(encoding="utf-8"), re.S)
+    assert len(queries) >= 8
+    for q in queries:
+        assert con.execute(q).fetchall(), f"the guide's query returns nothing on the demo:\n{q}"
+
+
+@pytest.mark.slow
+def test_the_guide_traces_a_red_t9_cell_to_exactly_its_breached_tickets(con):
+    guide = GUIDE.read_text(encoding="utf-8")
+    trace = next(q for q in re.findall(r"```sql\n(.*?)```", guide, re.S) if "from marts.fct_ticket_sla" in q)
+    num, den, passed = con.execute(
+        "select numerator, denominator, passed from marts.kpi_rule_results "
+        "where rule_id = 'T9' and grain = 'district' and unit_id = 'D02' and period_month = '2026-01'").fetchone()
+    assert passed is False
+    assert len(con.execute(trace).fetchall()) == den - num
