@@ -20,7 +20,9 @@ install-dev: $(BIN)/python
 	$(BIN)/pip install --quiet -e ".[dev]"
 
 demo: install
-	$(BIN)/kefu generate --preset demo --seed $(SEED) --out $(OUT)
+	$(BIN)/kefu generate --preset demo --seed $(SEED) --out $(OUT) --no-progress
+	$(BIN)/kefu run --landing $(OUT)/landing --warehouse $(CURDIR)/$(OUT)/kefu.duckdb --demo-key \
+		--answer-key $(OUT)/expected/kpi_expected.csv --no-progress
 
 test: install-dev
 	$(BIN)/python -m pytest -n 2 --dist loadfile

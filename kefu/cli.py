@@ -25,6 +25,38 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_run(args: argparse.Namespace) -> int:
+    from kefu import build, exactness
+
+    warehouse = Path(args.warehouse)
+    if args.landing:
+        rc = _cmd_ingest(argparse.Namespace(landing=args.landing, warehouse=args.warehouse, archive=None,
+                                            rejected=None, config=args.config, demo_key=args.demo_key,
+                                            no_progress=args.no_progress))
+        if rc:
+            return rc
+    try:
+        build.build(warehouse, full_refresh=args.full_refresh)
+    except (RuntimeError, ValueError) as exc:
+        print(f"kefu run: {exc}", file=sys.stderr)
+        return 1
+    import duckdb
+
+    con = duckdb.connect(str(warehouse), read_only=True)
+    rows, passed, failed, months = con.execute(
+        "select count(*), count(*) filter (where passed), count(*) filter (where not passed), "
+        "count(distinct period_month) from marts.kpi_rule_results").fetchone()
+    con.close()
+    print(f"warehouse built: {warehouse.resolve()}")
+    print(f"kpi_rule_results: {rows:,} rows over {months} months · {passed:,} passed · {failed:,} failed (考核结果)")
+    if args.answer_key:
+        diff = exactness.compare(warehouse, Path(args.answer_key))
+        print(exactness.summary(diff))
+        if not diff.empty:
+            return 1
+    return 0
+
+
 def _cmd_contract(args: argparse.Namespace) -> int:
     from kefu import contract
 
@@ -101,6 +133,21 @@ def build_parser() -> argparse.ArgumentParser:
                    help="hash personal data with the public demo key (generated demo data only)")
     i.add_argument("--no-progress", action="store_true", help="no progress bar")
     i.set_defaults(func=_cmd_ingest)
+
+    r = sub.add_parser(
+        "run",
+        help="ingest new exports and build the warehouse with dbt (入库并计算考核指标)",
+        description="Ingest the exports under --landing (if given), then `dbt build` the warehouse: staging, "
+        "the time-limit engine, facts, dimensions and every KPI mart. Prints a summary of kpi_rule_results.",
+    )
+    r.add_argument("--warehouse", required=True, help="DuckDB warehouse file")
+    r.add_argument("--landing", help="folder of new exports to ingest first")
+    r.add_argument("--config", help="ingest configuration YAML (pii_key, mappings, ...)")
+    r.add_argument("--demo-key", action="store_true", help="hash personal data with the public demo key (demo data only)")
+    r.add_argument("--full-refresh", action="store_true", help="rebuild incremental models from scratch")
+    r.add_argument("--answer-key", help="compare kpi_rule_results with a generator answer key (expected/kpi_expected.csv)")
+    r.add_argument("--no-progress", action="store_true", help="no progress bar")
+    r.set_defaults(func=_cmd_run)
 
     c = sub.add_parser("contract", help="show the export data contract (数据接口规范)",
                        description="List the entities of the export data contract, or render docs/data-contract.md.")
