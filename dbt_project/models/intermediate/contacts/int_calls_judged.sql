@@ -1,11 +1,87 @@
 -- One row per inbound call with every flag the hotline rules (H1-H5) and R3 read.
 -- Limits come from the rulebook seeds; see docs/decisions.md D-20, D-21, D-22, D-53.
+-- Incremental (D-70): each run judges the calls exported since the last run (lookback on
+-- export_date) and, for R3, every later call of the same customer and call type; merged on call_id.
 
-with calls as (
+{{ config(materialized='incremental', unique_key='call_id', incremental_strategy='merge', on_schema_change='fail') }}
+
+with all_calls as (
 
     select * from {{ ref('stg_calls') }}
 
 ),
+
+{% if is_incremental() -%}
+cutoff as (
+
+    select
+        coalesce(
+            cast({{ dbt.dateadd('day', -var('incremental_lookback_days', 3), 'max(export_date)') }} as date),
+            cast('1900-01-01' as date)
+        ) as cutoff_date
+    from {{ this }}
+
+),
+
+new_calls as (
+
+    select all_calls.*
+    from all_calls
+    cross join cutoff
+    where all_calls.export_date >= cutoff.cutoff_date
+
+),
+
+new_pairs as (
+
+    -- a call that arrives before calls already judged changes their R3 previous contact
+    select
+        customer_id,
+        call_type,
+        min(arrived_at) as first_new_arrived_at
+    from new_calls
+    where customer_id is not null
+    group by customer_id, call_type
+
+),
+
+calls as (
+
+    select * from new_calls
+    union
+    select all_calls.*
+    from all_calls
+    inner join new_pairs
+        on new_pairs.customer_id = all_calls.customer_id
+        and new_pairs.call_type = all_calls.call_type
+        and all_calls.arrived_at >= new_pairs.first_new_arrived_at
+
+),
+
+history as (
+
+    -- R3 looks back over every earlier call of the same customer and call type
+    select all_calls.customer_id, all_calls.call_type, all_calls.arrived_at
+    from all_calls
+    inner join new_pairs
+        on new_pairs.customer_id = all_calls.customer_id
+        and new_pairs.call_type = all_calls.call_type
+
+),
+{%- else -%}
+calls as (
+
+    select * from all_calls
+
+),
+
+history as (
+
+    select customer_id, call_type, arrived_at
+    from all_calls
+
+),
+{%- endif %}
 
 limits as (
 
@@ -52,7 +128,9 @@ clocked as (
         answered_at,
         ended_at,
         transfer_queued_at,
-        transfer_answered_at
+        transfer_answered_at,
+        -- lineage: the export that delivered the current version (incremental lookback, D-70)
+        export_date
     from calls
 
 ),
@@ -67,7 +145,7 @@ previous_contact as (
         lag(arrived_at) over (partition by customer_id, call_type order by arrived_at) as previous_arrived_at
     from (
         select distinct customer_id, call_type, arrived_at
-        from clocked
+        from history
         where customer_id is not null
     ) as distinct_arrivals
 

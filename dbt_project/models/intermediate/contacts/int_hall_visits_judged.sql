@@ -1,9 +1,22 @@
 -- One row per business-hall visit judged against B1 (wait by tier) and B2 (VIP card received).
 -- A visitor who left unserved, or a card holder never received, is a breach (D-45).
+-- Incremental (D-70): the visits exported since the last run (lookback on export_date); merged on visit_id.
+
+{{ config(materialized='incremental', unique_key='visit_id', incremental_strategy='merge', on_schema_change='fail') }}
 
 with visits as (
 
     select * from {{ ref('stg_hall_visits') }}
+    {% if is_incremental() %}
+    where export_date >= (
+        select
+            coalesce(
+                cast({{ dbt.dateadd('day', -var('incremental_lookback_days', 3), 'max(export_date)') }} as date),
+                cast('1900-01-01' as date)
+            )
+        from {{ this }}
+    )
+    {% endif %}
 
 ),
 
@@ -54,7 +67,9 @@ judged as (
         {{ contacts_within('keyed.ticket_taken_at', 'keyed.served_at', 'b1_limit.limit_seconds') }}
             as is_served_within_limit,
         {{ contacts_within('keyed.ticket_taken_at', 'keyed.received_at', 'b2_limit.limit_seconds') }}
-            as is_received_within_limit
+            as is_received_within_limit,
+        -- lineage: the export that delivered the current version (incremental lookback, D-70)
+        keyed.export_date
     from keyed
     inner join limits as b1_limit
         on b1_limit.measure_id = 'B1'

@@ -2,12 +2,59 @@
 -- same customer in the rolling window ending at it (720 h, inclusive at both ends, across month
 -- boundaries). A call breaches when that count exceeds the limit of its own tier group.
 -- Portable self-join instead of a RANGE INTERVAL window frame.
+-- Incremental (D-70): each run judges the calls exported since the last run (lookback on
+-- export_date) and every later call to the same customers (their sequence and window may change),
+-- counting over the full history of those customers; merged on contact_id.
 
-with outbound as (
+{{ config(materialized='incremental', unique_key='contact_id', incremental_strategy='merge', on_schema_change='fail') }}
+
+with all_outbound as (
 
     select * from {{ ref('stg_outbound') }}
 
 ),
+
+{% if is_incremental() -%}
+cutoff as (
+
+    select
+        coalesce(
+            cast({{ dbt.dateadd('day', -var('incremental_lookback_days', 3), 'max(export_date)') }} as date),
+            cast('1900-01-01' as date)
+        ) as cutoff_date
+    from {{ this }}
+
+),
+
+new_customers as (
+
+    select
+        all_outbound.customer_id,
+        min(all_outbound.contacted_at) as first_new_contacted_at
+    from all_outbound
+    cross join cutoff
+    where all_outbound.export_date >= cutoff.cutoff_date
+        and all_outbound.channel = 'phone'
+    group by all_outbound.customer_id
+
+),
+
+outbound as (
+
+    -- the full history of the customers with new calls
+    select all_outbound.*
+    from all_outbound
+    inner join new_customers
+        on new_customers.customer_id = all_outbound.customer_id
+
+),
+{%- else -%}
+outbound as (
+
+    select * from all_outbound
+
+),
+{%- endif %}
 
 limits as (
 
@@ -25,6 +72,7 @@ phone_calls as (
         purpose,
         answered,
         contacted_at,
+        export_date,
         -- calls at the same second are taken in export order
         row_number() over (
             partition by customer_id
@@ -43,12 +91,25 @@ window_limit as (
 
 ),
 
+judged_calls as (
+
+    select phone_calls.*
+    from phone_calls
+    {% if is_incremental() -%}
+    inner join new_customers
+        on new_customers.customer_id = phone_calls.customer_id
+    where phone_calls.contacted_at >= new_customers.first_new_contacted_at
+        or phone_calls.export_date >= (select cutoff_date from cutoff)
+    {%- endif %}
+
+),
+
 windowed as (
 
     select
         this_call.contact_id,
         count(*) as calls_in_window
-    from phone_calls as this_call
+    from judged_calls as this_call
     cross join window_limit
     inner join phone_calls as earlier_call
         on earlier_call.customer_id = this_call.customer_id
@@ -63,27 +124,29 @@ judged as (
 
     select
         -- ids
-        phone_calls.contact_id,
-        phone_calls.customer_id,
+        judged_calls.contact_id,
+        judged_calls.customer_id,
         -- dimensions
-        phone_calls.customer_tier,
-        phone_calls.tier_group,
-        phone_calls.purpose,
-        phone_calls.answered,
+        judged_calls.customer_tier,
+        judged_calls.tier_group,
+        judged_calls.purpose,
+        judged_calls.answered,
         -- timestamps
-        phone_calls.contacted_at,
-        {{ month_text('phone_calls.contacted_at') }} as period_month,
-        phone_calls.call_sequence,
+        judged_calls.contacted_at,
+        {{ month_text('judged_calls.contacted_at') }} as period_month,
+        judged_calls.call_sequence,
         -- figures
         windowed.calls_in_window,
         cast(tier_limit.limit_count as {{ dbt.type_bigint() }}) as calls_allowed,
-        windowed.calls_in_window > tier_limit.limit_count as is_breach
-    from phone_calls
+        windowed.calls_in_window > tier_limit.limit_count as is_breach,
+        -- lineage: the export that delivered the current version (incremental lookback, D-70)
+        judged_calls.export_date
+    from judged_calls
     inner join windowed
-        on windowed.contact_id = phone_calls.contact_id
+        on windowed.contact_id = judged_calls.contact_id
     inner join limits as tier_limit
         on tier_limit.measure_id = 'P1'
-        and tier_limit.limit_key = phone_calls.tier_group
+        and tier_limit.limit_key = judged_calls.tier_group
 
 ),
 

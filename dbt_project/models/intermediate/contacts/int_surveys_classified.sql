@@ -1,9 +1,22 @@
 -- One row per survey answer, mapped to valid / satisfied (D-30): unreachable and refused are
 -- not valid answers; 4-5 on the 1-5 scale and 满意 / 基本满意 on the verbal scale are satisfied.
+-- Incremental (D-70): the answers exported since the last run (lookback on export_date); merged on survey_id.
+
+{{ config(materialized='incremental', unique_key='survey_id', incremental_strategy='merge', on_schema_change='fail') }}
 
 with surveys as (
 
     select * from {{ ref('stg_surveys') }}
+    {% if is_incremental() %}
+    where export_date >= (
+        select
+            coalesce(
+                cast({{ dbt.dateadd('day', -var('incremental_lookback_days', 3), 'max(export_date)') }} as date),
+                cast('1900-01-01' as date)
+            )
+        from {{ this }}
+    )
+    {% endif %}
 
 ),
 
@@ -26,7 +39,9 @@ classified as (
         {{ month_text('surveyed_at') }} as period_month,
         -- flags
         answer not in ('unreachable', 'refused') as is_valid,
-        answer in ('score_5', 'score_4', 'satisfied', 'basically_satisfied') as is_satisfied
+        answer in ('score_5', 'score_4', 'satisfied', 'basically_satisfied') as is_satisfied,
+        -- lineage: the export that delivered the current version (incremental lookback, D-70)
+        export_date
     from surveys
 
 ),

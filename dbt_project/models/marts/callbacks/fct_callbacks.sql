@@ -1,10 +1,23 @@
 -- One row per callback (回访): reason, channel, outcome, whether it reached the customer
 -- (D-40), whether it fell in the last week of its month (C3), and, for problems found,
 -- whether the problem was handled (and the repair dispatched) the same day (C4).
+-- Incremental (D-70): the callbacks exported since the last run (lookback on export_date); merged on callback_id.
+
+{{ config(materialized='incremental', unique_key='callback_id', incremental_strategy='merge', on_schema_change='fail') }}
 
 with callbacks as (
 
     select * from {{ ref('stg_callbacks') }}
+    {% if is_incremental() %}
+    where export_date >= (
+        select
+            coalesce(
+                cast({{ dbt.dateadd('day', -var('incremental_lookback_days', 3), 'max(export_date)') }} as date),
+                cast('1900-01-01' as date)
+            )
+        from {{ this }}
+    )
+    {% endif %}
 
 ),
 
@@ -43,7 +56,9 @@ final as (
             > cast({{ dbt.dateadd('week', -1, 'months.month_end') }} as date) as is_in_last_week_of_month,
         -- C4
         callbacks.repair_needed,
-        problems.is_handled_same_day
+        problems.is_handled_same_day,
+        -- lineage: the export that delivered the current version (incremental lookback, D-70)
+        callbacks.export_date
     from callbacks
     left join months on months.period_month = {{ month_text('callbacks.callback_at') }}
     left join problems on problems.callback_id = callbacks.callback_id

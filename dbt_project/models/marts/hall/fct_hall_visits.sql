@@ -1,8 +1,21 @@
 -- One row per business-hall visit with its wait, the limit of its tier and the B1 / B2 flags (D-45).
+-- Incremental (D-70): the visits exported since the last run (lookback on export_date); merged on visit_id.
+
+{{ config(materialized='incremental', unique_key='visit_id', incremental_strategy='merge', on_schema_change='fail') }}
 
 with visits as (
 
     select * from {{ ref('int_hall_visits_judged') }}
+    {% if is_incremental() %}
+    where export_date >= (
+        select
+            coalesce(
+                cast({{ dbt.dateadd('day', -var('incremental_lookback_days', 3), 'max(export_date)') }} as date),
+                cast('1900-01-01' as date)
+            )
+        from {{ this }}
+    )
+    {% endif %}
 
 ),
 
@@ -30,7 +43,9 @@ final as (
         reception_limit_seconds,
         -- flags
         is_served_within_limit,
-        case when is_vip_card_shown then is_received_within_limit end as is_received_within_limit
+        case when is_vip_card_shown then is_received_within_limit end as is_received_within_limit,
+        -- lineage
+        export_date
     from visits
 
 )

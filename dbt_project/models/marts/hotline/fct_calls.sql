@@ -1,10 +1,67 @@
 -- One row per inbound hotline call with its waits and the flags the hotline rules judge (H1-H5, R3).
+-- Incremental (D-70): the calls exported since the last run (lookback on export_date) and the later
+-- calls of the same customer and call type (their R3 flag may change); merged on call_id.
 
-with calls as (
+{{ config(materialized='incremental', unique_key='call_id', incremental_strategy='merge', on_schema_change='fail') }}
+
+with judged_calls as (
 
     select * from {{ ref('int_calls_judged') }}
 
 ),
+
+{% if is_incremental() -%}
+cutoff as (
+
+    select
+        coalesce(
+            cast({{ dbt.dateadd('day', -var('incremental_lookback_days', 3), 'max(export_date)') }} as date),
+            cast('1900-01-01' as date)
+        ) as cutoff_date
+    from {{ this }}
+
+),
+
+new_calls as (
+
+    select judged_calls.*
+    from judged_calls
+    cross join cutoff
+    where judged_calls.export_date >= cutoff.cutoff_date
+
+),
+
+new_pairs as (
+
+    select
+        customer_id,
+        call_type,
+        min(arrived_at) as first_new_arrived_at
+    from new_calls
+    where customer_id is not null
+    group by customer_id, call_type
+
+),
+
+calls as (
+
+    select * from new_calls
+    union
+    select judged_calls.*
+    from judged_calls
+    inner join new_pairs
+        on new_pairs.customer_id = judged_calls.customer_id
+        and new_pairs.call_type = judged_calls.call_type
+        and judged_calls.arrived_at >= new_pairs.first_new_arrived_at
+
+),
+{%- else -%}
+calls as (
+
+    select * from judged_calls
+
+),
+{%- endif %}
 
 final as (
 
@@ -47,7 +104,9 @@ final as (
         is_unrequested_transfer,
         is_fault_human_call,
         is_identified,
-        is_repeat_contact
+        is_repeat_contact,
+        -- lineage
+        export_date
     from calls
 
 )

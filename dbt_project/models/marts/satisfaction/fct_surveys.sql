@@ -1,8 +1,21 @@
 -- One row per survey answer with its validity and satisfaction (D-30).
+-- Incremental (D-70): the answers exported since the last run (lookback on export_date); merged on survey_id.
+
+{{ config(materialized='incremental', unique_key='survey_id', incremental_strategy='merge', on_schema_change='fail') }}
 
 with surveys as (
 
     select * from {{ ref('int_surveys_classified') }}
+    {% if is_incremental() %}
+    where export_date >= (
+        select
+            coalesce(
+                cast({{ dbt.dateadd('day', -var('incremental_lookback_days', 3), 'max(export_date)') }} as date),
+                cast('1900-01-01' as date)
+            )
+        from {{ this }}
+    )
+    {% endif %}
 
 ),
 
@@ -25,7 +38,9 @@ final as (
         period_month,
         -- flags
         is_valid,
-        is_satisfied
+        is_satisfied,
+        -- lineage
+        export_date
     from surveys
 
 )
