@@ -10,16 +10,6 @@
     'ALL'
 {%- endmacro %}
 
-{#- Seconds from `start_expr` to `end_expr` (portable). -#}
-{% macro district_seconds_between(start_expr, end_expr) -%}
-    {{ dbt.datediff(start_expr, end_expr, 'second') }}
-{%- endmacro %}
-
-{#- Month text ('YYYY-MM') of a deadline: a deadline at 24:00 belongs to the day it ends (D-06). -#}
-{% macro district_deadline_month(expr) -%}
-    {{ month_text(dbt.dateadd('second', -1, expr)) }}
-{%- endmacro %}
-
 {#- Wide columns of a pivot of kpi_rule_results: one group per rule
     (<rule>_numerator, _denominator, _value, _threshold, _passed), from a relation with
     rule_id, numerator, denominator, value, threshold, passed, grouped by the caller. -#}

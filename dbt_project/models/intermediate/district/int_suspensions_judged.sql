@@ -25,12 +25,12 @@ final as (
         suspensions.notice_at,
         suspensions.suspended_at,
         -- figures
-        {{ district_seconds_between('suspensions.notice_at', 'suspensions.suspended_at') }} as notice_lead_seconds,
+        {{ seconds_between('suspensions.notice_at', 'suspensions.suspended_at') }} as notice_lead_seconds,
         limits.limit_seconds as required_lead_seconds,
         -- judgement
         {{ month_text('suspensions.suspended_at') }} as period_month,
         coalesce(
-            {{ district_seconds_between('suspensions.notice_at', 'suspensions.suspended_at') }} >= limits.limit_seconds,
+            {{ seconds_between('suspensions.notice_at', 'suspensions.suspended_at') }} >= limits.limit_seconds,
             false
         ) as is_notified_in_time
     from suspensions

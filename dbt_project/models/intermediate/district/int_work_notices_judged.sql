@@ -106,7 +106,7 @@ joined as (
 
     select
         affected.*,
-        {{ district_seconds_between('affected.notified_at', 'affected.start_at') }} as notice_lead_seconds,
+        {{ seconds_between('affected.notified_at', 'affected.start_at') }} as notice_lead_seconds,
         n2_limits.limit_seconds as required_lead_seconds,
         c5_deadlines.c5_deadline_at,
         cutover_callbacks.c5_callback_at,
@@ -150,7 +150,7 @@ final as (
         end as is_called_back_in_time,
         case
             when c5_callback_at is not null then {{ month_text('c5_callback_at') }}
-            when c5_deadline_at < as_of_at then {{ district_deadline_month('c5_deadline_at') }}
+            when c5_deadline_at < as_of_at then {{ deadline_month('c5_deadline_at') }}
         end as c5_period_month
     from joined
 

@@ -101,7 +101,7 @@ final as (
         outcome_at,
         case
             when outcome_at is null then null
-            when is_outcome_deadline then {{ tickets_deadline_month('outcome_at') }}
+            when is_outcome_deadline then {{ deadline_month('outcome_at') }}
             else {{ month_text('outcome_at') }}
         end as period_month
     from outcomes

@@ -35,11 +35,11 @@ base_deadlines as (
         case
             when parts.clock_start_at is null then null
             when parts.limit_seconds is not null
-                then {{ tickets_add_seconds('parts.limit_seconds', 'parts.clock_start_at') }}
+                then {{ add_seconds('parts.limit_seconds', 'parts.clock_start_at') }}
             when parts.limit_working_days is not null
                 then {{ dbt.dateadd('day', 1, 'cast(due_day.calendar_date as ' ~ dbt.type_timestamp() ~ ')') }}
             when parts.limit_text = 'same_day'
-                then {{ tickets_midnight_after('parts.clock_start_at') }}
+                then {{ midnight_after('parts.clock_start_at') }}
         end as base_deadline_at
     from parts
     left join calendar as start_day
@@ -61,10 +61,10 @@ running_pauses as (
         base_deadlines.clock_start_at,
         base_deadlines.base_deadline_at,
         pauses.paused_at,
-        {{ tickets_seconds_between(
+        {{ seconds_between(
             'case when pauses.paused_at > base_deadlines.clock_start_at then pauses.paused_at else base_deadlines.clock_start_at end',
             'pauses.resumed_at') }} as pause_seconds,
-        {{ tickets_seconds_between(
+        {{ seconds_between(
             'base_deadlines.clock_start_at',
             'case when pauses.paused_at > base_deadlines.clock_start_at then pauses.paused_at else base_deadlines.clock_start_at end') }} as pause_offset_seconds
     from base_deadlines
@@ -101,7 +101,7 @@ pause_extensions as (
         count(*) as pauses_counted
     from running_pauses_accumulated
     where pause_offset_seconds - paused_before_seconds
-        <= {{ tickets_seconds_between('clock_start_at', 'base_deadline_at') }}
+        <= {{ seconds_between('clock_start_at', 'base_deadline_at') }}
     group by ticket_id, measure_id, part_id
 
 ),
@@ -120,7 +120,7 @@ deadlines as (
         base_deadlines.*,
         cast(coalesce(pause_extensions.paused_seconds, 0) as {{ dbt.type_bigint() }}) as paused_seconds,
         coalesce(pause_extensions.pauses_counted, 0) as pauses_counted,
-        {{ tickets_add_seconds('coalesce(pause_extensions.paused_seconds, 0)', 'base_deadlines.base_deadline_at') }} as deadline_at,
+        {{ add_seconds('coalesce(pause_extensions.paused_seconds, 0)', 'base_deadlines.base_deadline_at') }} as deadline_at,
         unreachable_tickets.ticket_id is not null as has_customer_unreachable_pause
     from base_deadlines
     left join pause_extensions

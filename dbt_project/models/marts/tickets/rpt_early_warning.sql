@@ -33,7 +33,7 @@ open_parts as (
     select
         parts.*,
         clock.state as measure_state,
-        {{ tickets_seconds_between('parts.as_of_at', 'parts.deadline_at') }} / 3600.0 as hours_left
+        {{ seconds_between('parts.as_of_at', 'parts.deadline_at') }} / 3600.0 as hours_left
     from parts
     inner join clock
         on clock.ticket_id = parts.ticket_id
