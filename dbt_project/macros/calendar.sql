@@ -24,3 +24,19 @@
 {% macro deadline_month(ts_expr) -%}
     {{ month_text(dbt.dateadd('second', -1, ts_expr)) }}
 {%- endmacro %}
+
+{#- Incremental filter (D-70): rows exported since the model's latest export_date, minus a look-back
+    (var incremental_lookback_days, default 3); everything when the model is empty. -#}
+{% macro incremental_since_last_export(column='export_date') -%}
+    {%- if is_incremental() %}
+    where {{ column }} >= (select {{ incremental_cutoff_date() }} from {{ this }})
+    {%- endif %}
+{%- endmacro %}
+
+{#- The cutoff date of that filter, as an aggregate over {{ this }} (for models that need it in a CTE). -#}
+{% macro incremental_cutoff_date() -%}
+    coalesce(
+        cast({{ dbt.dateadd('day', -var('incremental_lookback_days', 3), 'max(export_date)') }} as date),
+        cast('1900-01-01' as date)
+    )
+{%- endmacro %}

@@ -18,10 +18,7 @@ with all_outbound as (
 cutoff as (
 
     select
-        coalesce(
-            cast({{ dbt.dateadd('day', -var('incremental_lookback_days', 3), 'max(export_date)') }} as date),
-            cast('1900-01-01' as date)
-        ) as cutoff_date
+        {{ incremental_cutoff_date() }} as cutoff_date
     from {{ this }}
 
 ),

@@ -6,16 +6,7 @@
 with visits as (
 
     select * from {{ ref('int_hall_visits_judged') }}
-    {% if is_incremental() %}
-    where export_date >= (
-        select
-            coalesce(
-                cast({{ dbt.dateadd('day', -var('incremental_lookback_days', 3), 'max(export_date)') }} as date),
-                cast('1900-01-01' as date)
-            )
-        from {{ this }}
-    )
-    {% endif %}
+    {{ incremental_since_last_export() }}
 
 ),
 
