@@ -13,3 +13,49 @@
     coalesce((select rulebook_tiers.brand_group from {{ ref('rulebook_tiers') }} as rulebook_tiers
               where rulebook_tiers.tier = {{ tier }}), 'other')
 {%- endmacro %}
+
+{#- The whole query of a per-audience wide mart: the rules' rows of kpi_rule_results at the
+    given grains, one row per month × grain × unit, one column group per rule
+    (<rule>_numerator, _denominator, _value, _threshold, _passed) and the count of rules
+    assessed / passed / failed. Thresholds and pass/fail stay decided in kpi_rule_results. -#}
+{% macro rule_results_wide(rules, grains=['company', 'district']) -%}
+with rule_results as (
+
+    select * from {{ ref('kpi_rule_results') }}
+
+),
+
+selected_rules as (
+
+    select * from rule_results
+    where grain in ({% for g in grains %}'{{ g }}'{{ "," if not loop.last }}{% endfor %})
+        and rule_id in ({% for r in rules %}'{{ r }}'{{ "," if not loop.last }}{% endfor %})
+
+),
+
+pivoted as (
+
+    select
+        period_month,
+        grain,
+        unit_id,
+        {{ district_rule_columns(rules) }},
+        cast(count(*) as {{ dbt.type_int() }}) as rules_assessed,
+        cast(sum(case when passed then 1 else 0 end) as {{ dbt.type_int() }}) as rules_passed,
+        cast(sum(case when not passed then 1 else 0 end) as {{ dbt.type_int() }}) as rules_failed
+    from selected_rules
+    group by period_month, grain, unit_id
+
+),
+
+final as (
+
+    select
+        {{ dbt.concat(['grain', "'|'", 'unit_id', "'|'", 'period_month']) }} as unit_month_key,
+        *
+    from pivoted
+
+)
+
+select * from final
+{%- endmacro %}
