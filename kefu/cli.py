@@ -90,6 +90,16 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     return 0
 
 
+# modules that add their own subcommands (add_parser(sub) sets func=...)
+PLUGINS = [
+    "kefu.pipeline_cli",     # nightly, monthly, rebuild, airflow (issue 5)
+    "dashboards.cli",        # dashboard (issue 6)
+    "kefu.reports.cli",      # report (issue 6)
+    "kefu.analyst",          # sql, docs (issue 6)
+    "benchmarks.cli",        # bench (issue 7)
+]
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="kefu",
@@ -153,6 +163,12 @@ def build_parser() -> argparse.ArgumentParser:
                        description="List the entities of the export data contract, or render docs/data-contract.md.")
     c.add_argument("--markdown", action="store_true", help="print docs/data-contract.md")
     c.set_defaults(func=_cmd_contract)
+
+    # subcommands that live beside the code they drive: each module has add_parser(sub)
+    import importlib
+
+    for module in PLUGINS:
+        importlib.import_module(module).add_parser(sub)
     return p
 
 

@@ -1,0 +1,94 @@
+"""The folders of one installation (KEFU_HOME) and the published, read-only warehouse.
+
+    $KEFU_HOME/
+      landing/YYYY-MM-DD/…        the exports of each business date (input)
+      archive/ rejected/          ingested / refused export files (never deleted)
+      warehouse/kefu.duckdb       the working warehouse: only the nightly writer tasks open it
+      published/kefu.duckdb       the copy dashboards, reports and analysts read (read-only);
+                                  replaced atomically (os.replace) after the gates passed
+      published/manifest.json     which business date / run the published copy holds
+      published/assessment/YYYY-MM/   the closed month: assessment tables + reports (月度考核)
+      published/data_docs/        Great Expectations Data Docs of every run
+      logs/                       run summaries
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+DEFAULT_HOME = Path("out/kefu_home")
+
+
+@dataclass(frozen=True)
+class Home:
+    root: Path
+
+    @classmethod
+    def from_env(cls, root: str | Path | None = None) -> "Home":
+        return cls(Path(root or os.environ.get("KEFU_HOME") or DEFAULT_HOME).resolve())
+
+    @property
+    def landing(self) -> Path:
+        return self.root / "landing"
+
+    @property
+    def archive(self) -> Path:
+        return self.root / "archive"
+
+    @property
+    def rejected(self) -> Path:
+        return self.root / "rejected"
+
+    @property
+    def warehouse(self) -> Path:
+        return self.root / "warehouse" / "kefu.duckdb"
+
+    @property
+    def published_dir(self) -> Path:
+        return self.root / "published"
+
+    @property
+    def published(self) -> Path:
+        return self.published_dir / "kefu.duckdb"
+
+    @property
+    def manifest(self) -> Path:
+        return self.published_dir / "manifest.json"
+
+    def assessment_dir(self, month: str) -> Path:
+        return self.published_dir / "assessment" / month
+
+    @property
+    def data_docs(self) -> Path:
+        return self.published_dir / "data_docs"
+
+    @property
+    def logs(self) -> Path:
+        return self.root / "logs"
+
+
+def published_path(path: str | Path | None = None) -> Path:
+    """The published warehouse: an explicit path, else $KEFU_PUBLISHED, else $KEFU_HOME/published/kefu.duckdb."""
+    if path:
+        return Path(path)
+    if os.environ.get("KEFU_PUBLISHED"):
+        return Path(os.environ["KEFU_PUBLISHED"])
+    return Home.from_env().published
+
+
+def connect_published(path: str | Path | None = None) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the published warehouse (never blocks, never blocked by, the nightly run)."""
+    p = published_path(path)
+    if not p.exists():
+        raise FileNotFoundError(f"published warehouse {p} does not exist yet: run the nightly DAG (or `make demo`) first")
+    return duckdb.connect(str(p), read_only=True)
+
+
+def read_manifest(published_file: Path) -> dict:
+    m = Path(published_file).with_name("manifest.json")
+    return json.loads(m.read_text(encoding="utf-8")) if m.exists() else {}
