@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import subprocess
 import sys
@@ -114,6 +115,18 @@ def dbt_env(warehouse: Path) -> dict[str, str]:
     }
 
 
+def _die_with_parent() -> None:
+    """In the dbt child: die when the parent dies (a killed Airflow task must not leave a dbt
+    process writing the warehouse behind it). Linux prctl(PR_SET_PDEATHSIG, SIGKILL)."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)
+    except OSError:
+        pass
+
+
 def run_dbt(args: list[str], warehouse: Path, target_path: Path | None = None) -> str:
     """Run a dbt command against the warehouse in a child process; return its output.
 
@@ -127,7 +140,7 @@ def run_dbt(args: list[str], warehouse: Path, target_path: Path | None = None) -
     cmd = [sys.executable, "-c", "from dbt.cli.main import cli; cli()", *args, "--project-dir", str(DBT_DIR)]
     if target_path is not None:
         cmd += ["--target-path", str(target_path), "--log-path", str(Path(target_path) / "logs")]
-    res = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    res = subprocess.run(cmd, env=env, capture_output=True, text=True, preexec_fn=_die_with_parent)
     out = res.stdout + res.stderr
     if res.returncode != 0:
         wanted = [ln for ln in out.splitlines() if any(w in ln for w in ("Error", "ERROR", "FAIL", "Failure", "error"))]
@@ -136,7 +149,13 @@ def run_dbt(args: list[str], warehouse: Path, target_path: Path | None = None) -
 
 
 def build(warehouse: Path, select: str | None = None, target_path: Path | None = None,
-          full_refresh: bool = False) -> None:
-    """`dbt build`; incremental models (D-70) add the new exports unless full_refresh rebuilds them."""
-    args = ["build", "--quiet"] + (["--select", select] if select else []) + (["--full-refresh"] if full_refresh else [])
+          full_refresh: bool = False, exclude: str | None = None, vars: dict[str, str] | None = None) -> None:
+    """`dbt build`; incremental models (D-70) add the new exports unless full_refresh rebuilds them.
+
+    vars: dbt vars such as as_of_date / history_as_of (the pipeline pins a run to its business date)."""
+    args = ["build", "--quiet"] + (["--select", select] if select else []) + (["--exclude", exclude] if exclude else [])
+    if full_refresh:
+        args.append("--full-refresh")
+    if vars:
+        args += ["--vars", json.dumps(vars)]
     run_dbt(args, warehouse, target_path)

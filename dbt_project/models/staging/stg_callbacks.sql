@@ -1,6 +1,6 @@
 with source as (
 
-    select * from {{ source('raw', 'callbacks') }}
+    select * from {{ raw_source('callbacks') }}
 
 ),
 

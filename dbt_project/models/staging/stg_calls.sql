@@ -1,6 +1,6 @@
 with source as (
 
-    select * from {{ source('raw', 'calls') }}
+    select * from {{ raw_source('calls') }}
 
 ),
 

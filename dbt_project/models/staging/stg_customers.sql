@@ -1,6 +1,6 @@
 with source as (
 
-    select * from {{ source('raw', 'customers') }}
+    select * from {{ raw_source('customers') }}
 
 ),
 

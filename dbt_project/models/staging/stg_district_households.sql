@@ -1,6 +1,6 @@
 with source as (
 
-    select * from {{ source('raw', 'district_households') }}
+    select * from {{ raw_source('district_households') }}
 
 ),
 

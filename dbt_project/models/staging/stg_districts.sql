@@ -1,6 +1,6 @@
 with source as (
 
-    select * from {{ source('raw', 'districts') }}
+    select * from {{ raw_source('districts') }}
 
 ),
 

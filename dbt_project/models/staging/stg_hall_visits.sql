@@ -1,6 +1,6 @@
 with source as (
 
-    select * from {{ source('raw', 'hall_visits') }}
+    select * from {{ raw_source('hall_visits') }}
 
 ),
 

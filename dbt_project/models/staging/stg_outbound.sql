@@ -1,6 +1,6 @@
 with source as (
 
-    select * from {{ source('raw', 'outbound') }}
+    select * from {{ raw_source('outbound') }}
 
 ),
 

@@ -1,6 +1,6 @@
 with source as (
 
-    select * from {{ source('raw', 'surveys') }}
+    select * from {{ raw_source('surveys') }}
 
 ),
 

@@ -1,6 +1,6 @@
 with source as (
 
-    select * from {{ source('raw', 'suspensions') }}
+    select * from {{ raw_source('suspensions') }}
 
 ),
 

@@ -1,6 +1,6 @@
 with source as (
 
-    select * from {{ source('raw', 'technicians') }}
+    select * from {{ raw_source('technicians') }}
 
 ),
 

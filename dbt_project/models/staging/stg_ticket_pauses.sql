@@ -1,6 +1,6 @@
 with source as (
 
-    select * from {{ source('raw', 'ticket_pauses') }}
+    select * from {{ raw_source('ticket_pauses') }}
 
 ),
 

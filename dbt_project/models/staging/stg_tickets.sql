@@ -1,6 +1,6 @@
 with source as (
 
-    select * from {{ source('raw', 'tickets') }}
+    select * from {{ raw_source('tickets') }}
 
 ),
 

@@ -1,6 +1,6 @@
 with source as (
 
-    select * from {{ source('raw', 'work_notices') }}
+    select * from {{ raw_source('work_notices') }}
 
 ),
 

@@ -1,6 +1,6 @@
 with source as (
 
-    select * from {{ source('raw', 'works') }}
+    select * from {{ raw_source('works') }}
 
 ),
 
