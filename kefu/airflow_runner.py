@@ -1,0 +1,123 @@
+"""Run the project's Airflow DAGs in-process (`dag.test()`), on a private AIRFLOW_HOME with a
+SQLite metadata database: the main job of `make demo`, and what the tests drive.
+
+    python -m kefu.airflow_runner nightly 2026-01-01 2026-01-02 ...   # one dag.test per business date
+    python -m kefu.airflow_runner monthly_assessment 2026-01 2026-02  # one dag.test per month
+
+The environment (AIRFLOW_HOME, KEFU_HOME, ...) must be set before Airflow is imported, so
+callers run this module as a child process with `airflow_env()`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DAGS = ROOT / "dags"
+POOL = "kefu_warehouse"
+
+
+def airflow_env(kefu_home: Path, airflow_home: Path, demo_key: bool = False) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "AIRFLOW_HOME": str(airflow_home.resolve()),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__DEFAULT_TIMEZONE": "Asia/Shanghai",
+        "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
+        "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
+        "KEFU_HOME": str(kefu_home.resolve()),
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH", "")])),
+    }
+    if demo_key:
+        env["KEFU_DEMO_KEY"] = "1"
+    return env
+
+
+def _airflow(args: list[str], env: dict[str, str]) -> str:
+    exe = Path(sys.executable).with_name("airflow")
+    res = subprocess.run([str(exe), *args], env=env, capture_output=True, text=True)
+    if res.returncode:
+        raise RuntimeError(f"airflow {' '.join(args)} failed:\n{res.stdout[-2000:]}\n{res.stderr[-4000:]}")
+    return res.stdout
+
+
+def init_airflow(env: dict[str, str]) -> None:
+    """`airflow db migrate` (SQLite in AIRFLOW_HOME) and the 1-slot writer pool; idempotent."""
+    Path(env["AIRFLOW_HOME"]).mkdir(parents=True, exist_ok=True)
+    _airflow(["db", "migrate"], env)
+    _airflow(["pools", "set", POOL, "1", "the one writer of the working DuckDB warehouse"], env)
+
+
+def run_in_child(dag_id: str, keys: list[str], env: dict[str, str], conf: dict | None = None) -> list[dict]:
+    """Run this module as a child process with env; return one result dict per run."""
+    cmd = [sys.executable, "-m", "kefu.airflow_runner", dag_id, *keys]
+    if conf:
+        cmd += ["--conf", json.dumps(conf)]
+    res = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    results = []
+    for line in res.stdout.splitlines():
+        if line.startswith("KEFU_RUN_RESULT "):
+            results.append(json.loads(line[len("KEFU_RUN_RESULT "):]))
+    if res.returncode and not results:
+        raise RuntimeError(f"dag.test of {dag_id} crashed:\n{res.stdout[-3000:]}\n{res.stderr[-5000:]}")
+    for r in results:
+        r.setdefault("log_tail", "")
+    if results and results[-1]["state"] != "success":
+        results[-1]["log_tail"] = (res.stdout[-6000:] + "\n" + res.stderr[-6000:])
+    return results
+
+
+def _logical_date(dag_id: str, key: str) -> datetime:
+    import pendulum
+
+    if dag_id == "monthly_assessment":  # the run on the 1st of the next month closes `key`
+        y, m = (int(x) for x in key.split("-"))
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+        return pendulum.datetime(y, m, 1, 6, tz="Asia/Shanghai")
+    d = date.fromisoformat(key) + timedelta(days=1)  # the run at 02:00 the next morning processes `key`
+    return pendulum.datetime(d.year, d.month, d.day, 2, tz="Asia/Shanghai")
+
+
+def main(argv: list[str]) -> int:
+    import argparse
+
+    p = argparse.ArgumentParser(prog="python -m kefu.airflow_runner")
+    p.add_argument("dag_id", choices=["nightly", "monthly_assessment"])
+    p.add_argument("keys", nargs="+", help="business dates YYYY-MM-DD (nightly) or months YYYY-MM (monthly)")
+    p.add_argument("--conf", default=None, help="JSON run conf added to every run")
+    args = p.parse_args(argv)
+
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(DAGS))
+    if bag.import_errors:
+        print(f"DAG import errors: {bag.import_errors}", file=sys.stderr)
+        return 2
+    dag = bag.get_dag(args.dag_id)
+    extra = json.loads(args.conf) if args.conf else {}
+    rc = 0
+    for key in args.keys:
+        conf = {"demo_key": True} if (args.dag_id == "nightly" and os.environ.get("KEFU_DEMO_KEY")) else {}
+        conf.update(extra)
+        t0 = time.monotonic()
+        run = dag.test(logical_date=_logical_date(args.dag_id, key), run_conf=conf or None)
+        tis = {ti.task_id: str(ti.state) for ti in run.get_task_instances()}
+        state = str(run.state)
+        result = {"dag_id": args.dag_id, "key": key, "run_id": run.run_id, "state": state,
+                  "seconds": round(time.monotonic() - t0, 1), "tasks": tis}
+        print("KEFU_RUN_RESULT " + json.dumps(result), flush=True)
+        if state != "success":
+            rc = 1
+            break
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

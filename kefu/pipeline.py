@@ -1,0 +1,377 @@
+"""The nightly and monthly jobs as plain functions; dags/ wraps each in an Airflow task.
+
+Nightly, for one business date D (docs/decisions.md D-71..D-74):
+  ingest_day -> build_day -> contract_gate (blocking) -> threshold_check (records breaches)
+  -> publish -> notify.
+Every step that opens the working warehouse (Home.warehouse) runs in the single writer slot
+(Airflow pool `kefu_warehouse`); readers only ever open the published copy, which publish
+replaces atomically (os.replace) and only after the contract gate passed.
+
+A run is a function of its business date: the build is pinned to D (`as_of_date`), and a
+rerun of a date older than the newest export loaded rebuilds the warehouse as that night saw
+it (`history_as_of`: every version exported up to D, see macros/raw_source.sql).
+"""
+
+from __future__ import annotations
+
+import calendar
+import json
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+
+from kefu import build
+from kefu.home import Home
+
+POOL = "kefu_warehouse"  # the one writer slot of the working warehouse
+STATE_FILE = "state.json"  # beside the working warehouse: what the last build was
+
+
+class PipelineError(RuntimeError):
+    """A step refused to go on; the message says what to do."""
+
+
+# --- small helpers ----------------------------------------------------------------------------
+
+def _write_json_atomic(path: Path, data: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        json.dump(data, f, ensure_ascii=False, indent=2, default=str)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def _state(home: Home) -> dict:
+    p = home.warehouse.parent / STATE_FILE
+    return json.loads(p.read_text(encoding="utf-8")) if p.exists() else {}
+
+
+def month_bounds(month: str) -> tuple[date, date]:
+    y, m = (int(x) for x in month.split("-"))
+    return date(y, m, 1), date(y, m, calendar.monthrange(y, m)[1])
+
+
+def previous_month(day: date) -> str:
+    return (day.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+
+
+# --- nightly steps ----------------------------------------------------------------------------
+
+def ingest_day(home: Home, day: date, config: Path | None = None, demo_key: bool = False) -> dict:
+    """Load the exports of `day` (landing/YYYY-MM-DD) into the working warehouse; archive them.
+
+    A date whose folder is gone because its files were archived by an earlier run is a rerun:
+    nothing to load. A date with neither is an error (the exports did not arrive)."""
+    from ingest import config as ingest_config
+    from ingest.loader import ingest
+
+    folder = home.landing / day.isoformat()
+    archived = home.archive / day.isoformat()
+    if not folder.is_dir() or not any(p.is_file() for p in folder.rglob("*")):
+        if archived.is_dir():
+            return {"business_date": day.isoformat(), "files": 0, "note": "already loaded (archived)"}
+        raise PipelineError(f"no exports for {day} in {folder} (导出文件未到): expected a folder of that day's files")
+    cfg = ingest_config.load(config, demo_key=demo_key)
+    summary = ingest(landing=folder, warehouse_file=home.warehouse, cfg=cfg, archive=archived,
+                     rejected=home.rejected / day.isoformat(), progress=False)
+    loaded = [r for r in summary.results if r.status == "loaded"]
+    return {"business_date": day.isoformat(), "files": len(summary.results), "loaded": len(loaded),
+            "rejected": summary.count("rejected"), "duplicate": summary.count("duplicate"),
+            "rows_loaded": sum(r.rows_loaded for r in loaded),
+            "rows_quarantined": sum(r.rows_quarantined for r in loaded), "summary": str(summary)}
+
+
+def latest_export_date(warehouse: Path) -> date | None:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return con.execute("select max(export_date) from audit.load_log where status = 'loaded'").fetchone()[0]
+    finally:
+        con.close()
+
+
+def build_vars(day: date, history: bool) -> dict[str, str]:
+    v = {"as_of_date": day.isoformat()}
+    if history:
+        v["history_as_of"] = day.isoformat()
+    return v
+
+
+def build_day(home: Home, day: date, target_path: Path | None = None) -> dict:
+    """dbt build of the working warehouse as of 24:00 of `day` (unit tests run in CI, not nightly)."""
+    latest = latest_export_date(home.warehouse)
+    if latest is None:
+        raise PipelineError(f"the warehouse {home.warehouse} has no loaded exports yet; run ingest first")
+    history = day < latest
+    state = _state(home)
+    # incremental models hold what the last build saw: after a build of another past state, rebuild them
+    full_refresh = history or bool(state.get("history")) or (state.get("as_of_date", "") > day.isoformat())
+    t0 = time.monotonic()
+    build.build(home.warehouse, full_refresh=full_refresh, target_path=target_path or home.root / "dbt_target",
+                exclude="test_type:unit", vars=build_vars(day, history))
+    info = {"as_of_date": day.isoformat(), "history": history, "full_refresh": full_refresh,
+            "seconds": round(time.monotonic() - t0, 1), "built_at": datetime.now().isoformat(timespec="seconds")}
+    _write_json_atomic(home.warehouse.parent / STATE_FILE, info)
+    return info
+
+
+def contract_gate(home: Home, day: date, run_id: str) -> dict:
+    """Great Expectations data-contract suites; raise (nothing gets published) when one fails."""
+    from expectations import gates
+
+    res = gates.run_contract_gate(home.warehouse, day, home.data_docs / run_id / "contract")
+    if not res.success:
+        raise PipelineError(f"data contract gate failed for {day} — nothing published (数据契约校验未通过)\n"
+                            + res.message())
+    return {"evaluated": res.evaluated, "docs": str(res.docs_index) if res.docs_index else None}
+
+
+def months_touched(day: date) -> list[str]:
+    """The months a night can change: D's month, and the previous one (late exports, D-06 attribution)."""
+    return sorted({day.strftime("%Y-%m"), previous_month(day)})
+
+
+def threshold_check(home: Home, day: date, run_id: str) -> dict:
+    """Great Expectations threshold suites; every breach goes to audit.kpi_breaches, the run goes on."""
+    from expectations import gates
+
+    res, breaches = gates.run_threshold_suites(home.warehouse, months_touched(day), home.data_docs / run_id / "thresholds")
+    n = gates.record_breaches(home.warehouse, run_id, day, breaches)
+    by_rule = breaches.groupby("rule_id").size().sort_values(ascending=False).head(10).to_dict() if n else {}
+    return {"breaches": n, "evaluated": res.evaluated, "top_rules": by_rule,
+            "docs": str(res.docs_index) if res.docs_index else None}
+
+
+def fingerprint(warehouse: Path) -> dict[str, str]:
+    """Content fingerprint of every mart: row count and an order-independent hash of the rows."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        tables = [r[0] for r in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts' order by 1").fetchall()]
+        out = {}
+        for t in tables:
+            n, h = con.execute(f'select count(*), coalesce(sum(hash(t)::hugeint), 0) from marts."{t}" t').fetchone()
+            out[t] = f"{n}:{h}"
+        return out
+    finally:
+        con.close()
+
+
+def publish(home: Home, day: date, run_id: str) -> dict:
+    """Replace the published copy by the working warehouse, atomically, unless it holds a newer date
+    or the very same content. Readers keep the file they opened; new readers get the new one."""
+    manifest = json.loads(home.manifest.read_text(encoding="utf-8")) if home.manifest.exists() else {}
+    if manifest.get("business_date", "") > day.isoformat():
+        return {"published": False, "reason": f"the published warehouse already holds {manifest['business_date']}"}
+    # fold a killed writer's WAL into the file before copying it (we hold the writer slot)
+    con = duckdb.connect(str(home.warehouse))
+    con.execute("CHECKPOINT")
+    con.close()
+    prints = fingerprint(home.warehouse)
+    if manifest.get("business_date") == day.isoformat() and manifest.get("fingerprint") == prints \
+            and home.published.exists():
+        return {"published": False, "reason": "same business date and identical marts: nothing changed"}
+    home.published_dir.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=home.published_dir, prefix=".kefu.", suffix=".duckdb.tmp")
+    os.close(fd)
+    t0 = time.monotonic()
+    try:
+        shutil.copyfile(home.warehouse, tmp)
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o444)
+        os.replace(tmp, home.published)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    seconds = round(time.monotonic() - t0, 2)
+    new = {"business_date": day.isoformat(), "run_id": run_id,
+           "published_at": datetime.now().isoformat(timespec="seconds"),
+           "bytes": home.published.stat().st_size, "fingerprint": prints}
+    _write_json_atomic(home.manifest, new)
+    return {"published": True, "seconds": seconds, "bytes": new["bytes"], "path": str(home.published)}
+
+
+@dataclass
+class NightReport:
+    business_date: str
+    run_id: str
+    steps: dict = field(default_factory=dict)
+
+    def text(self) -> str:
+        s = self.steps
+        ing, b, g, t, p = (s.get(k, {}) for k in ("ingest", "build", "contract", "thresholds", "publish"))
+        lines = [f"客服考核数据仓库 nightly run {self.run_id} · business date {self.business_date}",
+                 f"  ingest: {ing.get('files', 0)} files, {ing.get('rows_loaded', 0):,} rows loaded, "
+                 f"{ing.get('rows_quarantined', 0):,} quarantined, {ing.get('rejected', 0)} rejected"
+                 + (f" ({ing['note']})" if ing.get("note") else ""),
+                 f"  dbt build as of {b.get('as_of_date')}: {b.get('seconds')} s"
+                 + (" (rebuilt as of that night: history)" if b.get("history") else ""),
+                 f"  data contract gate: passed ({g.get('evaluated')} expectations)",
+                 f"  thresholds: {t.get('breaches', 0)} breaches recorded in audit.kpi_breaches "
+                 f"(超标 {t.get('breaches', 0)} 项) top: {t.get('top_rules', {})}",
+                 "  publish: " + (f"{p.get('path')} ({p.get('bytes', 0):,} bytes, {p.get('seconds')} s)"
+                                  if p.get("published") else f"not replaced — {p.get('reason')}")]
+        return "\n".join(lines)
+
+
+def night(home: Home, day: date, run_id: str | None = None, demo_key: bool = False,
+          config: Path | None = None) -> NightReport:
+    """All nightly steps in one process (the CLI and benchmarks; Airflow runs them as tasks)."""
+    run_id = run_id or f"manual__{day.isoformat()}"
+    rep = NightReport(day.isoformat(), run_id)
+    rep.steps["ingest"] = ingest_day(home, day, config=config, demo_key=demo_key)
+    rep.steps["build"] = build_day(home, day)
+    rep.steps["contract"] = contract_gate(home, day, run_id)
+    rep.steps["thresholds"] = threshold_check(home, day, run_id)
+    rep.steps["publish"] = publish(home, day, run_id)
+    return rep
+
+
+def write_run_log(home: Home, report_text: str, run_id: str) -> Path:
+    home.logs.mkdir(parents=True, exist_ok=True)
+    p = home.logs / f"{run_id.replace(':', '_').replace('+', '_')}.txt"
+    p.write_text(report_text + "\n", encoding="utf-8")
+    return p
+
+
+def notify(subject: str, body: str, to: str | None = None) -> bool:
+    """E-mail through Airflow's SMTP settings when [smtp] smtp_host and a recipient are configured
+    (KEFU_NOTIFY_EMAIL); the caller always logs the body. Returns whether a mail went out."""
+    to = to or os.environ.get("KEFU_NOTIFY_EMAIL")
+    if not to:
+        return False
+    try:
+        from airflow.configuration import conf
+
+        if not conf.get("smtp", "smtp_host", fallback=None):
+            return False
+        from airflow.utils.email import send_email
+
+        send_email(to=to, subject=subject, html_content="<pre>" + body + "</pre>")
+        return True
+    except Exception as exc:  # a mail server down must not fail the night; the log keeps the summary
+        print(f"notify: e-mail not sent ({exc})")
+        return False
+
+
+# --- monthly assessment -----------------------------------------------------------------------
+
+def _marts_with_month(con: duckdb.DuckDBPyConnection) -> list[str]:
+    return [r[0] for r in con.execute(
+        "select table_name from information_schema.columns where table_schema = 'marts' "
+        "and column_name = 'period_month' order by 1").fetchall()]
+
+
+def prepare_month(home: Home, month: str, work_dir: Path) -> Path:
+    """A warehouse as of 24:00 of the month's last day, to close the month from.
+
+    The published copy when it holds exactly that day (the normal run on the 1st); otherwise
+    (a month closed on demand later) a scratch copy rebuilt as of that day from the export
+    history, so closing a month twice gives the same assessment."""
+    first, last = month_bounds(month)
+    manifest = json.loads(home.manifest.read_text(encoding="utf-8")) if home.manifest.exists() else {}
+    published = manifest.get("business_date")
+    if not published or published < last.isoformat():
+        raise PipelineError(f"cannot close {month}: the published warehouse holds {published or 'nothing'}; "
+                            f"the nightly run of {last} must be published first (月末数据未发布)")
+    work_dir.mkdir(parents=True, exist_ok=True)
+    scratch = work_dir / f"month_{month}.duckdb"
+    shutil.copyfile(home.published, scratch)
+    os.chmod(scratch, 0o644)
+    if published != last.isoformat():
+        build.build(scratch, full_refresh=True, target_path=work_dir / f"dbt_target_{month}",
+                    exclude="test_type:unit", vars=build_vars(last, history=True))
+    return scratch
+
+
+def close_month(source: Path, month: str, out_dir: Path) -> dict:
+    """Freeze the month's assessment: every mart row of period_month = month as Parquet in
+    out_dir (written to a temp folder and renamed into place). In January, also the yearly
+    totals of the year just ended (kpi_district_yearly and the per-unit pass/fail tally)."""
+    con = duckdb.connect(str(source), read_only=True)
+    tmp = out_dir.with_name(out_dir.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    rows: dict[str, int] = {}
+    try:
+        for t in _marts_with_month(con):
+            rel = con.sql(f'select * from marts."{t}" where period_month = $m order by all', params={"m": month})
+            n = con.execute(f'select count(*) from marts."{t}" where period_month = $m', {"m": month}).fetchone()[0]
+            rel.write_parquet(str(tmp / f"{t}.parquet"))
+            rows[t] = n
+        year = int(month[:4])
+        if month.endswith("-01"):
+            prev = str(year - 1)
+            yearly = con.sql(
+                "select rule_id, grain, unit_id, count(*) as months_judged, "
+                "count(*) filter (where passed) as months_passed, count(*) filter (where not passed) as months_failed, "
+                "sum(numerator) as numerator, sum(denominator) as denominator "
+                "from marts.kpi_rule_results where left(period_month, 4) = $y and threshold is not null "
+                "group by all order by all", params={"y": prev})
+            yearly.write_parquet(str(tmp / f"yearly_totals_{prev}.parquet"))
+            rows[f"yearly_totals_{prev}"] = len(yearly.fetchall())
+            has_yearly = con.execute("select count(*) from information_schema.tables where table_schema='marts' "
+                                     "and table_name='kpi_district_yearly'").fetchone()[0]
+            if has_yearly:
+                cols = [r[0] for r in con.execute("select column_name from information_schema.columns where "
+                                                  "table_schema='marts' and table_name='kpi_district_yearly'").fetchall()]
+                ycol = next((c for c in cols if c in ("year", "period_year")), None)
+                q = 'select * from marts.kpi_district_yearly' + (f" where cast({ycol} as varchar) = $y" if ycol else "")
+                rel = con.sql(q + " order by all", params={"y": prev} if ycol else None)
+                rel.write_parquet(str(tmp / f"kpi_district_yearly_{prev}.parquet"))
+                rows[f"kpi_district_yearly_{prev}"] = len(rel.fetchall())
+        as_of = con.execute("select max(as_of_date) from intermediate.int_tickets_as_of").fetchone()[0]
+    finally:
+        con.close()
+    info = {"month": month, "as_of_date": str(as_of), "closed_at": datetime.now().isoformat(timespec="seconds"),
+            "tables": rows}
+    _write_json_atomic(tmp / "assessment.json", info)
+    old = out_dir.with_name(out_dir.name + ".old")
+    shutil.rmtree(old, ignore_errors=True)
+    if out_dir.exists():
+        # keep files other steps put there (reports) out of the frozen tables' way: only our files move
+        os.replace(out_dir, old)
+    os.replace(tmp, out_dir)
+    if old.exists():
+        for p in old.iterdir():
+            if not (out_dir / p.name).exists() and not p.name.endswith(".parquet") and p.name != "assessment.json":
+                os.replace(p, out_dir / p.name)
+        shutil.rmtree(old, ignore_errors=True)
+    return info
+
+
+def month_reports(source: Path, month: str, out_dir: Path) -> list[str]:
+    """The monthly assessment reports (Excel + PDF) and the weekly summaries of the month (R1, R2)."""
+    try:
+        from kefu import reports
+    except ImportError:
+        return []
+    if not hasattr(reports, "build_monthly"):
+        return []
+    files = [str(p) for p in reports.build_monthly(source, month, out_dir)]
+    return files
+
+
+def demo_days(landing: Path) -> list[date]:
+    return sorted(date.fromisoformat(p.name) for p in landing.iterdir() if p.is_dir() and len(p.name) == 10)
+
+
+def analyst_docs(home: Home, published: dict) -> dict:
+    """Regenerate the analysts' dbt docs site against the published copy (kefu docs serve shows it)."""
+    try:
+        from kefu import analyst
+    except ImportError:
+        return {"docs": None}
+    if not hasattr(analyst, "generate_docs") or not home.published.exists():
+        return {"docs": None}
+    if not published.get("published") and (home.published_dir / "dbt_docs" / "index.html").exists():
+        return {"docs": str(home.published_dir / "dbt_docs" / "index.html"), "note": "unchanged"}
+    return {"docs": str(analyst.generate_docs(home.published, home.published_dir / "dbt_docs"))}

@@ -1,0 +1,80 @@
+"""What the Airflow DAGs (dags/nightly.py, dags/monthly_assessment.py) share: the installation,
+the business date of a run, default arguments, the failure callback. Kept out of dags/ so the
+DAG files stay short and importing them stays cheap."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, timedelta
+
+from kefu.home import Home
+
+POOL = "kefu_warehouse"
+TZ = "Asia/Shanghai"
+
+
+def home() -> Home:
+    return Home.from_env()
+
+
+def business_date(ctx) -> date:
+    """The param business_date, else the day before the run's logical date (in Asia/Shanghai):
+    the run at 02:00 on the 2nd processes the exports of the 1st."""
+    given = (ctx.get("params") or {}).get("business_date")
+    if given:
+        return date.fromisoformat(str(given))
+    logical = ctx.get("logical_date") or ctx["dag_run"].run_after
+    return logical.in_timezone(TZ).date() - timedelta(days=1) if hasattr(logical, "in_timezone") \
+        else logical.date() - timedelta(days=1)
+
+
+def month_of(ctx) -> str:
+    """The param month, else the month before the run's logical date (the run on the 1st closes it)."""
+    given = (ctx.get("params") or {}).get("month")
+    if given:
+        return str(given)
+    logical = ctx.get("logical_date") or ctx["dag_run"].run_after
+    day = logical.in_timezone(TZ).date() if hasattr(logical, "in_timezone") else logical.date()
+    return (day.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+
+
+def run_id(ctx) -> str:
+    return str(ctx["run_id"])
+
+
+def default_args() -> dict:
+    return {
+        "owner": "kefu",
+        "retries": int(os.environ.get("KEFU_RETRIES", "2")),
+        "retry_delay": timedelta(minutes=int(os.environ.get("KEFU_RETRY_MINUTES", "5"))),
+        "on_failure_callback": on_failure,
+    }
+
+
+def on_failure(context) -> None:
+    """Log (and mail, when SMTP is configured) which task of which run failed and why."""
+    from kefu import pipeline
+
+    ti = context.get("task_instance") or context.get("ti")
+    exc = context.get("exception")
+    text = (f"[客服考核] FAILED {getattr(ti, 'dag_id', '?')}.{getattr(ti, 'task_id', '?')} "
+            f"run {context.get('run_id')}: {exc}")
+    print(text)
+    try:
+        pipeline.write_run_log(home(), text, f"{context.get('run_id')}.failed")
+    except OSError:
+        pass
+    pipeline.notify(text.splitlines()[0][:200], text)
+
+
+@contextmanager
+def stop_on(*errors: type[BaseException]) -> Iterator[None]:
+    """Turn a data problem (retrying cannot fix it) into a failure without retries."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    try:
+        yield
+    except errors as exc:
+        raise AirflowFailException(str(exc)) from exc
