@@ -1,0 +1,48 @@
+"""Monthly assessment reports (月度考核报表) from the published warehouse:
+
+- the assessment workbook (Excel): every rule's result per grain, the per-audience marts,
+  the year-to-date tally, the late tickets and the regulation wording;
+- the 服务监督报告 PDF for the general manager (rule R1);
+- the weekly service summaries of the month's Friday meetings (rule R2).
+
+`build_monthly` is what `kefu report` and the monthly_assessment DAG call.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import duckdb
+
+from kefu.reports import data, pdf, workbook
+
+
+def _atomic(write, path: Path) -> Path:
+    """Write through a temporary name and rename: a killed run never leaves half a file."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    write(tmp)
+    os.replace(tmp, path)
+    return path
+
+
+def build_monthly(source: Path, month: str, out_dir: Path) -> list[Path]:
+    """Write the month's workbook, PDF report and weekly summaries into out_dir; return their paths.
+
+    source is a DuckDB warehouse file, opened read-only. Raises LookupError when it holds no rule
+    results for the month."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(source), read_only=True)
+    try:
+        month_data = data.load_month(con, month)
+        weeks = [data.load_week(con, day) for day in data.meeting_days(month, month_data.as_of)]
+    finally:
+        con.close()
+    files = [
+        _atomic(lambda p: workbook.write(month_data, p), out_dir / f"assessment_{month}.xlsx"),
+        _atomic(lambda p: pdf.monthly(month_data, p), out_dir / f"service_report_{month}.pdf"),
+    ]
+    for week in weeks:
+        files.append(_atomic(lambda p, w=week: pdf.weekly(w, p), out_dir / f"weekly_summary_{week.meeting}.pdf"))
+    return files

@@ -1,0 +1,275 @@
+"""What the reports show, read from the warehouse marts over a read-only connection.
+
+Every figure comes from `marts.kpi_rule_results` (and the per-audience marts that pivot it),
+every traced ticket from `marts.fct_ticket_sla`, every threshold and wording from the
+`rulebook.*` seeds. Nothing here computes a rule: it selects, joins names and sorts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import duckdb
+
+from kefu import contract, rulebook
+
+# The units a rule is judged at, as the reports name them (Chinese, English).
+GRAINS: dict[str, tuple[str, str]] = {
+    "company": ("全公司", "Company"),
+    "district": ("片区", "District"),
+    "technician": ("维修人员", "Technician"),
+    "queue": ("热线队列", "Hotline queue"),
+    "brand_group": ("品牌", "Brand group"),
+    "tier_group": ("客户等级", "Tier group"),
+    "hall": ("营业厅", "Business hall"),
+}
+RESULTS = {True: "达标", False: "未达标", None: "仅统计"}  # passed / failed / measured (no threshold)
+STATES = {"met": "按时", "breached": "超时", "open_overdue": "未办结已超时", "open_within_limit": "办理中"}
+
+
+def rows(con: duckdb.DuckDBPyConnection, sql: str, params: dict | None = None) -> list[dict[str, Any]]:
+    cur = con.execute(sql, params or {})
+    cols = [d[0] for d in cur.description]
+    return [dict(zip(cols, r)) for r in cur.fetchall()]
+
+
+def previous_month(month: str) -> str:
+    first = date.fromisoformat(month + "-01")
+    return (first - timedelta(days=1)).strftime("%Y-%m")
+
+
+def as_of(con: duckdb.DuckDBPyConnection) -> datetime:
+    """24:00 of the last business date the warehouse holds (decisions D-07)."""
+    day = con.execute("select max(as_of_date) from intermediate.int_tickets_as_of").fetchone()[0]
+    return datetime.combine(day + timedelta(days=1), datetime.min.time())
+
+
+def unit_names(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], str]:
+    """(grain, unit_id) -> the unit's name: districts and halls by their names, technicians by
+    their masked names (no clear personal data), groups by their contract / rulebook labels.
+    A unit keeps its latest name."""
+    tiers = contract.entity("customers").column("tier").values
+    names = {("company", rulebook.company_unit()): GRAINS["company"][0]}
+    names |= {("queue", k): v for k, v in contract.entity("calls").column("queue").values.items()}
+    names |= {("tier_group", "vip"): "VIP客户", ("tier_group", "ordinary"): "普通客户"}
+    names |= {("brand_group", g): tiers[g] for g in rulebook.settings()["brand_groups"]}
+    names[("brand_group", "other")] = "其他品牌"
+    queries = {
+        "district": "select district_id, arg_max(district_name, period_month) from marts.dim_district group by district_id",
+        "technician": "select technician_id, arg_max(technician_name_masked, valid_from) "
+                      "from marts.dim_technician group by technician_id",
+        # no hall dimension in marts yet: the hall names staging read from the hall-queue export
+        "hall": "select hall_id, any_value(hall_name) from staging.stg_hall_visits group by hall_id",
+    }
+    for grain, sql in queries.items():
+        names |= {(grain, uid): name for uid, name in con.execute(sql).fetchall()}
+    return names
+
+
+def _rule_order() -> dict[str, int]:
+    return {mid: i for i, mid in enumerate(rulebook.load())}
+
+
+@dataclass(frozen=True)
+class MonthData:
+    month: str
+    prev_month: str
+    as_of: datetime
+    results: list[dict]      # kpi_rule_results of the month, with unit_name, value_kind, prev_value, prev_passed
+    measures: list[dict]     # rulebook_measures with targets, in rulebook order
+    yearly: list[dict]       # months judged / passed / failed per rule × grain × unit, year to date
+    tickets: list[dict]      # fct_ticket_sla items judged and not met in the month
+    district: list[dict]     # kpi_district_monthly of the month
+    technician: list[dict]   # kpi_technician_monthly of the month
+    history: list[dict]      # per month of the year: unit results judged / failed
+
+    def by_rule(self) -> dict[str, list[dict]]:
+        out: dict[str, list[dict]] = {}
+        for r in self.results:
+            out.setdefault(r["rule_id"], []).append(r)
+        return out
+
+
+def load_month(con: duckdb.DuckDBPyConnection, month: str) -> MonthData:
+    prev = previous_month(month)
+    order = _rule_order()
+    names = unit_names(con)
+
+    def sort_key(r: dict) -> tuple:
+        return (order.get(r["rule_id"], len(order)), list(GRAINS).index(r["grain"]), r["unit_id"])
+
+    results = rows(con, """
+        select r.*, m.value_kind, p.value as prev_value, p.passed as prev_passed
+        from marts.kpi_rule_results as r
+        inner join rulebook.rulebook_measures as m on m.measure_id = r.rule_id
+        left join marts.kpi_rule_results as p
+            on p.rule_id = r.rule_id and p.grain = r.grain and p.unit_id = r.unit_id and p.period_month = $prev
+        where r.period_month = $m
+        """, {"m": month, "prev": prev})
+    if not results:
+        held = [m for (m,) in con.execute("select distinct period_month from marts.kpi_rule_results order by 1").fetchall()]
+        raise LookupError(f"the warehouse has no rule results for {month} (it holds {', '.join(held) or 'none'})")
+    for r in results:
+        r["unit_name"] = names.get((r["grain"], r["unit_id"]), r["unit_id"])
+    results.sort(key=sort_key)
+
+    measures = rows(con, """
+        select m.*, string_agg(case when t.target_key = '*' then cast(t.target as varchar)
+                                    else t.target_key || ': ' || cast(t.target as varchar) end, '; '
+                               order by t.target_key) as targets
+        from rulebook.rulebook_measures as m
+        left join rulebook.rulebook_targets as t on t.measure_id = m.measure_id
+        group by all
+        """)
+    measures.sort(key=lambda r: order.get(r["measure_id"], len(order)))
+
+    # the same tally the monthly DAG freezes for the year (kefu.pipeline.close_month)
+    yearly = rows(con, """
+        select rule_id, grain, unit_id, count(*) as months_judged,
+               count(*) filter (where passed) as months_passed,
+               count(*) filter (where not passed) as months_failed,
+               min(period_month) as first_month, max(period_month) as last_month
+        from marts.kpi_rule_results
+        where left(period_month, 4) = $y and period_month <= $m and threshold is not null
+        group by all
+        """, {"m": month, "y": month[:4]})
+    for r in yearly:
+        r["unit_name"] = names.get((r["grain"], r["unit_id"]), r["unit_id"])
+    yearly.sort(key=sort_key)
+
+    tickets = rows(con, """
+        select rule_id, name_zh, ticket_id, district_id, technician_id, ticket_type, severity, customer_tier,
+               opened_at, deadline_at, completed_at, state,
+               date_diff('minute', deadline_at, coalesce(completed_at, $as_of)) / 60.0 as hours_late
+        from marts.fct_ticket_sla
+        where period_month = $m and is_judged and not is_met
+        order by rule_id, hours_late desc, ticket_id
+        """, {"m": month, "as_of": as_of(con)})
+    for t in tickets:
+        t["district_name"] = names.get(("district", t["district_id"]), t["district_id"])
+        t["technician_name"] = names.get(("technician", t["technician_id"]), t["technician_id"])
+    tickets.sort(key=lambda t: order.get(t["rule_id"], len(order)))  # stable: keeps lateness order
+
+    district = rows(con, "select * from marts.kpi_district_monthly where period_month = $m order by district_id",
+                    {"m": month})
+    technician = rows(con, "select * from marts.kpi_technician_monthly where period_month = $m "
+                           "order by measures_failed desc, technician_id", {"m": month})
+    technician = [{"technician_id": t["technician_id"],
+                   "technician_name": names.get(("technician", t["technician_id"]), t["technician_id"]), **t}
+                  for t in technician]
+
+    history = rows(con, """
+        select period_month, count(*) filter (where threshold is not null) as judged,
+               count(*) filter (where not passed) as failed,
+               count(distinct rule_id) filter (where not passed) as rules_failed
+        from marts.kpi_rule_results
+        where left(period_month, 4) = $y and period_month <= $m
+        group by period_month order by period_month
+        """, {"m": month, "y": month[:4]})
+    return MonthData(month, prev, as_of(con), results, measures, yearly, tickets, district, technician, history)
+
+
+def summary_rows(data: MonthData) -> list[dict]:
+    """One row per measure judged this month: the company figure and how many units failed."""
+    out = []
+    by_rule = data.by_rule()
+    for m in data.measures:
+        results = by_rule.get(m["measure_id"])
+        if not results:
+            continue
+        company = next((r for r in results if r["grain"] == "company"), {})
+        units = [r for r in results if r["grain"] != "company"]
+        out.append({
+            "rule_id": m["measure_id"], "name_zh": m["name_zh"], "name_en": m["name_en"],
+            "value_kind": m["value_kind"], "comparison": m["comparison"], "source": m["source"],
+            "value": company.get("value"), "threshold": company.get("threshold"),
+            "passed": company.get("passed"), "prev_value": company.get("prev_value"),
+            "units_judged": sum(r["threshold"] is not None for r in units),
+            "units_failed": sum(r["passed"] is False for r in units),
+        })
+    return out
+
+
+def month_days(month: str) -> tuple[date, date]:
+    """First and last day of a month 'YYYY-MM'."""
+    first = date.fromisoformat(month + "-01")
+    return first, (first + timedelta(days=31)).replace(day=1) - timedelta(days=1)
+
+
+# --- weekly summary (R2) -------------------------------------------------------------------------
+
+def meeting_days(month: str, until: datetime) -> list[date]:
+    """The Fridays of the month whose week is complete in the warehouse (R2: 每周五下午部门例会)."""
+    first = date.fromisoformat(month + "-01")
+    day = first + timedelta(days=(4 - first.weekday()) % 7)
+    out = []
+    while day.strftime("%Y-%m") == month and datetime.combine(day, datetime.min.time()) <= until:
+        out.append(day)
+        day += timedelta(days=7)
+    return out
+
+
+@dataclass(frozen=True)
+class WeekData:
+    meeting: date
+    start: datetime          # the Friday before, 00:00
+    end: datetime            # the meeting day, 00:00 (exclusive): seven whole days the warehouse holds
+    rules: list[dict]        # per ticket rule: judged, met, not_met, value, threshold, passed, prev_*
+    opened: list[dict]       # tickets opened in the week by type
+    tickets: list[dict]      # the week's items not met, latest first
+    not_met: int
+
+
+def week_window(meeting: date) -> tuple[datetime, datetime]:
+    end = datetime.combine(meeting, datetime.min.time())
+    return end - timedelta(days=7), end
+
+
+_WEEK_RULES = """
+    select rule_id, any_value(name_zh) as name_zh, count(*) as judged,
+           count(*) filter (where is_met) as met, count(*) filter (where not is_met) as not_met
+    from marts.fct_ticket_sla
+    where is_judged and outcome_at >= $start and outcome_at < $end
+    group by rule_id
+"""
+
+
+def load_week(con: duckdb.DuckDBPyConnection, meeting: date) -> WeekData:
+    """One R2 week: ticket items judged (decisions D-06: met at completion, breached at the deadline)
+    between the previous Friday 00:00 and the meeting Friday 00:00, against the rulebook thresholds."""
+    start, end = week_window(meeting)
+    measures, order = rulebook.load(), _rule_order()
+    prev = {r["rule_id"]: r for r in rows(con, _WEEK_RULES, {"start": start - timedelta(days=7), "end": start})}
+    rules = rows(con, _WEEK_RULES, {"start": start, "end": end})
+    for r in rules:
+        m = measures[r["rule_id"]]
+        r["value"] = r["met"] / r["judged"]
+        r["value_kind"], r["comparison"] = m.value, m.comparison
+        r["threshold"] = m.target_for(rulebook.company_unit())
+        r["passed"] = m.passes(r["value"], rulebook.company_unit())
+        before = prev.get(r["rule_id"])
+        r["prev_value"] = before["met"] / before["judged"] if before else None
+        r["prev_not_met"] = before["not_met"] if before else None
+    rules.sort(key=lambda r: order.get(r["rule_id"], len(order)))
+    types = contract.entity("tickets").column("ticket_type").values
+    opened = rows(con, """
+        select ticket_type, count(*) as tickets, count(*) filter (where is_vip) as vip_tickets
+        from marts.fct_tickets where opened_at >= $start and opened_at < $end
+        group by ticket_type order by tickets desc, ticket_type
+        """, {"start": start, "end": end})
+    for o in opened:
+        o["label"] = types.get(o["ticket_type"], o["ticket_type"])
+    names = unit_names(con)
+    tickets = rows(con, """
+        select rule_id, name_zh, ticket_id, district_id, technician_id, ticket_type, opened_at, deadline_at,
+               completed_at, state, date_diff('minute', deadline_at, coalesce(completed_at, $end)) / 60.0 as hours_late
+        from marts.fct_ticket_sla
+        where is_judged and not is_met and outcome_at >= $start and outcome_at < $end
+        order by hours_late desc, ticket_id, rule_id
+        """, {"start": start, "end": end})
+    for t in tickets:
+        t["district_name"] = names.get(("district", t["district_id"]), t["district_id"])
+        t["technician_name"] = names.get(("technician", t["technician_id"]), t["technician_id"])
+    return WeekData(meeting, start, end, rules, opened, tickets, len(tickets))
