@@ -1,0 +1,335 @@
+"""Every query of the manager dashboard (管理看板), in one module shared by the pages, tests and benchmark.
+
+Reading. The dashboard reads the *published* warehouse read-only through
+`kefu.home.connect_published`. A nightly run replaces that file with `os.replace`, so a
+result is cached (st.cache_data) under the file's identity — inode, mtime and size — and a
+connection lives only as long as one query: the first page run after a publish queries the
+new file, and a result of the old file is never served for it.
+
+Figures. Values, thresholds and pass/fail come from the marts (`marts.kpi_rule_results` and
+the marts built on it), wording from the rulebook seeds (`rulebook.rulebook_measures`).
+Nothing here types a threshold or judges a rule.
+
+Status colours (红黄绿), defined once in `status_sql`:
+
+- green (绿, 达标): the rule passed (`passed` of the mart);
+- amber (黄, 临界未达标): the rule failed, but its value lies within AMBER_MARGIN (5 %) of its
+  threshold, relative to the threshold: |value − threshold| ≤ 5 % × |threshold|. A zero
+  threshold has no margin, so any failure of a zero-tolerance rule (H4, H5) is red;
+- red (红, 未达标): the rule failed by more than that margin;
+- grey (灰, 仅统计): a measured rule without a threshold (R3).
+
+Amber is a near miss, still a failure in the assessment: pass/fail is never recomputed.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Sequence
+from datetime import date, timedelta
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from kefu import contract, rulebook
+from kefu.home import connect_published
+
+log = logging.getLogger(__name__)
+
+AMBER_MARGIN = 0.05
+STATUSES = {"green": "达标", "amber": "临界未达标", "red": "未达标", "none": "仅统计"}
+
+# A scope picks, per rule, the most specific rows the filters select: (grain, unit_id or "*", priority).
+Scope = tuple[tuple[str, str, int], ...]
+
+
+def status_sql(value: str, threshold: str, passed: str) -> str:
+    """The SQL expression of the status colour (module docstring) of a value, threshold and pass flag."""
+    return (f"case when {passed} is null then 'none' when {passed} then 'green' "
+            f"when abs({value} - {threshold}) <= {AMBER_MARGIN} * abs({threshold}) then 'amber' "
+            f"else 'red' end")
+
+
+# ------------------------------------------------------------------ reading the published file
+
+def stamp(path: str | Path) -> tuple[int, int, int]:
+    """The identity of the file now at `path`: a publish (os.replace) changes it."""
+    s = os.stat(path)
+    return (s.st_ino, s.st_mtime_ns, s.st_size)
+
+
+def run_sql(path: str | Path, sql: str, params: Sequence = ()) -> pd.DataFrame:
+    """Run one query on a fresh read-only connection, closed right after (never cached)."""
+    started = time.perf_counter()
+    with connect_published(path) as con:
+        frame = con.execute(sql, list(params)).df()
+    log.debug("query", extra={"sql": sql, "seconds": time.perf_counter() - started})
+    return frame
+
+
+@st.cache_data(max_entries=1024, show_spinner=False)
+def _cached(path: str, file_stamp: tuple[int, int, int], sql: str, params: tuple) -> pd.DataFrame:
+    return run_sql(path, sql, params)
+
+
+def query(path: str | Path, sql: str, params: Sequence = ()) -> pd.DataFrame:
+    """A query result, cached under the file's identity (a new publish is a new key)."""
+    return _cached(str(path), stamp(path), sql, tuple(params))
+
+
+def clear_cache() -> None:
+    _cached.clear()
+
+
+# ------------------------------------------------------------------ labels
+
+@lru_cache(maxsize=1)
+def rule_order() -> dict[str, int]:
+    """Measures in rulebook order (T, N, C, V, H, S, P, B, A, R)."""
+    return {mid: i for i, mid in enumerate(rulebook.load())}
+
+
+@lru_cache(maxsize=1)
+def group_labels() -> dict[tuple[str, str], str]:
+    """(grain, unit_id) -> Chinese name of the units that are groups, not places or people:
+    queues and brands from the data contract's labels, the company unit from the rulebook."""
+    tiers = contract.entity("customers").column("tier").values
+    return {("company", rulebook.company_unit()): "全公司",
+            **{("queue", q): label for q, label in contract.entity("calls").column("queue").values.items()},
+            **{("brand_group", g): tiers[g] for g in rulebook.settings()["brand_groups"]},
+            ("brand_group", "other"): "其他品牌", ("tier_group", "vip"): "VIP客户", ("tier_group", "ordinary"): "普通客户"}
+
+
+def previous_month(month: str) -> str:
+    return (date.fromisoformat(month + "-01") - timedelta(days=1)).strftime("%Y-%m")
+
+
+# ------------------------------------------------------------------ filters' choices
+
+def months(path) -> list[str]:
+    """Months the warehouse judged, newest first."""
+    return query(path, "select distinct period_month from marts.kpi_rule_results order by 1 desc")[
+        "period_month"].tolist()
+
+
+def districts(path) -> pd.DataFrame:
+    return query(path, "select district_id, arg_max(district_name, period_month) as district_name "
+                       "from marts.dim_district group by district_id order by district_id")
+
+
+def technicians(path, month: str, district: str | None = None) -> pd.DataFrame:
+    """Technicians assigned in the month (to the district, if given), with masked names."""
+    return query(path, """
+        select t.technician_id, arg_max(t.district_id, t.valid_from) as district_id,
+               arg_max(t.technician_name_masked, t.valid_from) as technician_name
+        from marts.dim_technician as t
+        join marts.dim_month as m on m.period_month = ?
+        where t.valid_from <= m.month_end and (t.valid_to is null or t.valid_to >= m.month_start)
+          and (? is null or t.district_id = ?)
+        group by t.technician_id order by t.technician_id""", [month, district, district])
+
+
+def tiers(path) -> pd.DataFrame:
+    """Customer tiers with their tier group (P1, hotline queues) and brand group (S1), from the rulebook seed."""
+    return query(path, "select tier, tier_group, brand_group from rulebook.rulebook_tiers")
+
+
+def as_of(path) -> str | None:
+    """The as-of time of the open-ticket figures (24:00 of the last business date, decisions D-07)."""
+    frame = query(path, "select max(as_of_at) as as_of from marts.rpt_early_warning")
+    value = frame["as_of"].iloc[0]
+    return None if pd.isna(value) else f"{value:%Y-%m-%d %H:%M}"
+
+
+# ------------------------------------------------------------------ rule results
+
+_UNIT_NAME = """coalesce(d.district_name, t.technician_name, h.hall_name, r.unit_id)"""
+
+
+def rule_results(path, month: str, rules: Sequence[str] | None = None, scope: Scope | None = None) -> pd.DataFrame:
+    """kpi_rule_results of a month with name, wording, status and the change from last month.
+
+    rules: measure ids (None: all). scope: for each rule keep only the rows of the best
+    (lowest) priority that matches; None keeps every unit.
+    """
+    scope = scope or (("*", "*", 0),)
+    values = ", ".join("(?, ?, ?)" for _ in scope)
+    params: list = [x for s in scope for x in s] + [month, rules is None, list(rules or [])]
+    frame = query(path, f"""
+        with scope(grain, unit_id, priority) as (values {values}),
+        results as (
+            select r.*, rank() over (partition by r.rule_id order by s.priority) as scope_rank
+            from marts.kpi_rule_results as r
+            join scope as s on (s.grain = '*' or s.grain = r.grain) and (s.unit_id = '*' or s.unit_id = r.unit_id)
+            where r.period_month = ? and (? or list_contains(?, r.rule_id))
+        ),
+        names as (
+            select district_id, arg_max(district_name, period_month) as district_name
+            from marts.dim_district group by district_id
+        ),
+        techs as (
+            select technician_id, arg_max(technician_name_masked, valid_from) as technician_name
+            from marts.dim_technician group by technician_id
+        ),
+        -- no hall dimension in marts: hall names as the hall-queue export gives them
+        halls as (select hall_id, any_value(hall_name) as hall_name from staging.stg_hall_visits group by hall_id)
+        select r.rule_id, m.name_zh, r.grain, r.unit_id, {_UNIT_NAME} as unit_name,
+               r.numerator, r.denominator, r.value, r.comparison, r.threshold, r.passed,
+               {status_sql('r.value', 'r.threshold', 'r.passed')} as status,
+               p.value as previous_value, r.value - p.value as change,
+               m.value_kind, m.source, m.wording, r.period_month
+        from results as r
+        join rulebook.rulebook_measures as m on m.measure_id = r.rule_id
+        left join marts.kpi_rule_results as p
+            on p.rule_id = r.rule_id and p.grain = r.grain and p.unit_id = r.unit_id
+            and p.period_month = strftime(strptime(r.period_month || '-01', '%Y-%m-%d') - interval 1 month, '%Y-%m')
+        left join names as d on r.grain = 'district' and d.district_id = r.unit_id
+        left join techs as t on r.grain = 'technician' and t.technician_id = r.unit_id
+        left join halls as h on r.grain = 'hall' and h.hall_id = r.unit_id
+        where r.scope_rank = 1""", params)
+    labels = group_labels()
+    frame["unit_name"] = [labels.get((g, u), n) for g, u, n in zip(frame["grain"], frame["unit_id"], frame["unit_name"])]
+    order = frame["rule_id"].map(rule_order())
+    return frame.assign(_o=order).sort_values(["_o", "grain", "unit_id"]).drop(columns="_o").reset_index(drop=True)
+
+
+def rule_trend(path, rule_id: str, grain: str, unit_id: str) -> pd.DataFrame:
+    """One unit's value and threshold of a rule, month by month (thresholds from the mart: C6 moves)."""
+    return query(path, f"""
+        select period_month, value, threshold, passed, {status_sql('value', 'threshold', 'passed')} as status
+        from marts.kpi_rule_results where rule_id = ? and grain = ? and unit_id = ? order by period_month""",
+                 [rule_id, grain, unit_id])
+
+
+def scope_for(district: str | None, technician: str | None, tier: str | None, tier_row: dict | None) -> Scope:
+    """The most specific units the filters select: technician, then district, then the tier's
+    groups (hotline queue, tier group, brand group), then the company; S1, judged by brand group
+    only, falls back to every brand group."""
+    scope: list[tuple[str, str, int]] = []
+    if technician:
+        scope.append(("technician", technician, 1))
+    if district:
+        scope.append(("district", district, 2))
+    if tier and tier_row:
+        scope += [("queue", tier_row["tier_group"], 3), ("tier_group", tier_row["tier_group"], 3),
+                  ("brand_group", tier_row["brand_group"], 3)]
+    scope += [("company", rulebook.company_unit(), 4), ("brand_group", "*", 5)]
+    return tuple(scope)
+
+
+# ------------------------------------------------------------------ districts (A1–A6)
+
+_DISTRICT_RULES = ("a1", "a2", "a3", "a4", "a6")
+
+
+def district_assessment(path, month: str) -> pd.DataFrame:
+    """kpi_district_monthly of a month, ranked: fewest failed rules first, then lowest complaint rate (A2)."""
+    statuses = ", ".join(f"{status_sql(f'{r}_value', f'{r}_threshold', f'{r}_passed')} as {r}_status"
+                         for r in _DISTRICT_RULES)
+    return query(path, f"""
+        select rank() over (order by rules_failed, a2_value, district_id) as rank, *, {statuses}
+        from marts.kpi_district_monthly where period_month = ? order by rank""", [month])
+
+
+def district_yearly(path, year: str) -> pd.DataFrame:
+    return query(path, "select * from marts.kpi_district_yearly where period_year = ? order by district_id", [year])
+
+
+# ------------------------------------------------------------------ technicians
+
+def technician_scorecards(path, month: str, district: str | None = None,
+                          technician: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The technician scorecards of a month: (values, statuses), one row per technician and a
+    column per measure judged at the technician grain — kpi_technician_monthly's values, with
+    each cell's status from the kpi_rule_results row behind it."""
+    frame = query(path, f"""
+        select s.technician_id, t.technician_name, t.district_id, s.measures_judged, s.measures_failed,
+               r.rule_id, r.value, {status_sql('r.value', 'r.threshold', 'r.passed')} as status
+        from marts.kpi_technician_monthly as s
+        join marts.kpi_rule_results as r
+            on r.grain = 'technician' and r.unit_id = s.technician_id and r.period_month = s.period_month
+        left join (select technician_id, arg_max(district_id, valid_from) as district_id,
+                          arg_max(technician_name_masked, valid_from) as technician_name
+                   from marts.dim_technician group by technician_id) as t on t.technician_id = s.technician_id
+        where s.period_month = ? and (? is null or t.district_id = ?) and (? is null or s.technician_id = ?)""",
+                  [month, district, district, technician, technician])
+    keys = ["technician_id", "technician_name", "district_id", "measures_judged", "measures_failed"]
+    columns = sorted(frame["rule_id"].unique(), key=rule_order().get)
+    values = frame.pivot(index=keys, columns="rule_id", values="value").reindex(columns=columns)
+    statuses = frame.pivot(index=keys, columns="rule_id", values="status").reindex(columns=columns)
+    order = values.reset_index().sort_values(["measures_failed", "technician_id"], ascending=[False, True]).index
+    values, statuses = values.reset_index().loc[order], statuses.reset_index().loc[order]
+    values.columns.name = statuses.columns.name = None
+    return values.reset_index(drop=True), statuses.reset_index(drop=True)
+
+
+def failed_tickets(path, rule_id: str, month: str, technician: str | None = None,
+                   district: str | None = None, tier: str | None = None) -> pd.DataFrame:
+    """The tickets behind a red cell: judged in the month, not met (marts.fct_ticket_sla)."""
+    return query(path, """
+        select ticket_id, rule_id, name_zh, ticket_type, customer_tier, district_id, technician_id,
+               opened_at, clock_start_at, deadline_at, completed_at, round(paused_seconds / 3600.0, 1) as paused_hours, state
+        from marts.fct_ticket_sla
+        where rule_id = ? and period_month = ? and is_judged and not is_met
+          and (? is null or technician_id = ?) and (? is null or district_id = ?) and (? is null or customer_tier = ?)
+        order by deadline_at, ticket_id""", [rule_id, month, technician, technician, district, district, tier, tier])
+
+
+# ------------------------------------------------------------------ hotline, callbacks, notices
+
+def coverage_heatmap(path, month: str, queue: str | None = None) -> pd.DataFrame:
+    """H5 7×24 coverage by weekday (0 = Monday) × hour: hours with fault calls asking for a human,
+    hours none was answered (uncovered), the calls offered and answered."""
+    return query(path, """
+        select weekday_index, hour_of_day, count(*) as hours_with_calls,
+               count(*) filter (where is_uncovered) as hours_uncovered,
+               sum(fault_calls_offered) as calls_offered, cast(sum(fault_calls_answered) as bigint) as calls_answered
+        from marts.kpi_hotline_coverage_hourly
+        where period_month = ? and (? is null or queue = ?)
+        group by all order by weekday_index, hour_of_day""", [month, queue, queue])
+
+
+def contact_policy(path, month: str) -> pd.DataFrame:
+    """P1 do-not-disturb by unit: customers called, undisturbed, phone calls and breaching calls."""
+    return query(path, """
+        select grain, unit_id, customers_called, customers_undisturbed,
+               cast(phone_calls as bigint) as phone_calls, cast(breaching_calls as bigint) as breaching_calls,
+               value, threshold, passed
+        from marts.kpi_contact_policy_monthly where period_month = ? order by grain, unit_id""", [month])
+
+
+def satisfaction_by_tier(path, month: str) -> pd.DataFrame:
+    """Valid survey answers and the satisfied share by customer tier and channel (measured, no threshold)."""
+    return query(path, """
+        select customer_tier, channel, count(*) as valid_answers,
+               count(*) filter (where is_satisfied) as satisfied_answers,
+               count(*) filter (where is_satisfied) / count(*) as satisfaction_rate
+        from marts.fct_surveys where period_month = ? and is_valid
+        group by all order by customer_tier, channel""", [month])
+
+
+def late_notices(path, month: str, district: str | None = None) -> pd.DataFrame:
+    """Notices (N1, N2) given later than the rule requires, in the month."""
+    return query(path, """
+        select rule_id, notice_kind, district_id, event_at, notice_at,
+               round(notice_lead_seconds / 3600.0, 1) as lead_hours, required_lead_seconds / 3600.0 as required_hours
+        from marts.fct_notices
+        where period_month = ? and not is_notified_in_time and (? is null or district_id = ?)
+        order by rule_id, event_at""", [month, district, district])
+
+
+# ------------------------------------------------------------------ early warning
+
+def early_warning(path, district: str | None = None, technician: str | None = None,
+                  tier: str | None = None) -> pd.DataFrame:
+    """Open tickets overdue or due within the warning window (rpt_early_warning), soonest first."""
+    return query(path, """
+        select ticket_id, rule_id, name_zh, warning_level, round(hours_left, 1) as hours_left, deadline_at, district_id, technician_id,
+               ticket_type, customer_tier, limit_text, opened_at
+        from marts.rpt_early_warning
+        where (? is null or district_id = ?) and (? is null or technician_id = ?) and (? is null or customer_tier = ?)
+        order by hours_left, ticket_id""", [district, district, technician, technician, tier, tier])

@@ -1,0 +1,11 @@
+"""回访与免打扰: callback duties C1–C9 and outbound do-not-disturb P1 (with the phone calls behind it)."""
+
+import streamlit as st
+
+from dashboards import data, ui
+
+ui.rule_family("回访与免打扰 · Callbacks and do-not-disturb",
+               ["C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8", "C9", "P1"], "callbacks")
+f = ui.filters()
+st.subheader("外呼免打扰 (P1) · 外呼与违规次数")
+ui.table(data.contact_policy(f.warehouse, f.month), f"contact_policy_{f.month}", percent=("value", "threshold"))

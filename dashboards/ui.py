@@ -1,0 +1,264 @@
+"""What every page of the dashboard shares: the filters, number formats, status colours, tables
+with CSV / Excel downloads, trend charts with the threshold line, and the rule-family page body."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from dashboards import data
+from kefu import contract, rulebook
+from kefu.home import published_path
+
+COLOURS = {"green": "#2e7d32", "amber": "#ef8f00", "red": "#c62828", "none": "#9e9e9e"}
+BADGES = {"green": "green", "amber": "orange", "red": "red", "none": "gray"}
+FONT = "Noto Sans CJK SC, Source Han Sans SC, sans-serif"
+GRAINS = {"company": "全公司", "district": "片区", "technician": "维修人员", "queue": "热线队列",
+          "brand_group": "品牌", "tier_group": "客户等级", "hall": "营业厅"}
+WARNINGS = {"overdue": "已超时", "due_soon": "即将超时"}
+STATES = {"met": "按时", "breached": "超时", "open_overdue": "未办结已超时", "open_within_limit": "办理中"}
+
+# Chinese column headers of the tables and their downloads; ticket columns take the data contract's headers.
+LABELS = {
+    **{c.name: c.zh for c in contract.entity("tickets").columns},
+    "rank": "排名", "rule_id": "规则", "name_zh": "名称", "grain": "考核层级", "unit_id": "单位编号",
+    "unit_name": "单位", "numerator": "分子", "denominator": "分母", "value": "实际值", "comparison": "比较",
+    "threshold": "阈值", "passed": "是否达标", "status": "状态", "previous_value": "上月值", "change": "环比变化",
+    "value_kind": "值类型", "source": "制度", "wording": "规定原文", "period_month": "月份",
+    "district_name": "片区名称", "households": "用户数", "households_target": "年度目标户数",
+    "rules_assessed": "考核项数", "rules_passed": "达标项数", "rules_failed": "未达标项数",
+    "is_all_passed": "全部达标", "technician_name": "姓名", "measures_judged": "考核项数",
+    "measures_failed": "未达标项数", "clock_start_at": "计时开始", "deadline_at": "截止时间",
+    "completed_at": "完成时间", "paused_hours": "挂起小时数", "state": "状态", "warning_level": "预警级别",
+    "hours_left": "剩余小时", "limit_text": "时限", "weekday_index": "星期", "hour_of_day": "小时",
+    "hours_with_calls": "有报修来电小时数", "hours_uncovered": "无人接听小时数", "calls_offered": "报修来电",
+    "calls_answered": "人工接听", "customers_called": "外呼客户数", "customers_undisturbed": "未受打扰客户数",
+    "phone_calls": "电话外呼次数", "breaching_calls": "违规外呼次数", "valid_answers": "有效评价",
+    "satisfied_answers": "满意评价", "satisfaction_rate": "满意率", "notice_kind": "通知类型",
+    "event_at": "停机/施工时间", "notice_at": "通知时间", "lead_hours": "提前小时数",
+    "required_hours": "应提前小时数", "period_year": "年度", "months_assessed": "考核月数",
+    "months_all_passed": "全部达标月数", "complaints_ytd": "年累计投诉", "household_months_ytd": "年累计户月",
+    "complaint_rate_ytd": "年累计投诉率", "households_latest": "最新用户数",
+    "households_target_ratio": "目标完成率", "is_households_target_reached": "达到年度目标",
+    "first_month": "首月", "last_month": "末月", "area_type": "区域类型", "channel": "渠道",
+    **{f"{m.id.lower()}_value": f"{m.id} {m.name_zh}" for m in rulebook.load().values()},
+    **{f"{m.id.lower()}_months_passed": f"{m.id} 达标月数" for m in rulebook.load().values()},
+}
+
+
+def css(status: str) -> str:
+    """The cell style of a status colour."""
+    return f"background-color: {COLOURS[status]}; color: white"
+
+
+@dataclass(frozen=True)
+class Filters:
+    warehouse: Path
+    month: str
+    district: str | None
+    technician: str | None
+    tier: str | None
+    tier_row: dict | None
+
+    @property
+    def scope(self) -> data.Scope:
+        return data.scope_for(self.district, self.technician, self.tier, self.tier_row)
+
+
+# ------------------------------------------------------------------ sidebar
+
+def sidebar() -> Filters:
+    """The warehouse and the four filters (month, district, technician, tier), shared by every page."""
+    path = published_path()
+    if not Path(path).exists():
+        st.error(f"找不到已发布的数据仓库 {path}。请先运行夜间任务或 `make demo`。"
+                 f" (published warehouse {path} does not exist yet)")
+        st.stop()
+    months = data.months(path)
+    districts = data.districts(path)
+    tiers = data.tiers(path)
+    tier_names = contract.entity("customers").column("tier").values
+    district_names = dict(zip(districts["district_id"], districts["district_name"]))
+    with st.sidebar:
+        st.markdown("### 筛选 · Filters")
+        month = st.selectbox("月份", months, key="month")
+        district = st.selectbox("片区", [None, *district_names], key="district",
+                                format_func=lambda d: "全部片区" if d is None else f"{d} {district_names[d]}")
+        techs = data.technicians(path, month, district)
+        tech_names = dict(zip(techs["technician_id"], techs["technician_name"]))
+        technician = st.selectbox("维修人员", [None, *tech_names], key="technician",
+                                  format_func=lambda t: "全部维修人员" if t is None else f"{t} {tech_names[t]}")
+        tier = st.selectbox("客户等级", [None, *tiers["tier"]], key="tier",
+                            format_func=lambda t: "全部等级" if t is None else tier_names.get(t, t))
+        as_of = data.as_of(path)
+        st.caption(f"数据截至 {as_of}" if as_of else "")
+        st.caption(f"状态：绿 达标 · 黄 未达标但距阈值不超过 {data.AMBER_MARGIN:.0%} · 红 未达标")
+    tier_row = tiers.set_index("tier").loc[tier].to_dict() if tier else None
+    return Filters(Path(path), month, district, technician, tier, tier_row)
+
+
+def filters() -> Filters:
+    return st.session_state["filters"]
+
+
+# ------------------------------------------------------------------ formats
+
+def fmt(value, kind: str = "rate") -> str:
+    """A rate as a percentage with four significant digits (A2's 0.0373 %), a ratio as a number."""
+    if value is None or pd.isna(value):
+        return "—"
+    return f"{value * 100:.4g}%" if kind == "rate" else f"{value:,.4g}"
+
+
+def fmt_change(value, kind: str = "rate") -> str | None:
+    if value is None or pd.isna(value):
+        return None
+    return f"{value * 100:+.2f} 个百分点" if kind == "rate" else f"{value:+,.4g}"
+
+
+def _styled_rules(frame: pd.DataFrame):
+    """Rule rows: value, threshold and changes formatted by value kind, the status cell coloured."""
+    sty = frame.style.format(data.STATUSES.get, subset=["status"])
+    for kind, index in frame.groupby("value_kind").groups.items():
+        cols = [c for c in ("value", "threshold", "previous_value") if c in frame]
+        sty = sty.format(lambda v, k=kind: fmt(v, k), subset=pd.IndexSlice[index, cols])
+        if "change" in frame:
+            sty = sty.format(lambda v, k=kind: fmt_change(v, k) or "—", subset=pd.IndexSlice[index, ["change"]])
+    return sty.map(css, subset=["status"])
+
+
+# ------------------------------------------------------------------ tables and downloads
+
+def _excel(frame: pd.DataFrame) -> bytes:
+    buffer = io.BytesIO()
+    # cells hold data, never live formulas or links (a text starting with "=" stays text)
+    with pd.ExcelWriter(buffer, engine="xlsxwriter",
+                        engine_kwargs={"options": {"strings_to_formulas": False, "strings_to_urls": False}}) as xl:
+        frame.to_excel(xl, index=False, sheet_name="data")
+    return buffer.getvalue()
+
+
+def downloads(frame: pd.DataFrame, name: str) -> None:
+    """CSV (UTF-8 with BOM, opens in Excel) and Excel buttons for a table, with Chinese headers."""
+    out = frame.rename(columns=LABELS)
+    left, right, _ = st.columns([1, 1, 4])
+    left.download_button("下载 CSV", lambda: out.to_csv(index=False).encode("utf-8-sig"), f"{name}.csv",
+                         "text/csv", key=f"{name}_csv", on_click="ignore", icon=":material/download:")
+    right.download_button("下载 Excel", lambda: _excel(out), f"{name}.xlsx",
+                          "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                          key=f"{name}_xlsx", on_click="ignore", icon=":material/download:")
+
+
+def table(frame: pd.DataFrame, name: str, columns: list[str] | None = None, styled=None, rows: int = 12,
+          percent: tuple[str, ...] = (), **kwargs):
+    """A table with Chinese headers (LABELS), `rows` rows high, and its downloads; returns the selection event."""
+    columns = columns or list(frame.columns)
+    config = {c: st.column_config.NumberColumn(LABELS.get(c, c), format="percent") if c in percent
+              else LABELS.get(c, c) for c in columns}
+    event = st.dataframe(styled if styled is not None else frame, key=name, hide_index=True, column_order=columns,
+                         column_config=config, height=35 * min(max(len(frame), 1), rows) + 38, **kwargs)
+    downloads(frame[columns], name)
+    return event
+
+
+def rule_table(frame: pd.DataFrame, name: str, columns: list[str] | None = None, rows: int = 12):
+    columns = columns or ["rule_id", "name_zh", "grain", "unit_name", "numerator", "denominator", "value",
+                          "comparison", "threshold", "status", "change"]
+    shown = frame.assign(grain=frame["grain"].map(GRAINS))
+    return table(shown, name, columns, styled=_styled_rules(shown), rows=rows)
+
+
+# ------------------------------------------------------------------ charts
+
+def layout(fig: go.Figure, title: str, height: int = 320) -> go.Figure:
+    return fig.update_layout(title=title, height=height, font_family=FONT, margin=dict(l=10, r=10, t=50, b=10),
+                             legend=dict(orientation="h", y=-0.2), plot_bgcolor="white")
+
+
+def trend_chart(trend: pd.DataFrame, kind: str, title: str) -> go.Figure:
+    """Value by month with the threshold as read from the mart (a dashed step line: C6's moves)."""
+    fig = go.Figure()
+    fig.add_scatter(x=trend["period_month"], y=trend["threshold"], name="阈值", mode="lines",
+                    line=dict(color="#555", dash="dash", shape="hv"))
+    fig.add_scatter(x=trend["period_month"], y=trend["value"], name="实际值", mode="lines+markers+text",
+                    text=[fmt(v, kind) for v in trend["value"]], textposition="top center",
+                    line=dict(color="#1565c0"), marker=dict(size=12, color=[COLOURS[s] for s in trend["status"]]))
+    fig.update_yaxes(tickformat=".2%" if kind == "rate" else ",.4g", gridcolor="#eee")
+    fig.update_xaxes(type="category")
+    return layout(fig, title)
+
+
+def bar_chart(frame: pd.DataFrame, x: str, kind: str, title: str) -> go.Figure:
+    """One bar per unit coloured by status, with each unit's threshold as a marker line."""
+    fig = go.Figure()
+    fig.add_bar(x=frame[x], y=frame["value"], name="实际值", marker_color=[COLOURS[s] for s in frame["status"]],
+                text=[fmt(v, kind) for v in frame["value"]], textposition="outside")
+    fig.add_scatter(x=frame[x], y=frame["threshold"], name="阈值", mode="markers",
+                    marker=dict(symbol="line-ew-open", size=28, color="#333", line=dict(width=3)))
+    top = max(frame["value"].max(), frame["threshold"].max())
+    fig.update_yaxes(tickformat=".2%" if kind == "rate" else ",.4g", gridcolor="#eee", range=[0, top * 1.15])
+    return layout(fig, title)
+
+
+# ------------------------------------------------------------------ the page body of a family of rules
+
+def metric_cards(rows: pd.DataFrame, per_row: int = 4) -> None:
+    """One card per rule of the scope: value, change from last month, threshold and status."""
+    for start in range(0, len(rows), per_row):
+        for col, (_, r) in zip(st.columns(per_row), rows.iloc[start:start + per_row].iterrows()):
+            with col.container(border=True):
+                st.badge(data.STATUSES[r.status], color=BADGES[r.status])
+                st.metric(f"{r.rule_id} {r.name_zh}", fmt(r.value, r.value_kind),
+                          fmt_change(r.change, r.value_kind),
+                          delta_color="inverse" if r.comparison in ("<=", "<") else "normal",
+                          help=f"{r.unit_name} · 阈值 {r.comparison or ''} {fmt(r.threshold, r.value_kind)}"
+                               f" · {r.numerator:,}/{r.denominator:,}")
+
+
+def rule_detail(rows: pd.DataFrame, f: Filters, key: str) -> None:
+    """A rule of the scope on demand: the regulation's wording and its trend with the threshold line."""
+    labels = {i: f"{r.rule_id} {r.name_zh} · {r.unit_name}" for i, r in rows.iterrows()}
+    pick = st.selectbox("查看规则（规定原文与趋势）", list(labels), format_func=labels.get, key=f"{key}_rule")
+    if pick is None:
+        return
+    r = rows.loc[pick]
+    left, right = st.columns([2, 3])
+    with left:
+        st.markdown(f"**{r.rule_id} {r.name_zh}**（制度 {r.source}）")
+        st.info(r.wording or "—")
+        st.caption(f"{GRAINS[r.grain]}：{r.unit_name} · 分子 {r.numerator:,} / 分母 {r.denominator:,} · "
+                   f"阈值 {r.comparison or ''} {fmt(r.threshold, r.value_kind)}")
+    trend = data.rule_trend(f.warehouse, r.rule_id, r.grain, r.unit_id)
+    right.plotly_chart(trend_chart(trend, r.value_kind, f"{r.rule_id} 月度趋势 · {r.unit_name}"),
+                       key=f"{key}_trend")
+
+
+def rule_family(title: str, rules: list[str] | None, key: str, cards: bool = True) -> pd.DataFrame:
+    """The body shared by the rule pages: the scope's cards, one rule on demand, every unit's table."""
+    f = filters()
+    st.title(title)
+    scoped = data.rule_results(f.warehouse, f.month, rules, f.scope)
+    if scoped.empty:
+        st.info("本月该范围没有考核数据。")
+        return scoped
+    judged = {m.id: m.grains for m in rulebook.load().values() if m.grains and (rules is None or m.id in rules)}
+    elsewhere = [m for m in judged if m not in set(scoped["rule_id"])]
+    if elsewhere:
+        st.caption("本范围无数据、只在其他层级考核的规则：" + "；".join(
+            f"{m}（{'、'.join(GRAINS[g] for g in judged[m])}）" for m in elsewhere))
+    if cards:
+        metric_cards(scoped)
+    else:
+        counts = scoped["status"].value_counts()
+        for col, s in zip(st.columns(4), ("green", "amber", "red", "none")):
+            col.metric(data.STATUSES[s], f"{counts.get(s, 0)} 项")
+    rule_detail(scoped, f, key)
+    st.subheader(f"{f.month} 考核结果" + ("（当前范围）" if not cards else "（全部单位）"))
+    rows = scoped if not cards else data.rule_results(f.warehouse, f.month, rules)
+    rule_table(rows, f"{key}_{f.month}", rows=len(rows) if not cards else 12)
+    return scoped
