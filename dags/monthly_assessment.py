@@ -85,7 +85,7 @@ def monthly_assessment():
                 f"{closed['tables'].get('kpi_rule_results', 0)} rule results in {home().assessment_dir(month)}\n"
                 + "\n".join(f"  {f}" for f in files))
         print(text)
-        pipeline.write_run_log(home(), text, f"monthly_{month}")
+        pipeline.write_run_log(home(), text, month, run_id(get_current_context()))
         pipeline.notify(f"[客服考核] 月度考核 {month}", text)
         return text
 

@@ -5,7 +5,7 @@ One run per business date D (the day whose exports arrived; by default the day b
 run's logical date, Asia/Shanghai; the param `business_date` overrides it):
 
 1. **ingest** `landing/D/` into the working warehouse (bad rows → `audit.quarantine`, files archived);
-2. **dbt_build** the warehouse as of 24:00 of D (one `dbt build`; docs/decisions.md D-72);
+2. **dbt_build** the warehouse as of 24:00 of D (one `dbt build` of the models; docs/decisions.md D-72);
 3. **contract_gate** — Great Expectations data-contract suites. **Blocking**: on failure nothing
    is published and the run fails with the suite, table and failed expectation;
 4. **threshold_suites** — Great Expectations threshold suites generated from the rulebook;
@@ -20,6 +20,7 @@ Every task that opens the working DuckDB file runs in the 1-slot pool `kefu_ware
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 
 import pendulum
@@ -49,7 +50,9 @@ from kefu.pipeline_airflow import (
     params={
         "business_date": Param(None, type=["null", "string"], format="date",
                                description="business date YYYY-MM-DD (default: the day before the logical date)"),
-        "demo_key": Param(False, type="boolean", description="hash personal data with the public demo key"),
+        "demo_key": Param(bool(os.environ.get("KEFU_DEMO_KEY")), type="boolean",
+                          description="hash personal data with the public demo key (demo data only; "
+                                      "default: env KEFU_DEMO_KEY)"),
     },
     dagrun_timeout=timedelta(hours=6),
 )
@@ -59,8 +62,9 @@ def nightly():
         from kefu import pipeline
 
         ctx = get_current_context()
-        with stop_on(pipeline.PipelineError):
-            out = pipeline.ingest_day(home(), business_date(ctx), demo_key=bool(ctx["params"]["demo_key"]))
+        h = home()
+        with stop_on(pipeline.PipelineError), pipeline.writer_lock(h):
+            out = pipeline.ingest_day(h, business_date(ctx), demo_key=bool(ctx["params"]["demo_key"]))
         print(out.pop("summary", ""))
         return out
 
@@ -70,29 +74,35 @@ def nightly():
 
         ctx = get_current_context()
         h = home()
-        return pipeline.build_day(h, business_date(ctx), target_path=h.root / "dbt_target" / "nightly")
+        with pipeline.writer_lock(h):
+            return pipeline.build_day(h, business_date(ctx), target_path=h.root / "dbt_target" / "nightly")
 
     @task(pool=POOL, retries=0)
     def contract_gate(_built: dict) -> dict:
         from kefu import pipeline
 
         ctx = get_current_context()
-        with stop_on(pipeline.PipelineError):
-            return pipeline.contract_gate(home(), business_date(ctx), run_id(ctx))
+        h = home()
+        with stop_on(pipeline.PipelineError), pipeline.writer_lock(h):
+            return pipeline.contract_gate(h, business_date(ctx), run_id(ctx))
 
     @task(pool=POOL)
     def threshold_suites(_gate: dict) -> dict:
         from kefu import pipeline
 
         ctx = get_current_context()
-        return pipeline.threshold_check(home(), business_date(ctx), run_id(ctx))
+        h = home()
+        with pipeline.writer_lock(h):
+            return pipeline.threshold_check(h, business_date(ctx), run_id(ctx))
 
     @task(pool=POOL)
     def publish(_thresholds: dict) -> dict:
         from kefu import pipeline
 
         ctx = get_current_context()
-        return pipeline.publish(home(), business_date(ctx), run_id(ctx))
+        h = home()
+        with pipeline.writer_lock(h):
+            return pipeline.publish(h, business_date(ctx), run_id(ctx))
 
     @task
     def dbt_docs(published: dict) -> dict:
@@ -112,7 +122,7 @@ def nightly():
                                                            "docs": docs})
         text = rep.text()
         print(text)
-        pipeline.write_run_log(home(), text, rid)
+        pipeline.write_run_log(home(), text, day.isoformat(), rid)
         pipeline.notify(f"[客服考核] nightly {day} ok · {thresholds.get('breaches', 0)} breaches", text)
         return text
 

@@ -55,22 +55,37 @@ def init_airflow(env: dict[str, str]) -> None:
     _airflow(["pools", "set", POOL, "1", "the one writer of the working DuckDB warehouse"], env)
 
 
-def run_in_child(dag_id: str, keys: list[str], env: dict[str, str], conf: dict | None = None) -> list[dict]:
-    """Run this module as a child process with env; return one result dict per run."""
+def run_in_child(dag_id: str, keys: list[str], env: dict[str, str], conf: dict | None = None,
+                 on_result=None) -> list[dict]:
+    """Run this module as a child process with env (one Airflow start-up for all keys); return one
+    result dict per run, calling on_result(result) as each run ends. The last failed run carries the
+    tail of the child's output (the task logs) in `log_tail`."""
+    import collections
+    import tempfile
+
     cmd = [sys.executable, "-m", "kefu.airflow_runner", dag_id, *keys]
     if conf:
         cmd += ["--conf", json.dumps(conf)]
-    res = subprocess.run(cmd, env=env, capture_output=True, text=True)
-    results = []
-    for line in res.stdout.splitlines():
-        if line.startswith("KEFU_RUN_RESULT "):
-            results.append(json.loads(line[len("KEFU_RUN_RESULT "):]))
-    if res.returncode and not results:
-        raise RuntimeError(f"dag.test of {dag_id} crashed:\n{res.stdout[-3000:]}\n{res.stderr[-5000:]}")
-    for r in results:
-        r.setdefault("log_tail", "")
+    results: list[dict] = []
+    tail: collections.deque[str] = collections.deque(maxlen=300)
+    with tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=err, text=True)
+        for line in proc.stdout:
+            if line.startswith("KEFU_RUN_RESULT "):
+                r = json.loads(line[len("KEFU_RUN_RESULT "):])
+                r["log_tail"] = ""
+                results.append(r)
+                if on_result:
+                    on_result(r)
+            else:
+                tail.append(line)
+        rc = proc.wait()
+        err.seek(0)
+        err_tail = err.read()[-6000:]
+    if rc and not results:
+        raise RuntimeError(f"dag.test of {dag_id} crashed:\n{''.join(tail)[-3000:]}\n{err_tail}")
     if results and results[-1]["state"] != "success":
-        results[-1]["log_tail"] = (res.stdout[-6000:] + "\n" + res.stderr[-6000:])
+        results[-1]["log_tail"] = "".join(tail)[-8000:] + "\n" + err_tail
     return results
 
 
@@ -104,8 +119,7 @@ def main(argv: list[str]) -> int:
     extra = json.loads(args.conf) if args.conf else {}
     rc = 0
     for key in args.keys:
-        conf = {"demo_key": True} if (args.dag_id == "nightly" and os.environ.get("KEFU_DEMO_KEY")) else {}
-        conf.update(extra)
+        conf = dict(extra)
         t0 = time.monotonic()
         run = dag.test(logical_date=_logical_date(args.dag_id, key), run_conf=conf or None)
         tis = {ti.task_id: str(ti.state) for ti in run.get_task_instances()}

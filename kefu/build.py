@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import os
 import subprocess
 import sys
@@ -127,7 +126,11 @@ def _die_with_parent() -> None:
         pass
 
 
-def run_dbt(args: list[str], warehouse: Path, target_path: Path | None = None) -> str:
+RUN_VARS = ("as_of_date", "history_as_of")  # macros/run_vars.sql: read as env vars KEFU_<NAME>
+
+
+def run_dbt(args: list[str], warehouse: Path, target_path: Path | None = None,
+            run_vars: dict[str, str] | None = None) -> str:
     """Run a dbt command against the warehouse in a child process; return its output.
 
     A child process, not dbt's in-process runner: dbt-duckdb keeps its connection
@@ -137,6 +140,8 @@ def run_dbt(args: list[str], warehouse: Path, target_path: Path | None = None) -
     """
     write_seeds()
     env = {**os.environ, **dbt_env(warehouse)}
+    for name in RUN_VARS:  # never inherit a pin from the caller's environment by accident
+        env["KEFU_" + name.upper()] = (run_vars or {}).get(name, "")
     cmd = [sys.executable, "-c", "from dbt.cli.main import cli; cli()", *args, "--project-dir", str(DBT_DIR)]
     if target_path is not None:
         cmd += ["--target-path", str(target_path), "--log-path", str(Path(target_path) / "logs")]
@@ -152,10 +157,12 @@ def build(warehouse: Path, select: str | None = None, target_path: Path | None =
           full_refresh: bool = False, exclude: str | None = None, vars: dict[str, str] | None = None) -> None:
     """`dbt build`; incremental models (D-70) add the new exports unless full_refresh rebuilds them.
 
-    vars: dbt vars such as as_of_date / history_as_of (the pipeline pins a run to its business date)."""
+    vars: as_of_date / history_as_of (the pipeline pins a run to its business date); passed as
+    env vars (macros/run_vars.sql) so that dbt's partial parsing survives a new date."""
     args = ["build", "--quiet"] + (["--select", select] if select else []) + (["--exclude", exclude] if exclude else [])
     if full_refresh:
         args.append("--full-refresh")
-    if vars:
-        args += ["--vars", json.dumps(vars)]
-    run_dbt(args, warehouse, target_path)
+    unknown = set(vars or {}) - set(RUN_VARS)
+    if unknown:
+        raise ValueError(f"unknown run vars {sorted(unknown)}; known: {RUN_VARS}")
+    run_dbt(args, warehouse, target_path, run_vars=vars)

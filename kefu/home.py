@@ -8,8 +8,8 @@
                                   replaced atomically (os.replace) after the gates passed
       published/manifest.json     which business date / run the published copy holds
       published/assessment/YYYY-MM/   the closed month: assessment tables + reports (月度考核)
-      published/data_docs/        Great Expectations Data Docs of every run
-      logs/                       run summaries
+      logs/YYYY-MM-DD/<run>/      one folder per run of a business date (or month): summary.txt and
+                                  the run's Great Expectations Data Docs (data_docs/*/index.html)
 """
 
 from __future__ import annotations
@@ -63,9 +63,10 @@ class Home:
     def assessment_dir(self, month: str) -> Path:
         return self.published_dir / "assessment" / month
 
-    @property
-    def data_docs(self) -> Path:
-        return self.published_dir / "data_docs"
+    def run_dir(self, key: str, run_id: str) -> Path:
+        """logs/<business date or month>/<run id>/: the run's summary and Data Docs."""
+        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in run_id)
+        return self.logs / key / safe
 
     @property
     def logs(self) -> Path:

@@ -15,11 +15,14 @@ it (`history_as_of`: every version exported up to D, see macros/raw_source.sql).
 from __future__ import annotations
 
 import calendar
+import fcntl
 import json
 import os
 import shutil
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -63,6 +66,22 @@ def previous_month(day: date) -> str:
     return (day.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
 
 
+@contextmanager
+def writer_lock(home: Home, wait: bool = True) -> Iterator[None]:
+    """The one writer of the working warehouse, also outside Airflow (kefu nightly / rebuild by hand):
+    an exclusive flock on warehouse/.writer.lock, released by the kernel if the process dies."""
+    home.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    with open(home.warehouse.parent / ".writer.lock", "w") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            raise PipelineError(f"another run is writing {home.warehouse} (仓库正在更新); try again later") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
 # --- nightly steps ----------------------------------------------------------------------------
 
 def ingest_day(home: Home, day: date, config: Path | None = None, demo_key: bool = False) -> dict:
@@ -104,8 +123,15 @@ def build_vars(day: date, history: bool) -> dict[str, str]:
     return v
 
 
-def build_day(home: Home, day: date, target_path: Path | None = None) -> dict:
-    """dbt build of the working warehouse as of 24:00 of `day` (unit tests run in CI, not nightly)."""
+NIGHTLY_EXCLUDE = "resource_type:test resource_type:unit_test"  # D-72: tests run monthly, in rebuild and CI
+FULL_EXCLUDE = "resource_type:unit_test"  # every data test; unit tests need no data and run in CI
+
+
+def build_day(home: Home, day: date, target_path: Path | None = None, data_tests: bool = False) -> dict:
+    """dbt build of the working warehouse as of 24:00 of `day`.
+
+    Nightly: the models only; the blocking check of the night is the GX contract gate (D-72).
+    data_tests=True also runs every dbt data test (month close, rebuild)."""
     latest = latest_export_date(home.warehouse)
     if latest is None:
         raise PipelineError(f"the warehouse {home.warehouse} has no loaded exports yet; run ingest first")
@@ -115,18 +141,20 @@ def build_day(home: Home, day: date, target_path: Path | None = None) -> dict:
     full_refresh = history or bool(state.get("history")) or (state.get("as_of_date", "") > day.isoformat())
     t0 = time.monotonic()
     build.build(home.warehouse, full_refresh=full_refresh, target_path=target_path or home.root / "dbt_target",
-                exclude="test_type:unit", vars=build_vars(day, history))
+                exclude=FULL_EXCLUDE if data_tests else NIGHTLY_EXCLUDE, vars=build_vars(day, history))
     info = {"as_of_date": day.isoformat(), "history": history, "full_refresh": full_refresh,
-            "seconds": round(time.monotonic() - t0, 1), "built_at": datetime.now().isoformat(timespec="seconds")}
+            "data_tests": data_tests, "seconds": round(time.monotonic() - t0, 1),
+            "built_at": datetime.now().isoformat(timespec="seconds")}
     _write_json_atomic(home.warehouse.parent / STATE_FILE, info)
     return info
 
 
-def contract_gate(home: Home, day: date, run_id: str) -> dict:
-    """Great Expectations data-contract suites; raise (nothing gets published) when one fails."""
+def contract_gate(home: Home, day: date, run_id: str, warehouse: Path | None = None) -> dict:
+    """Great Expectations data-contract suites; raise (nothing gets published) when one fails.
+    Data Docs go to logs/<day>/<run>/data_docs/ (beside the run's summary)."""
     from expectations import gates
 
-    res = gates.run_contract_gate(home.warehouse, day, home.data_docs / run_id / "contract")
+    res = gates.run_contract_gate(warehouse or home.warehouse, day, home.run_dir(day.isoformat(), run_id) / "data_docs" / "contract")
     if not res.success:
         raise PipelineError(f"data contract gate failed for {day} — nothing published (数据契约校验未通过)\n"
                             + res.message())
@@ -138,12 +166,13 @@ def months_touched(day: date) -> list[str]:
     return sorted({day.strftime("%Y-%m"), previous_month(day)})
 
 
-def threshold_check(home: Home, day: date, run_id: str) -> dict:
+def threshold_check(home: Home, day: date, run_id: str, warehouse: Path | None = None) -> dict:
     """Great Expectations threshold suites; every breach goes to audit.kpi_breaches, the run goes on."""
     from expectations import gates
 
-    res, breaches = gates.run_threshold_suites(home.warehouse, months_touched(day), home.data_docs / run_id / "thresholds")
-    n = gates.record_breaches(home.warehouse, run_id, day, breaches)
+    warehouse = warehouse or home.warehouse
+    res, breaches = gates.run_threshold_suites(warehouse, months_touched(day), home.run_dir(day.isoformat(), run_id) / "data_docs" / "thresholds")
+    n = gates.record_breaches(warehouse, run_id, day, breaches)
     by_rule = breaches.groupby("rule_id").size().sort_values(ascending=False).head(10).to_dict() if n else {}
     return {"breaches": n, "evaluated": res.evaluated, "top_rules": by_rule,
             "docs": str(res.docs_index) if res.docs_index else None}
@@ -196,6 +225,8 @@ def publish(home: Home, day: date, run_id: str) -> dict:
            "published_at": datetime.now().isoformat(timespec="seconds"),
            "bytes": home.published.stat().st_size, "fingerprint": prints}
     _write_json_atomic(home.manifest, new)
+    with open(home.published_dir / "publications.jsonl", "a", encoding="utf-8") as f:  # what was shown when
+        f.write(json.dumps(new, ensure_ascii=False) + "\n")
     return {"published": True, "seconds": seconds, "bytes": new["bytes"], "path": str(home.published)}
 
 
@@ -227,17 +258,61 @@ def night(home: Home, day: date, run_id: str | None = None, demo_key: bool = Fal
     """All nightly steps in one process (the CLI and benchmarks; Airflow runs them as tasks)."""
     run_id = run_id or f"manual__{day.isoformat()}"
     rep = NightReport(day.isoformat(), run_id)
-    rep.steps["ingest"] = ingest_day(home, day, config=config, demo_key=demo_key)
-    rep.steps["build"] = build_day(home, day)
-    rep.steps["contract"] = contract_gate(home, day, run_id)
-    rep.steps["thresholds"] = threshold_check(home, day, run_id)
-    rep.steps["publish"] = publish(home, day, run_id)
+    with writer_lock(home, wait=False):
+        rep.steps["ingest"] = ingest_day(home, day, config=config, demo_key=demo_key)
+        rep.steps["build"] = build_day(home, day)
+        rep.steps["contract"] = contract_gate(home, day, run_id)
+        rep.steps["thresholds"] = threshold_check(home, day, run_id)
+        rep.steps["publish"] = publish(home, day, run_id)
     return rep
 
 
-def write_run_log(home: Home, report_text: str, run_id: str) -> Path:
-    home.logs.mkdir(parents=True, exist_ok=True)
-    p = home.logs / f"{run_id.replace(':', '_').replace('+', '_')}.txt"
+def rebuild(home: Home, demo_key: bool = False, config: Path | None = None, run_id: str | None = None) -> NightReport:
+    """Rebuild everything from the archived exports (D-71): ingest every archived day, in date order,
+    into a NEW warehouse file; build it with every data test; run the gates; only then swap it in as
+    the working warehouse (os.replace) and publish. The old warehouse stays until the swap."""
+    from ingest import config as ingest_config
+    from ingest.loader import ingest
+
+    days = sorted(date.fromisoformat(p.name) for p in home.archive.iterdir() if p.is_dir() and len(p.name) == 10) \
+        if home.archive.is_dir() else []
+    if not days:
+        raise PipelineError(f"nothing to rebuild from: {home.archive} holds no day folders YYYY-MM-DD")
+    last = days[-1]
+    run_id = run_id or f"rebuild__{last.isoformat()}"
+    rep = NightReport(last.isoformat(), run_id)
+    cfg = ingest_config.load(config, demo_key=demo_key)
+    with writer_lock(home, wait=False), tempfile.TemporaryDirectory(dir=home.root, prefix=".rebuild.") as tmp:
+        scratch = Home(Path(tmp))
+        scratch.warehouse.parent.mkdir(parents=True)
+        rows = quarantined = files = 0
+        for d in days:  # a copy of the archive: ingest moves what it reads
+            landing = scratch.landing / d.isoformat()
+            shutil.copytree(home.archive / d.isoformat(), landing)
+            summary = ingest(landing=landing, warehouse_file=scratch.warehouse, cfg=cfg,
+                             archive=scratch.archive / d.isoformat(), rejected=scratch.rejected / d.isoformat(),
+                             progress=False)
+            loaded = [r for r in summary.results if r.status == "loaded"]
+            files += len(loaded)
+            rows += sum(r.rows_loaded for r in loaded)
+            quarantined += sum(r.rows_quarantined for r in loaded)
+        rep.steps["ingest"] = {"files": files, "rows_loaded": rows, "rows_quarantined": quarantined,
+                               "note": f"rebuilt from {len(days)} archived days {days[0]}..{last}"}
+        rep.steps["build"] = build_day(scratch, last, target_path=home.root / "dbt_target" / "rebuild", data_tests=True)
+        rep.steps["contract"] = contract_gate(home, last, run_id, warehouse=scratch.warehouse)
+        rep.steps["thresholds"] = threshold_check(home, last, run_id, warehouse=scratch.warehouse)
+        home.warehouse.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(scratch.warehouse, home.warehouse)
+        os.replace(scratch.warehouse.parent / STATE_FILE, home.warehouse.parent / STATE_FILE)
+        rep.steps["publish"] = publish(home, last, run_id)
+    return rep
+
+
+def write_run_log(home: Home, report_text: str, key: str, run_id: str, name: str = "summary.txt") -> Path:
+    """logs/<key>/<run>/summary.txt (key: the business date or month)."""
+    d = home.run_dir(key, run_id)
+    d.mkdir(parents=True, exist_ok=True)
+    p = d / name
     p.write_text(report_text + "\n", encoding="utf-8")
     return p
 
@@ -286,9 +361,11 @@ def prepare_month(home: Home, month: str, work_dir: Path) -> Path:
     scratch = work_dir / f"month_{month}.duckdb"
     shutil.copyfile(home.published, scratch)
     os.chmod(scratch, 0o644)
-    if published != last.isoformat():
-        build.build(scratch, full_refresh=True, target_path=work_dir / f"dbt_target_{month}",
-                    exclude="test_type:unit", vars=build_vars(last, history=True))
+    # rebuilt as of the month's last day (from the export history when the published copy is newer),
+    # with every dbt data test: a month is closed only on a warehouse that passes all of them (D-73)
+    history = published != last.isoformat()
+    build.build(scratch, full_refresh=history, target_path=work_dir / f"dbt_target_{month}",
+                exclude=FULL_EXCLUDE, vars=build_vars(last, history=history))
     return scratch
 
 

@@ -63,7 +63,12 @@ def on_failure(context) -> None:
             f"run {context.get('run_id')}: {exc}")
     print(text)
     try:
-        pipeline.write_run_log(home(), text, f"{context.get('run_id')}.failed")
+        try:
+            key = month_of(context) if getattr(ti, "dag_id", "") == "monthly_assessment" \
+                else business_date(context).isoformat()
+        except (KeyError, TypeError, ValueError):
+            key = "unknown"
+        pipeline.write_run_log(home(), text, str(key), str(context.get("run_id")), name="failed.txt")
     except OSError:
         pass
     pipeline.notify(text.splitlines()[0][:200], text)

@@ -1,5 +1,203 @@
-"""Subcommand placeholder: filled by its issue."""
+"""`kefu nightly | monthly | rebuild | demo | airflow-ui`: the pipeline from the command line.
+
+`nightly`, `monthly` and `rebuild` run the same functions as the Airflow tasks (kefu/pipeline.py) in
+this process; `demo` runs the real DAGs through Airflow (`dag.test()`, SQLite metadata in a private
+AIRFLOW_HOME) over every demo day; `airflow-ui` starts `airflow standalone` on an installation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+from kefu.home import Home
+
+DEMO_MARKER = ".kefu-demo"
+
+
+def _home(args) -> Home:
+    return Home.from_env(args.home)
+
+
+def _cmd_nightly(args) -> int:
+    from kefu import pipeline
+
+    home = _home(args)
+    try:
+        rep = pipeline.night(home, date.fromisoformat(args.date), demo_key=args.demo_key,
+                             config=Path(args.config) if args.config else None)
+    except pipeline.PipelineError as exc:
+        print(f"kefu nightly: {exc}", file=sys.stderr)
+        return 1
+    text = rep.text()
+    print(text)
+    pipeline.write_run_log(home, text, args.date, rep.run_id)
+    return 0
+
+
+def _cmd_monthly(args) -> int:
+    import tempfile
+
+    from kefu import pipeline
+
+    home = _home(args)
+    try:
+        with tempfile.TemporaryDirectory(dir=home.root, prefix=".month.") as tmp:
+            src = pipeline.prepare_month(home, args.month, Path(tmp))
+            info = pipeline.close_month(src, args.month, home.assessment_dir(args.month))
+            files = pipeline.month_reports(src, args.month, home.assessment_dir(args.month))
+    except pipeline.PipelineError as exc:
+        print(f"kefu monthly: {exc}", file=sys.stderr)
+        return 1
+    print(f"月度考核 {args.month} closed as of {info['as_of_date']}: {home.assessment_dir(args.month)}")
+    for f in files:
+        print(f"  {f}")
+    return 0
+
+
+def _cmd_rebuild(args) -> int:
+    from kefu import pipeline
+
+    home = _home(args)
+    try:
+        rep = pipeline.rebuild(home, demo_key=args.demo_key, config=Path(args.config) if args.config else None)
+    except pipeline.PipelineError as exc:
+        print(f"kefu rebuild: {exc}", file=sys.stderr)
+        return 1
+    print(rep.text())
+    return 0
+
+
+def _months(days: list[date]) -> list[str]:
+    """The months a demo closes: every month whose last day is among the demo days."""
+    from kefu.pipeline import month_bounds
+
+    present = {d.isoformat() for d in days}
+    return sorted({d.strftime("%Y-%m") for d in days if month_bounds(d.strftime("%Y-%m"))[1].isoformat() in present})
+
+
+def run_demo(out: Path, seed: int = 1, months: int | None = None, days: int | None = None,
+             progress: bool = True) -> dict:
+    """generate → airflow db migrate → dag.test(nightly) per demo day → dag.test(monthly_assessment) per
+    month → compare the published kpi_rule_results with the answer key. Returns what it did."""
+    from generator.run import generate
+    from kefu import airflow_runner, exactness, pipeline
+
+    out = out.resolve()
+    if out.exists():
+        if not (out / DEMO_MARKER).exists():
+            raise SystemExit(f"kefu demo: {out} exists and is not a demo folder; choose another --out")
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    (out / DEMO_MARKER).write_text("written by kefu demo; deleted by the next one\n")
+    t0 = time.monotonic()
+    generate(preset="demo", seed=seed, months=months, out=out, faults=False, progress=progress)
+    home = Home(out)
+    all_days = pipeline.demo_days(home.landing)
+    run_days = all_days[:days] if days else all_days
+    env = airflow_runner.airflow_env(out, out / "airflow", demo_key=True)
+    airflow_runner.init_airflow(env)
+    print(f"demo exports: {home.landing} ({len(all_days)} days); Airflow home: {out / 'airflow'}", flush=True)
+    def show(r: dict) -> None:
+        print(f"  {r['dag_id']} {r['key']}: {r['state']} in {r['seconds']} s", flush=True)
+
+    nights = airflow_runner.run_in_child("nightly", [d.isoformat() for d in run_days], env, on_result=show)
+    if len(nights) < len(run_days) or nights[-1]["state"] != "success":
+        raise SystemExit(f"kefu demo: nightly {nights[-1]['key'] if nights else ''} failed:\n"
+                         f"{nights[-1]['log_tail'] if nights else ''}")
+    months_ = _months(run_days)
+    monthly = airflow_runner.run_in_child("monthly_assessment", months_, env, on_result=show) if months_ else []
+    if monthly and monthly[-1]["state"] != "success":
+        raise SystemExit(f"kefu demo: monthly_assessment {monthly[-1]['key']} failed:\n{monthly[-1]['log_tail']}")
+    exact = None
+    if run_days == all_days:
+        exact = exactness.compare(home.published, out / "expected" / "kpi_expected.csv")
+    return {"home": home, "nights": nights, "monthly": monthly, "exact": exact,
+            "seconds": round(time.monotonic() - t0, 1)}
+
+
+def _cmd_demo(args) -> int:
+    from kefu import exactness
+
+    res = run_demo(Path(args.out), seed=args.seed, months=args.months, days=args.days, progress=not args.no_progress)
+    home: Home = res["home"]
+    print(f"\n演示完成 demo done in {res['seconds']} s: {len(res['nights'])} nightly runs, "
+          f"{len(res['monthly'])} monthly assessments, all through Airflow (dag.test)")
+    print(f"  published warehouse (read-only): {home.published}")
+    print(f"  run logs + GX Data Docs:         {home.logs}/<date>/<run>/")
+    print(f"  monthly assessment + reports:    {home.published_dir / 'assessment'}")
+    print(f"  dbt docs for analysts:           {home.published_dir / 'dbt_docs' / 'index.html'}")
+    print(f"  dashboard:  KEFU_HOME={home.root} kefu dashboard")
+    print(f"  SQL:        KEFU_HOME={home.root} kefu sql \"select * from marts.kpi_rule_results limit 5\"")
+    print(f"  Airflow UI: kefu airflow-ui --home {home.root}")
+    if res["exact"] is not None:
+        print(exactness.summary(res["exact"]))
+        return 0 if res["exact"].empty else 1
+    return 0
+
+
+def _cmd_airflow_ui(args) -> int:
+    from kefu import airflow_runner
+
+    home = _home(args)
+    airflow_home = Path(args.airflow_home) if args.airflow_home else home.root / "airflow"
+    env = airflow_runner.airflow_env(home.root, airflow_home, demo_key=args.demo_key)
+    env["AIRFLOW__API__PORT"] = str(args.port)
+    airflow_runner.init_airflow(env)
+    print(f"Airflow UI on http://localhost:{args.port} — DAGs nightly, monthly_assessment; KEFU_HOME={home.root}; "
+          f"login: admin, password in {airflow_home / 'simple_auth_manager_passwords.json.generated'}")
+    exe = Path(sys.executable).with_name("airflow")
+    return subprocess.call([str(exe), "standalone"], env=env)
 
 
 def add_parser(sub) -> None:
-    """Add this module's subcommands to the kefu CLI."""
+    home_help = "installation folder (landing/, archive/, warehouse/, published/ …; default $KEFU_HOME or out/kefu_home)"
+
+    n = sub.add_parser("nightly", help="the nightly run for one business date, in this process (每日入库发布)",
+                       description="Ingest landing/DATE, build, contract gate, threshold suites, publish — the "
+                       "steps of the Airflow DAG `nightly`, without Airflow.")
+    n.add_argument("--date", required=True, help="business date YYYY-MM-DD")
+    n.add_argument("--home", default=None, help=home_help)
+    n.add_argument("--config", default=None, help="ingest configuration YAML (pii_key, mappings, …)")
+    n.add_argument("--demo-key", action="store_true", help="hash personal data with the public demo key (demo data only)")
+    n.set_defaults(func=_cmd_nightly)
+
+    m = sub.add_parser("monthly", help="close a month: assessment tables and reports (月度考核)",
+                       description="The steps of the Airflow DAG `monthly_assessment` for one month, in this process.")
+    m.add_argument("--month", required=True, help="YYYY-MM")
+    m.add_argument("--home", default=None, help=home_help)
+    m.set_defaults(func=_cmd_monthly)
+
+    r = sub.add_parser("rebuild", help="rebuild the warehouse from the archived exports (从归档重建)",
+                       description="Ingest every archived day into a new warehouse file, build it with every data "
+                       "test, run the gates, swap it in and publish. Pause the nightly DAG first.")
+    r.add_argument("--home", default=None, help=home_help)
+    r.add_argument("--config", default=None, help="ingest configuration YAML")
+    r.add_argument("--demo-key", action="store_true", help="hash personal data with the public demo key (demo data only)")
+    r.set_defaults(func=_cmd_rebuild)
+
+    d = sub.add_parser("demo", help="the whole pipeline on demo data, through Airflow (演示)",
+                       description="Generate the demo exports into OUT/landing, then run the Airflow DAG `nightly` "
+                       "for every demo day and `monthly_assessment` for every month (dag.test, SQLite metadata in "
+                       "OUT/airflow), and check the published kpi_rule_results against the answer key.")
+    d.add_argument("--out", default="out/demo", help="demo installation folder (replaced if it is a previous demo)")
+    d.add_argument("--seed", type=int, default=1)
+    d.add_argument("--months", type=int, default=None, help="months of demo data (default: the preset's)")
+    d.add_argument("--days", type=int, default=None, help="run only the first N demo days (no answer-key check)")
+    d.add_argument("--no-progress", action="store_true")
+    d.set_defaults(func=_cmd_demo)
+
+    a = sub.add_parser("airflow-ui", help="start the Airflow UI (airflow standalone) with the kefu DAGs",
+                       description="airflow db migrate, the writer pool, then `airflow standalone` with "
+                       "dags/ and KEFU_HOME set.")
+    a.add_argument("--home", default=None, help=home_help)
+    a.add_argument("--airflow-home", default=None, help="AIRFLOW_HOME (default HOME/airflow)")
+    a.add_argument("--port", type=int, default=8080)
+    a.add_argument("--demo-key", action="store_true", help="runs hash personal data with the public demo key")
+    a.set_defaults(func=_cmd_airflow_ui)

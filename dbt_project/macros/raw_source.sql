@@ -9,7 +9,7 @@
 {% macro raw_source(entity) -%}
     {%- set current = source('raw', entity) -%}
     {%- set history = source('raw', entity ~ '_history') -%}
-    {%- set as_of = var('history_as_of', '') -%}
+    {%- set as_of = run_var('history_as_of') -%}
     {%- if as_of and execute -%}
         {%- set meta = graph.sources['source.kefu.raw.' ~ entity].meta -%}
         {%- set version = meta.get('version_column') -%}

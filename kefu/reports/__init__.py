@@ -31,14 +31,14 @@ def build_monthly(source: Path, month: str, out_dir: Path) -> list[Path]:
 
     source is a DuckDB warehouse file, opened read-only. Raises LookupError when it holds no rule
     results for the month."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(source), read_only=True)
     try:
         month_data = data.load_month(con, month)
         weeks = [data.load_week(con, day) for day in data.meeting_days(month, month_data.as_of)]
     finally:
         con.close()
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
     files = [
         _atomic(lambda p: workbook.write(month_data, p), out_dir / f"assessment_{month}.xlsx"),
         _atomic(lambda p: pdf.monthly(month_data, p), out_dir / f"service_report_{month}.pdf"),

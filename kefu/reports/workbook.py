@@ -34,6 +34,7 @@ class Col:
                             # | hours | datetime | result (达标/未达标) | count (red when > 0)
     width: float = 12
     labels: dict[str, str] = field(default_factory=dict)  # code -> Chinese label (text columns)
+    of: str | None = None   # result columns: the value judged; no value -> blank, not 仅统计
 
 
 def _labels(entity: str, column: str) -> dict[str, str]:
@@ -67,7 +68,7 @@ def write_sheet(wb: xlsxwriter.Workbook, fmt: dict, name: str, title: str, cols:
 
 def _write(ws, r: int, c: int, value: Any, col: Col, row: dict, fmt: dict) -> None:
     kind = (row.get("value_kind") or "ratio") if col.kind == "value" else col.kind
-    if col.kind == "result":
+    if col.kind == "result" and (value is not None or col.of is None or row.get(col.of) is not None):
         ws.write_string(r, c, RESULTS[value], fmt["text"])
     elif value is None:
         ws.write_blank(r, c, None, fmt["text"])
@@ -106,9 +107,9 @@ GRAIN_COLS = [
     Col("value", "数值", "Value", "value", 11),
     Col("threshold", "阈值", "Threshold", "value", 11),
     Col("comparison", "判定", "Comparison", width=8),
-    Col("passed", "结果", "Result", "result", 9),
+    Col("passed", "结果", "Result", "result", 9, of="value"),
     Col("prev_value", "上月数值", "Last month", "value", 11),
-    Col("prev_passed", "上月结果", "Last month result", "result", 10),
+    Col("prev_passed", "上月结果", "Last month result", "result", 10, of="prev_value"),
 ]
 
 
@@ -118,7 +119,7 @@ SUMMARY_COLS = [
     Col("name_en", "英文名称", "Indicator (English)", width=30),
     Col("value", "全公司数值", "Company value", "value", 12),
     Col("threshold", "阈值", "Threshold", "value", 10),
-    Col("passed", "全公司结果", "Company result", "result", 11),
+    Col("passed", "全公司结果", "Company result", "result", 11, of="value"),
     Col("prev_value", "上月数值", "Last month", "value", 11),
     Col("units_judged", "考核单位数", "Units judged", "int", 11),
     Col("units_failed", "未达标单位数", "Units failed", "count", 12),
@@ -202,7 +203,8 @@ def mart_cols(keys: list[str]) -> list[Col]:
         elif stem in measures and part in PARTS:
             m = measures[stem]
             kind = {"numerator": "int", "denominator": "int", "passed": "result"}.get(part, m.value)
-            cols.append(Col(key, f"{m.id} {PARTS[part][0]}", f"{m.id} {PARTS[part][1]}", kind, 10))
+            cols.append(Col(key, f"{m.id} {PARTS[part][0]}", f"{m.id} {PARTS[part][1]}", kind, 10,
+                            of=f"{stem}_value" if part == "passed" else None))
     return cols
 
 

@@ -41,8 +41,8 @@ bounds as (
 
     select
         min(export_date) as first_date,
-        {% if var('as_of_date', '') -%}
-        cast('{{ var("as_of_date") }}' as date) as last_date
+        {% if run_var('as_of_date') -%}
+        cast('{{ run_var('as_of_date') }}' as date) as last_date
         {%- else -%}
         max(export_date) as last_date
         {%- endif %}

@@ -41,8 +41,8 @@ export_dates as (
 last_business_date as (
 
     select
-        {%- if var('as_of_date', '') %}
-        max(cast('{{ var("as_of_date") }}' as date)) as as_of_date
+        {%- if run_var('as_of_date') %}
+        max(cast('{{ run_var('as_of_date') }}' as date)) as as_of_date
         {%- else %}
         max(export_date) as as_of_date
         {%- endif %}

@@ -1,5 +1,8 @@
--- One row per district and month of district_households: the district with its area type
--- (urban 城区 / rural 镇乡) and the households it serves that month, with the yearly target.
+-- One row per district and month: every district of the reference list for every month the
+-- warehouse covers (int_months_enumerated) or the households report names, with its area type
+-- (urban 城区 / rural 镇乡) and, once the monthly households report (片区在网用户数月报) has
+-- arrived, the households it served that month and the yearly target. Before that report
+-- arrives (it is exported at month end) households are null: the district still exists.
 
 with districts as (
 
@@ -13,13 +16,21 @@ households as (
 
 ),
 
+months as (
+
+    select period_month from {{ ref('int_months_enumerated') }}
+    union
+    select month as period_month from households
+
+),
+
 final as (
 
     select
         -- keys
-        {{ dbt.concat(['districts.district_id', "'|'", 'households.month']) }} as district_month_key,
+        {{ dbt.concat(['districts.district_id', "'|'", 'months.period_month']) }} as district_month_key,
         districts.district_id,
-        households.month as period_month,
+        months.period_month,
         -- attributes
         districts.district_name,
         districts.area_type,
@@ -27,7 +38,10 @@ final as (
         households.households,
         households.households_target
     from districts
-    inner join households on households.district_id = districts.district_id
+    cross join months
+    left join households
+        on households.district_id = districts.district_id
+        and households.month = months.period_month
 
 )
 
