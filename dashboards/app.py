@@ -2,7 +2,8 @@
 
 Reads the published warehouse read-only (kefu.home.published_path: $KEFU_PUBLISHED, else
 $KEFU_HOME/published/kefu.duckdb). The sidebar filters (month, district, technician, tier)
-are shared by every page; each page is a file under dashboards/pages/.
+are shared by every page; each page is a file under dashboards/views/ (not pages/: a pages/ folder
+beside the app would switch Streamlit to its older multipage mode, which skips this entrypoint on reruns).
 """
 
 import streamlit as st
@@ -13,18 +14,18 @@ st.set_page_config(page_title="客服考核看板", page_icon=":material/monitor
 
 PAGES = {
     "考核": [
-        st.Page("pages/overview.py", title="总览", icon=":material/dashboard:", default=True),
-        st.Page("pages/districts.py", title="片区考核", icon=":material/map:"),
-        st.Page("pages/technicians.py", title="维修人员", icon=":material/engineering:"),
-        st.Page("pages/warning.py", title="超时预警", icon=":material/alarm:"),
+        st.Page("views/overview.py", title="总览", icon=":material/dashboard:", default=True),
+        st.Page("views/districts.py", title="片区考核", icon=":material/map:"),
+        st.Page("views/technicians.py", title="维修人员", icon=":material/engineering:"),
+        st.Page("views/warning.py", title="超时预警", icon=":material/alarm:"),
     ],
     "服务": [
-        st.Page("pages/hotline.py", title="热线", icon=":material/call:"),
-        st.Page("pages/satisfaction.py", title="满意度", icon=":material/sentiment_satisfied:"),
-        st.Page("pages/callbacks.py", title="回访与免打扰", icon=":material/phone_callback:"),
-        st.Page("pages/vip.py", title="VIP服务", icon=":material/workspace_premium:"),
-        st.Page("pages/hall.py", title="营业厅", icon=":material/storefront:"),
-        st.Page("pages/notices.py", title="停机与施工通知", icon=":material/campaign:"),
+        st.Page("views/hotline.py", title="热线", icon=":material/call:"),
+        st.Page("views/satisfaction.py", title="满意度", icon=":material/sentiment_satisfied:"),
+        st.Page("views/callbacks.py", title="回访与免打扰", icon=":material/phone_callback:"),
+        st.Page("views/vip.py", title="VIP服务", icon=":material/workspace_premium:"),
+        st.Page("views/hall.py", title="营业厅", icon=":material/storefront:"),
+        st.Page("views/notices.py", title="停机与施工通知", icon=":material/campaign:"),
     ],
 }
 

@@ -134,7 +134,7 @@ def _styled_rules(frame: pd.DataFrame):
 
 # ------------------------------------------------------------------ tables and downloads
 
-def _excel(frame: pd.DataFrame) -> bytes:
+def excel_bytes(frame: pd.DataFrame) -> bytes:
     buffer = io.BytesIO()
     # cells hold data, never live formulas or links (a text starting with "=" stays text)
     with pd.ExcelWriter(buffer, engine="xlsxwriter",
@@ -149,7 +149,7 @@ def downloads(frame: pd.DataFrame, name: str) -> None:
     left, right, _ = st.columns([1, 1, 4])
     left.download_button("下载 CSV", lambda: out.to_csv(index=False).encode("utf-8-sig"), f"{name}.csv",
                          "text/csv", key=f"{name}_csv", on_click="ignore", icon=":material/download:")
-    right.download_button("下载 Excel", lambda: _excel(out), f"{name}.xlsx",
+    right.download_button("下载 Excel", lambda: excel_bytes(out), f"{name}.xlsx",
                           "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                           key=f"{name}_xlsx", on_click="ignore", icon=":material/download:")
 
@@ -222,11 +222,11 @@ def metric_cards(rows: pd.DataFrame, per_row: int = 4) -> None:
 
 def rule_detail(rows: pd.DataFrame, f: Filters, key: str) -> None:
     """A rule of the scope on demand: the regulation's wording and its trend with the threshold line."""
-    labels = {i: f"{r.rule_id} {r.name_zh} · {r.unit_name}" for i, r in rows.iterrows()}
-    pick = st.selectbox("查看规则（规定原文与趋势）", list(labels), format_func=labels.get, key=f"{key}_rule")
+    labels = [f"{r.rule_id} {r.name_zh} · {r.unit_name}" for r in rows.itertuples()]
+    pick = st.selectbox("查看规则（规定原文与趋势）", labels, key=f"{key}_rule")
     if pick is None:
         return
-    r = rows.loc[pick]
+    r = rows.iloc[labels.index(pick)]
     left, right = st.columns([2, 3])
     with left:
         st.markdown(f"**{r.rule_id} {r.name_zh}**（制度 {r.source}）")
