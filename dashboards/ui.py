@@ -121,15 +121,13 @@ def fmt_change(value, kind: str = "rate") -> str | None:
     return f"{value * 100:+.2f} 个百分点" if kind == "rate" else f"{value:+,.4g}"
 
 
-def _styled_rules(frame: pd.DataFrame):
-    """Rule rows: value, threshold and changes formatted by value kind, the status cell coloured."""
-    sty = frame.style.format(data.STATUSES.get, subset=["status"])
-    for kind, index in frame.groupby("value_kind").groups.items():
-        cols = [c for c in ("value", "threshold", "previous_value") if c in frame]
-        sty = sty.format(lambda v, k=kind: fmt(v, k), subset=pd.IndexSlice[index, cols])
-        if "change" in frame:
-            sty = sty.format(lambda v, k=kind: fmt_change(v, k) or "—", subset=pd.IndexSlice[index, ["change"]])
-    return sty.map(css, subset=["status"])
+def shown(frame: pd.DataFrame, text: dict[str, list], colours: dict[str, pd.Series]):
+    """What a table shows: some columns as formatted text ("—" where empty: Streamlit would print None),
+    some cells coloured by a status. The numbers themselves go to the downloads."""
+    sty = frame.assign(**text).style
+    for col, statuses in colours.items():
+        sty = sty.apply(lambda _, s=list(statuses): [css(x) if x in COLOURS else "" for x in s], subset=[col])
+    return sty
 
 
 # ------------------------------------------------------------------ tables and downloads
@@ -154,23 +152,28 @@ def downloads(frame: pd.DataFrame, name: str) -> None:
                           key=f"{name}_xlsx", on_click="ignore", icon=":material/download:")
 
 
-def table(frame: pd.DataFrame, name: str, columns: list[str] | None = None, styled=None, rows: int = 12,
+def table(frame: pd.DataFrame, name: str, columns: list[str] | None = None, display=None, rows: int = 12,
           percent: tuple[str, ...] = (), **kwargs):
-    """A table with Chinese headers (LABELS), `rows` rows high, and its downloads; returns the selection event."""
+    """A table with Chinese headers (LABELS), `rows` rows high, and its CSV / Excel downloads of `frame`;
+    `display` (see shown()) is what the table shows instead, if given. Returns the selection event."""
     columns = columns or list(frame.columns)
     config = {c: st.column_config.NumberColumn(LABELS.get(c, c), format="percent") if c in percent
               else LABELS.get(c, c) for c in columns}
-    event = st.dataframe(styled if styled is not None else frame, key=name, hide_index=True, column_order=columns,
+    event = st.dataframe(frame if display is None else display, key=name, hide_index=True, column_order=columns,
                          column_config=config, height=35 * min(max(len(frame), 1), rows) + 38, **kwargs)
     downloads(frame[columns], name)
     return event
 
 
 def rule_table(frame: pd.DataFrame, name: str, columns: list[str] | None = None, rows: int = 12):
+    """Rule rows: value, threshold and change formatted by value kind, the status cell coloured."""
     columns = columns or ["rule_id", "name_zh", "grain", "unit_name", "numerator", "denominator", "value",
                           "comparison", "threshold", "status", "change"]
-    shown = frame.assign(grain=frame["grain"].map(GRAINS))
-    return table(shown, name, columns, styled=_styled_rules(shown), rows=rows)
+    labelled = frame.assign(grain=frame["grain"].map(GRAINS), status=frame["status"].map(data.STATUSES))
+    kinds = frame["value_kind"]
+    text = {c: [fmt(v, k) for v, k in zip(frame[c], kinds)] for c in ("value", "threshold", "previous_value")}
+    text["change"] = [fmt_change(v, k) or "—" for v, k in zip(frame["change"], kinds)]
+    return table(labelled, name, columns, shown(labelled, text, {"status": frame["status"]}), rows=rows)
 
 
 # ------------------------------------------------------------------ charts
@@ -207,20 +210,25 @@ def bar_chart(frame: pd.DataFrame, x: str, kind: str, title: str) -> go.Figure:
 
 # ------------------------------------------------------------------ the page body of a family of rules
 
+def metric_card(r) -> None:
+    """A rule of a unit: status, value, change from last month; the threshold and counts on hover."""
+    with st.container(border=True):
+        st.badge(data.STATUSES[r.status], color=BADGES[r.status])
+        st.metric(f"{r.rule_id} {r.name_zh}", fmt(r.value, r.value_kind), fmt_change(r.change, r.value_kind),
+                  delta_color="inverse" if r.comparison in ("<=", "<") else "normal",
+                  help=f"{r.unit_name} · 阈值 {r.comparison or ''} {fmt(r.threshold, r.value_kind)}"
+                       f" · {r.numerator:,}/{r.denominator:,}")
+
+
 def metric_cards(rows: pd.DataFrame, per_row: int = 4) -> None:
-    """One card per rule of the scope: value, change from last month, threshold and status."""
+    """One card per rule of the scope."""
     for start in range(0, len(rows), per_row):
-        for col, (_, r) in zip(st.columns(per_row), rows.iloc[start:start + per_row].iterrows()):
-            with col.container(border=True):
-                st.badge(data.STATUSES[r.status], color=BADGES[r.status])
-                st.metric(f"{r.rule_id} {r.name_zh}", fmt(r.value, r.value_kind),
-                          fmt_change(r.change, r.value_kind),
-                          delta_color="inverse" if r.comparison in ("<=", "<") else "normal",
-                          help=f"{r.unit_name} · 阈值 {r.comparison or ''} {fmt(r.threshold, r.value_kind)}"
-                               f" · {r.numerator:,}/{r.denominator:,}")
+        for col, r in zip(st.columns(per_row), rows.iloc[start:start + per_row].itertuples()):
+            with col:
+                metric_card(r)
 
 
-def rule_detail(rows: pd.DataFrame, f: Filters, key: str) -> None:
+def rule_detail(rows: pd.DataFrame, f: Filters, key: str, card: bool = True) -> None:
     """A rule of the scope on demand: the regulation's wording and its trend with the threshold line."""
     labels = [f"{r.rule_id} {r.name_zh} · {r.unit_name}" for r in rows.itertuples()]
     pick = st.selectbox("查看规则（规定原文与趋势）", labels, key=f"{key}_rule")
@@ -229,6 +237,8 @@ def rule_detail(rows: pd.DataFrame, f: Filters, key: str) -> None:
     r = rows.iloc[labels.index(pick)]
     left, right = st.columns([2, 3])
     with left:
+        if card:
+            metric_card(r)
         st.markdown(f"**{r.rule_id} {r.name_zh}**（制度 {r.source}）")
         st.info(r.wording or "—")
         st.caption(f"{GRAINS[r.grain]}：{r.unit_name} · 分子 {r.numerator:,} / 分母 {r.denominator:,} · "
@@ -256,8 +266,8 @@ def rule_family(title: str, rules: list[str] | None, key: str, cards: bool = Tru
     else:
         counts = scoped["status"].value_counts()
         for col, s in zip(st.columns(4), ("green", "amber", "red", "none")):
-            col.metric(data.STATUSES[s], f"{counts.get(s, 0)} 项")
-    rule_detail(scoped, f, key)
+            col.metric(f":{BADGES[s]}[{data.STATUSES[s]}]", f"{counts.get(s, 0)} 项")
+    rule_detail(scoped, f, key, card=not cards)
     st.subheader(f"{f.month} 考核结果" + ("（当前范围）" if not cards else "（全部单位）"))
     rows = scoped if not cards else data.rule_results(f.warehouse, f.month, rules)
     rule_table(rows, f"{key}_{f.month}", rows=len(rows) if not cards else 12)

@@ -26,12 +26,11 @@ st.plotly_chart(ui.bar_chart(a2, "district_name", "rate", f"A2 片区月投诉�
                 key="districts_a2")
 
 st.subheader(f"{f.month} 片区排名（未达标项少者在前，同数按投诉率）")
-sty = frame.style
-for r, kind in kinds.items():
-    sty = sty.format(lambda v, k=kind: ui.fmt(v, k), subset=[f"{r}_value"]).apply(
-        lambda _, r=r: [ui.css(s) for s in frame[f"{r}_status"]], subset=[f"{r}_value"])
-ui.table(frame, f"districts_{f.month}", ["rank", "district_id", "district_name", "area_type", "households",
-                                         *[f"{r}_value" for r in kinds], "rules_passed", "rules_failed"], styled=sty)
+values = [f"{r}_value" for r in kinds]
+display = ui.shown(frame, {f"{r}_value": [ui.fmt(v, k) for v in frame[f"{r}_value"]] for r, k in kinds.items()},
+                   {f"{r}_value": frame[f"{r}_status"] for r in kinds})
+ui.table(frame, f"districts_{f.month}", ["rank", "district_id", "district_name", "area_type", "households", *values,
+                                         "rules_passed", "rules_failed"], display)
 
 year = f.month[:4]
 st.subheader(f"{year} 年度汇总 (A5)")

@@ -14,15 +14,12 @@ if values.empty:
     st.stop()
 rules = [c for c in values.columns if c in rulebook.load()]
 kinds = {r: rulebook.load()[r].value for r in rules}
-sty = values.style
-for r in rules:
-    sty = sty.format(lambda v, k=kinds[r]: ui.fmt(v, k), subset=[r]).apply(
-        lambda _, r=r: [ui.css(s) if isinstance(s, str) else "" for s in statuses[r]], subset=[r])
+display = ui.shown(values, {r: [ui.fmt(v, kinds[r]) for v in values[r]] for r in rules}, statuses[rules])
 st.caption("点击单元格查看其背后的未按时工单（红/黄 = 未达标）。" + "  ".join(
     f"{r} {rulebook.load()[r].name_zh}" for r in rules))
 key = f"scorecards_{f.month}_{f.district}_{f.technician}"
 event = ui.table(values, key, ["technician_id", "technician_name", "district_id", "measures_judged",
-                               "measures_failed", *rules], styled=sty, on_select="rerun", selection_mode="single-cell")
+                               "measures_failed", *rules], display, on_select="rerun", selection_mode="single-cell")
 
 cells = [(row, col) for row, col in event.selection.cells if col in rules]
 if cells:
