@@ -20,6 +20,7 @@ import os
 import re
 import sys
 import tempfile
+import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -91,32 +92,43 @@ def _context(docs_dir: Path | None):
     return gx.get_context(mode="ephemeral", project_config=config)
 
 
-def _shown(values) -> str:
-    vals = list(values or [])[:SHOWN]
-    return ", ".join(repr(v.item() if hasattr(v, "item") else v) for v in vals)
+def _plain(v):
+    """numpy scalars and containers of them as plain Python values (for messages)."""
+    if isinstance(v, (list, tuple)):
+        return type(v)(_plain(x) for x in v)
+    if isinstance(v, dict):
+        return {k: _plain(x) for k, x in v.items()}
+    return v.item() if hasattr(v, "item") else v
 
 
-def _observed(res) -> str:
-    r = res.result or {}
+def _short(v):
+    """A kwarg for a message: long lists cut to their first values."""
+    if isinstance(v, dict):
+        return {k: _short(x) for k, x in v.items()}
+    if isinstance(v, list) and len(v) > SHOWN:
+        return [*v[:SHOWN], f"… {len(v)} values"]
+    return v
+
+
+def _observed(res, row_id: list[str]) -> str:
+    r = _plain(res.result or {})
     exc = res.exception_info or {}
     if exc.get("raised_exception"):
         return f"error: {exc.get('exception_message')}"
     if "unexpected_count" in r:
-        where = r.get("partial_unexpected_index_list") or []
-        rows = "; ".join(", ".join(f"{k}={v}" for k, v in row.items()) for row in where[:SHOWN]) if where \
-            and isinstance(where[0], dict) else ""
-        return (f"{r['unexpected_count']} of {r.get('element_count')} rows unexpected, e.g. "
-                f"{_shown(r.get('partial_unexpected_list'))}" + (f" ({rows})" if rows else ""))
+        values = list(dict.fromkeys(map(repr, r.get("partial_unexpected_list") or [])))[:SHOWN]
+        rows = ["/".join(f"{k}={row[k]}" for k in row_id if k in row)
+                for row in (r.get("partial_unexpected_index_list") or [])[:SHOWN] if isinstance(row, dict)]
+        return (f"{r['unexpected_count']} of {r.get('element_count')} rows unexpected: {', '.join(values)}"
+                + (f" (rows {'; '.join(rows)})" if any(rows) else ""))
     if r.get("missing_count"):
-        return f"missing: {_shown(r.get('partial_missing_list'))}"
+        return "missing: " + ", ".join(map(repr, r.get("partial_missing_list") or []))
     return f"observed {r.get('observed_value')!r}"
 
 
 def run_suites(warehouse: Path, gate: str, values: dict, docs_dir: Path | None,
                result_format: str = "SUMMARY") -> tuple[GateResult, list[tuple[dict, object]]]:
     """Validate every suite of a gate; return the result and (suite JSON, GX validation result) pairs."""
-    import time
-
     import great_expectations as gx
 
     t0 = time.monotonic()
@@ -141,7 +153,8 @@ def run_suites(warehouse: Path, gate: str, values: dict, docs_dir: Path | None,
     finally:
         con.close()
     failures = [Failure(spec["name"], spec["meta"]["kefu"]["table"], r.expectation_config.type,
-                        {k: v for k, v in r.expectation_config.kwargs.items() if k != "batch_id"}, _observed(r))
+                        {k: _short(v) for k, v in r.expectation_config.kwargs.items() if k != "batch_id"},
+                        _observed(r, spec["meta"]["kefu"]["row_id"]))
                 for spec, result in runs for r in result.results if not r.success]
     index = None
     if docs_dir is not None:

@@ -9,7 +9,7 @@ that dbt marked failed; breaches are recorded idempotently; the committed suites
 
 import json
 import shutil
-from datetime import date
+from datetime import date, timedelta
 
 import duckdb
 import pytest
@@ -87,6 +87,9 @@ def test_contract_gate_fails_naming_suite_table_and_expectation(demo, tmp_path):
     # 6. a rate above 1
     q("""update marts.kpi_rule_results set numerator = denominator + 1, value = (denominator + 1.0) / denominator
          where period_month = ? and rule_id = 'T1' and grain = 'company'""", month)
+    # 7. a measure judged the month before vanishes from the month that just ended
+    assert day.month != (day + timedelta(days=1)).month, "the demo ends on a month's last day"
+    q("delete from marts.kpi_rule_results where period_month = ? and rule_id = 'T9'", month)
     con.close()
 
     res = gates.run_contract_gate(target, day, tmp_path / "docs")
@@ -101,12 +104,14 @@ def test_contract_gate_fails_naming_suite_table_and_expectation(demo, tmp_path):
         ("contract.kpi_rule_results", "marts.kpi_rule_results", "expect_column_values_to_be_between", "value"),
         ("contract.kpi_rule_results", "marts.kpi_rule_results",
          "expect_column_pair_values_a_to_be_greater_than_b", None),
+        ("contract.kpi_rule_results", "marts.kpi_rule_results",
+         "expect_column_distinct_values_to_contain_set", "rule_id"),
     }
     assert failed == expected, res.message()
     msg = res.message()
     for suite, table, expectation, _ in expected:
         assert any(suite in line and table in line and expectation in line for line in msg.splitlines())
-    assert "'D_NOWHERE'" in msg and repr(tech) in msg and ticket in msg
+    assert "'D_NOWHERE'" in msg and repr(tech) in msg and ticket in msg and "missing: 'T9'" in msg
     assert res.docs_index.is_file()
 
 
