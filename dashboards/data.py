@@ -1,10 +1,11 @@
 """Every query of the manager dashboard (管理看板), in one module shared by the pages, tests and benchmark.
 
 Reading. The dashboard reads the *published* warehouse read-only through
-`kefu.home.connect_published`. A nightly run replaces that file with `os.replace`, so a
-result is cached (st.cache_data) under the file's identity — inode, mtime and size — and a
-connection lives only as long as one query: the first page run after a publish queries the
-new file, and a result of the old file is never served for it.
+`kefu.home.connect_published`. A nightly run replaces that file with `os.replace`, so every
+result is cached (st.cache_data) under the file's identity — inode, mtime and size — and the
+process keeps one connection per identity (`_Published`): the first query after a publish
+closes the old connection and opens the new file, so a result of the old file is never
+served under the new identity.
 
 Figures. Values, thresholds and pass/fail come from the marts (`marts.kpi_rule_results` and
 the marts built on it), wording from the rulebook seeds (`rulebook.rulebook_measures`).
@@ -26,8 +27,10 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 from collections.abc import Sequence
+from contextlib import contextmanager
 from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -62,18 +65,59 @@ def stamp(path: str | Path) -> tuple[int, int, int]:
     return (s.st_ino, s.st_mtime_ns, s.st_size)
 
 
-def run_sql(path: str | Path, sql: str, params: Sequence = ()) -> pd.DataFrame:
-    """Run one query on a fresh read-only connection, closed right after (never cached)."""
+class _Published:
+    """The one open connection to the published file, shared by every session of this process.
+
+    While a connection to a path is open, DuckDB gives a new connection to that path the *same*
+    database instance, even after the file was replaced (duckdb/duckdb#15912): a fresh connection
+    after a publish could still read the old file. So the connection is replaced only when no
+    query runs on it, and the old one is closed before the new file is opened. Each query runs
+    on its own cursor (a DuckDB connection is not shared between threads)."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._key: tuple[str, tuple[int, int, int]] | None = None
+        self._con = None
+        self._running = 0
+
+    @contextmanager
+    def cursor(self, path: str, file_stamp: tuple[int, int, int]):
+        key = (path, file_stamp)
+        with self._changed:
+            while self._key != key and self._running:
+                self._changed.wait()
+            if self._key != key:
+                if self._con is not None:
+                    self._con.close()
+                    self._con, self._key = None, None
+                self._con, self._key = connect_published(path), key
+            self._running += 1
+            con = self._con
+        try:
+            with con.cursor() as cur:
+                yield cur
+        finally:
+            with self._changed:
+                self._running -= 1
+                self._changed.notify_all()
+
+
+_PUBLISHED = _Published()
+
+
+def run_sql(path: str | Path, sql: str, params: Sequence = (), file_stamp: tuple[int, int, int] | None = None
+            ) -> pd.DataFrame:
+    """Run one query, uncached, on the published file with identity `file_stamp` (default: the file now)."""
     started = time.perf_counter()
-    with connect_published(path) as con:
-        frame = con.execute(sql, list(params)).df()
+    with _PUBLISHED.cursor(str(path), file_stamp or stamp(path)) as cur:
+        frame = cur.execute(sql, list(params)).df()
     log.debug("query", extra={"sql": sql, "seconds": time.perf_counter() - started})
     return frame
 
 
 @st.cache_data(max_entries=1024, show_spinner=False)
 def _cached(path: str, file_stamp: tuple[int, int, int], sql: str, params: tuple) -> pd.DataFrame:
-    return run_sql(path, sql, params)
+    return run_sql(path, sql, params, file_stamp)
 
 
 def query(path: str | Path, sql: str, params: Sequence = ()) -> pd.DataFrame:
