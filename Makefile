@@ -6,6 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 OUT    ?= out/demo
 SEED   ?= 1
+MONTHS ?=
 
 .PHONY: demo test install install-dev clean
 
@@ -19,10 +20,9 @@ install: $(BIN)/python
 install-dev: $(BIN)/python
 	$(BIN)/pip install --quiet -e ".[dev]"
 
+# the whole pipeline through Airflow: generate, nightly for every demo day, monthly_assessment
 demo: install
-	$(BIN)/kefu generate --preset demo --seed $(SEED) --out $(OUT) --no-progress
-	$(BIN)/kefu run --landing $(OUT)/landing --warehouse $(CURDIR)/$(OUT)/kefu.duckdb --demo-key \
-		--answer-key $(OUT)/expected/kpi_expected.csv --no-progress
+	$(BIN)/kefu demo --out $(OUT) --seed $(SEED) $(if $(MONTHS),--months $(MONTHS)) --no-progress
 
 test: install-dev
 	$(BIN)/python -m pytest -n 2 --dist loadfile

@@ -9,7 +9,7 @@ closes any month on demand.
    holds that day, else a scratch copy rebuilt as of that day from the export history, so
    closing a month again gives the same assessment (docs/decisions.md D-73);
 2. **close_month** — the month's rows of every KPI mart frozen as Parquet in
-   `published/assessment/YYYY-MM/`; in January also the yearly totals of the year just ended;
+   `published/assessment/YYYY-MM/`, with the year's totals through the month (the run on 1 January closes December: the final yearly totals);
 3. **reports** — the assessment workbook (Excel), the 服务监督报告 PDF (R1) and the weekly
    summaries (R2) beside them;
 4. **cleanup** the scratch copy; 5. **notify**.
@@ -22,7 +22,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pendulum
-from airflow.sdk import Param, TriggerRule, dag, get_current_context, task
+from airflow.sdk import Param, dag, get_current_context, task
 
 from kefu.pipeline_airflow import default_args, home, month_of, on_failure, run_id, stop_on
 
@@ -69,7 +69,7 @@ def monthly_assessment():
         month = month_of(get_current_context())
         return pipeline.month_reports(Path(source), month, home().assessment_dir(month))
 
-    @task(trigger_rule=TriggerRule.ALL_DONE)
+    @task
     def cleanup(source: str) -> None:
         import shutil
         from pathlib import Path
@@ -92,7 +92,8 @@ def monthly_assessment():
     src = prepare()
     closed = close_month(src)
     files = reports(src, closed)
-    notify(closed, files) >> cleanup(src)
+    # cleanup is a teardown: it always runs, and its success does not hide a failed run
+    notify(closed, files) >> cleanup(src).as_teardown(setups=src)
 
 
 monthly_assessment()

@@ -250,6 +250,9 @@ class NightReport:
                  f"(超标 {t.get('breaches', 0)} 项) top: {t.get('top_rules', {})}",
                  "  publish: " + (f"{p.get('path')} ({p.get('bytes', 0):,} bytes, {p.get('seconds')} s)"
                                   if p.get("published") else f"not replaced — {p.get('reason')}")]
+        if s.get("docs", {}).get("docs"):
+            d = s["docs"]
+            lines.append(f"  dbt docs: {d['docs']} ({d.get('note') or str(d.get('seconds')) + ' s'})")
         return "\n".join(lines)
 
 
@@ -371,45 +374,37 @@ def prepare_month(home: Home, month: str, work_dir: Path) -> Path:
 
 def close_month(source: Path, month: str, out_dir: Path) -> dict:
     """Freeze the month's assessment: every mart row of period_month = month as Parquet in
-    out_dir (written to a temp folder and renamed into place). In January, also the yearly
-    totals of the year just ended (kpi_district_yearly and the per-unit pass/fail tally)."""
+    out_dir (written to a temp folder and renamed into place), with the year's totals through
+    the month (yearly_totals: months judged / passed / failed per rule and unit, and
+    kpi_district_yearly). Closing December (the run on 1 January) gives the final yearly totals."""
     con = duckdb.connect(str(source), read_only=True)
     tmp = out_dir.with_name(out_dir.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     rows: dict[str, int] = {}
     try:
+        def freeze(query: str, name: str, params: list | None = None) -> int:
+            """COPY the query to <tmp>/<name>.parquet, return its row count."""
+            target = str(tmp / f"{name}.parquet").replace("'", "''")
+            return con.execute(f"copy ({query} order by all) to '{target}' (format parquet)", params).fetchone()[0]
+
         for t in _marts_with_month(con):
-            rel = con.sql(f'select * from marts."{t}" where period_month = $m order by all', params={"m": month})
-            n = con.execute(f'select count(*) from marts."{t}" where period_month = $m', {"m": month}).fetchone()[0]
-            rel.write_parquet(str(tmp / f"{t}.parquet"))
-            rows[t] = n
-        year = int(month[:4])
-        if month.endswith("-01"):
-            prev = str(year - 1)
-            yearly = con.sql(
-                "select rule_id, grain, unit_id, count(*) as months_judged, "
-                "count(*) filter (where passed) as months_passed, count(*) filter (where not passed) as months_failed, "
-                "sum(numerator) as numerator, sum(denominator) as denominator "
-                "from marts.kpi_rule_results where left(period_month, 4) = $y and threshold is not null "
-                "group by all order by all", params={"y": prev})
-            yearly.write_parquet(str(tmp / f"yearly_totals_{prev}.parquet"))
-            rows[f"yearly_totals_{prev}"] = len(yearly.fetchall())
-            has_yearly = con.execute("select count(*) from information_schema.tables where table_schema='marts' "
-                                     "and table_name='kpi_district_yearly'").fetchone()[0]
-            if has_yearly:
-                cols = [r[0] for r in con.execute("select column_name from information_schema.columns where "
-                                                  "table_schema='marts' and table_name='kpi_district_yearly'").fetchall()]
-                ycol = next((c for c in cols if c in ("year", "period_year")), None)
-                q = 'select * from marts.kpi_district_yearly' + (f" where cast({ycol} as varchar) = $y" if ycol else "")
-                rel = con.sql(q + " order by all", params={"y": prev} if ycol else None)
-                rel.write_parquet(str(tmp / f"kpi_district_yearly_{prev}.parquet"))
-                rows[f"kpi_district_yearly_{prev}"] = len(rel.fetchall())
+            rows[t] = freeze(f'select * from marts."{t}" where period_month = ?', t, [month])
+        # the year's totals through this month (A5 年度汇总); the December close is the final tally,
+        # handed over by the run on 1 January
+        year = month[:4]
+        rows["yearly_totals"] = freeze(
+            "select ? as period_year, rule_id, catalogue_rule_id, grain, unit_id, count(*) as months_judged, "
+            "count(*) filter (where passed) as months_passed, count(*) filter (where not passed) as months_failed "
+            "from marts.kpi_rule_results where left(period_month, 4) = ? and period_month <= ? "
+            "and threshold is not null group by all", "yearly_totals", [year, year, month])
+        rows["kpi_district_yearly"] = freeze(
+            "select * from marts.kpi_district_yearly where period_year = ?", "kpi_district_yearly", [year])
         as_of = con.execute("select max(as_of_date) from intermediate.int_tickets_as_of").fetchone()[0]
     finally:
         con.close()
-    info = {"month": month, "as_of_date": str(as_of), "closed_at": datetime.now().isoformat(timespec="seconds"),
-            "tables": rows}
+    info = {"month": month, "as_of_date": str(as_of), "year_complete": month.endswith("-12"),
+            "closed_at": datetime.now().isoformat(timespec="seconds"), "tables": rows}
     _write_json_atomic(tmp / "assessment.json", info)
     old = out_dir.with_name(out_dir.name + ".old")
     shutil.rmtree(old, ignore_errors=True)
@@ -441,14 +436,41 @@ def demo_days(landing: Path) -> list[date]:
     return sorted(date.fromisoformat(p.name) for p in landing.iterdir() if p.is_dir() and len(p.name) == 10)
 
 
-def analyst_docs(home: Home, published: dict) -> dict:
-    """Regenerate the analysts' dbt docs site against the published copy (kefu docs serve shows it)."""
+def docs_signature(published: Path) -> str:
+    """What the dbt docs site shows: the dbt project's files and the published warehouse's schema
+    (tables, columns, types). The site only changes when this does."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for p in sorted(build.DBT_DIR.rglob("*")):
+        if p.is_file() and p.suffix in (".sql", ".yml", ".csv", ".md") and "target" not in p.parts \
+                and "dbt_packages" not in p.parts:
+            h.update(str(p.relative_to(build.DBT_DIR)).encode())
+            h.update(p.read_bytes())
+    con = duckdb.connect(str(published), read_only=True)
     try:
-        from kefu import analyst
-    except ImportError:
-        return {"docs": None}
-    if not hasattr(analyst, "generate_docs") or not home.published.exists():
-        return {"docs": None}
-    if not published.get("published") and (home.published_dir / "dbt_docs" / "index.html").exists():
-        return {"docs": str(home.published_dir / "dbt_docs" / "index.html"), "note": "unchanged"}
-    return {"docs": str(analyst.generate_docs(home.published, home.published_dir / "dbt_docs"))}
+        for row in con.execute("select table_schema, table_name, column_name, data_type from information_schema.columns "
+                               "order by all").fetchall():
+            h.update("|".join(map(str, row)).encode())
+    finally:
+        con.close()
+    return h.hexdigest()
+
+
+def analyst_docs(home: Home, published: dict) -> dict:
+    """The analysts' dbt docs site (published/dbt_docs/index.html, `kefu docs serve`), generated
+    against the published copy whenever the dbt project or the warehouse schema changed since the
+    site was last written (the site describes models and columns, not the night's rows)."""
+    from kefu import analyst
+
+    out = home.published_dir / "dbt_docs"
+    index, stamp = out / "index.html", out / "signature.txt"
+    if not home.published.exists():
+        return {"docs": None, "note": "nothing published yet"}
+    sig = docs_signature(home.published)
+    if index.exists() and stamp.exists() and stamp.read_text(encoding="utf-8") == sig:
+        return {"docs": str(index), "note": "up to date (project and schema unchanged)"}
+    t0 = time.monotonic()
+    analyst.generate_docs(home.published, out)
+    stamp.write_text(sig, encoding="utf-8")
+    return {"docs": str(index), "seconds": round(time.monotonic() - t0, 1)}

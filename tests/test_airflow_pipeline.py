@@ -129,7 +129,8 @@ def test_nightly_dag_publishes_the_answer_key(month_run):
 def test_monthly_assessment_closes_the_month(month_run):
     home, env, _ = month_run
     results = airflow_runner.run_in_child("monthly_assessment", ["2026-01"], env)
-    assert [r["key"] for r in results] == ["2026-01"] and results[0]["state"] == "success", results[0]["log_tail"]
+    assert_success(results, ["2026-01"])
+    assert set(results[0]["tasks"]) == {"prepare", "close_month", "reports", "notify", "cleanup"}
     out = home.assessment_dir("2026-01")
     info = json.loads((out / "assessment.json").read_text(encoding="utf-8"))
     assert info["as_of_date"] == "2026-01-31"
@@ -165,8 +166,7 @@ def test_rerunning_dates_and_the_month_changes_nothing(month_run):
     assert sha256(home.published) == published_before
 
     # the month closed again from that state gives the identical assessment
-    res = airflow_runner.run_in_child("monthly_assessment", ["2026-01"], env)
-    assert res[0]["state"] == "success", res[0]["log_tail"]
+    assert_success(airflow_runner.run_in_child("monthly_assessment", ["2026-01"], env), ["2026-01"])
     assert sha256(closed) == closed_before
 
 

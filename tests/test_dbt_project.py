@@ -37,3 +37,21 @@ def test_every_contract_column_is_staged_and_documented():
                 assert n in documented[f"stg_{e.name}"], f"stg_{e.name}.{n} is not documented"
             if c.pii:
                 assert f"        {c.name},\n" not in sql, f"stg_{e.name} exposes clear {c.name}"
+
+
+def test_raw_sources_declare_the_contract_keys_and_version_column():
+    """macros/raw_source.sql rebuilds a past night from raw.<entity>_history with the key and
+    version column declared in _sources.yml: they must be the contract's and ingest's."""
+    import yaml
+
+    from ingest.warehouse import VERSION_COLUMN
+    from kefu import build, contract
+
+    doc = yaml.safe_load((build.DBT_DIR / "models" / "staging" / "_sources.yml").read_text(encoding="utf-8"))
+    tables = {t["name"]: t for s in doc["sources"] if s["name"] == "raw" for t in s["tables"]}
+    for name, ent in contract.load().items():
+        meta = tables[name]["meta"]
+        assert meta["key"] == ent.key, name
+        has_version = VERSION_COLUMN in [c.name for c in ent.columns]
+        assert meta.get("version_column") == (VERSION_COLUMN if has_version else None), name
+        assert name + "_history" in tables, name
