@@ -251,6 +251,14 @@ def test_notices_page_district_filter(warehouse, months, monkeypatch):
     assert len(table(at, "lead_hours")) == late
 
 
+@pytest.mark.parametrize("page", ["overview", "districts", "technicians", "warning", "hotline", "satisfaction",
+                                  "callbacks", "vip", "hall", "notices"])
+def test_every_page_runs_and_offers_each_table_as_csv_and_excel(warehouse, monkeypatch, page):
+    at = open_page(warehouse, monkeypatch, page)
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert at.dataframe and labels.count("下载 CSV") == labels.count("下载 Excel") == len(at.dataframe)
+
+
 # ------------------------------------------------------------------ reading the published file
 
 

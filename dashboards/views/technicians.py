@@ -19,7 +19,8 @@ st.caption("点击单元格查看其背后的未按时工单（红/黄 = 未达�
     f"{r} {rulebook.load()[r].name_zh}" for r in rules))
 key = f"scorecards_{f.month}_{f.district}_{f.technician}"
 event = ui.table(values, key, ["technician_id", "technician_name", "district_id", "measures_judged",
-                               "measures_failed", *rules], display, on_select="rerun", selection_mode="single-cell")
+                               "measures_failed", *rules], display, rows=len(values),
+                 on_select="rerun", selection_mode="single-cell")
 
 cells = [(row, col) for row, col in event.selection.cells if col in rules]
 if cells:
