@@ -153,21 +153,25 @@ def test_record_breaches_replaces_the_business_dates_rows(demo, thresholds, tmp_
     _, breaches, _ = thresholds
     target = copy_of(warehouse, tmp_path)
     earlier = date.fromordinal(day.toordinal() - 1)
+
+    def stored(sql, *params):
+        con = duckdb.connect(str(target), read_only=True)
+        try:
+            return con.execute(sql, list(params)).fetchall()
+        finally:
+            con.close()
+
+    per_date = "select business_date, count(*) from audit.kpi_breaches group by 1"
     assert gates.record_breaches(target, "run_a", day, breaches) == len(breaches)
     assert gates.record_breaches(target, "run_b", earlier, breaches.head(3)) == 3
     assert gates.record_breaches(target, "run_c", day, breaches) == len(breaches)  # rerun of the date
-    con = duckdb.connect(str(target), read_only=True)
-    try:
-        per_date = dict(con.execute("select business_date, count(*) from audit.kpi_breaches group by 1").fetchall())
-        runs = con.execute("select distinct run_id from audit.kpi_breaches where business_date = ?", [day]).fetchall()
-        stored = con.execute("select measure_id, period_month, grain, unit_id, value, threshold from audit.kpi_breaches "
-                             "where business_date = ? order by measure_id, period_month, grain, unit_id", [day]).fetchall()
-    finally:
-        con.close()
-    assert per_date == {day: len(breaches), earlier: 3}
-    assert runs == [("run_c",)]
+    assert dict(stored(per_date)) == {day: len(breaches), earlier: 3}
+    assert stored("select distinct run_id from audit.kpi_breaches where business_date = ?", day) == [("run_c",)]
     cols = ["measure_id", "period_month", "grain", "unit_id", "value", "threshold"]
-    assert stored == [tuple(r) for r in breaches[cols].itertuples(index=False)]
+    assert stored(f"select {', '.join(cols)} from audit.kpi_breaches where business_date = ? order by all", day) \
+        == sorted(tuple(r) for r in breaches[cols].itertuples(index=False))
+    assert gates.record_breaches(target, "run_d", earlier, breaches.head(0)) == 0  # a rerun with no breach left
+    assert dict(stored(per_date)) == {day: len(breaches)}
 
 
 def test_suite_files_are_gx_expectation_suites():
