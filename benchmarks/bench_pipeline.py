@@ -1,0 +1,377 @@
+"""`kefu bench`: the pipeline's cost for one preset, beside the floor and the pandas baseline.
+
+    kefu bench --preset demo|city|province [--out DIR] [--skip-generate]
+
+Steps, each in its own child process (its wall and CPU time and its peak RSS, children included,
+from resource.getrusage are its own):
+  generate   `kefu generate --preset P` into DIR/data (skipped with --skip-generate)
+  ingest 1   the exports of the days before D1 (the 15th of the first month), then build as of D1-1
+  night D1   one nightly run (ingest the day, incremental dbt build, contract gate, threshold
+             suites, publish): month 1
+  ingest 2   every later day but the last (the bulk of the data: ingest rows/s), build as of it
+  night DL   the nightly run of the last day: month 12 (city, province) — history independence
+  full build `dbt build --full-refresh` over all the data
+  start-up   a dbt invocation that builds nothing (process start, seeds, parse): the fixed part
+  floor      benchmarks/floor.py over all the exports and over day DL alone (decode + query)
+  pandas     benchmarks/baseline_pandas.py over all the exports
+The floor's and the baseline's KPI rows are compared with marts.kpi_rule_results.
+Writes DIR/bench_P.json and DIR/bench_P.md and prints the figures and ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+RULES = ("T9", "A2", "H1", "S1", "C1")
+GRAINS = ("company", "district", "brand_group")
+
+
+def child(step: str, **kwargs) -> dict:
+    """Run `step(**kwargs)` of this module in a fresh Python process; its figures as a dict.
+
+    `python -m`, not `python -c`: pyspark (imported by Great Expectations when installed) takes a
+    __main__ without __spec__ or __file__ for a doctest run and calls sys.exit(0)."""
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": f"{root}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    proc = subprocess.run([sys.executable, "-m", "benchmarks.bench_pipeline", "--child", step,
+                           json.dumps(kwargs, default=str)], capture_output=True, text=True, env=env, cwd=root)
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("BENCH_RESULT ")]
+    if proc.returncode or not lines:
+        raise RuntimeError(f"bench step {step} failed (exit {proc.returncode}):\n{proc.stderr[-4000:]}")
+    return json.loads(lines[-1].removeprefix("BENCH_RESULT "))
+
+
+def _child_main(step: str, kwargs: str) -> None:
+    t0 = time.perf_counter()
+    out = globals()[step](**json.loads(kwargs)) or {}
+    u, c = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    out.update(seconds=time.perf_counter() - t0, cpu_seconds=_cpu(), peak_rss_mb=max(u.ru_maxrss, c.ru_maxrss) / 1024)
+    print("BENCH_RESULT " + json.dumps(out, default=str))
+
+
+# --- steps (each runs in a child process) -----------------------------------------------------
+
+def step_generate(preset: str, out: str) -> dict:
+    from generator.run import generate
+
+    summary = generate(preset=preset, seed=1, months=None, out=Path(out), faults=False, progress=False)
+    return {"summary": summary.splitlines()[1].strip()}
+
+
+def step_ingest(landing: str, warehouse: str, archive: str) -> dict:
+    from ingest import config
+    from ingest.loader import ingest
+
+    s = ingest(Path(landing), Path(warehouse), config.load(None, demo_key=True), archive=Path(archive),
+               progress=False)
+    loaded = [r for r in s.results if r.status == "loaded"]
+    return {"files": len(loaded), "rows": sum(r.rows_read for r in loaded), "rejected": s.count("rejected")}
+
+
+def step_build_day(home: str, day: str) -> dict:
+    from kefu import pipeline
+    from kefu.home import Home
+
+    return pipeline.build_day(Home(Path(home)), date.fromisoformat(day))
+
+
+def step_full_build(home: str, day: str) -> dict:
+    from kefu import build, pipeline
+    from kefu.home import Home
+
+    h = Home(Path(home))
+    build.build(h.warehouse, full_refresh=True, target_path=h.root / "dbt_target", exclude="test_type:unit",
+                vars=pipeline.build_vars(date.fromisoformat(day), history=False))
+    return {}
+
+
+def step_dbt_startup(home: str) -> dict:
+    from kefu import build
+    from kefu.home import Home
+
+    h = Home(Path(home))
+    build.run_dbt(["build", "--quiet", "--select", "tag:bench_selects_nothing"], h.warehouse, h.root / "dbt_target")
+    return {}
+
+
+def step_night(home: str, day: str) -> dict:
+    """The nightly steps of kefu.pipeline.night, each timed; a step that cannot run is reported."""
+    from kefu import pipeline
+    from kefu.home import Home
+
+    h, d, run_id = Home(Path(home)), date.fromisoformat(day), f"bench__{day}"
+    steps = [("ingest", lambda: pipeline.ingest_day(h, d, demo_key=True)),
+             ("build", lambda: pipeline.build_day(h, d)),
+             ("contract_gate", lambda: pipeline.contract_gate(h, d, run_id)),
+             ("thresholds", lambda: pipeline.threshold_check(h, d, run_id)),
+             ("publish", lambda: pipeline.publish(h, d, run_id))]
+    out: dict = {"steps": {}}
+    for name, fn in steps:
+        t0, c0 = time.perf_counter(), _cpu()
+        try:
+            info = fn()
+            extra = {"rows": info["rows_loaded"]} if name == "ingest" else {}
+        except Exception as exc:  # noqa: BLE001 - a gate that cannot run is reported, not fatal
+            if name in ("ingest", "build"):
+                raise
+            extra = {"error": f"{type(exc).__name__}: {exc}"[:300]}
+        out["steps"][name] = {"seconds": time.perf_counter() - t0, "cpu_seconds": _cpu() - c0, **extra}
+    return out
+
+
+def _cpu() -> float:
+    """CPU seconds of this process and its finished children (dbt runs in one)."""
+    u, c = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return u.ru_utime + u.ru_stime + c.ru_utime + c.ru_stime
+
+
+def step_floor(landing: str, work: str, csv: str | None = None) -> dict:
+    from benchmarks import floor
+
+    df, t = floor.run(Path(landing), Path(work))
+    if csv:
+        df.to_csv(csv, index=False)
+    shutil.rmtree(work, ignore_errors=True)
+    return {**t, "rows": len(df)}
+
+
+def step_pandas(landing: str, csv: str) -> dict:
+    from benchmarks import baseline_pandas
+
+    df = baseline_pandas.compute(Path(landing))
+    df.to_csv(csv, index=False)
+    return {"rows": len(df)}
+
+
+def step_compare(warehouse: str, csvs: list[str]) -> dict:
+    return {Path(c).stem: mismatches(Path(warehouse), Path(c)) for c in csvs}
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+def warehouse_rows(warehouse: Path):
+    import duckdb
+
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return con.execute(
+            "select rule_id, period_month, grain, unit_id, numerator, denominator from marts.kpi_rule_results "
+            f"where rule_id in {RULES} and grain in {GRAINS}").df()
+    finally:
+        con.close()
+
+
+def mismatches(warehouse: Path, csv: Path) -> int:
+    """Rows of (rule, month, grain, unit) where the CSV and marts.kpi_rule_results differ."""
+    import pandas as pd
+
+    ours = warehouse_rows(warehouse)
+    theirs = pd.read_csv(csv, dtype={"period_month": str, "unit_id": str})
+    m = ours.merge(theirs, on=["rule_id", "period_month", "grain", "unit_id"], how="outer", indicator=True)
+    bad = (m["_merge"] != "both") | (m["numerator_x"] != m["numerator_y"]) | (m["denominator_x"] != m["denominator_y"])
+    return int(bad.sum())
+
+
+def slowest_nodes(run_results: Path, n: int = 8) -> list[tuple[str, float]]:
+    """dbt's own profile of a build: the n nodes that took longest (run_results.json)."""
+    nodes = json.loads(run_results.read_text(encoding="utf-8"))["results"]
+    top = sorted(nodes, key=lambda r: r["execution_time"], reverse=True)[:n]
+    return [(r["unique_id"].split(".", 2)[-1], round(r["execution_time"], 2)) for r in top]
+
+
+def link_days(src_landing: Path, days: list[date], dst: Path) -> None:
+    """Hard-linked copies of day folders: ingest moves them to its archive, the originals stay."""
+    for d in days:
+        for f in (src_landing / d.isoformat()).iterdir():
+            (dst / d.isoformat()).mkdir(parents=True, exist_ok=True)
+            os.link(f, dst / d.isoformat() / f.name)
+
+
+def machine() -> dict:
+    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
+                if ln.startswith("model name")), platform.processor())
+    mem = next(int(ln.split()[1]) for ln in Path("/proc/meminfo").read_text().splitlines() if ln.startswith("MemTotal"))
+    import duckdb
+
+    return {"cpu": cpu, "nproc": os.cpu_count(), "ram_gb": round(mem / 2**20, 1), "python": platform.python_version(),
+            "duckdb": duckdb.__version__, "load_average_at_start": os.getloadavg()}
+
+
+def run(preset: str, out: Path, skip_generate: bool = False, log=print) -> dict:
+    out = out.resolve()
+    data = out / "data"
+    res: dict = {"preset": preset, "started_at": datetime.now().isoformat(timespec="seconds"), "machine": machine(),
+                 "steps": {}}
+
+    home = out / "home"
+
+    def step(label: str, fn: str, **kw) -> dict:
+        log(f"[{preset}] {label} …")
+        r = child(fn, **kw)
+        res["steps"][label] = r
+        dbt_results = home / "dbt_target" / "run_results.json"
+        if dbt_results.exists() and fn in ("step_build_day", "step_night", "step_full_build"):
+            r["slowest_dbt_nodes"] = slowest_nodes(dbt_results)
+            dbt_results.unlink()
+        log(f"[{preset}] {label}: {r['seconds']:.1f} s, CPU {r['cpu_seconds']:.1f} s, peak RSS {r['peak_rss_mb']:.0f} MB"
+            + (f", {r['rows']:,} rows" if "rows" in r else ""))
+        return r
+
+    if not skip_generate:
+        shutil.rmtree(data, ignore_errors=True)
+        step("generate", "step_generate", preset=preset, out=str(data))
+    landing = data / "landing"
+    days = sorted(date.fromisoformat(p.name) for p in landing.iterdir() if p.is_dir())
+    d1 = days[0] + timedelta(days=14)
+    dl = days[-1]
+    res.update(first_day=str(days[0]), night_month_1=str(d1), night_month_last=str(dl))
+    for p in (home, out / "stage"):
+        shutil.rmtree(p, ignore_errors=True)
+    wh = home / "warehouse" / "kefu.duckdb"
+
+    link_days(landing, [d for d in days if d < d1], out / "stage" / "1")
+    step("ingest 1", "step_ingest", landing=str(out / "stage" / "1"), warehouse=str(wh), archive=str(home / "archive"))
+    step("build 1", "step_build_day", home=str(home), day=str(d1 - timedelta(days=1)))
+    link_days(landing, [d1], home / "landing")
+    step("night month 1", "step_night", home=str(home), day=str(d1))
+    link_days(landing, [d for d in days if d1 < d < dl], out / "stage" / "2")
+    step("ingest 2", "step_ingest", landing=str(out / "stage" / "2"), warehouse=str(wh), archive=str(home / "archive"))
+    step("build 2", "step_build_day", home=str(home), day=str(dl - timedelta(days=1)))
+    link_days(landing, [dl], home / "landing")
+    step("night month last", "step_night", home=str(home), day=str(dl))
+    step("full build", "step_full_build", home=str(home), day=str(dl))
+    step("dbt start-up", "step_dbt_startup", home=str(home))
+    day_landing = out / "stage" / "day"
+    link_days(landing, [dl], day_landing)
+    step("floor last day", "step_floor", landing=str(day_landing), work=str(out / "floor_work"))
+    step("floor", "step_floor", landing=str(landing), work=str(out / "floor_work"), csv=str(out / "floor.csv"))
+    step("pandas", "step_pandas", landing=str(landing), csv=str(out / "pandas.csv"))
+    res["mismatches"] = child("step_compare", warehouse=str(wh), csvs=[str(out / "floor.csv"), str(out / "pandas.csv")])
+    shutil.rmtree(out / "stage", ignore_errors=True)
+    res["figures"] = figures(res)
+    res["finished_at"] = datetime.now().isoformat(timespec="seconds")
+    return res
+
+
+def figures(res: dict) -> dict:
+    s = res["steps"]
+    night = {k: sum(v["seconds"] for v in s[k]["steps"].values()) for k in ("night month 1", "night month last")}
+    core = {k: s[k]["steps"]["ingest"]["seconds"] + s[k]["steps"]["build"]["seconds"] for k in night}
+    ingest_rows = sum(s[k]["rows"] for k in ("ingest 1", "ingest 2")) + sum(
+        s[k]["steps"]["ingest"]["rows"] for k in night)
+    ingest_s = sum(s[k]["seconds"] for k in ("ingest 1", "ingest 2")) + sum(
+        s[k]["steps"]["ingest"]["seconds"] for k in night)
+    ours = ingest_s + s["full build"]["seconds"]
+    floor = s["floor"]["decode_seconds"] + s["floor"]["query_seconds"]
+    floor_day = s["floor last day"]["decode_seconds"] + s["floor last day"]["query_seconds"]
+    startup = s["dbt start-up"]["seconds"]
+    cpu = lambda *ks: sum(s[k]["cpu_seconds"] for k in ks)  # noqa: E731
+    ours_cpu = cpu("ingest 1", "ingest 2", "full build") + sum(s[k]["steps"]["ingest"]["cpu_seconds"] for k in night)
+    return {
+        "ingest_rows": ingest_rows,
+        "ingest_rows_per_s": ingest_rows / ingest_s,
+        "bulk_ingest_rows_per_s": s["ingest 2"]["rows"] / s["ingest 2"]["seconds"],
+        "full_build_seconds": s["full build"]["seconds"],
+        "incremental_build_month_1_seconds": s["night month 1"]["steps"]["build"]["seconds"],
+        "incremental_build_month_last_seconds": s["night month last"]["steps"]["build"]["seconds"],
+        "nightly_month_1_seconds": night["night month 1"],
+        "nightly_month_last_seconds": night["night month last"],
+        "nightly_last_over_first": night["night month last"] / night["night month 1"],
+        "nightly_ingest_build_month_last_seconds": core["night month last"],
+        "dbt_startup_seconds": startup,
+        "floor_day_seconds": floor_day,
+        "nightly_target_seconds": 2 * floor_day + startup,
+        "nightly_meets_target": night["night month last"] <= 2 * floor_day + startup,
+        "ours_full_seconds": ours,
+        "floor_seconds": floor,
+        "floor_query_seconds": s["floor"]["query_seconds"],
+        "pandas_seconds": s["pandas"]["seconds"],
+        "ours_over_floor": ours / floor,
+        "pandas_over_ours": s["pandas"]["seconds"] / ours,
+        # CPU seconds (all threads and child processes): less sensitive to other jobs on the machine
+        "nightly_month_1_cpu_seconds": s["night month 1"]["cpu_seconds"],
+        "nightly_month_last_cpu_seconds": s["night month last"]["cpu_seconds"],
+        "ours_full_cpu_seconds": ours_cpu,
+        "floor_cpu_seconds": s["floor"]["cpu_seconds"],
+        "pandas_cpu_seconds": s["pandas"]["cpu_seconds"],
+        "ours_over_floor_cpu": ours_cpu / s["floor"]["cpu_seconds"],
+        "pandas_over_ours_cpu": s["pandas"]["cpu_seconds"] / ours_cpu,
+        "peak_rss_mb": {k: v["peak_rss_mb"] for k, v in s.items()},
+        "max_peak_rss_ours_mb": max(s[k]["peak_rss_mb"] for k in
+                                    ("ingest 1", "build 1", "night month 1", "ingest 2", "build 2",
+                                     "night month last", "full build")),
+    }
+
+
+def markdown(res: dict) -> str:
+    f, s, m = res["figures"], res["steps"], res["machine"]
+    rows = [("step", "wall s", "CPU s", "peak RSS MB", "rows")]
+    for k, v in s.items():
+        rows.append((k, f"{v['seconds']:.1f}", f"{v['cpu_seconds']:.1f}", f"{v['peak_rss_mb']:.0f}",
+                     f"{v['rows']:,}" if "rows" in v else ""))
+    table = "\n".join("| " + " | ".join(r) + " |" for r in [rows[0], ("---",) * 5, *rows[1:]])
+    nights = []
+    for k in ("night month 1", "night month last"):
+        parts = ", ".join(f"{n} {p['seconds']:.1f} s" + (" (not run: " + p["error"][:80] + ")" if "error" in p else "")
+                          for n, p in s[k]["steps"].items())
+        nights.append(f"- {k} ({res['night_month_1'] if k.endswith('1') else res['night_month_last']}): {parts}")
+    return "\n".join([
+        f"### {res['preset']} ({res['started_at']}; {m['nproc']} cores, {m['ram_gb']} GB, {m['cpu']}, "
+        f"load average at start {', '.join(f'{x:.1f}' for x in m['load_average_at_start'])})",
+        "", table, "", *nights, "",
+        f"- ingest: {f['ingest_rows']:,} rows, {f['ingest_rows_per_s']:,.0f} rows/s overall "
+        f"({f['bulk_ingest_rows_per_s']:,.0f} rows/s in the bulk load)",
+        f"- full dbt build {f['full_build_seconds']:.1f} s; one-day incremental build: month 1 "
+        f"{f['incremental_build_month_1_seconds']:.1f} s, last month {f['incremental_build_month_last_seconds']:.1f} s",
+        f"- nightly end to end: month 1 {f['nightly_month_1_seconds']:.1f} s, last month "
+        f"{f['nightly_month_last_seconds']:.1f} s (×{f['nightly_last_over_first']:.2f}); target 2 × floor(day) "
+        f"{f['floor_day_seconds']:.1f} s + start-up {f['dbt_startup_seconds']:.1f} s = "
+        f"{f['nightly_target_seconds']:.1f} s: {'met' if f['nightly_meets_target'] else 'missed'}",
+        f"- all the data: ours (ingest + full build) {f['ours_full_seconds']:.1f} s, floor {f['floor_seconds']:.1f} s "
+        f"(decode {s['floor']['decode_seconds']:.1f} + query {f['floor_query_seconds']:.1f}), pandas "
+        f"{f['pandas_seconds']:.1f} s",
+        f"- **ours ÷ floor = {f['ours_over_floor']:.1f}×; pandas ÷ ours = {f['pandas_over_ours']:.2f}×** (wall); "
+        f"in CPU seconds ours {f['ours_full_cpu_seconds']:.1f}, floor {f['floor_cpu_seconds']:.1f}, pandas "
+        f"{f['pandas_cpu_seconds']:.1f}: ours ÷ floor {f['ours_over_floor_cpu']:.1f}×, pandas ÷ ours "
+        f"{f['pandas_over_ours_cpu']:.2f}×",
+        f"- peak RSS ours "
+        f"{f['max_peak_rss_ours_mb']:.0f} MB, floor {s['floor']['peak_rss_mb']:.0f} MB, pandas {s['pandas']['peak_rss_mb']:.0f} MB",
+        "- slowest dbt nodes of the last month's nightly build (s): "
+        + ", ".join(f"{n} {t}" for n, t in s["night month last"].get("slowest_dbt_nodes", [])),
+        f"- KPI rows differing from marts.kpi_rule_results ({', '.join(RULES)}): "
+        + ", ".join(f"{k} {v}" for k, v in res["mismatches"].items()),
+        ""])
+
+
+def main(preset: str, out: Path | None = None, skip_generate: bool = False) -> int:
+    out = Path(out or Path("out") / "bench" / preset)
+    out.mkdir(parents=True, exist_ok=True)
+    res = run(preset, out, skip_generate)
+    (out / f"bench_{preset}.json").write_text(json.dumps(res, indent=2, default=str), encoding="utf-8")
+    md = markdown(res)
+    (out / f"bench_{preset}.md").write_text(md, encoding="utf-8")
+    print(md)
+    print(f"written: {out / f'bench_{preset}.json'}, {out / f'bench_{preset}.md'}")
+    return 0
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--child"]:
+        _child_main(sys.argv[2], sys.argv[3])
+        sys.exit(0)
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--preset", choices=["demo", "city", "province"], default="demo")
+    ap.add_argument("--out", type=Path)
+    ap.add_argument("--skip-generate", action="store_true")
+    a = ap.parse_args()
+    sys.exit(main(a.preset, a.out, a.skip_generate))
