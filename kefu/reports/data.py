@@ -72,6 +72,22 @@ def _rule_order() -> dict[str, int]:
     return {mid: i for i, mid in enumerate(rulebook.load())}
 
 
+def late_tickets(con: duckdb.DuckDBPyConnection, names: dict, until: datetime, where: str, params: dict) -> list[dict]:
+    """Ticket items judged and not met (marts.fct_ticket_sla) that match `where`, with their district
+    and technician names and how late they were (to completion, or to the as-of time if still open)."""
+    tickets = rows(con, f"""
+        select rule_id, name_zh, ticket_id, district_id, technician_id, ticket_type, severity, customer_tier,
+               opened_at, deadline_at, completed_at, state,
+               date_diff('minute', deadline_at, coalesce(completed_at, $until)) / 60.0 as hours_late
+        from marts.fct_ticket_sla
+        where is_judged and not is_met and {where}
+        """, params | {"until": until})
+    for t in tickets:
+        t["district_name"] = names.get(("district", t["district_id"]), t["district_id"])
+        t["technician_name"] = names.get(("technician", t["technician_id"]), t["technician_id"])
+    return tickets
+
+
 @dataclass(frozen=True)
 class MonthData:
     month: str
@@ -93,7 +109,7 @@ class MonthData:
 
 
 def load_month(con: duckdb.DuckDBPyConnection, month: str) -> MonthData:
-    prev = previous_month(month)
+    prev, until = previous_month(month), as_of(con)
     order = _rule_order()
     names = unit_names(con)
 
@@ -139,18 +155,8 @@ def load_month(con: duckdb.DuckDBPyConnection, month: str) -> MonthData:
         r["unit_name"] = names.get((r["grain"], r["unit_id"]), r["unit_id"])
     yearly.sort(key=sort_key)
 
-    tickets = rows(con, """
-        select rule_id, name_zh, ticket_id, district_id, technician_id, ticket_type, severity, customer_tier,
-               opened_at, deadline_at, completed_at, state,
-               date_diff('minute', deadline_at, coalesce(completed_at, $as_of)) / 60.0 as hours_late
-        from marts.fct_ticket_sla
-        where period_month = $m and is_judged and not is_met
-        order by rule_id, hours_late desc, ticket_id
-        """, {"m": month, "as_of": as_of(con)})
-    for t in tickets:
-        t["district_name"] = names.get(("district", t["district_id"]), t["district_id"])
-        t["technician_name"] = names.get(("technician", t["technician_id"]), t["technician_id"])
-    tickets.sort(key=lambda t: order.get(t["rule_id"], len(order)))  # stable: keeps lateness order
+    tickets = late_tickets(con, names, until, "period_month = $m", {"m": month})
+    tickets.sort(key=lambda t: (order.get(t["rule_id"], len(order)), -t["hours_late"], t["ticket_id"]))
 
     district = rows(con, "select * from marts.kpi_district_monthly where period_month = $m order by district_id",
                     {"m": month})
@@ -168,7 +174,7 @@ def load_month(con: duckdb.DuckDBPyConnection, month: str) -> MonthData:
         where left(period_month, 4) = $y and period_month <= $m
         group by period_month order by period_month
         """, {"m": month, "y": month[:4]})
-    return MonthData(month, prev, as_of(con), results, measures, yearly, tickets, district, technician, history)
+    return MonthData(month, prev, until, results, measures, yearly, tickets, district, technician, history)
 
 
 def summary_rows(data: MonthData) -> list[dict]:
@@ -216,7 +222,7 @@ class WeekData:
     meeting: date
     start: datetime          # the Friday before, 00:00
     end: datetime            # the meeting day, 00:00 (exclusive): seven whole days the warehouse holds
-    rules: list[dict]        # per ticket rule: judged, met, not_met, value, threshold, passed, prev_*
+    rules: list[dict]        # per ticket rule: judged, met, not_met, value, threshold, passed, prev_value
     opened: list[dict]       # tickets opened in the week by type
     tickets: list[dict]      # the week's items not met, latest first
     not_met: int
@@ -251,7 +257,6 @@ def load_week(con: duckdb.DuckDBPyConnection, meeting: date) -> WeekData:
         r["passed"] = m.passes(r["value"], rulebook.company_unit())
         before = prev.get(r["rule_id"])
         r["prev_value"] = before["met"] / before["judged"] if before else None
-        r["prev_not_met"] = before["not_met"] if before else None
     rules.sort(key=lambda r: order.get(r["rule_id"], len(order)))
     types = contract.entity("tickets").column("ticket_type").values
     opened = rows(con, """
@@ -261,15 +266,7 @@ def load_week(con: duckdb.DuckDBPyConnection, meeting: date) -> WeekData:
         """, {"start": start, "end": end})
     for o in opened:
         o["label"] = types.get(o["ticket_type"], o["ticket_type"])
-    names = unit_names(con)
-    tickets = rows(con, """
-        select rule_id, name_zh, ticket_id, district_id, technician_id, ticket_type, opened_at, deadline_at,
-               completed_at, state, date_diff('minute', deadline_at, coalesce(completed_at, $end)) / 60.0 as hours_late
-        from marts.fct_ticket_sla
-        where is_judged and not is_met and outcome_at >= $start and outcome_at < $end
-        order by hours_late desc, ticket_id, rule_id
-        """, {"start": start, "end": end})
-    for t in tickets:
-        t["district_name"] = names.get(("district", t["district_id"]), t["district_id"])
-        t["technician_name"] = names.get(("technician", t["technician_id"]), t["technician_id"])
+    tickets = late_tickets(con, unit_names(con), as_of(con), "outcome_at >= $start and outcome_at < $end",
+                           {"start": start, "end": end})
+    tickets.sort(key=lambda t: (-t["hours_late"], t["ticket_id"], t["rule_id"]))
     return WeekData(meeting, start, end, rules, opened, tickets, len(tickets))
