@@ -173,6 +173,7 @@ def rule_table(frame: pd.DataFrame, name: str, columns: list[str] | None = None,
     kinds = frame["value_kind"]
     text = {c: [fmt(v, k) for v, k in zip(frame[c], kinds)] for c in ("value", "threshold", "previous_value")}
     text["change"] = [fmt_change(v, k) or "—" for v, k in zip(frame["change"], kinds)]
+    text["comparison"] = frame["comparison"].map({">=": "≥", "<=": "≤", ">": ">", "<": "<"}).fillna("—").tolist()
     return table(labelled, name, columns, shown(labelled, text, {"status": frame["status"]}), rows=rows)
 
 

@@ -295,3 +295,15 @@ def test_excel_download_keeps_formula_like_text_as_text():
     cells = [sheet.cell(row=r, column=1) for r in (2, 3, 4)]
     assert [c.value for c in cells] == frame["工单内容"].tolist()
     assert {c.data_type for c in cells} == {"s"}
+
+
+def test_dashboard_subcommand_refuses_a_warehouse_that_is_not_there(tmp_path, capsys):
+    import argparse
+
+    from dashboards import cli
+
+    parser = argparse.ArgumentParser()
+    cli.add_parser(parser.add_subparsers())
+    args = parser.parse_args(["dashboard", "--warehouse", str(tmp_path / "missing.duckdb"), "--port", "8599"])
+    assert args.func(args) == 2
+    assert "missing.duckdb" in capsys.readouterr().err
