@@ -102,7 +102,18 @@ class _Published:
                 self._changed.notify_all()
 
 
+    def close(self) -> None:
+        """Close the connection once no query runs on it (the next query opens the file again)."""
+        with self._changed:
+            while self._running:
+                self._changed.wait()
+            if self._con is not None:
+                self._con.close()
+            self._con, self._key = None, None
+
+
 _PUBLISHED = _Published()
+close = _PUBLISHED.close
 
 
 def run_sql(path: str | Path, sql: str, params: Sequence = (), file_stamp: tuple[int, int, int] | None = None
@@ -191,7 +202,18 @@ def as_of(path) -> str | None:
 
 # ------------------------------------------------------------------ rule results
 
-_UNIT_NAME = """coalesce(d.district_name, t.technician_name, h.hall_name, r.unit_id)"""
+def unit_names(path) -> dict[tuple[str, str], str]:
+    """(grain, unit_id) -> the unit's name: districts and halls by name, technicians by masked name
+    (no clear personal data), groups by their labels. Read once per publish."""
+    frame = query(path, """
+        select 'district' as grain, district_id as unit_id, arg_max(district_name, period_month) as name
+        from marts.dim_district group by all
+        union all
+        select 'technician', technician_id, arg_max(technician_name_masked, valid_from)
+        from marts.dim_technician group by all
+        union all  -- no hall dimension in marts: hall names as the hall-queue export gives them
+        select 'hall', hall_id, any_value(hall_name) from staging.stg_hall_visits group by all""")
+    return {**dict(zip(zip(frame["grain"], frame["unit_id"]), frame["name"])), **group_labels()}
 
 
 def rule_results(path, month: str, rules: Sequence[str] | None = None, scope: Scope | None = None) -> pd.DataFrame:
@@ -210,18 +232,8 @@ def rule_results(path, month: str, rules: Sequence[str] | None = None, scope: Sc
             from marts.kpi_rule_results as r
             join scope as s on (s.grain = '*' or s.grain = r.grain) and (s.unit_id = '*' or s.unit_id = r.unit_id)
             where r.period_month = ? and (? or list_contains(?, r.rule_id))
-        ),
-        names as (
-            select district_id, arg_max(district_name, period_month) as district_name
-            from marts.dim_district group by district_id
-        ),
-        techs as (
-            select technician_id, arg_max(technician_name_masked, valid_from) as technician_name
-            from marts.dim_technician group by technician_id
-        ),
-        -- no hall dimension in marts: hall names as the hall-queue export gives them
-        halls as (select hall_id, any_value(hall_name) as hall_name from staging.stg_hall_visits group by hall_id)
-        select r.rule_id, m.name_zh, r.grain, r.unit_id, {_UNIT_NAME} as unit_name,
+        )
+        select r.rule_id, m.name_zh, r.grain, r.unit_id,
                r.numerator, r.denominator, r.value, r.comparison, r.threshold, r.passed,
                {status_sql('r.value', 'r.threshold', 'r.passed')} as status,
                p.value as previous_value, r.value - p.value as change,
@@ -231,12 +243,9 @@ def rule_results(path, month: str, rules: Sequence[str] | None = None, scope: Sc
         left join marts.kpi_rule_results as p
             on p.rule_id = r.rule_id and p.grain = r.grain and p.unit_id = r.unit_id
             and p.period_month = strftime(strptime(r.period_month || '-01', '%Y-%m-%d') - interval 1 month, '%Y-%m')
-        left join names as d on r.grain = 'district' and d.district_id = r.unit_id
-        left join techs as t on r.grain = 'technician' and t.technician_id = r.unit_id
-        left join halls as h on r.grain = 'hall' and h.hall_id = r.unit_id
         where r.scope_rank = 1""", params)
-    labels = group_labels()
-    frame["unit_name"] = [labels.get((g, u), n) for g, u, n in zip(frame["grain"], frame["unit_id"], frame["unit_name"])]
+    names = unit_names(path)
+    frame.insert(4, "unit_name", [names.get((g, u), u) for g, u in zip(frame["grain"], frame["unit_id"])])
     order = frame["rule_id"].map(rule_order())
     return frame.assign(_o=order).sort_values(["_o", "grain", "unit_id"]).drop(columns="_o").reset_index(drop=True)
 
