@@ -59,21 +59,21 @@ def export_inputs(warehouse: Path, out: Path) -> dict[str, str]:
     return tables
 
 
-def build_on_spark(warehouse: Path, select: str | None = None, exclude: str | None = None) -> float:
-    """Export the inputs, register them on Spark and `dbt build --target spark`; return the build seconds.
+def build_on_spark(warehouse: Path, tests: bool = False, dbt_args: tuple[str, ...] = ()) -> float:
+    """Export the inputs, register them on Spark and build the models there (`dbt run --target
+    spark`; with tests=True `dbt build`: unit and data tests too); return the dbt seconds.
 
-    Seeds are not loaded by dbt here: the rulebook tables come from the DuckDB warehouse with the rest
-    of the inputs, so both engines compute from the same rows."""
+    Seeds are not loaded by dbt here: the rulebook tables come from the DuckDB warehouse with the
+    other inputs, so both engines compute from the same rows."""
     state = spark_dir(warehouse)
     shutil.rmtree(state, ignore_errors=True)
     tables = export_inputs(warehouse, state / "inputs")
     target_path = state / "dbt_target"
     build.run_dbt(["run-operation", "spark_register_parquet", "--target", "spark",
                    "--args", json.dumps({"tables": tables})], warehouse, target_path)
-    args = ["build", "--quiet", "--target", "spark", "--exclude", "resource_type:seed"]
-    args += (["--select", select] if select else []) + (["--exclude", exclude] if exclude else [])
+    command = ["build", "--exclude", "resource_type:seed"] if tests else ["run"]
     started = time.perf_counter()
-    build.run_dbt(args, warehouse, target_path)
+    build.run_dbt([*command, "--quiet", "--target", "spark", *dbt_args], warehouse, target_path)
     return time.perf_counter() - started
 
 

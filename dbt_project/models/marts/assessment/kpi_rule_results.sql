@@ -41,7 +41,7 @@ valued as (
         coalesce(unit_target.target, single_target.target)
             * case
                 when measures.pace = 'linear'
-                    then cast(substring(results.period_month, 6, 2) as integer) / 12.0
+                    then cast(substring(results.period_month, 6, 2) as double) / 12
                 else 1.0
             end as threshold,
         measures.comparison,
