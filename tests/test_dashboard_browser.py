@@ -117,7 +117,7 @@ def test_hotline_tier_filter_shows_the_vip_queue_and_the_heat_map(dashboard, bro
     value = "select value from marts.kpi_hotline_monthly where rule_id = 'H2.1' and grain = ? and unit_id = ? and period_month = ?"
     company, vip = one(warehouse, value, ["company", "ALL", month]), one(warehouse, value, ["queue", "vip", month])
 
-    page = browser.new_page(viewport={"width": 1440, "height": 1900}, locale="zh-CN")
+    page = browser.new_page(viewport={"width": 1440, "height": 2100}, locale="zh-CN")
     page.goto(f"{url}/hotline")
     h21 = page.get_by_test_id("stMetric").filter(has_text="H2.1 ").get_by_test_id("stMetricValue")
     expect(h21).to_have_text(ui.fmt(company), timeout=120_000)
