@@ -83,11 +83,20 @@ def published_path(path: str | Path | None = None) -> Path:
 
 
 def connect_published(path: str | Path | None = None) -> duckdb.DuckDBPyConnection:
-    """A read-only connection to the published warehouse (never blocks, never blocked by, the nightly run)."""
+    """A read-only connection to the published warehouse (never blocks, never blocked by, the nightly run).
+
+    The file is ATTACHed to a fresh in-memory database rather than opened with duckdb.connect(path):
+    while any connection to a path is open, DuckDB hands a new connect(path) the instance it already
+    has — the old file, after a publish replaced it (duckdb/duckdb#15912). An ATTACH opens the file
+    that is at the path now."""
     p = published_path(path)
     if not p.exists():
         raise FileNotFoundError(f"published warehouse {p} does not exist yet: run the nightly DAG (or `make demo`) first")
-    return duckdb.connect(str(p), read_only=True)
+    con = duckdb.connect(":memory:")
+    quoted = str(p).replace("'", "''")
+    con.execute(f"attach '{quoted}' as published (read_only)")
+    con.execute("use published")
+    return con
 
 
 def read_manifest(published_file: Path) -> dict:

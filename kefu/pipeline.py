@@ -320,6 +320,19 @@ def write_run_log(home: Home, report_text: str, key: str, run_id: str, name: str
     return p
 
 
+def prune_data_docs(home: Home, keep: int | None = None) -> int:
+    """Data Docs carry ~4 MB of static files per suite run: keep them for the newest `keep` business
+    dates (env KEFU_KEEP_DATA_DOCS, default 31); the run summaries stay. Returns folders removed."""
+    keep = keep if keep is not None else int(os.environ.get("KEFU_KEEP_DATA_DOCS", "31"))
+    days = sorted(p for p in home.logs.glob("????-??-??") if p.is_dir()) if home.logs.is_dir() else []
+    removed = 0
+    for day in days[:max(len(days) - keep, 0)]:
+        for docs in day.glob("*/data_docs"):
+            shutil.rmtree(docs, ignore_errors=True)
+            removed += 1
+    return removed
+
+
 def notify(subject: str, body: str, to: str | None = None) -> bool:
     """E-mail through Airflow's SMTP settings when [smtp] smtp_host and a recipient are configured
     (KEFU_NOTIFY_EMAIL); the caller always logs the body. Returns whether a mail went out."""
