@@ -77,7 +77,7 @@ def run_in_child(dag_id: str, keys: list[str], env: dict[str, str], conf: dict |
                 results.append(r)
                 if on_result:
                     on_result(r)
-            else:
+            elif "Skipping registering function" not in line:  # GX import noise
                 tail.append(line)
         rc = proc.wait()
         err.seek(0)

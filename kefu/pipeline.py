@@ -311,12 +311,14 @@ def rebuild(home: Home, demo_key: bool = False, config: Path | None = None, run_
     return rep
 
 
-def write_run_log(home: Home, report_text: str, key: str, run_id: str, name: str = "summary.txt") -> Path:
+def write_run_log(home: Home, report_text: str, key: str, run_id: str, name: str = "summary.txt",
+                  append: bool = False) -> Path:
     """logs/<key>/<run>/summary.txt (key: the business date or month)."""
     d = home.run_dir(key, run_id)
     d.mkdir(parents=True, exist_ok=True)
     p = d / name
-    p.write_text(report_text + "\n", encoding="utf-8")
+    with open(p, "a" if append else "w", encoding="utf-8") as f:
+        f.write(report_text + "\n")
     return p
 
 

@@ -59,8 +59,10 @@ def on_failure(context) -> None:
 
     ti = context.get("task_instance") or context.get("ti")
     exc = context.get("exception")
+    if exc is None and context.get("reason"):  # the DAG-level callback: the run failed
+        exc = context["reason"]
     text = (f"[客服考核] FAILED {getattr(ti, 'dag_id', '?')}.{getattr(ti, 'task_id', '?')} "
-            f"run {context.get('run_id')}: {exc}")
+            f"run {context.get('run_id')}: {exc if exc is not None else 'the run failed (see the task above)'}")
     print(text)
     try:
         try:
@@ -68,7 +70,7 @@ def on_failure(context) -> None:
                 else business_date(context).isoformat()
         except (KeyError, TypeError, ValueError):
             key = "unknown"
-        pipeline.write_run_log(home(), text, str(key), str(context.get("run_id")), name="failed.txt")
+        pipeline.write_run_log(home(), text, str(key), str(context.get("run_id")), name="failed.txt", append=True)
     except OSError:
         pass
     pipeline.notify(text.splitlines()[0][:200], text)

@@ -201,8 +201,11 @@ def test_corrupt_export_fails_at_the_contract_gate_and_publishes_nothing(first_n
     assert res[0]["tasks"]["contract_gate"] == "failed"
     assert res[0]["tasks"]["ingest"] == "success" and res[0]["tasks"]["dbt_build"] == "success"
     assert res[0]["tasks"]["publish"] != "success"
-    log = res[0]["log_tail"]
-    assert "data contract gate failed" in log and "stg_tickets" in log and "unknown_district_id" in log
+    # the failure callback records why, naming suite, table and expectation
+    failed = [p.read_text(encoding="utf-8") for p in (home.logs / "2026-01-02").glob("*/failed.txt")]
+    assert len(failed) == 1, failed
+    assert "contract_gate" in failed[0] and "data contract gate failed" in failed[0]
+    assert "stg_tickets" in failed[0] and "unknown_district_id" in failed[0]
     assert sha256(home.published) == published_before
     assert home.manifest.read_text(encoding="utf-8") == manifest_before
 
