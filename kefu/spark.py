@@ -3,10 +3,11 @@
 Ingest stays on DuckDB. Spark reads the DuckDB warehouse's inputs — every raw source of
 dbt_project/models/staging/_sources.yml and every rulebook seed table — exported to Parquet
 and registered under the same schema.table names (macro spark_register_parquet), then
-`dbt build --target spark` builds the same models. With `method: session` the Spark state
+`dbt run --target spark` builds the same models. With `method: session` the Spark state
 (Derby metastore, managed tables) lives in `<warehouse>.spark/` beside the DuckDB file.
 
-    parity(warehouse) -> rows of marts.kpi_rule_results that differ between DuckDB and Spark
+    build_on_spark(warehouse)  -> seconds of `dbt run --target spark` (tests=True: `dbt build`)
+    parity(warehouse)          -> rows of marts.kpi_rule_results that differ between DuckDB and Spark
 
 Needs the optional extra: pip install "kefu-kpi[spark]" (dbt-spark[session], pyspark; Java 17).
 """
@@ -59,7 +60,7 @@ def export_inputs(warehouse: Path, out: Path) -> dict[str, str]:
     return tables
 
 
-def build_on_spark(warehouse: Path, tests: bool = False, dbt_args: tuple[str, ...] = ()) -> float:
+def build_on_spark(warehouse: Path, tests: bool = False) -> float:
     """Export the inputs, register them on Spark and build the models there (`dbt run --target
     spark`; with tests=True `dbt build`: unit and data tests too); return the dbt seconds.
 
@@ -73,7 +74,7 @@ def build_on_spark(warehouse: Path, tests: bool = False, dbt_args: tuple[str, ..
                    "--args", json.dumps({"tables": tables})], warehouse, target_path)
     command = ["build", "--exclude", "resource_type:seed"] if tests else ["run"]
     started = time.perf_counter()
-    build.run_dbt([*command, "--quiet", "--target", "spark", *dbt_args], warehouse, target_path)
+    build.run_dbt([*command, "--quiet", "--target", "spark"], warehouse, target_path)
     return time.perf_counter() - started
 
 
@@ -81,6 +82,16 @@ def spark_table(warehouse: Path, relation: str) -> str:
     """A DuckDB expression reading a managed Spark table (Parquet files under the Spark warehouse dir)."""
     schema, table = relation.split(".")
     return f"read_parquet('{spark_dir(warehouse) / 'warehouse' / f'{schema}.db' / table}/*.parquet')"
+
+
+def row_counts(warehouse: Path, relation: str = "marts.kpi_rule_results") -> tuple[int, int]:
+    """Rows of `relation` in the DuckDB warehouse and in its Spark build."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return tuple(con.execute(f"select count(*) from {source}").fetchone()[0]
+                     for source in (relation, spark_table(warehouse, relation)))
+    finally:
+        con.close()
 
 
 def parity(warehouse: Path, relation: str = "marts.kpi_rule_results", tolerance: float = 1e-9) -> pd.DataFrame:
@@ -105,3 +116,22 @@ def parity(warehouse: Path, relation: str = "marts.kpi_rule_results", tolerance:
         m.loc[~same & (m["_merge"] == "both"), "columns"] += col + " "
     m.loc[m["columns"] != "", "side"] = "differs"
     return m[m.side != ""].drop(columns="_merge").sort_values(KEY).reset_index(drop=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """python -m kefu.spark WAREHOUSE [--tests]: build a DuckDB warehouse's models on Spark and compare."""
+    import argparse
+
+    ap = argparse.ArgumentParser(prog="python -m kefu.spark", description=main.__doc__)
+    ap.add_argument("warehouse", type=Path, help="a built DuckDB warehouse (kefu run / make demo); not modified")
+    ap.add_argument("--tests", action="store_true", help="dbt build: unit and data tests too, not only the models")
+    args = ap.parse_args(argv)
+    seconds = build_on_spark(args.warehouse, tests=args.tests)
+    diff = parity(args.warehouse)
+    print(f"Spark build: {seconds:.0f} s ({spark_dir(args.warehouse)})")
+    print("marts.kpi_rule_results: Spark equals DuckDB" if diff.empty else diff.to_string(index=False))
+    return 0 if diff.empty else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
