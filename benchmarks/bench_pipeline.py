@@ -360,8 +360,9 @@ def markdown(res: dict) -> str:
         f"{f['pandas_over_ours_cpu']:.2f}×",
         f"- peak RSS ours "
         f"{f['max_peak_rss_ours_mb']:.0f} MB, floor {s['floor']['peak_rss_mb']:.0f} MB, pandas {s['pandas']['peak_rss_mb']:.0f} MB",
-        "- slowest dbt nodes of the last month's nightly build (s): "
-        + ", ".join(f"{n} {t}" for n, t in s["night month last"].get("slowest_dbt_nodes", [])),
+        *(["- slowest dbt nodes of the last month's nightly build (s): "
+           + ", ".join(f"{n} {t}" for n, t in s["night month last"]["slowest_dbt_nodes"])]
+          if s["night month last"].get("slowest_dbt_nodes") else []),
         f"- KPI rows differing from marts.kpi_rule_results ({', '.join(RULES)}): "
         + ", ".join(f"{k} {v}" for k, v in res["mismatches"].items()),
         ""])
