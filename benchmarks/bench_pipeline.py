@@ -371,7 +371,6 @@ def markdown(res: dict) -> str:
 def rerender(json_file: Path) -> str:
     """Recompute figures and markdown from a result JSON (after a change of the report)."""
     res = json.loads(Path(json_file).read_text(encoding="utf-8"))
-    res["mismatches"] = {k: v for k, v in res["mismatches"].items() if k in ("floor", "pandas")}
     res["figures"] = figures(res)
     Path(json_file).write_text(json.dumps(res, indent=2, default=str), encoding="utf-8")
     md = markdown(res)
