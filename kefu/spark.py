@@ -72,7 +72,7 @@ def build_on_spark(warehouse: Path, tests: bool = False) -> float:
     target_path = state / "dbt_target"
     build.run_dbt(["run-operation", "spark_register_parquet", "--target", "spark",
                    "--args", json.dumps({"tables": tables})], warehouse, target_path)
-    command = ["build", "--exclude", "resource_type:seed"] if tests else ["run"]
+    command = ["build", "--exclude-resource-type", "seed"] if tests else ["run"]
     started = time.perf_counter()
     build.run_dbt([*command, "--quiet", "--target", "spark"], warehouse, target_path)
     return time.perf_counter() - started
