@@ -142,7 +142,8 @@ def run_dbt(args: list[str], warehouse: Path, target_path: Path | None = None,
     env = {**os.environ, **dbt_env(warehouse)}
     for name in RUN_VARS:  # never inherit a pin from the caller's environment by accident
         env["KEFU_" + name.upper()] = (run_vars or {}).get(name, "")
-    cmd = [sys.executable, "-c", "from dbt.cli.main import cli; cli()", *args, "--project-dir", str(DBT_DIR)]
+    # -m, not -c: pyspark (installed with the spark extra) exits a `python -c` process on import
+    cmd = [sys.executable, "-m", "dbt.cli.main", *args, "--project-dir", str(DBT_DIR)]
     if target_path is not None:
         cmd += ["--target-path", str(target_path), "--log-path", str(Path(target_path) / "logs")]
     res = subprocess.run(cmd, env=env, capture_output=True, text=True, preexec_fn=_die_with_parent)

@@ -85,18 +85,13 @@ def published_path(path: str | Path | None = None) -> Path:
 def connect_published(path: str | Path | None = None) -> duckdb.DuckDBPyConnection:
     """A read-only connection to the published warehouse (never blocks, never blocked by, the nightly run).
 
-    The file is ATTACHed to a fresh in-memory database rather than opened with duckdb.connect(path):
-    while any connection to a path is open, DuckDB hands a new connect(path) the instance it already
-    has — the old file, after a publish replaced it (duckdb/duckdb#15912). An ATTACH opens the file
-    that is at the path now."""
+    A long-running reader must close it before connecting again after a publish: while any
+    connection to a path is open, DuckDB hands a new connect(path) the instance it already has —
+    the replaced file (duckdb/duckdb#15912; dashboards/data.py keeps one connection per file identity)."""
     p = published_path(path)
     if not p.exists():
         raise FileNotFoundError(f"published warehouse {p} does not exist yet: run the nightly DAG (or `make demo`) first")
-    con = duckdb.connect(":memory:")
-    quoted = str(p).replace("'", "''")
-    con.execute(f"attach '{quoted}' as published (read_only)")
-    con.execute("use published")
-    return con
+    return duckdb.connect(str(p), read_only=True)
 
 
 def read_manifest(published_file: Path) -> dict:
