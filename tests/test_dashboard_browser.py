@@ -77,6 +77,16 @@ def pick(page, label: str, option: str) -> None:
     page.get_by_role("option", name=option, exact=True).click()
 
 
+def settled(locator, text: str) -> None:
+    """While Streamlit reruns after a filter change the old element can stand beside the new one
+    for a moment: wait for exactly one, showing `text`."""
+    from playwright.sync_api import expect
+
+    expect(locator.filter(has_text=text)).to_have_count(1, timeout=60_000)
+    expect(locator).to_have_count(1, timeout=60_000)
+    expect(locator).to_have_text(text)
+
+
 def settle_and_shoot(page, name: str) -> None:
     """Wait for the charts and tables to draw, move the focus away, save docs/img/<name>."""
     from playwright.sync_api import expect
@@ -104,7 +114,7 @@ def test_overview_district_filter_shows_the_districts_value(dashboard, browser):
     t1 = page.get_by_test_id("stMetric").filter(has_text="T1 ").get_by_test_id("stMetricValue")
     expect(t1).to_have_text(ui.fmt(company), timeout=120_000)
     pick(page, "片区", f"D02 {name}")
-    expect(t1).to_have_text(ui.fmt(district), timeout=60_000)
+    settled(t1, ui.fmt(district))
     settle_and_shoot(page, "dashboard.png")
     page.close()
 
@@ -122,6 +132,6 @@ def test_hotline_tier_filter_shows_the_vip_queue_and_the_heat_map(dashboard, bro
     h21 = page.get_by_test_id("stMetric").filter(has_text="H2.1 ").get_by_test_id("stMetricValue")
     expect(h21).to_have_text(ui.fmt(company), timeout=120_000)
     pick(page, "客户等级", contract.entity("customers").column("tier").values["red_vip"])
-    expect(h21).to_have_text(ui.fmt(vip), timeout=60_000)
+    settled(h21, ui.fmt(vip))
     settle_and_shoot(page, "dashboard-hotline.png")
     page.close()
