@@ -30,7 +30,7 @@ from pathlib import Path
 import duckdb
 
 from kefu import build
-from kefu.home import Home
+from kefu.home import Home, read_manifest
 
 POOL = "kefu_warehouse"  # the one writer slot of the working warehouse
 STATE_FILE = "state.json"  # beside the working warehouse: what the last build was
@@ -196,7 +196,7 @@ def fingerprint(warehouse: Path) -> dict[str, str]:
 def publish(home: Home, day: date, run_id: str) -> dict:
     """Replace the published copy by the working warehouse, atomically, unless it holds a newer date
     or the very same content. Readers keep the file they opened; new readers get the new one."""
-    manifest = json.loads(home.manifest.read_text(encoding="utf-8")) if home.manifest.exists() else {}
+    manifest = read_manifest(home.published)
     if manifest.get("business_date", "") > day.isoformat():
         return {"published": False, "reason": f"the published warehouse already holds {manifest['business_date']}"}
     # fold a killed writer's WAL into the file before copying it (we hold the writer slot)
@@ -277,8 +277,7 @@ def rebuild(home: Home, demo_key: bool = False, config: Path | None = None, run_
     from ingest import config as ingest_config
     from ingest.loader import ingest
 
-    days = sorted(date.fromisoformat(p.name) for p in home.archive.iterdir() if p.is_dir() and len(p.name) == 10) \
-        if home.archive.is_dir() else []
+    days = day_folders(home.archive) if home.archive.is_dir() else []
     if not days:
         raise PipelineError(f"nothing to rebuild from: {home.archive} holds no day folders YYYY-MM-DD")
     last = days[-1]
@@ -370,7 +369,7 @@ def prepare_month(home: Home, month: str, work_dir: Path) -> Path:
     (a month closed on demand later) a scratch copy rebuilt as of that day from the export
     history, so closing a month twice gives the same assessment."""
     first, last = month_bounds(month)
-    manifest = json.loads(home.manifest.read_text(encoding="utf-8")) if home.manifest.exists() else {}
+    manifest = read_manifest(home.published)
     published = manifest.get("business_date")
     if not published or published < last.isoformat():
         raise PipelineError(f"cannot close {month}: the published warehouse holds {published or 'nothing'}; "
@@ -437,18 +436,14 @@ def close_month(source: Path, month: str, out_dir: Path) -> dict:
 
 def month_reports(source: Path, month: str, out_dir: Path) -> list[str]:
     """The monthly assessment reports (Excel + PDF) and the weekly summaries of the month (R1, R2)."""
-    try:
-        from kefu import reports
-    except ImportError:
-        return []
-    if not hasattr(reports, "build_monthly"):
-        return []
-    files = [str(p) for p in reports.build_monthly(source, month, out_dir)]
-    return files
+    from kefu import reports
+
+    return [str(p) for p in reports.build_monthly(source, month, out_dir)]
 
 
-def demo_days(landing: Path) -> list[date]:
-    return sorted(date.fromisoformat(p.name) for p in landing.iterdir() if p.is_dir() and len(p.name) == 10)
+def day_folders(folder: Path) -> list[date]:
+    """The business dates of a landing or archive folder: its subfolders named YYYY-MM-DD."""
+    return sorted(date.fromisoformat(p.name) for p in folder.iterdir() if p.is_dir() and len(p.name) == 10)
 
 
 def docs_signature(published: Path) -> str:

@@ -99,7 +99,7 @@ def run_demo(out: Path, seed: int = 1, months: int | None = None, days: int | No
     t0 = time.monotonic()
     generate(preset="demo", seed=seed, months=months, out=out, faults=False, progress=progress)
     home = Home(out)
-    all_days = pipeline.demo_days(home.landing)
+    all_days = pipeline.day_folders(home.landing)
     run_days = all_days[:days] if days else all_days
     env = airflow_runner.airflow_env(out, out / "airflow", demo_key=True)
     airflow_runner.init_airflow(env)

@@ -92,7 +92,7 @@ def test_dagbag_imports_both_dags_with_their_settings(tmp_path):
 def month_run(tmp_path_factory):
     """Backlog Jan 1-29 ingested, then nightly Jan 30 and Jan 31 through Airflow."""
     home, env = make_home(tmp_path_factory.mktemp("airflow_month"))
-    days = pipeline.demo_days(home.landing)
+    days = pipeline.day_folders(home.landing)
     assert days[-1] == date(2026, 1, 31)
     for d in days[:-2]:
         pipeline.ingest_day(home, d, demo_key=True)
