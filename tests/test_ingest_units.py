@@ -179,3 +179,33 @@ def test_a_warehouse_file_named_like_a_schema_is_refused_with_a_clear_message(tm
     with pytest.raises(config.ConfigError, match="also a schema"):
         ingest(landing=tmp_path / "landing", warehouse_file=tmp_path / "raw.duckdb",
                cfg=config.load(None, demo_key=True), progress=False)
+
+
+def test_xlsx_rows_keep_excel_row_numbers_when_the_sheet_starts_below_and_right_of_a1(tmp_path):
+    """calamine drops the empty area above and left of the first cell; `_row` must still be the
+    row a person sees in Excel, and the columns must still line up with the header."""
+    import csv
+    from datetime import datetime
+
+    import xlsxwriter
+
+    from generator.formats import FORMATS
+    from ingest import readers
+    from kefu import contract
+
+    path = tmp_path / FORMATS["callbacks"].file_name("20260305")
+    header = [c.zh for c in contract.entity("callbacks").columns]
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet()
+    when = wb.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
+    ws.write_row(3, 2, header)  # header on Excel row 4, from column C; rows 1-3 and columns A-B empty
+    ws.write_row(4, 2, ["x"] * len(header))
+    ws.write_datetime(6, 2, datetime(2026, 3, 5, 8, 21, 13), when)  # row 7; row 6 is blank
+    wb.close()
+    det = readers.fingerprint(path)
+    p = readers.prepare(path, det, mapping.load(), tmp_path)
+    rows = list(csv.reader(p.csv_path.open(encoding="utf-8")))
+    assert rows[0] == ["_row", "", "", *header]  # columns A and B stay, empty
+    assert [r[0] for r in rows[1:]] == ["5", "7"]
+    assert rows[1][1:] == ["", "", *["x"] * len(header)]
+    assert rows[2][3] == "2026-03-05 08:21:13" and set(rows[2][4:]) == {""}
