@@ -6,8 +6,8 @@ UTF-8 copy in 4 MiB chunks. XLSX sheets are read with python-calamine (Rust;
 docs/benchmarks.md) and written row by row into a temporary UTF-8 CSV whose
 first column `_row` is the Excel row number; any title rows above the header
 are skipped. A CSV's memory never depends on its size; an XLSX sheet is held
-in memory once (calamine's compact cell grid), which bounds the size of a
-workbook export, not of a day.
+in memory once (as Python lists), which is bounded by Excel's own 1,048,576-row
+sheet limit.
 """
 
 from __future__ import annotations
@@ -170,11 +170,9 @@ def prepare_xlsx(path: Path, det: enc.Detected, mappings: Mappings, tmp_dir: Pat
             raise FileRejected("missing_column", f"{path.name}: no sheet named {sheet!r} "
                                f"(sheets: {', '.join(wb.sheet_names)})")
         ws = wb.get_sheet_by_name(sheet) if sheet else wb.get_sheet_by_index(0)
-        # calamine's range starts at the first non-empty cell: shift back to Excel's row numbers
-        # and columns, so `_row` is the row a person sees and header positions are the sheet's
-        top, left = ws.start or (0, 0)
-        pad: list[Any] = [None] * left
-        it = ((top + k + 1, pad + row) for k, row in enumerate(ws.iter_rows()))
+        # skip_empty_area=False: rows and columns from A1, so `_row` is the row a person sees in
+        # Excel and header positions are the sheet's (iter_rows trims leading columns, not rows)
+        it = enumerate(ws.to_python(skip_empty_area=False), start=1)
         head: list[tuple[int, list[Any]]] = []
         for r in it:
             head.append(r)
