@@ -8,8 +8,8 @@ DuckDB in this project cannot read the other three inputs by itself: GB18030 / G
 wheel (they are downloaded on first use, which this installation cannot do). So the floor has a
 decode step, timed separately and reported beside the query: call records and hotline surveys
 are transcoded to UTF-8 (Python's codecs, streamed), callbacks and district households are
-written out of their workbooks as CSV (openpyxl read-only, the title row above the header
-skipped, date cells as ISO text). Only the files the five KPIs need are decoded.
+written out of their workbooks as CSV (python-calamine, the same reader as the warehouse's
+ingest; the title row above the header skipped, date cells as ISO text). Only the files the five KPIs need are decoded.
 
 Limits (T9 24 h, C1 72 h, H1 20 s and its short-abandon) and the S1 brand groups are read from
 kefu/rulebook.yml and handed to the query as variables; nothing is typed in the SQL.
@@ -43,18 +43,20 @@ HEADER_FIRST_CELL = {"callbacks_csv": "回访编号", "households_csv": "片区�
 
 
 def _cell(v) -> str:
-    if v is None:
+    if v is None or v == "":
         return ""
     if isinstance(v, datetime):
         return v.isoformat(sep=" ", timespec="seconds")
+    if isinstance(v, float) and v.is_integer():  # calamine gives every number as float
+        return str(int(v))
     return str(v)
 
 
 def xlsx_to_csv(src: Path, dst: Path, first_header_cell: str) -> None:
-    import openpyxl
+    from python_calamine import CalamineWorkbook
 
-    wb = openpyxl.load_workbook(src, read_only=True, data_only=True)
-    rows = wb.worksheets[0].iter_rows(values_only=True)
+    wb = CalamineWorkbook.from_path(str(src))
+    rows = iter(wb.get_sheet_by_index(0).to_python())
     with open(dst, "w", encoding="utf-8", newline="") as out:
         w = csv.writer(out)
         for r in rows:  # skip the title row(s) above the header

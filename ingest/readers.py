@@ -143,8 +143,8 @@ def _cell_text(v: Any) -> str:
     if isinstance(v, datetime):
         v = (v + timedelta(microseconds=500_000)).replace(microsecond=0)  # Excel float noise
         return v.strftime("%Y-%m-%d %H:%M:%S")
-    if isinstance(v, date):
-        return v.isoformat()
+    if isinstance(v, date):  # a date-only number format: the value is that day's midnight
+        return f"{v.isoformat()} 00:00:00"
     if isinstance(v, time):
         return v.strftime("%H:%M:%S")
     if isinstance(v, float) and v.is_integer():

@@ -201,6 +201,7 @@ def test_xlsx_rows_keep_excel_row_numbers_when_the_sheet_starts_below_and_right_
     ws.write_row(3, 2, header)  # header on Excel row 4, from column C; rows 1-3 and columns A-B empty
     ws.write_row(4, 2, ["x"] * len(header))
     ws.write_datetime(6, 2, datetime(2026, 3, 5, 8, 21, 13), when)  # row 7; row 6 is blank
+    ws.write_datetime(6, 3, datetime(2026, 3, 5), wb.add_format({"num_format": "yyyy-mm-dd"}))
     wb.close()
     det = readers.fingerprint(path)
     p = readers.prepare(path, det, mapping.load(), tmp_path)
@@ -208,4 +209,5 @@ def test_xlsx_rows_keep_excel_row_numbers_when_the_sheet_starts_below_and_right_
     assert rows[0] == ["_row", "", "", *header]  # columns A and B stay, empty
     assert [r[0] for r in rows[1:]] == ["5", "7"]
     assert rows[1][1:] == ["", "", *["x"] * len(header)]
-    assert rows[2][3] == "2026-03-05 08:21:13" and set(rows[2][4:]) == {""}
+    assert rows[2][3] == "2026-03-05 08:21:13" and set(rows[2][5:]) == {""}
+    assert rows[2][4] == "2026-03-05 00:00:00"  # a date-only format still means that day's midnight
