@@ -14,6 +14,7 @@ from resource.getrusage are its own):
   start-up   a dbt invocation that builds nothing (process start, seeds, parse): the fixed part
   floor      benchmarks/floor.py over all the exports and over day DL alone (decode + query)
   pandas     benchmarks/baseline_pandas.py over all the exports
+  dashboard  every dashboard page on the built warehouse, 5 runs cold and 5 warm (bench_dashboard)
 The floor's and the baseline's KPI rows are compared with marts.kpi_rule_results.
 Writes DIR/bench_P.json and DIR/bench_P.md and prints the figures and ratios.
 """
@@ -153,6 +154,16 @@ def step_pandas(landing: str, csv: str) -> dict:
     return {"rows": len(df)}
 
 
+def step_dashboard(warehouse: str, repeat: int) -> dict:
+    """Every dashboard page in Streamlit's AppTest, `repeat` runs cold and warm (bench_dashboard)."""
+    from benchmarks.bench_dashboard import measure
+
+    pages = measure(Path(warehouse), repeat, None)
+    worst = max(pages, key=lambda r: r["cold_p95"])
+    return {"pages": pages, "repeat": repeat, "worst_page": worst["page"], "worst_cold_p95": worst["cold_p95"],
+            "worst_warm_p95": max(r["warm_p95"] for r in pages)}
+
+
 def step_compare(warehouse: str, csvs: list[str]) -> dict:
     return {"mismatches": {Path(c).stem: mismatches(Path(warehouse), Path(c)) for c in csvs}}
 
@@ -258,6 +269,7 @@ def run(preset: str, out: Path, skip_generate: bool = False, log=print) -> dict:
     step("pandas", "step_pandas", landing=str(landing), csv=str(out / "pandas.csv"))
     res["mismatches"] = child("step_compare", warehouse=str(wh),
                               csvs=[str(out / "floor.csv"), str(out / "pandas.csv")])["mismatches"]
+    step("dashboard", "step_dashboard", warehouse=str(wh), repeat=5)
     shutil.rmtree(out / "stage", ignore_errors=True)
     res["figures"] = figures(res)
     res["finished_at"] = datetime.now().isoformat(timespec="seconds")
@@ -363,6 +375,12 @@ def markdown(res: dict) -> str:
         *(["- slowest dbt nodes of the last month's nightly build (s): "
            + ", ".join(f"{n} {t}" for n, t in s["night month last"]["slowest_dbt_nodes"])]
           if s["night month last"].get("slowest_dbt_nodes") else []),
+        *([f"- dashboard (every page in Streamlit's AppTest, {d['repeat']} runs each with cold caches and "
+           f"{d['repeat']} warm): slowest page {d['worst_page']} cold p95 {d['worst_cold_p95']:.2f} s, warm p95 of any "
+           f"page ≤ {d['worst_warm_p95']:.2f} s; target ≤ 1 s (p95): "
+           f"{'met' if d['worst_cold_p95'] <= 1 else 'missed'}; per page cold p95 (s): "
+           + ", ".join(f"{r['page']} {r['cold_p95']:.2f}" for r in d["pages"])]
+          if (d := s.get("dashboard")) else []),
         f"- KPI rows differing from marts.kpi_rule_results ({', '.join(RULES)}): "
         + ", ".join(f"{k} {v}" for k, v in res["mismatches"].items()),
         ""])
