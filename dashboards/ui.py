@@ -17,6 +17,7 @@ from kefu.home import published_path
 
 COLOURS = {"green": "#2e7d32", "amber": "#ef8f00", "red": "#c62828", "none": "#9e9e9e"}
 BADGES = {"green": "green", "amber": "orange", "red": "red", "none": "gray"}
+DOTS = {"green": "🟢", "amber": "🟠", "red": "🔴", "none": "⚪"}  # a status in a table cell of its own
 FONT = "Noto Sans CJK SC, Source Han Sans SC, sans-serif"
 GRAINS = {"company": "全公司", "district": "片区", "technician": "维修人员", "queue": "热线队列",
           "brand_group": "品牌", "tier_group": "客户等级", "hall": "营业厅"}
@@ -174,7 +175,10 @@ def rule_table(frame: pd.DataFrame, name: str, columns: list[str] | None = None,
     text = {c: [fmt(v, k) for v, k in zip(frame[c], kinds)] for c in ("value", "threshold", "previous_value")}
     text["change"] = [fmt_change(v, k) or "—" for v, k in zip(frame["change"], kinds)]
     text["comparison"] = frame["comparison"].map({">=": "≥", "<=": "≤", ">": ">", "<": "<"}).fillna("—").tolist()
-    return table(labelled, name, columns, shown(labelled, text, {"status": frame["status"]}), rows=rows)
+    # the status column carries its colour as a dot, not a cell style: a pandas Styler over a page's
+    # ~1,400 rule rows (city preset) costs Streamlit 0.5 s per page run (docs/benchmarks.md)
+    text["status"] = [f"{DOTS[s]} {data.STATUSES[s]}" for s in frame["status"]]
+    return table(labelled, name, columns, labelled.assign(**text), rows=rows)
 
 
 # ------------------------------------------------------------------ charts

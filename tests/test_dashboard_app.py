@@ -110,6 +110,15 @@ def test_overview_shows_the_regulation_wording_of_the_picked_rule(warehouse, mon
     assert [i.value for i in at.info] == [wording]
 
 
+def test_overview_table_shows_each_rows_status_as_a_coloured_dot_and_its_name(warehouse, months, monkeypatch):
+    at = open_page(warehouse, monkeypatch)
+    shown = table(at, "rule_id", "unit_id", "status").set_index(["rule_id", "unit_id"])["status"]
+    statuses = data.rule_results(warehouse, months[-1]).set_index(["rule_id", "unit_id"])["status"]
+    expected = [f"{ui.DOTS[statuses.loc[i]]} {data.STATUSES[statuses.loc[i]]}" for i in shown.index]
+    assert shown.tolist() == expected
+    assert {"🟢", "🔴"} <= {s[0] for s in shown}
+
+
 def test_status_colour_is_green_when_passed_amber_within_the_margin_red_beyond(warehouse, months):
     shown = data.rule_results(warehouse, months[-1])
     expected = mart(warehouse, "select rule_id, grain, unit_id, value, threshold, passed "
