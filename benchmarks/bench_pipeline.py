@@ -1,6 +1,6 @@
 """`kefu bench`: the pipeline's cost for one preset, beside the floor and the pandas baseline.
 
-    kefu bench --preset demo|city|province [--out DIR] [--skip-generate]
+    kefu bench --preset demo|city|province [--months N] [--out DIR] [--skip-generate]
 
 Steps, each in its own child process (its wall and CPU time and its peak RSS, children included,
 from resource.getrusage are its own):
@@ -62,10 +62,10 @@ def _child_main(step: str, kwargs: str) -> None:
 
 # --- steps (each runs in a child process) -----------------------------------------------------
 
-def step_generate(preset: str, out: str) -> dict:
+def step_generate(preset: str, out: str, months: int | None = None) -> dict:
     from generator.run import generate
 
-    summary = generate(preset=preset, seed=1, months=None, out=Path(out), faults=False, progress=False)
+    summary = generate(preset=preset, seed=1, months=months, out=Path(out), faults=False, progress=False)
     return {"summary": summary.splitlines()[1].strip()}
 
 
@@ -218,7 +218,7 @@ def machine() -> dict:
             "duckdb": duckdb.__version__, "load_average_at_start": os.getloadavg()}
 
 
-def run(preset: str, out: Path, skip_generate: bool = False, log=print) -> dict:
+def run(preset: str, out: Path, skip_generate: bool = False, log=print, months: int | None = None) -> dict:
     out = out.resolve()
     data = out / "data"
     res: dict = {"preset": preset, "started_at": datetime.now().isoformat(timespec="seconds"), "machine": machine(),
@@ -240,12 +240,13 @@ def run(preset: str, out: Path, skip_generate: bool = False, log=print) -> dict:
 
     if not skip_generate:
         shutil.rmtree(data, ignore_errors=True)
-        step("generate", "step_generate", preset=preset, out=str(data))
+        step("generate", "step_generate", preset=preset, out=str(data), months=months)
     landing = data / "landing"
     days = sorted(date.fromisoformat(p.name) for p in landing.iterdir() if p.is_dir())
     d1 = days[0] + timedelta(days=14)
     dl = days[-1]
-    res.update(first_day=str(days[0]), night_month_1=str(d1), night_month_last=str(dl))
+    res.update(first_day=str(days[0]), night_month_1=str(d1), night_month_last=str(dl),
+               months=len({(d.year, d.month) for d in days}))
     for p in (home, out / "stage"):
         shutil.rmtree(p, ignore_errors=True)
     wh = home / "warehouse" / "kefu.duckdb"
@@ -347,7 +348,7 @@ def markdown(res: dict) -> str:
                           for n, p in s[k]["steps"].items())
         nights.append(f"- {k} ({res['night_month_1'] if k.endswith('1') else res['night_month_last']}): {parts}")
     return "\n".join([
-        f"### {res['preset']} ({res['started_at']}; {m['nproc']} cores, {m['ram_gb']} GB, {m['cpu']}, "
+        f"### {res['preset']}, {res.get('months', 12 if res['preset'] != 'demo' else 3)} months ({res['started_at']}; {m['nproc']} cores, {m['ram_gb']} GB, {m['cpu']}, "
         f"load average at start {', '.join(f'{x:.1f}' for x in m['load_average_at_start'])})",
         "", table, "", *nights, "",
         f"- ingest: {f['ingest_rows']:,} rows, {f['ingest_rows_per_s']:,.0f} rows/s overall "
@@ -396,10 +397,10 @@ def rerender(json_file: Path) -> str:
     return md
 
 
-def main(preset: str, out: Path | None = None, skip_generate: bool = False) -> int:
+def main(preset: str, out: Path | None = None, skip_generate: bool = False, months: int | None = None) -> int:
     out = Path(out or Path("out") / "bench" / preset)
     out.mkdir(parents=True, exist_ok=True)
-    res = run(preset, out, skip_generate)
+    res = run(preset, out, skip_generate, months=months)
     (out / f"bench_{preset}.json").write_text(json.dumps(res, indent=2, default=str), encoding="utf-8")
     md = markdown(res)
     (out / f"bench_{preset}.md").write_text(md, encoding="utf-8")
@@ -416,5 +417,6 @@ if __name__ == "__main__":
     ap.add_argument("--preset", choices=["demo", "city", "province"], default="demo")
     ap.add_argument("--out", type=Path)
     ap.add_argument("--skip-generate", action="store_true")
+    ap.add_argument("--months", type=int)
     a = ap.parse_args()
-    sys.exit(main(a.preset, a.out, a.skip_generate))
+    sys.exit(main(a.preset, a.out, a.skip_generate, a.months))

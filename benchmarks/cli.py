@@ -9,7 +9,7 @@ from pathlib import Path
 def _cmd_bench(args: argparse.Namespace) -> int:
     from benchmarks import bench_pipeline
 
-    return bench_pipeline.main(args.preset, Path(args.out) if args.out else None, args.skip_generate)
+    return bench_pipeline.main(args.preset, Path(args.out) if args.out else None, args.skip_generate, args.months)
 
 
 def add_parser(sub) -> None:
@@ -26,4 +26,6 @@ def add_parser(sub) -> None:
     b.add_argument("--out", default=None, help="work and result folder (default out/bench/PRESET); "
                    "the generated exports go to DIR/data")
     b.add_argument("--skip-generate", action="store_true", help="reuse the exports already in DIR/data")
+    b.add_argument("--months", type=int, default=None, help="generate only the first N months (default: the "
+                   "preset's 12 on city and province); the nights measured are month 1 and month N")
     b.set_defaults(func=_cmd_bench)

@@ -55,3 +55,17 @@ def test_raw_sources_declare_the_contract_keys_and_version_column():
         has_version = VERSION_COLUMN in [c.name for c in ent.columns]
         assert meta.get("version_column") == (VERSION_COLUMN if has_version else None), name
         assert name + "_history" in tables, name
+
+
+def test_dbt_runs_duckdb_under_the_memory_limit_of_its_environment(tmp_path, monkeypatch):
+    """profiles.yml passes KEFU_DBT_MEMORY_LIMIT (default 6GB) to DuckDB: a build spills instead of
+    growing past it (issue 7: a province build within 8 GB)."""
+    sql = "select current_setting('memory_limit') as lim"
+    monkeypatch.setenv("KEFU_DBT_MEMORY_LIMIT", "1234MiB")
+    out = build.run_dbt(["show", "--inline", sql, "--output", "json", "--log-format", "text"],
+                        tmp_path / "kefu.duckdb", tmp_path / "target")
+    assert "1.2 GiB" in out, out[-2000:]
+    monkeypatch.delenv("KEFU_DBT_MEMORY_LIMIT")
+    out = build.run_dbt(["show", "--inline", sql, "--output", "json", "--log-format", "text"],
+                        tmp_path / "kefu.duckdb", tmp_path / "target")
+    assert "5.5 GiB" in out, out[-2000:]  # 6GB = 6e9 bytes
