@@ -1,12 +1,17 @@
 """Incremental models (docs/decisions.md D-70): a warehouse built from the first days and then
-incrementally from the last days equals a full-refresh build of the same data and the answer key.
+incrementally, one night per day, from the last days equals a full-refresh build of the same data
+and the answer key.
 
-The last days re-export tickets with a new status, so the ticket KPIs of their month must move.
+The last days re-export tickets with a new status, so the ticket KPIs of their month must move; and
+a ticket open within its limit one night whose deadline passes before the next night's as-of time
+is judged overdue that next night although nothing about it was exported (the ticket engine re-judges
+it because it was open, not because of an export).
 """
 
 from __future__ import annotations
 
 import shutil
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -18,11 +23,16 @@ SEED, MONTHS, LATE_DAYS = 5, 1, 3
 
 # every model materialized='incremental' (D-70), by schema
 INCREMENTAL = {
-    "intermediate": ["int_calls_judged", "int_surveys_classified", "int_hall_visits_judged", "int_outbound_windowed"],
-    "marts": ["fct_calls", "fct_surveys", "fct_hall_visits", "fct_outbound", "fct_callbacks"],
+    "intermediate": ["int_calls_judged", "int_surveys_classified", "int_hall_visits_judged", "int_outbound_windowed",
+                     "int_ticket_sla_parts", "int_ticket_deadlines", "int_ticket_clock"],
+    "marts": ["fct_calls", "fct_surveys", "fct_hall_visits", "fct_outbound", "fct_callbacks",
+              "fct_tickets", "fct_ticket_sla"],
 }
 COMPARED = [(schema, m) for schema, models in INCREMENTAL.items() for m in models] + [
-    ("marts", "kpi_rule_results"), ("marts", "fct_tickets"), ("marts", "fct_ticket_sla")]
+    ("marts", "kpi_rule_results"), ("marts", "rpt_early_warning")]
+
+# deadline items an open ticket can only complete itself (no callback or other ticket completes them)
+OWN_DEADLINES = ("T1", "T2", "T3", "T4", "T5", "T6", "T7", "T8", "T9")
 
 
 def _ingest(landing: Path, warehouse: Path, work: Path) -> None:
@@ -45,6 +55,44 @@ def _differences(a: Path, b: Path, relation: str) -> int:
         return sum(r[0] for r in n)
     finally:
         con.close()
+
+
+def _open_items_falling_due(warehouse: Path, night: date) -> list[tuple]:
+    """The (ticket, rule, export date) of items open within their limit before `night` whose deadline
+    is before that night's as-of time (24:00 of `night`, D-07)."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return con.execute(
+            "select sla.ticket_id, sla.rule_id, tickets.export_date from marts.fct_ticket_sla as sla "
+            "inner join marts.fct_tickets as tickets on tickets.ticket_id = sla.ticket_id "
+            "where sla.state = 'open_within_limit' and sla.judged_by = 'deadline' "
+            "and not sla.is_met_by_customer_unreachable and list_contains(?, sla.rule_id) and sla.deadline_at < ?",
+            [list(OWN_DEADLINES), datetime.combine(night + timedelta(days=1), datetime.min.time())]).fetchall()
+    finally:
+        con.close()
+
+
+def _assert_judged_overdue(warehouse: Path, night: date, falls_due: list[tuple]) -> int:
+    """Each item of `falls_due` whose ticket (and its pauses) the night did not export is judged a
+    breach now; returns how many were checked."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        paused = {r[0] for r in con.execute(
+            "select ticket_id from raw.ticket_pauses where _export_date >= ?", [night]).fetchall()}
+        states = {(t, r): (e, s, judged, met) for t, r, e, s, judged, met in con.execute(
+            "select sla.ticket_id, sla.rule_id, tickets.export_date, sla.state, sla.is_judged, sla.is_met "
+            "from marts.fct_ticket_sla as sla inner join marts.fct_tickets as tickets "
+            "on tickets.ticket_id = sla.ticket_id").fetchall()}
+    finally:
+        con.close()
+    checked = 0
+    for ticket, rule, export_date in falls_due:
+        now = states[(ticket, rule)]
+        if now[0] != export_date or ticket in paused:
+            continue
+        assert now[1:] == ("open_overdue", True, False), (ticket, rule, now)
+        checked += 1
+    return checked
 
 
 def test_incremental_build_equals_full_refresh_and_answer_key(tmp_path):
@@ -70,14 +118,24 @@ def test_incremental_build_equals_full_refresh_and_answer_key(tmp_path):
     first_kpis = con.execute("select * from marts.kpi_rule_results").fetchall()
     con.close()
 
-    _ingest(late, inc, tmp_path)
+    overdue_checked = 0
+    for day in sorted(late.iterdir()):  # one nightly run per late day
+        night = tmp_path / "night" / day.name
+        shutil.copytree(day, night / day.name)
+        falls_due = _open_items_falling_due(inc, date.fromisoformat(day.name))
+        _ingest(night, inc, tmp_path)
+        build.build(inc, target_path=target)
+        overdue_checked += _assert_judged_overdue(inc, date.fromisoformat(day.name), falls_due)
+    assert overdue_checked, "some ticket open within its limit should fall due a night later without an export"
+
     con = duckdb.connect(str(inc), read_only=True)
     after = dict(con.execute("select ticket_id, status from raw.tickets").fetchall())
+    rejudged, tickets = con.execute("select (select count(*) from intermediate.int_tickets_rejudged), "
+                                    "(select count(*) from marts.fct_tickets)").fetchone()
     con.close()
     changed = [t for t in before if after[t] != before[t]]
     assert changed, "the late days should re-export tickets with a new status"
-
-    build.build(inc, target_path=target)
+    assert 0 < rejudged < tickets, "a night re-judges some tickets, not all"
     # the second build merged into the incremental models instead of rebuilding them
     for schema, models in INCREMENTAL.items():
         for m in models:

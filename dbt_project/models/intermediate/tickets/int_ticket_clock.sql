@@ -5,10 +5,24 @@
 -- T2: a ticket with a customer_unreachable pause is met, at resolved_at or, still open, once
 -- its deadline has passed. V5 / V6 (window_free): breached at the follow-up event, met at the
 -- window's end. Breaches and window ends take the month of (deadline − 1 s).
+-- Incremental (D-70): a run judges the tickets of int_tickets_rejudged, replacing their rows.
+
+{{ config(materialized='incremental', unique_key='sla_id', incremental_strategy='merge',
+          on_schema_change='fail', pre_hook="{{ delete_rejudged_tickets() }}") }}
+-- depends_on: {{ ref('int_tickets_rejudged') }}
 
 with parts as (
 
     select * from {{ ref('int_ticket_deadlines') }}
+    {%- if is_incremental() %}
+    where ticket_id in (select ticket_id from {{ ref('int_tickets_rejudged') }})
+    {%- endif %}
+
+),
+
+as_of as (
+
+    select * from {{ ref('int_tickets_as_of') }}
 
 ),
 
@@ -30,8 +44,7 @@ combined as (
         max(completed_at) as completed_at,
         max(case when part_state = 'met' then completed_at end) as last_met_completion_at,
         max(case when met_if_customer_unreachable and has_customer_unreachable_pause then 1 else 0 end) = 1
-            as is_customer_unreachable,
-        max(as_of_at) as as_of_at
+            as is_customer_unreachable
     from parts
     group by ticket_id, measure_id
 
@@ -40,7 +53,8 @@ combined as (
 stated as (
 
     select
-        *,
+        combined.*,
+        as_of.as_of_at,
         case
             when is_customer_unreachable then
                 case
@@ -53,6 +67,7 @@ stated as (
             else 'met'
         end as state
     from combined
+    cross join as_of
 
 ),
 

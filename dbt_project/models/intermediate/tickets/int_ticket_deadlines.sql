@@ -3,10 +3,18 @@
 -- (working days, util_calendar), or 24:00 of the start's date (same day); then moved later by
 -- every paused second that falls on the running clock (D-05, pauses merged first).
 -- State as of 24:00 of the last business date: met, breached, open_overdue, open_within_limit.
+-- Incremental (D-70): a run judges the tickets of int_tickets_rejudged, replacing their rows.
+
+{{ config(materialized='incremental', unique_key='sla_part_id', incremental_strategy='merge',
+          on_schema_change='fail', pre_hook="{{ delete_rejudged_tickets() }}") }}
+-- depends_on: {{ ref('int_tickets_rejudged') }}
 
 with parts as (
 
     select * from {{ ref('int_ticket_sla_parts') }}
+    {%- if is_incremental() %}
+    where ticket_id in (select ticket_id from {{ ref('int_tickets_rejudged') }})
+    {%- endif %}
 
 ),
 
@@ -19,6 +27,9 @@ calendar as (
 pauses as (
 
     select * from {{ ref('int_ticket_pauses_merged') }}
+    {%- if is_incremental() %}
+    where ticket_id in (select ticket_id from {{ ref('int_tickets_rejudged') }})
+    {%- endif %}
 
 ),
 
@@ -150,7 +161,6 @@ final as (
         deadlines.pauses_counted,
         deadlines.deadline_at,
         deadlines.completed_at,
-        as_of.as_of_at,
         -- flags
         deadlines.is_completion_void,
         deadlines.met_if_customer_unreachable,

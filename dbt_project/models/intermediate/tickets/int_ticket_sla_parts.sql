@@ -4,10 +4,18 @@
 -- several parts (T7, V7) is met only when every part is (D-13); all others have the part 'main'.
 -- judged_by: 'deadline' = met when completed by the deadline; 'window_free' = met when no
 -- follow-up event (repeat fault, complaint) falls in the window (V5, V6).
+-- Incremental (D-70): a run re-derives the tickets of int_tickets_rejudged, replacing their rows.
+
+{{ config(materialized='incremental', unique_key='sla_part_id', incremental_strategy='merge',
+          on_schema_change='fail', pre_hook="{{ delete_rejudged_tickets() }}") }}
+-- depends_on: {{ ref('int_tickets_rejudged') }}
 
 with tickets as (
 
     select * from {{ ref('stg_tickets') }}
+    {%- if is_incremental() %}
+    where ticket_id in (select ticket_id from {{ ref('int_tickets_rejudged') }})
+    {%- endif %}
 
 ),
 

@@ -3,15 +3,27 @@
 -- tickets: filter rule_id, period_month and the unit's column (district_id / technician_id), and
 -- is_judged. A measure defined as another (A3 = T9, rulebook same_as) is listed under both ids.
 
+-- Incremental (D-70): a run rewrites the tickets of int_tickets_rejudged.
+
+{{ config(materialized='incremental', unique_key='sla_id', incremental_strategy='merge',
+          on_schema_change='fail', pre_hook="{{ delete_rejudged_tickets() }}") }}
+-- depends_on: {{ ref('int_tickets_rejudged') }}
+
 with clock as (
 
     select * from {{ ref('int_ticket_clock') }}
+    {%- if is_incremental() %}
+    where ticket_id in (select ticket_id from {{ ref('int_tickets_rejudged') }})
+    {%- endif %}
 
 ),
 
 tickets as (
 
     select * from {{ ref('stg_tickets') }}
+    {%- if is_incremental() %}
+    where ticket_id in (select ticket_id from {{ ref('int_tickets_rejudged') }})
+    {%- endif %}
 
 ),
 

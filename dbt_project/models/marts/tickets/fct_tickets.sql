@@ -4,15 +4,27 @@
 -- One row per ticket (current version) with every SLA column: for each measure that applies, its
 -- deadline, state, met flag and judged month (null where the measure does not apply).
 
+-- Incremental (D-70): a run rewrites the tickets of int_tickets_rejudged.
+
+{{ config(materialized='incremental', unique_key='ticket_id', incremental_strategy='merge',
+          on_schema_change='fail', pre_hook="{{ delete_rejudged_tickets() }}") }}
+-- depends_on: {{ ref('int_tickets_rejudged') }}
+
 with tickets as (
 
     select * from {{ ref('stg_tickets') }}
+    {%- if is_incremental() %}
+    where ticket_id in (select ticket_id from {{ ref('int_tickets_rejudged') }})
+    {%- endif %}
 
 ),
 
 clock as (
 
     select * from {{ ref('int_ticket_clock') }}
+    {%- if is_incremental() %}
+    where ticket_id in (select ticket_id from {{ ref('int_tickets_rejudged') }})
+    {%- endif %}
 
 ),
 

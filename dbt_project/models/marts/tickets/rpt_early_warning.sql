@@ -28,13 +28,21 @@ measures as (
 
 ),
 
+as_of as (
+
+    select * from {{ ref('int_tickets_as_of') }}
+
+),
+
 open_parts as (
 
     select
         parts.*,
+        as_of.as_of_at,
         clock.state as measure_state,
-        {{ seconds_between('parts.as_of_at', 'parts.deadline_at') }} / 3600.0 as hours_left
+        {{ seconds_between('as_of.as_of_at', 'parts.deadline_at') }} / 3600.0 as hours_left
     from parts
+    cross join as_of
     inner join clock
         on clock.ticket_id = parts.ticket_id
         and clock.measure_id = parts.measure_id

@@ -1,0 +1,25 @@
+{#- The ticket engine is incremental by ticket (docs/decisions.md D-70): every night the tickets
+    listed by int_tickets_rejudged are judged afresh and the rest keep their rows.
+
+    previous_build(name): the table the previous build left for model `name` (read before this
+    build replaces it), or none on a first build or --full-refresh. Read without ref(): the models
+    int_tickets_rejudged reads this way run after it, which is the point.
+
+    delete_rejudged_tickets(): the pre-hook of each engine model. A re-judged ticket's rows are
+    replaced as a whole (deleted, then merged in again), so that a measure or part that no longer
+    applies (a ticket reopened loses its callback and follow-up measures) leaves no stale row: a
+    merge on the key alone only updates and inserts. -#}
+{% macro previous_build(name) %}
+    {%- if not execute or flags.FULL_REFRESH -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set node = graph.nodes['model.' ~ project_name ~ '.' ~ name] -%}
+    {{ return(adapter.get_relation(database=node.database, schema=node.schema, identifier=node.alias)) }}
+{% endmacro %}
+
+{% macro delete_rejudged_tickets() %}
+    {%- if is_incremental() -%}
+    delete from {{ this }}
+    where ticket_id in (select ticket_id from {{ ref('int_tickets_rejudged') }})
+    {%- endif -%}
+{% endmacro %}
