@@ -112,6 +112,7 @@ def test_nightly_dag_publishes_the_answer_key(month_run):
     assert [p["business_date"] for p in publications(home)] == ["2026-01-30", "2026-01-31"]
     assert not os.access(home.published, os.W_OK) or os.geteuid() == 0  # read-only file mode
     assert home.published.stat().st_mode & 0o222 == 0
+    assert home.manifest.stat().st_mode & 0o444 == 0o444  # every reader may read what was published
     # the run's summary and Great Expectations Data Docs sit together under logs/<date>/<run>/
     run = home.run_dir("2026-01-31", results[-1]["run_id"])
     assert "data contract gate: passed" in (run / "summary.txt").read_text(encoding="utf-8")
@@ -134,6 +135,7 @@ def test_monthly_assessment_closes_the_month(month_run):
     out = home.assessment_dir("2026-01")
     info = json.loads((out / "assessment.json").read_text(encoding="utf-8"))
     assert info["as_of_date"] == "2026-01-31"
+    assert {p.stat().st_mode & 0o444 for p in out.iterdir()} == {0o444}  # readable by every reader
     con = duckdb.connect(str(home.published), read_only=True)
     diff = con.execute(
         f"select count(*) from ((select * from read_parquet('{out / 'kpi_rule_results.parquet'}') "
