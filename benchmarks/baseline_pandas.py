@@ -3,7 +3,8 @@
     python -m benchmarks.baseline_pandas LANDING [--csv OUT]
 
 Reads every daily export it needs with pandas (read_csv with the file's encoding and only the
-needed columns, read_excel for the workbooks), keeps the newest version of each row, and
+needed columns, read_excel with the calamine engine for the workbooks: the compiled reader the
+warehouse and the floor use, which pandas offers as `engine="calamine"`), keeps the newest version of each row, and
 computes the same rows as marts.kpi_rule_results for these rules (rule_id, period_month, grain,
 unit_id, numerator, denominator, value). Limits and brand groups come from kefu/rulebook.yml
 (through benchmarks.floor.variables, shared with the floor). Definitions: docs/decisions.md.
@@ -12,6 +13,7 @@ unit_id, numerator, denominator, value). Limits and brand groups come from kefu/
 from __future__ import annotations
 
 import argparse
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -25,7 +27,7 @@ SURVEY_TS = "%Y/%m/%d %H:%M"
 
 def read_all(landing: Path, pattern: str, **kw) -> pd.DataFrame:
     files = sorted(landing.glob(f"*/{pattern}"))
-    reader = pd.read_excel if pattern.endswith(".xlsx") else pd.read_csv
+    reader = partial(pd.read_excel, engine="calamine") if pattern.endswith(".xlsx") else pd.read_csv
     return pd.concat([reader(f, **kw).assign(_file=f.name) for f in files], ignore_index=True)
 
 
