@@ -11,6 +11,7 @@ plain `dbt build` in dbt_project/ works too.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import os
 import subprocess
@@ -90,6 +91,24 @@ def write_seeds() -> list[Path]:
             p.write_text(text, encoding="utf-8")
         out.append(p)
     return out
+
+
+def project_digest() -> str:
+    """What a build runs: every file of the dbt project (models, macros, seeds, configs, docs) with
+    the seeds as the rulebook and calendar generate them now. A warehouse records the digest it was
+    built with; when the code or the rulebook changed since, its incremental models hold rows
+    judged by the old definitions (or of another shape), so the next build is a full refresh
+    (D-70)."""
+    h = hashlib.sha256()
+    for p in sorted(DBT_DIR.rglob("*")):
+        rel = p.relative_to(DBT_DIR)
+        if p.is_file() and p.suffix in (".sql", ".yml", ".csv", ".md") and GENERATED not in p.parents \
+                and rel.parts[0] not in ("target", "dbt_packages", "logs"):
+            h.update(f"{rel}\0".encode())
+            h.update(p.read_bytes())
+    for name, text in sorted(seed_files().items()):
+        h.update(f"seeds/generated/{name}\0{text}".encode())
+    return h.hexdigest()
 
 
 # DuckDB names a file's catalog after its stem: a file called raw.duckdb would make "raw" both a

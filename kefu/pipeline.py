@@ -138,13 +138,16 @@ def build_day(home: Home, day: date, target_path: Path | None = None, data_tests
         raise PipelineError(f"the warehouse {home.warehouse} has no loaded exports yet; run ingest first")
     history = day < latest
     state = _state(home)
-    # incremental models hold what the last build saw: after a build of another past state, rebuild them
-    full_refresh = history or bool(state.get("history")) or (state.get("as_of_date", "") > day.isoformat())
+    project = build.project_digest()
+    # incremental models hold what the last build saw: after a build of another past state, or by
+    # another version of the dbt project or rulebook (an upgrade, a threshold edit), rebuild them
+    full_refresh = history or bool(state.get("history")) or (state.get("as_of_date", "") > day.isoformat()) \
+        or state.get("project") != project
     t0 = time.monotonic()
     build.build(home.warehouse, full_refresh=full_refresh, target_path=target_path or home.root / "dbt_target",
                 exclude=FULL_EXCLUDE if data_tests else NIGHTLY_EXCLUDE, vars=build_vars(day, history))
     info = {"as_of_date": day.isoformat(), "history": history, "full_refresh": full_refresh,
-            "data_tests": data_tests, "seconds": round(time.monotonic() - t0, 1),
+            "project": project, "data_tests": data_tests, "seconds": round(time.monotonic() - t0, 1),
             "built_at": datetime.now().isoformat(timespec="seconds")}
     _write_json_atomic(home.warehouse.parent / STATE_FILE, info)
     return info
@@ -224,7 +227,8 @@ def publish(home: Home, day: date, run_id: str) -> dict:
     seconds = round(time.monotonic() - t0, 2)
     new = {"business_date": day.isoformat(), "run_id": run_id,
            "published_at": datetime.now().isoformat(timespec="seconds"),
-           "bytes": home.published.stat().st_size, "fingerprint": prints}
+           "bytes": home.published.stat().st_size, "fingerprint": prints,
+           "project": _state(home).get("project")}
     _write_json_atomic(home.manifest, new)
     with open(home.published_dir / "publications.jsonl", "a", encoding="utf-8") as f:  # what was shown when
         f.write(json.dumps(new, ensure_ascii=False) + "\n")
@@ -382,7 +386,9 @@ def prepare_month(home: Home, month: str, work_dir: Path) -> Path:
     # rebuilt as of the month's last day (from the export history when the published copy is newer),
     # with every dbt data test: a month is closed only on a warehouse that passes all of them (D-73)
     history = published != last.isoformat()
-    build.build(scratch, full_refresh=history, target_path=work_dir / f"dbt_target_{month}",
+    # built by other code or another rulebook than this one (D-70): its incremental models are rebuilt too
+    full_refresh = history or manifest.get("project") != build.project_digest()
+    build.build(scratch, full_refresh=full_refresh, target_path=work_dir / f"dbt_target_{month}",
                 exclude=FULL_EXCLUDE, vars=build_vars(last, history=history))
     return scratch
 
@@ -452,12 +458,7 @@ def docs_signature(published: Path) -> str:
     (tables, columns, types). The site only changes when this does."""
     import hashlib
 
-    h = hashlib.sha256()
-    for p in sorted(build.DBT_DIR.rglob("*")):
-        if p.is_file() and p.suffix in (".sql", ".yml", ".csv", ".md") and "target" not in p.parts \
-                and "dbt_packages" not in p.parts:
-            h.update(str(p.relative_to(build.DBT_DIR)).encode())
-            h.update(p.read_bytes())
+    h = hashlib.sha256(build.project_digest().encode())
     con = duckdb.connect(str(published), read_only=True)
     try:
         for row in con.execute("select table_schema, table_name, column_name, data_type from information_schema.columns "

@@ -115,6 +115,31 @@ def test_contract_gate_fails_naming_suite_table_and_expectation(demo, tmp_path):
     assert res.docs_index.is_file()
 
 
+@pytest.mark.slow
+def test_a_reference_list_is_validated_by_its_rows_of_the_day_and_its_orphans(demo, tmp_path):
+    """A customers list of millions is not read whole every night: the gate reads the rows
+    (re-)exported on the business date, plus any older row that points at a district no list
+    holds any more (a newer districts list can orphan it)."""
+    warehouse, day, _ = demo
+    target = copy_of(warehouse, tmp_path)
+    con = duckdb.connect(str(target))
+    q = lambda sql, *p: con.execute(sql, list(p)).fetchall()  # noqa: E731
+    total, of_day = q("select count(*), count(*) filter (where export_date = ?) from staging.stg_customers", day)[0]
+    assert 0 < of_day < total
+    spec = next(s for s in gates.load_suites("contract") if s["name"] == "contract.stg_customers")
+    frame = gates._query(con, spec["meta"]["kefu"]["query"], {"day": day})
+    assert len(frame) == of_day
+    old = q("select min(customer_id) from raw.customers where _export_date < ?", day)[0][0]
+    q("update raw.customers set district_id = 'D_GONE' where customer_id = ?", old)
+    assert len(gates._query(con, spec["meta"]["kefu"]["query"], {"day": day})) == of_day + 1
+    con.close()
+
+    res = gates.run_contract_gate(target, day, None)
+    failed = {(f.suite, f.expectation, f.kwargs.get("column")) for f in res.failures}
+    assert failed == {("contract.stg_customers", "expect_column_values_to_be_null", "unknown_district_id")}
+    assert "'D_GONE'" in res.message() and old in res.message()
+
+
 @pytest.fixture(scope="module")
 def thresholds(demo, tmp_path_factory):
     warehouse, _, months = demo

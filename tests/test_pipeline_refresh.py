@@ -1,0 +1,113 @@
+"""A warehouse built by other code or another rulebook is fully refreshed (D-70).
+
+Incremental models keep the rows judged by the definitions of the build that wrote them; the
+nightly run and the month close compare the project digest recorded with the warehouse against
+the current one and full-refresh on any difference."""
+
+import json
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from kefu import build, pipeline, rulebook
+from kefu.home import Home
+
+
+def test_the_digest_changes_with_a_threshold_edit(monkeypatch):
+    before = build.project_digest()
+    assert build.project_digest() == before  # stable between calls
+    measures = dict(rulebook.load())
+    h1 = measures["H1"]
+    monkeypatch.setattr(rulebook, "load", lambda: {**measures, "H1": type(h1)(**{**h1.__dict__, "target": 0.8})})
+    assert build.project_digest() != before
+
+
+@pytest.fixture
+def project_copy(tmp_path, monkeypatch):
+    src = build.DBT_DIR
+    dst = tmp_path / "dbt_project"
+    shutil.copytree(src, dst, ignore=shutil.ignore_patterns("target", "dbt_packages", "logs"))
+    monkeypatch.setattr(build, "DBT_DIR", dst)
+    monkeypatch.setattr(build, "GENERATED", dst / "seeds" / "generated")
+    return dst
+
+
+def test_the_digest_changes_with_a_model_edit_but_not_with_build_output(project_copy):
+    before = build.project_digest()
+    (project_copy / "target").mkdir()
+    (project_copy / "target" / "manifest.yml").write_text("written by a build\n", encoding="utf-8")
+    (project_copy / "logs").mkdir()
+    (project_copy / "logs" / "dbt.md").write_text("a log\n", encoding="utf-8")
+    assert build.project_digest() == before
+    model = project_copy / "models" / "marts" / "assessment" / "kpi_rule_results.sql"
+    model.write_text(model.read_text(encoding="utf-8") + "\n-- edited\n", encoding="utf-8")
+    assert build.project_digest() != before
+
+
+def test_the_digest_reads_the_seeds_from_the_rulebook_not_the_committed_copy(project_copy):
+    before = build.project_digest()
+    for p in (project_copy / "seeds" / "generated").glob("*.csv"):
+        p.write_text("stale\n", encoding="utf-8")
+    assert build.project_digest() == before
+
+
+@pytest.fixture
+def night(tmp_path, monkeypatch):
+    """build_day with the warehouse and dbt replaced by recorders."""
+    home = Home(tmp_path / "home")
+    home.warehouse.parent.mkdir(parents=True)
+    calls = []
+    digest = {"value": "A"}
+    # the newest export is the day being built: a normal night, not a rerun of the past
+    monkeypatch.setattr(pipeline, "latest_export_date", lambda warehouse: calls_days[-1])
+    calls_days = []
+    real_build_day = pipeline.build_day
+
+    def build_day(home, day, **kw):
+        calls_days.append(day)
+        return real_build_day(home, day, **kw)
+
+    monkeypatch.setattr(pipeline, "build_day", build_day)
+    monkeypatch.setattr(build, "project_digest", lambda: digest["value"])
+    monkeypatch.setattr(build, "build", lambda warehouse, full_refresh, **kw: calls.append(full_refresh))
+    return home, calls, digest
+
+
+def test_the_nightly_build_is_incremental_only_on_a_warehouse_of_the_same_project(night):
+    home, calls, digest = night
+    pipeline.build_day(home, date(2026, 3, 30))
+    pipeline.build_day(home, date(2026, 3, 31))
+    assert calls == [True, False]  # no state yet: full; same project, next day: incremental
+    state = json.loads((home.warehouse.parent / pipeline.STATE_FILE).read_text(encoding="utf-8"))
+    assert state["project"] == "A" and state["full_refresh"] is False
+    digest["value"] = "B"  # an upgrade or a threshold edit
+    pipeline.build_day(home, date(2026, 3, 31))
+    pipeline.build_day(home, date(2026, 3, 31))
+    assert calls == [True, False, True, False]
+
+
+def test_a_warehouse_from_before_the_digest_is_fully_refreshed_once(night):
+    home, calls, digest = night
+    state = home.warehouse.parent / pipeline.STATE_FILE
+    state.write_text(json.dumps({"as_of_date": "2026-03-30", "history": False}), encoding="utf-8")
+    pipeline.build_day(home, date(2026, 3, 31))
+    pipeline.build_day(home, date(2026, 3, 31))
+    assert calls == [True, False]
+
+
+@pytest.mark.parametrize("recorded, expected", [("A", False), ("B", True), (None, True)])
+def test_the_month_close_rebuilds_a_published_copy_of_another_project(tmp_path, monkeypatch, recorded, expected):
+    home = Home(tmp_path / "home")
+    home.published_dir.mkdir(parents=True)
+    home.published.write_bytes(b"")
+    manifest = {"business_date": "2026-03-31", "run_id": "r"}
+    if recorded:
+        manifest["project"] = recorded
+    home.manifest.write_text(json.dumps(manifest), encoding="utf-8")
+    calls = []
+    monkeypatch.setattr(build, "project_digest", lambda: "A")
+    monkeypatch.setattr(build, "build", lambda warehouse, full_refresh, **kw: calls.append(full_refresh))
+    pipeline.prepare_month(home, "2026-03", tmp_path / "work")
+    assert calls == [expected]
