@@ -121,7 +121,7 @@ def step_night(home: str, day: str) -> dict:
         t0, c0 = time.perf_counter(), _cpu()
         try:
             info = fn()
-            extra = {"rows": info["rows_loaded"]} if name == "ingest" else {}
+            extra = {"rows": info.get("rows_loaded", 0)} if name == "ingest" else {}  # 0: a rerun, already loaded
         except Exception as exc:  # noqa: BLE001 - a gate that cannot run is reported, not fatal
             if name in ("ingest", "build"):
                 raise
