@@ -5,6 +5,9 @@
     build replaces it), or none on a first build or --full-refresh. Read without ref(): the models
     int_tickets_rejudged reads this way run after it, which is the point.
 
+    only_rejudged_tickets(): the filter each engine model puts on its inputs on an incremental run
+    (nothing on a full build).
+
     delete_rejudged_tickets(): the pre-hook of each engine model. A re-judged ticket's rows are
     replaced as a whole (deleted, then merged in again), so that a measure or part that no longer
     applies (a ticket reopened loses its callback and follow-up measures) leaves no stale row: a
@@ -17,9 +20,14 @@
     {{ return(adapter.get_relation(database=node.database, schema=node.schema, identifier=node.alias)) }}
 {% endmacro %}
 
+{% macro only_rejudged_tickets() %}
+    {%- if is_incremental() -%}
+    where ticket_id in (select ticket_id from {{ ref('int_tickets_rejudged') }})
+    {%- endif -%}
+{% endmacro %}
+
 {% macro delete_rejudged_tickets() %}
     {%- if is_incremental() -%}
-    delete from {{ this }}
-    where ticket_id in (select ticket_id from {{ ref('int_tickets_rejudged') }})
+    delete from {{ this }} {{ only_rejudged_tickets() }}
     {%- endif -%}
 {% endmacro %}

@@ -14,9 +14,7 @@
 with parts as (
 
     select * from {{ ref('int_ticket_deadlines') }}
-    {%- if is_incremental() %}
-    where ticket_id in (select ticket_id from {{ ref('int_tickets_rejudged') }})
-    {%- endif %}
+    {{ only_rejudged_tickets() }}
 
 ),
 

@@ -12,9 +12,7 @@
 with parts as (
 
     select * from {{ ref('int_ticket_sla_parts') }}
-    {%- if is_incremental() %}
-    where ticket_id in (select ticket_id from {{ ref('int_tickets_rejudged') }})
-    {%- endif %}
+    {{ only_rejudged_tickets() }}
 
 ),
 
@@ -27,9 +25,7 @@ calendar as (
 pauses as (
 
     select * from {{ ref('int_ticket_pauses_merged') }}
-    {%- if is_incremental() %}
-    where ticket_id in (select ticket_id from {{ ref('int_tickets_rejudged') }})
-    {%- endif %}
+    {{ only_rejudged_tickets() }}
 
 ),
 

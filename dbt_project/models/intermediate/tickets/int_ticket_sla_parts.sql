@@ -13,9 +13,7 @@
 with tickets as (
 
     select * from {{ ref('stg_tickets') }}
-    {%- if is_incremental() %}
-    where ticket_id in (select ticket_id from {{ ref('int_tickets_rejudged') }})
-    {%- endif %}
+    {{ only_rejudged_tickets() }}
 
 ),
 

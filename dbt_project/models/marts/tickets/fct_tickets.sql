@@ -13,18 +13,14 @@
 with tickets as (
 
     select * from {{ ref('stg_tickets') }}
-    {%- if is_incremental() %}
-    where ticket_id in (select ticket_id from {{ ref('int_tickets_rejudged') }})
-    {%- endif %}
+    {{ only_rejudged_tickets() }}
 
 ),
 
 clock as (
 
     select * from {{ ref('int_ticket_clock') }}
-    {%- if is_incremental() %}
-    where ticket_id in (select ticket_id from {{ ref('int_tickets_rejudged') }})
-    {%- endif %}
+    {{ only_rejudged_tickets() }}
 
 ),
 
