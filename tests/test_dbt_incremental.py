@@ -26,7 +26,7 @@ INCREMENTAL = {
     "intermediate": ["int_calls_judged", "int_surveys_classified", "int_hall_visits_judged", "int_outbound_windowed",
                      "int_ticket_sla_parts", "int_ticket_deadlines", "int_ticket_clock"],
     "marts": ["fct_calls", "fct_surveys", "fct_hall_visits", "fct_outbound", "fct_callbacks",
-              "fct_tickets", "fct_ticket_sla"],
+              "fct_tickets", "fct_ticket_sla", "dim_customer"],
 }
 COMPARED = [(schema, m) for schema, models in INCREMENTAL.items() for m in models] + [
     ("marts", "kpi_rule_results"), ("marts", "rpt_early_warning")]

@@ -1,9 +1,15 @@
 -- One row per customer (current version): tier and tier group (vip / ordinary, D-14, from the rulebook seed rulebook_tiers),
 -- district, project flags. Personal data only hashed or masked (D-60).
+-- Incremental (D-70): the customers exported since the last run (lookback on export_date); merged
+-- on customer_id, so a re-exported customer replaces its row. The list only grows: a night touches
+-- the day's new and changed customers, not the millions already loaded.
+
+{{ config(materialized='incremental', unique_key='customer_id', incremental_strategy='merge', on_schema_change='fail') }}
 
 with customers as (
 
     select * from {{ ref('stg_customers') }}
+    {{ incremental_since_last_export() }}
 
 ),
 
