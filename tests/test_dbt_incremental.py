@@ -24,7 +24,7 @@ SEED, MONTHS, LATE_DAYS = 5, 1, 3
 # every model materialized='incremental' (D-70), by schema
 INCREMENTAL = {
     "intermediate": ["int_calls_judged", "int_surveys_classified", "int_hall_visits_judged", "int_outbound_windowed",
-                     "int_ticket_sla_parts", "int_ticket_deadlines", "int_ticket_clock"],
+                     "int_ticket_followups", "int_ticket_sla_parts", "int_ticket_deadlines", "int_ticket_clock"],
     "marts": ["fct_calls", "fct_surveys", "fct_hall_visits", "fct_outbound", "fct_callbacks",
               "fct_tickets", "fct_ticket_sla", "dim_customer"],
 }

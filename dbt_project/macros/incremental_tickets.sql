@@ -5,8 +5,8 @@
     build replaces it), or none on a first build or --full-refresh. Read without ref(): the models
     int_tickets_rejudged reads this way run after it, which is the point.
 
-    only_rejudged_tickets(): the filter each engine model puts on its inputs on an incremental run
-    (nothing on a full build).
+    only_rejudged_tickets(keyword='where'): the filter each engine model puts on its inputs on an
+    incremental run (nothing on a full build); keyword='and' adds it to a where clause.
 
     delete_rejudged_tickets(): the pre-hook of each engine model. A re-judged ticket's rows are
     replaced as a whole (deleted, then merged in again), so that a measure or part that no longer
@@ -20,9 +20,9 @@
     {{ return(adapter.get_relation(database=node.database, schema=node.schema, identifier=node.alias)) }}
 {% endmacro %}
 
-{% macro only_rejudged_tickets() %}
+{% macro only_rejudged_tickets(keyword='where') %}
     {%- if is_incremental() -%}
-    where ticket_id in (select ticket_id from {{ ref('int_tickets_rejudged') }})
+    {{ keyword }} ticket_id in (select ticket_id from {{ ref('int_tickets_rejudged') }})
     {%- endif -%}
 {% endmacro %}
 

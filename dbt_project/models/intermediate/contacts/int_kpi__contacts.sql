@@ -1,6 +1,6 @@
 {#-
     The contacts family's contribution to kpi_rule_results: one row per measure × month × grain × unit
-    for H1-H5, R3, S1, S2, A4, P1, B1 and B2. Each judged item is listed once with all its units, then
+    for H1-H5, R3, S1, S2, A4, P1, B1 and B2. Each judged item is counted once per set of units, then
     expanded to the grains the rulebook lists for its measure (seed rulebook_grains); an item without a
     unit for a grain (a call with no district) counts at its other grains only (docs/decisions.md).
     The company unit is the rulebook's company_unit, ALL.
@@ -184,6 +184,27 @@ items as (
 
 ),
 
+counted_items as (
+
+    -- counted once per rule, month and unit set before the expansion to grains below, which
+    -- then reads a few thousand rows six times instead of every judged call
+    select
+        rule_id,
+        period_month,
+        only_grain,
+        district_id,
+        queue,
+        brand_group,
+        tier_group,
+        hall_id,
+        target_key,
+        sum(case when is_hit then 1 else 0 end) as hits,
+        count(*) as items
+    from items
+    group by rule_id, period_month, only_grain, district_id, queue, brand_group, tier_group, hall_id, target_key
+
+),
+
 unit_items as (
 
     {% for grain, unit in grain_units -%}
@@ -193,8 +214,9 @@ unit_items as (
         '{{ grain }}' as grain,
         cast({{ unit }} as {{ dbt.type_string() }}) as unit_id,
         target_key,
-        is_hit
-    from items
+        hits,
+        items
+    from counted_items
     where (only_grain is null or only_grain = '{{ grain }}')
         {%- if grain != 'company' %}
         and {{ unit }} is not null
@@ -223,8 +245,8 @@ aggregated as (
         period_month,
         grain,
         unit_id,
-        cast(sum(case when is_hit then 1 else 0 end) as {{ dbt.type_bigint() }}) as numerator,
-        cast(count(*) as {{ dbt.type_bigint() }}) as denominator,
+        cast(sum(hits) as {{ dbt.type_bigint() }}) as numerator,
+        cast(sum(items) as {{ dbt.type_bigint() }}) as denominator,
         target_key
     from judged_grains
     group by rule_id, period_month, grain, unit_id, target_key

@@ -64,9 +64,21 @@ survey_items as (
 
 items as (
 
-    select * from ticket_items
-    union all
-    select * from survey_items
+    -- counted once per measure, month and unit before the expansion to measures and grains
+    -- below, which then handles a few thousand rows instead of one per judged ticket
+    select
+        measure_id,
+        period_month,
+        district_id,
+        technician_id,
+        sum(hits) as hits,
+        count(*) as items
+    from (
+        select * from ticket_items
+        union all
+        select * from survey_items
+    ) as judged
+    group by measure_id, period_month, district_id, technician_id
 
 ),
 
@@ -78,7 +90,8 @@ measure_items as (
         items.period_month,
         items.district_id,
         items.technician_id,
-        items.hits
+        items.hits,
+        items.items
     from items
     inner join measures
         on measures.measure_id = items.measure_id
@@ -97,7 +110,8 @@ units as (
             when 'district' then measure_items.district_id
             when 'technician' then measure_items.technician_id
         end as unit_id,
-        measure_items.hits
+        measure_items.hits,
+        measure_items.items
     from measure_items
     inner join grains on grains.measure_id = measure_items.rule_id
 
@@ -111,7 +125,7 @@ final as (
         cast(grain as {{ dbt.type_string() }}) as grain,
         cast(unit_id as {{ dbt.type_string() }}) as unit_id,
         cast(sum(hits) as {{ dbt.type_bigint() }}) as numerator,
-        cast(count(*) as {{ dbt.type_bigint() }}) as denominator,
+        cast(sum(items) as {{ dbt.type_bigint() }}) as denominator,
         cast('*' as {{ dbt.type_string() }}) as target_key
     from units
     where unit_id is not null

@@ -3,6 +3,13 @@
 -- the first new fault ticket of the same customer opened after it (V5, D-15) and the first
 -- complaint about it (related_ticket_id) opened after it (V6, D-16). The windows themselves
 -- (72 h, working days, 30 days) are applied by the time-limit engine from the rulebook limits.
+-- Incremental (D-70): part of the ticket engine. A resolved ticket's follow-ups change only when the
+-- ticket, a callback on it, or a later fault or complaint that concerns it is exported, and each of
+-- those puts it in int_tickets_rejudged; a run re-derives those tickets and keeps every other row.
+
+{{ config(materialized='incremental', unique_key='ticket_id', incremental_strategy='merge',
+          on_schema_change='fail', pre_hook="{{ delete_rejudged_tickets() }}") }}
+-- depends_on: {{ ref('int_tickets_rejudged') }}
 
 with tickets as (
 
@@ -24,6 +31,7 @@ resolved_tickets as (
         resolved_at
     from tickets
     where resolved_at is not null
+        {{ only_rejudged_tickets('and') }}
 
 ),
 
