@@ -26,18 +26,29 @@ months as (
 
 ),
 
-vip_tiers as (
+tiers as (
 
-    select * from {{ rulebook_vip_tiers() }} as vip_tiers
+    select * from {{ ref('rulebook_tiers') }}
+
+),
+
+flagged_versions as (
+
+    -- is_judged: a version C6-C8 can judge (a VIP tier, or a project customer)
+    select
+        versions.*,
+        coalesce(tiers.is_vip, false) or coalesce(versions.is_project, false) as is_judged
+    from versions
+    left join tiers
+        on tiers.tier = versions.tier
 
 ),
 
 judged_customers as (
 
     select distinct customer_id
-    from versions
-    where tier in (select tier from vip_tiers)
-        or is_project
+    from flagged_versions
+    where is_judged
 
 ),
 
@@ -46,14 +57,14 @@ intervals as (
     -- each version is in effect from its export date until the next version's (one exported
     -- the same day in a later file supersedes it at once: an empty interval)
     select
-        versions.*,
-        lead(versions.export_date) over (
-            partition by versions.customer_id
-            order by versions.export_date, versions.file_id
+        flagged_versions.*,
+        lead(flagged_versions.export_date) over (
+            partition by flagged_versions.customer_id
+            order by flagged_versions.export_date, flagged_versions.file_id
         ) as superseded_date
-    from versions
+    from flagged_versions
     inner join judged_customers
-        on judged_customers.customer_id = versions.customer_id
+        on judged_customers.customer_id = flagged_versions.customer_id
 
 ),
 
@@ -89,8 +100,7 @@ final as (
     inner join intervals
         on intervals.export_date <= month_cutoffs.cutoff_date
         and (intervals.superseded_date is null or intervals.superseded_date > month_cutoffs.cutoff_date)
-    where intervals.tier in (select tier from vip_tiers)
-        or intervals.is_project
+    where intervals.is_judged
 
 )
 
