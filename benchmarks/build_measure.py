@@ -6,8 +6,9 @@ Copies WAREHOUSE (never touched) to a scratch file and runs the night's incremen
 as of BUSINESS_DATE, exactly as `kefu.pipeline` does (models only, D-72). With no new exports this
 is the cost a night pays for the history behind it. Each of N runs starts from a fresh copy, in
 its own dbt child process; prints one JSON line per run (wall and CPU seconds, peak RSS, the sum of
-dbt's model timings and the slowest nodes) and one with the medians. Run it from two checkouts (their own `dbt_project/`) on the same warehouse to compare two
-versions of the models; docs/benchmarks.md quotes the city runs.
+dbt's model timings and the slowest nodes) and one with the medians. Run it from two checkouts
+(each with its own `dbt_project/`) on the same warehouse to compare two versions of the models;
+docs/benchmarks.md quotes the city runs (benchmarks/results/build_measure_city/).
 """
 
 from __future__ import annotations
