@@ -95,6 +95,33 @@ def _assert_judged_overdue(warehouse: Path, night: date, falls_due: list[tuple])
     return checked
 
 
+def _count(warehouse: Path, sql: str, params: list) -> int:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return con.execute(sql, params).fetchone()[0]
+    finally:
+        con.close()
+
+
+def _plant_stale_row(warehouse: Path, night: date) -> str:
+    """A row of fct_ticket_sla for a ticket the night re-exports, under a measure no ticket has: the
+    night re-judges the ticket and must drop the row (the rejudge merge, D-70); returns its sla_id."""
+    con = duckdb.connect(str(warehouse))
+    try:
+        sla_id = con.execute(
+            "select sla.ticket_id || '|ZZ' from marts.fct_ticket_sla as sla "
+            "where sla.ticket_id in (select ticket_id from raw.tickets where _export_date = ?) "
+            "order by sla.sla_id limit 1", [night]).fetchone()[0]
+        planted = con.execute(
+            "insert into marts.fct_ticket_sla select * replace (? as sla_id, 'ZZ' as rule_id) "
+            "from marts.fct_ticket_sla where sla_id = (select min(sla_id) from marts.fct_ticket_sla "
+            "where ticket_id = split_part(?, '|', 1))", [sla_id, sla_id]).fetchone()[0]
+        assert planted == 1
+        return sla_id
+    finally:
+        con.close()
+
+
 def test_incremental_build_equals_full_refresh_and_answer_key(tmp_path):
     from generator.run import generate
     from kefu import build, exactness
@@ -124,7 +151,10 @@ def test_incremental_build_equals_full_refresh_and_answer_key(tmp_path):
         shutil.copytree(day, night / day.name)
         falls_due = _open_items_falling_due(inc, date.fromisoformat(day.name))
         _ingest(night, inc, tmp_path)
+        stale = _plant_stale_row(inc, date.fromisoformat(day.name))
         build.build(inc, target_path=target)
+        stale_left = _count(inc, "select count(*) from marts.fct_ticket_sla where sla_id = ?", [stale])
+        assert stale_left == 0, f"the night kept {stale}, a row its re-judged ticket no longer produces"
         overdue_checked += _assert_judged_overdue(inc, date.fromisoformat(day.name), falls_due)
     assert overdue_checked, "some ticket open within its limit should fall due a night later without an export"
 

@@ -7,7 +7,7 @@
 -- window's end. Breaches and window ends take the month of (deadline − 1 s).
 -- Incremental (D-70): a run judges the tickets of int_tickets_rejudged, replacing their rows.
 
-{{ config(materialized='incremental', unique_key='sla_id', incremental_strategy='merge',
+{{ config(materialized='incremental', unique_key='sla_id', incremental_strategy='rejudge',
           on_schema_change='fail', pre_hook="{{ delete_rejudged_tickets() }}") }}
 -- depends_on: {{ ref('int_tickets_rejudged') }}
 

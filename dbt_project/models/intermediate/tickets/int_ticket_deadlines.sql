@@ -5,7 +5,7 @@
 -- State as of 24:00 of the last business date: met, breached, open_overdue, open_within_limit.
 -- Incremental (D-70): a run judges the tickets of int_tickets_rejudged, replacing their rows.
 
-{{ config(materialized='incremental', unique_key='sla_part_id', incremental_strategy='merge',
+{{ config(materialized='incremental', unique_key='sla_part_id', incremental_strategy='rejudge',
           on_schema_change='fail', pre_hook="{{ delete_rejudged_tickets() }}") }}
 -- depends_on: {{ ref('int_tickets_rejudged') }}
 

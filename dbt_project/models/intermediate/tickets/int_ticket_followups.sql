@@ -7,7 +7,7 @@
 -- ticket, a callback on it, or a later fault or complaint that concerns it is exported, and each of
 -- those puts it in int_tickets_rejudged; a run re-derives those tickets and keeps every other row.
 
-{{ config(materialized='incremental', unique_key='ticket_id', incremental_strategy='merge',
+{{ config(materialized='incremental', unique_key='ticket_id', incremental_strategy='rejudge',
           on_schema_change='fail', pre_hook="{{ delete_rejudged_tickets() }}") }}
 -- depends_on: {{ ref('int_tickets_rejudged') }}
 

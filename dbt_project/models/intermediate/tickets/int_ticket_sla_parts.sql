@@ -6,7 +6,7 @@
 -- follow-up event (repeat fault, complaint) falls in the window (V5, V6).
 -- Incremental (D-70): a run re-derives the tickets of int_tickets_rejudged, replacing their rows.
 
-{{ config(materialized='incremental', unique_key='sla_part_id', incremental_strategy='merge',
+{{ config(materialized='incremental', unique_key='sla_part_id', incremental_strategy='rejudge',
           on_schema_change='fail', pre_hook="{{ delete_rejudged_tickets() }}") }}
 -- depends_on: {{ ref('int_tickets_rejudged') }}
 

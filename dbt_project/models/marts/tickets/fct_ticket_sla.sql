@@ -5,7 +5,7 @@
 
 -- Incremental (D-70): a run rewrites the tickets of int_tickets_rejudged.
 
-{{ config(materialized='incremental', unique_key='sla_id', incremental_strategy='merge',
+{{ config(materialized='incremental', unique_key='sla_id', incremental_strategy='rejudge',
           on_schema_change='fail', pre_hook="{{ delete_rejudged_tickets() }}") }}
 -- depends_on: {{ ref('int_tickets_rejudged') }}
 
