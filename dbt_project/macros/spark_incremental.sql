@@ -4,12 +4,11 @@
     kefu.spark) whenever dbt creates the table: first build or --full-refresh. A later
     incremental run there still fails, as it must: MERGE needs a table format (docs/scaling.md:
     +file_format: delta on a cluster). Overrides dbt-spark's macro of the same name.
-    The project's DuckDB strategies (macros/incremental_merge.sql) are dbt-spark's 'merge' here:
-    'merge_changed' is a merge that skips unchanged rows, and 'rejudge' (the ticket engine) one
-    whose WHEN NOT MATCHED BY SOURCE clause has a subquery, which Delta does not take; on Spark
-    the pre-hook delete_rejudged_tickets() deletes those rows first. -#}
+    The ticket engine's 'rejudge' strategy (macros/incremental_tickets.sql) is a DuckDB MERGE
+    with a subquery in its WHEN NOT MATCHED BY SOURCE clause, which Delta does not take: on Spark
+    it is dbt-spark's 'merge', after the pre-hook delete_rejudged_tickets(). -#}
 {% macro dbt_spark_validate_get_incremental_strategy(raw_strategy, file_format) %}
-    {%- if raw_strategy in ('merge_changed', 'rejudge') -%}
+    {%- if raw_strategy == 'rejudge' -%}
         {%- set raw_strategy = 'merge' -%}
     {%- endif -%}
     {%- if raw_strategy == 'merge' and (should_full_refresh() or load_relation(this) is none) -%}

@@ -3,7 +3,7 @@
 -- Incremental (D-70): each run judges the calls exported since the last run (lookback on
 -- export_date) and, for R3, every later call of the same customer and call type; merged on call_id.
 
-{{ config(materialized='incremental', unique_key='call_id', incremental_strategy='merge_changed', on_schema_change='fail') }}
+{{ config(materialized='incremental', unique_key='call_id', incremental_strategy='merge', on_schema_change='fail') }}
 
 with all_calls as (
 

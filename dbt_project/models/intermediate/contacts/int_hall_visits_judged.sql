@@ -2,7 +2,7 @@
 -- A visitor who left unserved, or a card holder never received, is a breach (D-45).
 -- Incremental (D-70): the visits exported since the last run (lookback on export_date); merged on visit_id.
 
-{{ config(materialized='incremental', unique_key='visit_id', incremental_strategy='merge_changed', on_schema_change='fail') }}
+{{ config(materialized='incremental', unique_key='visit_id', incremental_strategy='merge', on_schema_change='fail') }}
 
 with visits as (
 

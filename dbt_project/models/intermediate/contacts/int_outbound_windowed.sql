@@ -6,7 +6,7 @@
 -- export_date) and every later call to the same customers (their sequence and window may change),
 -- counting over the full history of those customers; merged on contact_id.
 
-{{ config(materialized='incremental', unique_key='contact_id', incremental_strategy='merge_changed', on_schema_change='fail') }}
+{{ config(materialized='incremental', unique_key='contact_id', incremental_strategy='merge', on_schema_change='fail') }}
 
 with all_outbound as (
 

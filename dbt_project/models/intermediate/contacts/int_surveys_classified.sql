@@ -2,7 +2,7 @@
 -- not valid answers; 4-5 on the 1-5 scale and 满意 / 基本满意 on the verbal scale are satisfied.
 -- Incremental (D-70): the answers exported since the last run (lookback on export_date); merged on survey_id.
 
-{{ config(materialized='incremental', unique_key='survey_id', incremental_strategy='merge_changed', on_schema_change='fail') }}
+{{ config(materialized='incremental', unique_key='survey_id', incremental_strategy='merge', on_schema_change='fail') }}
 
 with surveys as (
 

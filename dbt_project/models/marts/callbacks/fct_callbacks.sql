@@ -3,7 +3,7 @@
 -- whether the problem was handled (and the repair dispatched) the same day (C4).
 -- Incremental (D-70): the callbacks exported since the last run (lookback on export_date); merged on callback_id.
 
-{{ config(materialized='incremental', unique_key='callback_id', incremental_strategy='merge_changed', on_schema_change='fail') }}
+{{ config(materialized='incremental', unique_key='callback_id', incremental_strategy='merge', on_schema_change='fail') }}
 
 with callbacks as (
 

@@ -4,7 +4,7 @@
 -- on customer_id, so a re-exported customer replaces its row. The list only grows: a night touches
 -- the day's new and changed customers, not the millions already loaded.
 
-{{ config(materialized='incremental', unique_key='customer_id', incremental_strategy='merge_changed', on_schema_change='fail') }}
+{{ config(materialized='incremental', unique_key='customer_id', incremental_strategy='merge', on_schema_change='fail') }}
 
 with customers as (
 

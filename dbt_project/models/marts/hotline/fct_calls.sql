@@ -2,7 +2,7 @@
 -- Incremental (D-70): the calls exported since the last run (lookback on export_date) and the later
 -- calls of the same customer and call type (their R3 flag may change); merged on call_id.
 
-{{ config(materialized='incremental', unique_key='call_id', incremental_strategy='merge_changed', on_schema_change='fail') }}
+{{ config(materialized='incremental', unique_key='call_id', incremental_strategy='merge', on_schema_change='fail') }}
 
 with judged_calls as (
 

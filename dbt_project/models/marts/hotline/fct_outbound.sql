@@ -3,7 +3,7 @@
 -- Incremental (D-70): the contacts exported since the last run (lookback on export_date) and the
 -- later phone calls to the same customers (their P1 window may change); merged on contact_id.
 
-{{ config(materialized='incremental', unique_key='contact_id', incremental_strategy='merge_changed', on_schema_change='fail') }}
+{{ config(materialized='incremental', unique_key='contact_id', incremental_strategy='merge', on_schema_change='fail') }}
 
 with all_outbound as (
 

@@ -1,7 +1,7 @@
 -- One row per survey answer with its validity and satisfaction (D-30).
 -- Incremental (D-70): the answers exported since the last run (lookback on export_date); merged on survey_id.
 
-{{ config(materialized='incremental', unique_key='survey_id', incremental_strategy='merge_changed', on_schema_change='fail') }}
+{{ config(materialized='incremental', unique_key='survey_id', incremental_strategy='merge', on_schema_change='fail') }}
 
 with surveys as (
 
