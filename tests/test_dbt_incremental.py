@@ -108,16 +108,12 @@ def _plant_stale_row(warehouse: Path, night: date) -> str:
     night re-judges the ticket and must drop the row (the rejudge merge, D-70); returns its sla_id."""
     con = duckdb.connect(str(warehouse))
     try:
-        sla_id = con.execute(
-            "select sla.ticket_id || '|ZZ' from marts.fct_ticket_sla as sla "
-            "where sla.ticket_id in (select ticket_id from raw.tickets where _export_date = ?) "
-            "order by sla.sla_id limit 1", [night]).fetchone()[0]
         planted = con.execute(
-            "insert into marts.fct_ticket_sla select * replace (? as sla_id, 'ZZ' as rule_id) "
-            "from marts.fct_ticket_sla where sla_id = (select min(sla_id) from marts.fct_ticket_sla "
-            "where ticket_id = split_part(?, '|', 1))", [sla_id, sla_id]).fetchone()[0]
-        assert planted == 1
-        return sla_id
+            "insert into marts.fct_ticket_sla select * replace (ticket_id || '|ZZ' as sla_id, 'ZZ' as rule_id) "
+            "from marts.fct_ticket_sla where sla_id = (select min(sla_id) from marts.fct_ticket_sla where ticket_id "
+            "in (select ticket_id from raw.tickets where _export_date = ?)) returning sla_id", [night]).fetchall()
+        assert len(planted) == 1
+        return planted[0][0]
     finally:
         con.close()
 

@@ -16,7 +16,8 @@
         the new rows and deletes the re-judged tickets' rows the run no longer produces. Most
         re-judged tickets come out unchanged; deleting and re-inserting their rows left deletions
         in every row group of these tables, which DuckDB's checkpoint then vacuums (city, month
-        12: about 4 CPU s a night, docs/benchmarks.md).
+        12, the night's dbt build: 40.0 -> 36.8 CPU s; a large catch-up batch costs more than a
+        delete and an append, docs/benchmarks.md).
       - engines whose MERGE takes no subquery in a WHEN NOT MATCHED BY SOURCE condition (Spark
         with Delta): the pre-hook delete_rejudged_tickets() deletes the re-judged tickets' rows
         and the adapter's own merge inserts the new ones (the strategy is 'merge' there,
