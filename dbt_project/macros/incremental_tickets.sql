@@ -5,8 +5,9 @@
     build replaces it), or none on a first build or --full-refresh. Read without ref(): the models
     int_tickets_rejudged reads this way run after it, which is the point.
 
-    only_rejudged_tickets(keyword='where'): the filter each engine model puts on its inputs on an
-    incremental run (nothing on a full build); keyword='and' adds it to a where clause.
+    only_rejudged_tickets(keyword='where', column='ticket_id'): the filter each engine model puts on
+    its inputs on an incremental run (nothing on a full build); keyword='and' adds it to a where
+    clause (or, with column='dest.ticket_id', to the rejudge merge's delete clause).
 
     The engine models use incremental_strategy='rejudge' (get_incremental_rejudge_sql). A
     re-judged ticket's rows are replaced as a whole, so that a measure or part that no longer
@@ -30,9 +31,9 @@
     {{ return(adapter.get_relation(database=node.database, schema=node.schema, identifier=node.alias)) }}
 {% endmacro %}
 
-{% macro only_rejudged_tickets(keyword='where') %}
+{% macro only_rejudged_tickets(keyword='where', column='ticket_id') %}
     {%- if is_incremental() -%}
-    {{ keyword }} ticket_id in (select ticket_id from {{ ref('int_tickets_rejudged') }})
+    {{ keyword }} {{ column }} in (select ticket_id from {{ ref('int_tickets_rejudged') }})
     {%- endif -%}
 {% endmacro %}
 
@@ -66,6 +67,5 @@
         ({% for c in columns %}src.{{ c }}{{ ", " if not loop.last }}{% endfor %})
     ) then update by name
     when not matched then insert by name
-    when not matched by source
-        and dest.ticket_id in (select ticket_id from {{ ref('int_tickets_rejudged') }}) then delete
+    when not matched by source {{ only_rejudged_tickets('and', 'dest.ticket_id') }} then delete
 {% endmacro %}
