@@ -17,8 +17,8 @@
         the new rows and deletes the re-judged tickets' rows the run no longer produces. Most
         re-judged tickets come out unchanged; deleting and re-inserting their rows left deletions
         in every row group of these tables, which DuckDB's checkpoint then vacuums (city, month
-        12, the night's dbt build: 40.0 -> 36.8 CPU s; a large catch-up batch costs more than a
-        delete and an append, docs/benchmarks.md).
+        12, the night's dbt build: 40.0 -> 36.8 CPU s). Its source is read in the target's row
+        order (in_target_order, macros/merge_in_target_order.sql).
       - engines whose MERGE takes no subquery in a WHEN NOT MATCHED BY SOURCE condition (Spark
         with Delta): the pre-hook delete_rejudged_tickets() deletes the re-judged tickets' rows
         and the adapter's own merge inserts the new ones (the strategy is 'merge' there,
@@ -58,8 +58,10 @@
     {%- for column in arg_dict['dest_columns'] -%}
         {%- do columns.append(adapter.quote(column.name)) -%}
     {%- endfor -%}
+    {%- set before, ordered, after = in_target_order(arg_dict['temp_relation'], target, key) -%}
+    {{ before }}
     merge into {{ target }} as dest
-    using {{ arg_dict['temp_relation'] }} as src
+    using {{ ordered }} as src
     on (dest.{{ key }} = src.{{ key }})
     when matched and (
         ({% for c in columns %}dest.{{ c }}{{ ", " if not loop.last }}{% endfor %})
@@ -68,4 +70,5 @@
     ) then update by name
     when not matched then insert by name
     when not matched by source {{ only_rejudged_tickets('and', 'dest.ticket_id') }} then delete
+    {{- after }}
 {% endmacro %}
