@@ -11,7 +11,8 @@
 
     in_target_order(temp_relation, target_relation, unique_key) returns (before, source, after):
     `before` copies the batch dbt built (temp_relation) into a temporary table sorted by the row
-    id of its matching target row (new rows last), `source` is that table and `after` drops it. Used by the 'merge' strategy below and by the ticket engine's 'rejudge'
+    id of its matching target row (new rows last), `source` is that table and `after` drops it.
+    Used by the 'merge' strategy below and by the ticket engine's 'rejudge'
     (macros/incremental_tickets.sql).
 
     duckdb__get_incremental_merge_sql overrides dbt-duckdb's macro of the same name (the root
