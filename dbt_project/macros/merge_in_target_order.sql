@@ -17,20 +17,20 @@
 
     duckdb__get_incremental_merge_sql overrides dbt-duckdb's macro of the same name (the root
     project comes first in dbt's dispatch): the same merge, from the ordered batch. On Spark the
-    adapter's own merge runs; Delta has no such cost. -#}
+    adapter's own merge runs unchanged (its cost there is not measured). -#}
 {% macro in_target_order(temp_relation, target_relation, unique_key) %}
     {%- set keys = [unique_key] if unique_key is string else unique_key -%}
     {%- set ordered = api.Relation.create(identifier=temp_relation.identifier ~ '__in_target_order',
                                           type='table') -%}
     {%- set sql -%}
-    create or replace temporary table {{ ordered.identifier }} as
+    create or replace temporary table {{ ordered }} as
     select src.*
     from {{ temp_relation }} as src
     left join {{ target_relation }} as dest
         on {% for k in keys %}dest.{{ k }} = src.{{ k }}{{ " and " if not loop.last }}{% endfor %}
     order by dest.rowid nulls last;
     {%- endset -%}
-    {{ return((sql, ordered, ';\ndrop table ' ~ ordered.identifier)) }}
+    {{ return((sql, ordered, ';\ndrop table ' ~ ordered)) }}
 {% endmacro %}
 
 {% macro duckdb__get_incremental_merge_sql(args_dict) %}
