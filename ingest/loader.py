@@ -208,8 +208,8 @@ class Ingest:
         cols = (["_row"] if prep.has_row_column else []) + [f"c{i}" for i in range(len(prep.header))]
         spec = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in cols) + "}"
         read = (f"read_csv({transform.lit(str(prep.csv_path))}, header = true, "
-                f"skip = {prep.skip}, auto_detect = false, columns = {spec}, delim = ',', quote = '\"', "
-                f"escape = '\"', max_line_size = 10000000")
+                f"skip = {prep.skip}, auto_detect = false, columns = {spec}, delim = {transform.lit(prep.delimiter)}, "
+                f"quote = {transform.lit(prep.quote)}, escape = {transform.lit(prep.escape)}, max_line_size = 10000000")
         try:
             self.con.execute(f"CREATE TEMP TABLE stg AS SELECT * FROM {read})")
             return False
@@ -224,7 +224,7 @@ class Ingest:
         rule = prep.rule
         ent = rule.contract_entity
         positions, extra = readers.header_positions(prep)
-        notes = []
+        notes = list(prep.notes)
         if extra:
             notes.append("ignored extra column(s) not in the contract: " + ", ".join(extra) + " / 已忽略多余列")
         con = self.con
@@ -247,15 +247,17 @@ class Ingest:
                 "SELECT line, min(error_type), min(column_name), min(error_message), min(csv_line) FROM rej "
                 "GROUP BY line ORDER BY line").fetchall() if has_rejects else []
             reject_positions = [int(line) - prep.first_row - j for j, (line, *_r) in enumerate(rejects)]
+            sources, labels = transform.sources_for(rule, prep.header, positions, path.name)
             refs: dict[str, tuple[str, str]] = {}
             for col, (table, rcol) in (transform.checks().get("references") or {}).items():
-                if col in positions and table != ent.name:
+                if col in sources and table != ent.name:
                     if con.execute(f"SELECT count(*) FROM raw.{q(table)}").fetchone()[0]:
                         refs[col] = (table, rcol)
                     else:
                         notes.append(f"{col} not checked: no {table} loaded yet")
             plan = transform.Plan(rule, positions, len(prep.header), prep.has_row_column, prep.first_row,
-                                  reject_positions, refs, self.cfg.pii_key, file_id, name, prep.header)
+                                  reject_positions, refs, self.cfg.pii_key, file_id, name, prep.header,
+                                  sources, labels, transform.resolve_values(con, rule, sources))
             # One pass: type, check, hash/mask and append the good rows (no intermediate table).
             # Only a file with failed checks pays a second pass, over its bad rows.
             cols = [c for c, _ in warehouse.stored_columns(ent)]
@@ -271,7 +273,7 @@ class Ingest:
                     raise RuntimeError(f"{name}: {n_bad} row(s) failed the load checks but {n_chk_bad} have "
                                        "reasons; nothing of the file was loaded (ingest bug)")
                 con.execute(transform.quarantine_sql(plan), {"file_id": file_id, "file_name": name})
-            self._quarantine_rejects(plan, rejects)
+            self._quarantine_rejects(plan, rejects, prep.delimiter)
             self._upsert_current(ent, file_id)
             rows_read = n_chk + len(rejects)
             rows_bad = n_bad + len(rejects)
@@ -297,7 +299,7 @@ class Ingest:
         self._moved(file_id, _move(path, self.archive, rel))
         return FileResult(name, "loaded", ent.name, rows_read, n_chk - n_bad, rows_bad, "; ".join(notes))
 
-    def _quarantine_rejects(self, plan: transform.Plan, rejects: list[tuple]) -> None:
+    def _quarantine_rejects(self, plan: transform.Plan, rejects: list[tuple], delimiter: str = ",") -> None:
         """Lines read_csv could not split into the header's cells."""
         if not rejects:
             return
@@ -308,7 +310,7 @@ class Ingest:
         import csv as _csv
 
         for j, (line, etype, column, emsg, text) in enumerate(rejects):
-            cells = next(_csv.reader([(str(text or "").splitlines() or [""])[0]]), [])
+            cells = next(_csv.reader([(str(text or "").splitlines() or [""])[0]], delimiter=delimiter), [])
             cells = [pii.mask(c, pii_pos[i]) if i in pii_pos else c for i, c in enumerate(cells)]
             shown = pii.mask_free_text(",".join(c or "" for c in cells))
             reason = "truncated_row" if etype == "MISSING COLUMNS" else "malformed_row"

@@ -38,7 +38,7 @@ ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "utf-8-sig": "utf-8-sig", "gbk":
              "gb18030": "gb18030"}
 NORMALISE = ("case", "spaces", "width")
 # special timestamp "formats": numbers rather than text
-EPOCH_FORMATS = {"epoch_seconds": 1_000_000, "epoch_millis": 1_000, "unix_seconds": 1_000_000, "unix_millis": 1_000}
+EPOCH_FORMATS = {"epoch_seconds": 1, "epoch_millis": 1000, "unix_seconds": 1, "unix_millis": 1000}  # name -> per second
 DURATION_UNITS = ("hms", "minutes", "seconds")
 DEFAULT_MONTH_FORMATS = ["%Y-%m", "%Y/%m", "%Y年%m月", "%Y%m", "%Y-%m-%d", "%Y-%m-%d %H:%M:%S"]
 

@@ -13,6 +13,7 @@ sheet limit.
 from __future__ import annotations
 
 import csv
+import re
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -20,9 +21,11 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ingest import encoding as enc
-from ingest.mapping import FileRule, Mappings, normalise_header
+from ingest.mapping import FileRule, Mappings, ReaderOptions, normalise_header
 
 HEADER_SCAN_ROWS = 12
+SNIFF_DELIMITERS = ",\t;|"
+FOOTER_SCAN_BYTES = 1 << 16  # footer lines are looked for in the last 64 KiB of a CSV
 
 
 class FileRejected(Exception):
@@ -47,6 +50,11 @@ class Prepared:
     size: int
     rule: FileRule
     temp_files: list[Path] = field(default_factory=list)
+    delimiter: str = ","
+    quote: str = '"'
+    escape: str = '"'
+    footer_rows: int = 0  # trailing total lines (合计 / 共 N 条) dropped before staging
+    notes: list[str] = field(default_factory=list)  # what the reader decided (sniffed delimiter, sheets read)
 
     def cleanup(self) -> None:
         for p in self.temp_files:
@@ -74,9 +82,17 @@ def _choose_header(rows: list[list[Any]], rules: list[FileRule], mappings: Mappi
 
 
 def _require_columns(rule: FileRule, header: list[str], name: str, recoded: bool) -> None:
-    found = {rule.column_for(h) for h in header} - {None}
+    found = ({rule.column_for(h) for h in header} - {None}) | rule.derived_found(header)
     ent = rule.contract_entity
     missing = [c for c in ent.columns if c.required and c.name not in found]
+    have = {normalise_header(h) for h in header}
+    for c in missing:
+        d = rule.derived.get(c.name)
+        if d is not None:
+            absent = [h for h in d.headers if normalise_header(h) not in have]
+            raise FileRejected("missing_column", f"{name}: {c.name} ({c.zh}) is derived from "
+                               f"{' + '.join(d.headers)} but the header has no {', '.join(absent)}; "
+                               f"header was: {', '.join(map(str, header))} / 缺少派生列的来源列")
     if missing:
         if not found and recoded:
             raise FileRejected("encoding", f"{name}: the header cannot be read as text in any accepted encoding "
@@ -88,6 +104,15 @@ def _require_columns(rule: FileRule, header: list[str], name: str, recoded: bool
 
 def _recognise(path: Path, rules: list[FileRule], rows: list[list[Any]], mappings: Mappings, recoded: bool
                ) -> tuple[int, FileRule]:
+    opts = rules[0].reader if rules else ReaderOptions()
+    if opts.header_row is not None:  # declared: that line, nothing guessed
+        idx = opts.header_row - 1
+        if idx >= len(rows):
+            raise FileRejected("missing_column", f"{path.name}: header_row {opts.header_row} is past the end of "
+                               "the file / 表头行超出文件")
+        rows = [[] if i != idx else r for i, r in enumerate(rows)]
+    elif opts.skip_rows:
+        rows = [[] if i < opts.skip_rows else r for i, r in enumerate(rows)]
     idx, rule = _choose_header(rows, rules, mappings)
     if rule is None:
         if rules:  # known by name, header unreadable: encoding trouble or a wrong file
@@ -107,11 +132,79 @@ def _recognise(path: Path, rules: list[FileRule], rows: list[list[Any]], mapping
     return idx, rule
 
 
+def sniff_delimiter(lines: list[str]) -> str:
+    """The delimiter of a CSV from its first lines (csv.Sniffer over , tab ; |); a comma when undecided."""
+    sample = "\n".join(ln for ln in lines if ln.strip())
+    if not sample:
+        return ","
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=SNIFF_DELIMITERS).delimiter
+    except csv.Error:  # one column, or no consistent pattern: the most frequent candidate of the first line
+        first = next((ln for ln in lines if ln.strip()), "")
+        counts = {d: first.count(d) for d in SNIFF_DELIMITERS}
+        best = max(counts, key=counts.get)
+        return best if counts[best] else ","
+
+
+def _footer_start(path: Path, opts: ReaderOptions, delimiter: str, quote: str) -> tuple[int, int]:
+    """(byte offset where the trailing footer lines start, how many) — (size, 0) when there are none.
+
+    Footer lines are the last lines of the file whose first non-empty cell matches one of the
+    `reader.footer` patterns (合计 / 总计 / 共 N 条), and blank lines among them."""
+    size = path.stat().st_size
+    if not opts.footer or size == 0:
+        return size, 0
+    with open(path, "rb") as fh:
+        start = max(0, size - FOOTER_SCAN_BYTES)
+        fh.seek(start)
+        tail = fh.read()
+    pieces = tail.splitlines(keepends=True)
+    if start > 0:
+        pieces = pieces[1:]  # the first piece may be a partial line
+    pats = [re.compile(p) for p in opts.footer]
+    offset, found = size, 0
+    for raw in reversed(pieces):
+        text = raw.decode("utf-8", errors="replace").strip("\r\n").lstrip("\ufeff")
+        cells = [c.strip() for c in next(csv.reader([text], delimiter=delimiter, quotechar=quote), [])]
+        first = next((c for c in cells if c), None)
+        if first is not None and not any(p.search(first) for p in pats):
+            break
+        found += first is not None
+        offset -= len(raw)
+    return (offset, found) if found else (size, 0)
+
+
+def _drop_footer(path: Path, csv_path: Path, temps: list[Path], tmp_dir: Path, sha: str, opts: ReaderOptions,
+                 delimiter: str, quote: str) -> tuple[Path, int]:
+    """Cut the footer lines off (a truncated copy; a temporary transcoded copy is truncated in place)."""
+    offset, found = _footer_start(csv_path, opts, delimiter, quote)
+    if not found:
+        return csv_path, 0
+    if csv_path in temps:
+        with open(csv_path, "r+b") as fh:
+            fh.truncate(offset)
+        return csv_path, found
+    out = tmp_dir / f"{sha[:16]}.nofooter.csv"
+    with open(csv_path, "rb") as src, open(out, "wb") as dst:
+        left = offset
+        while left > 0:
+            chunk = src.read(min(left, 1 << 22))
+            if not chunk:
+                break
+            dst.write(chunk)
+            left -= len(chunk)
+    temps.append(out)
+    return out, found
+
+
 def prepare_csv(path: Path, det: enc.Detected, mappings: Mappings, tmp_dir: Path,
                 progress: Callable[[int], None] | None = None) -> Prepared:
+    rules = mappings.by_name(path)
+    opts = rules[0].reader if rules else ReaderOptions()
+    if opts.encoding is not None and opts.encoding != det.encoding:  # declared by the mapping
+        det = enc.Detected(opts.encoding, det.sha256, det.size)
     if det.encoding is None:
         raise FileRejected("encoding", f"{path.name}: {det.error}")
-    rules = mappings.by_name(path)
     csv_path, temps = path, []
     if det.encoding == "gb18030":
         csv_path = tmp_dir / f"{det.sha256[:16]}.utf8.csv"
@@ -121,18 +214,32 @@ def prepare_csv(path: Path, det: enc.Detected, mappings: Mappings, tmp_dir: Path
         except enc.EncodingError as e:
             csv_path.unlink(missing_ok=True)
             raise FileRejected("encoding", f"{path.name}: {e}") from None
-    lines = enc.read_head(csv_path, "utf-8-sig", HEADER_SCAN_ROWS)
-    rows = [next(csv.reader([ln]), []) for ln in lines]
+    scan = max(HEADER_SCAN_ROWS, (opts.header_row or 0) + 1, opts.skip_rows + HEADER_SCAN_ROWS)
+    lines = enc.read_head(csv_path, "utf-8-sig", scan)
+    notes = []
+    delimiter = opts.delimiter
+    if delimiter is None:
+        delimiter = sniff_delimiter(lines[opts.skip_rows:])
+        if delimiter != ",":
+            notes.append(f"delimiter sniffed: {delimiter!r} / 已识别分隔符")
+    rows = [next(csv.reader([ln], delimiter=delimiter, quotechar=opts.quote,
+                            escapechar=None if opts.escape == opts.quote else opts.escape,
+                            doublequote=opts.escape == opts.quote), []) for ln in lines]
     try:
         idx, rule = _recognise(path, rules, rows, mappings, recoded=det.encoding == "gb18030")
+        csv_path, footer = _drop_footer(path, csv_path, temps, tmp_dir, det.sha256, rule.reader, delimiter,
+                                        opts.quote)
     except FileRejected:
         for t in temps:
             t.unlink(missing_ok=True)
         raise
+    if footer:
+        notes.append(f"dropped {footer} footer line(s) (合计/总计) / 已去除合计行")
     header = [c for c in rows[idx]]
     while header and header[-1] == "":
         header.pop()
-    return Prepared(csv_path, header, idx, idx + 2, False, det.encoding, det.sha256, det.size, rule, temps)
+    return Prepared(csv_path, header, idx, idx + 2, False, det.encoding, det.sha256, det.size, rule, temps,
+                    delimiter, opts.quote, opts.escape, footer, notes)
 
 
 def _cell_text(v: Any) -> str:
@@ -164,44 +271,71 @@ def prepare_xlsx(path: Path, det: enc.Detected, mappings: Mappings, tmp_dir: Pat
         raise FileRejected("unreadable", f"{path.name}: cannot be opened as an Excel workbook "
                            f"({type(e).__name__}: {e}) / 无法打开Excel文件") from None
     out = tmp_dir / f"{sha[:16]}.xlsx.csv"
+    opts = rules[0].reader if rules else ReaderOptions()
+    notes: list[str] = []
+    footer = 0
     try:
-        sheet = rules[0].sheet if rules and rules[0].sheet else None
-        if sheet is not None and sheet not in wb.sheet_names:
-            raise FileRejected("missing_column", f"{path.name}: no sheet named {sheet!r} "
-                               f"(sheets: {', '.join(wb.sheet_names)})")
-        ws = wb.get_sheet_by_name(sheet) if sheet else wb.get_sheet_by_index(0)
-        # skip_empty_area=False: rows and columns from A1, so `_row` is the row a person sees in
-        # Excel and header positions are the sheet's (iter_rows trims leading columns, not rows)
-        it = enumerate(ws.to_python(skip_empty_area=False), start=1)
-        head: list[tuple[int, list[Any]]] = []
-        for r in it:
-            head.append(r)
-            if len(head) >= HEADER_SCAN_ROWS:
+        names = list(wb.sheet_names)
+        chosen: list[str] = []
+        for want in opts.sheets or (1,):
+            if want == "*":
+                chosen = names
                 break
-        idx, rule = _recognise(path, rules, [cells for _, cells in head], mappings, recoded=False)
-        header = [str(c) if c is not None else "" for c in head[idx][1]]
-        while header and header[-1] == "":
-            header.pop()
-        width = len(header)
-        n = 0
+            if isinstance(want, int):
+                if want > len(names):
+                    raise FileRejected("missing_column", f"{path.name}: no sheet at position {want} "
+                                       f"(sheets: {', '.join(names)}) / 找不到工作表")
+                chosen.append(names[want - 1])
+            elif want not in names:
+                raise FileRejected("missing_column", f"{path.name}: no sheet named {want!r} "
+                                   f"(sheets: {', '.join(names)}) / 找不到工作表")
+            else:
+                chosen.append(want)
+        rule = None
+        header: list[str] = []
+        pats = [re.compile(x) for x in opts.footer]
         with open(out, "w", encoding="utf-8", newline="") as fh:
             w = csv.writer(fh, lineterminator="\n")
-            w.writerow(["_row", *header])
-
-            def emit(excel_row: int, cells: list[Any]) -> None:
-                vals = [_cell_text(c) for c in cells[:width]]
-                if not any(vals):
-                    return  # blank line: not a row
-                vals += [""] * (width - len(vals))
-                w.writerow([excel_row, *vals])
-
-            for excel_row, cells in head[idx + 1:]:
-                emit(excel_row, cells)
-            for excel_row, cells in it:
-                emit(excel_row, cells)
-                n += 1
-                if progress and n % 10_000 == 0:
-                    progress(10_000)
+            for sheet in chosen:
+                ws = wb.get_sheet_by_name(sheet)
+                # skip_empty_area=False: rows and columns from A1, so `_row` is the row a person sees in
+                # Excel and header positions are the sheet's (iter_rows trims leading columns, not rows)
+                rows = list(enumerate(ws.to_python(skip_empty_area=False), start=1))
+                head = rows[:max(HEADER_SCAN_ROWS, (opts.header_row or 0) + 1, opts.skip_rows + HEADER_SCAN_ROWS)]
+                idx, r = _recognise(path, rules or ([rule] if rule else []), [cells for _, cells in head],
+                                    mappings, recoded=False)
+                this = [str(c) if c is not None else "" for c in head[idx][1]]
+                while this and this[-1] == "":
+                    this.pop()
+                if rule is None:
+                    rule, header = r, this
+                    w.writerow(["_row", *header])
+                elif [normalise_header(h) for h in this] != [normalise_header(h) for h in header]:
+                    raise FileRejected("missing_column", f"{path.name}: sheet {sheet!r} has another header than "
+                                       f"sheet {chosen[0]!r}; several sheets load together only with the same "
+                                       "columns / 各工作表表头不一致")
+                width = len(header)
+                body = rows[idx + 1:]
+                while body and pats:  # trailing 合计 / 共 N 条 rows and blank rows after the data
+                    first = next((_cell_text(c).strip() for c in body[-1][1] if _cell_text(c).strip()), None)
+                    if first is not None and not any(pt.search(first) for pt in pats):
+                        break
+                    footer += first is not None
+                    body.pop()
+                n = 0
+                for excel_row, cells in body:
+                    vals = [_cell_text(c) for c in cells[:width]]
+                    n += 1
+                    if progress and n % 10_000 == 0:
+                        progress(10_000)
+                    if not any(vals):
+                        continue  # blank line: not a row
+                    vals += [""] * (width - len(vals))
+                    w.writerow([excel_row, *vals])
+        if len(chosen) > 1 or opts.sheets:
+            notes.append(f"sheet(s) read: {', '.join(chosen)} / 已读取工作表")
+        if footer:
+            notes.append(f"dropped {footer} footer row(s) (合计/总计) / 已去除合计行")
     except FileRejected:
         out.unlink(missing_ok=True)
         raise
@@ -210,7 +344,7 @@ def prepare_xlsx(path: Path, det: enc.Detected, mappings: Mappings, tmp_dir: Pat
         raise FileRejected("unreadable", f"{path.name}: the sheet cannot be read ({type(e).__name__}: {e})") from None
     finally:
         wb.close()
-    return Prepared(out, header, 0, 2, True, "xlsx", sha, det.size, rule, [out])
+    return Prepared(out, header, 0, 2, True, "xlsx", sha, det.size, rule, [out], footer_rows=footer, notes=notes)
 
 
 def is_xlsx(path: Path) -> bool:
@@ -243,8 +377,11 @@ def header_positions(p: Prepared) -> tuple[dict[str, int], list[str]]:
     """canonical column -> 0-based position in `p.header`; and the header cells no column claims."""
     pos: dict[str, int] = {}
     extra: list[str] = []
+    used = {normalise_header(h) for d in p.rule.derived.values() for h in d.headers}
     for i, h in enumerate(p.header):
         c = p.rule.column_for(h)
+        if c is None and normalise_header(h) in used:
+            continue  # read by a derived column
         if c is None or c in pos:
             if normalise_header(h):
                 extra.append(h)

@@ -10,7 +10,7 @@ raw, each failure to audit.quarantine with a message built here too.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -18,7 +18,7 @@ import yaml
 
 from kefu import contract
 from ingest import pii
-from ingest.mapping import SAFE_LOADER, FileRule
+from ingest.mapping import EPOCH_FORMATS, SAFE_LOADER, FileRule, normalise_header
 from ingest.warehouse import q
 
 CHECKS_FILE = Path(__file__).with_name("checks.yml")
@@ -54,6 +54,16 @@ class Plan:
     file_id: int
     file_name: str
     header: list[str]  # header cells as exported
+    # column -> SQL over stg giving its text (trimmed, '' -> NULL); default: the header cell at `positions`
+    sources: dict[str, str] | None = None
+    labels: dict[str, str] = field(default_factory=dict)  # column -> what messages call its source
+    resolved: dict[str, dict[str, str | None]] = field(default_factory=dict)  # enum column -> export value -> canonical
+
+    def __post_init__(self) -> None:
+        if self.sources is None:
+            self.sources = {c: f"nullif(trim(c{i}), '')" for c, i in self.positions.items()}
+        for c, i in self.positions.items():
+            self.labels.setdefault(c, self.header[i] if i < len(self.header) else c)
 
     @property
     def entity(self) -> contract.Entity:
@@ -62,6 +72,50 @@ class Plan:
     def cell(self, column: str) -> str:
         return f"c{self.positions[column]}"
 
+    def source(self, column: str) -> str:
+        return self.sources[column]
+
+
+def sources_for(rule: FileRule, header: list[str], positions: dict[str, int], file_name: str
+                ) -> tuple[dict[str, str], dict[str, str]]:
+    """(column -> SQL text of it over stg, column -> label) for header cells, constants and derived columns.
+
+    Everything a mapping gives becomes a quoted literal or a reference to a header cell: no mapping text is
+    ever SQL (docs/decisions.md D-85)."""
+    sources = {c: f"nullif(trim(c{i}), '')" for c, i in positions.items()}
+    labels = {c: header[i] for c, i in positions.items()}
+    where = {normalise_header(h): i for i, h in reversed(list(enumerate(header)))}
+    for column, d in rule.derived.items():
+        cells = [f"nullif(trim(c{where[normalise_header(h)]}), '')" for h in d.headers
+                 if normalise_header(h) in where]
+        if len(cells) < len(d.headers):
+            continue  # a source header is missing: the column is absent (required ones reject the file)
+        if d.kind == "constant":
+            sources[column] = lit(d.value)
+        elif d.kind == "file_name":
+            v = d.file_value(file_name)
+            sources[column] = lit(v) if v is not None else "CAST(NULL AS VARCHAR)"
+        elif d.kind == "date_time":  # an Excel date cell reads as 'YYYY-MM-DD 00:00:00': keep the date
+            day, clock = cells
+            sources[column] = f"nullif(concat_ws(' ', regexp_replace({day}, ' 00:00:00$', ''), {clock}), '')"
+        else:  # duration, header
+            sources[column] = cells[0]
+        labels[column] = d.describe()
+    return sources, labels
+
+
+def resolve_values(con, rule: FileRule, sources: dict[str, str]) -> dict[str, dict[str, str | None]]:
+    """For each enum column with a long-form value map: every distinct export value -> its canonical value.
+
+    Patterns, defaults and NFKC are applied in Python (ingest.mapping.ValueMap) to the distinct values of
+    the staged file, and the SQL then types by exact value: one rule, one implementation."""
+    out = {}
+    for column in rule.value_maps:
+        if column in sources:
+            vals = [r[0] for r in con.execute(f"SELECT DISTINCT {sources[column]} FROM stg").fetchall()]
+            out[column] = {v: rule.resolve_value(column, v) for v in vals if v is not None}
+    return out
+
 
 def _serial(s: str) -> str:
     return (f"CASE WHEN regexp_full_match({s}, '\\d+(\\.\\d+)?') AND TRY_CAST({s} AS DOUBLE) "
@@ -69,9 +123,36 @@ def _serial(s: str) -> str:
             f"to_microseconds(CAST(round(CAST({s} AS DOUBLE) * 86400) AS BIGINT) * 1000000) END")
 
 
+def _epoch(s: str, per_second: int) -> str:
+    """Unix time (UTC) -> local time of the contract's zone, naive like every other timestamp."""
+    digits = "9,10" if per_second == 1 else "12,13"
+    return (f"CASE WHEN regexp_full_match({s}, '\\d{{{digits}}}(\\.\\d+)?') THEN timezone("
+            f"{lit(contract.timezone())}, to_timestamp(CAST({s} AS DOUBLE) / {per_second})) END")
+
+
+def _stamp(s: str, fmts: tuple[str, ...]) -> str:
+    text = [f for f in fmts if f not in EPOCH_FORMATS]
+    parts = [f"try_strptime({s}, {lit_list(text)})"] if text else []
+    parts += [_epoch(s, EPOCH_FORMATS[f]) for f in fmts if f in EPOCH_FORMATS]
+    return f"coalesce({', '.join(parts + [_serial(s)])})"
+
+
+def _duration(s: str, unit: str) -> str:
+    if unit == "hms":  # h:mm:ss (hours may pass 24)
+        parts = f"string_split({s}, ':')"
+        return (f"CASE WHEN regexp_full_match({s}, '\\d+:[0-5]\\d:[0-5]\\d') THEN "
+                f"CAST({parts}[1] AS BIGINT) * 3600 + CAST({parts}[2] AS BIGINT) * 60 + CAST({parts}[3] AS BIGINT) END")
+    factor = 60 if unit == "minutes" else 1
+    return f"CAST(round(TRY_CAST({s} AS DOUBLE) * {factor}) AS BIGINT)"
+
+
 def typed_expr(plan: Plan, col: contract.Column, s: str) -> str:
     r = plan.rule
     t = col.type
+    d = r.derived.get(col.name)
+    if d is not None and d.kind == "duration":
+        e = _duration(s, d.unit or "hms")
+        return e if t == "integer" else f"CAST({e} AS DOUBLE)"
     if t == "string":
         return s
     if t == "integer":
@@ -83,14 +164,20 @@ def typed_expr(plan: Plan, col: contract.Column, s: str) -> str:
                          + [f"WHEN {lit(x)} THEN false" for x in r.false_labels])
         return f"CASE lower({s}) {whens} END"  # a CASE, not IN (...): IN-lists plan as joins
     if t == "enum":
+        if col.name in plan.resolved:  # long-form value map: decided per distinct value (resolve_values)
+            whens = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in plan.resolved[col.name].items() if v)
+            return f"CASE {s} {whens} END" if whens else "CAST(NULL AS VARCHAR)"
+        if d is not None and d.kind == "constant":
+            return lit(r.resolve_value(col.name, d.value))
         whens = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in r.enum_labels(col.name).items())
         return f"CASE lower({s}) {whens} END"
+    fmts = r.formats_for(col.name)
     if t == "timestamp":
-        return f"coalesce(try_strptime({s}, {lit_list(r.timestamp_formats)}), {_serial(s)})"
+        return _stamp(s, fmts)
     if t == "date":
-        return f"CAST(coalesce(try_strptime({s}, {lit_list(r.date_formats)}), {_serial(s)}) AS DATE)"
+        return f"CAST({_stamp(s, fmts)} AS DATE)"
     if t == "month":
-        return f"strftime(coalesce(try_strptime({s}, {lit_list(r.month_formats)}), {_serial(s)}), '%Y-%m')"
+        return f"strftime({_stamp(s, fmts)}, '%Y-%m')"
     raise ValueError(f"unknown type {t}")
 
 
@@ -123,21 +210,21 @@ def check_query(plan: Plan, reasons: bool = True) -> str:
     (boolean, true exactly when `_errors` would not be empty) instead: the fast path that loads the
     good rows needs no reason texts, which saves building (and planning) them for every row."""
     ent = plan.entity
-    present = [c for c in ent.columns if c.name in plan.positions]
-    src_cols = [f"nullif(trim({plan.cell(c.name)}), '') AS {q('s__' + c.name)}" for c in present]
+    present = [c for c in ent.columns if c.name in plan.sources]
+    src_cols = [f"{plan.source(c.name)} AS {q('s__' + c.name)}" for c in present]
     typed = []
     for c in ent.columns:
-        if c.name in plan.positions:
+        if c.name in plan.sources:
             typed.append(f"{typed_expr(plan, c, q('s__' + c.name))} AS {q(c.name)}")
         else:
             typed.append(f"CAST(NULL AS {'VARCHAR' if c.type in ('string', 'enum', 'month') else _sql_type(c)}) "
                          f"AS {q(c.name)}")
-    key = [c for c in ent.key if c in plan.positions]
+    key = [c for c in ent.key if c in plan.sources]
     dup_join = ""
     dup_sel = "CAST(NULL AS BIGINT) AS _dup_first, CAST(NULL AS BIGINT) AS _dup_row"
     dups_cte = ""
     if key:
-        kexpr = [f"nullif(trim({plan.cell(k)}), '')" for k in key]
+        kexpr = [plan.source(k) for k in key]
         dups_cte = (", dups AS (SELECT " + ", ".join(f"{e} AS {q('k__' + k)}" for e, k in zip(kexpr, key))
                     + f", min(rowid) AS _first, min({row_expr(plan)}) AS _first_row FROM stg GROUP BY ALL HAVING count(*) > 1)")
         dup_join = " LEFT JOIN dups ON " + " AND ".join(
@@ -163,7 +250,7 @@ def check_query(plan: Plan, reasons: bool = True) -> str:
                                lit(c.name + '|unknown_reference')))
     befores: dict[str, list[str]] = {}
     for later, earlier in (ck.get("order") or {}).get(ent.name, []):
-        if later in plan.positions and earlier in plan.positions:
+        if later in plan.sources and earlier in plan.sources:
             befores.setdefault(later, []).append(earlier)
     for later, earliers in befores.items():  # one failure per later column, however many it precedes
         cond = " OR ".join(f"{q(later)} < {q(e)}" for e in earliers)
@@ -228,8 +315,11 @@ def _expected(plan: Plan, c: contract.Column, reason: str) -> str:
     r = plan.rule
     if reason == "missing_value":
         return "a value (the column is required)"
+    d = r.derived.get(c.name)
+    if reason == "bad_number" and d is not None and d.kind == "duration":
+        return {"hms": "a duration h:mm:ss", "minutes": "a number of minutes", "seconds": "a number of seconds"}[d.unit or "hms"]
     if reason in ("bad_timestamp", "ambiguous_date"):
-        fmts = {"timestamp": r.timestamp_formats, "date": r.date_formats, "month": r.month_formats}[c.type]
+        fmts = r.formats_for(c.name)
         tail = "; day and month cannot be told apart" if reason == "ambiguous_date" else ""
         return f"a {c.type} in one of the formats {' | '.join(fmts)} or an Excel date{tail}"
     if reason == "bad_enum":
@@ -252,7 +342,7 @@ def _expected(plan: Plan, c: contract.Column, reason: str) -> str:
 
 
 def _shown(plan: Plan, c: contract.Column) -> str:
-    s = f"stg.{plan.cell(c.name)}"
+    s = f"stg.{plan.cell(c.name)}" if c.name in plan.positions else plan.source(c.name)
     return pii.mask_sql(s, pii.kind_of(c.name)) if c.pii else s
 
 
@@ -274,10 +364,10 @@ def quarantine_sql(plan: Plan) -> str:
     ent = plan.entity
     ck = checks()
     whens = []
-    for cname in plan.positions:
+    for cname in plan.sources:
         c = ent.column(cname)
         reasons = _possible_reasons(plan, c)
-        header = plan.header[plan.positions[cname]]
+        header = plan.labels.get(cname, cname)
         for reason in reasons:
             code = f"{cname}|{reason}"
             value = _shown(plan, c)
@@ -285,7 +375,7 @@ def quarantine_sql(plan: Plan) -> str:
             if reason == "end_before_start":
                 extra = " || ' (' || " + " || ', ' || ".join(
                     f"{lit(e + ' ')} || coalesce({_shown(plan, ent.column(e))}, '')"
-                    for l, e in (ck.get("order") or {}).get(ent.name, []) if l == cname and e in plan.positions
+                    for l, e in (ck.get("order") or {}).get(ent.name, []) if l == cname and e in plan.sources
                 ) + " || ')'"
             if reason == "duplicate_key":
                 extra = " || ' (first at row ' || q._dup_row || ')'"
@@ -317,7 +407,7 @@ def _possible_reasons(plan: Plan, c: contract.Column) -> list[str]:
         out.append("unknown_reference")
     if any(later == c.name for later, _ in (ck.get("order") or {}).get(plan.entity.name, [])):
         out.append("end_before_start")
-    if plan.entity.key and c.name == [k for k in plan.entity.key if k in plan.positions][0]:
+    if plan.entity.key and c.name == ([k for k in plan.entity.key if k in plan.sources] or [None])[0]:
         out.append("duplicate_key")
     return out
 

@@ -137,3 +137,10 @@ def to_markdown() -> str:
         cols = ", ".join(f"`{r}`" for r in m.reads) or "— (a reporting duty, met by the reports)"
         out.append(f"| {m.id} | {m.rule} | {m.name_zh} | {cols} |")
     return "\n".join(out) + "\n"
+
+
+@lru_cache(maxsize=1)
+def timezone() -> str:
+    """The contract's time zone (all exported times are local time in it)."""
+    raw = yaml.load(CONTRACT_FILE.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    return str(raw.get("timezone") or "Asia/Shanghai")
