@@ -205,7 +205,8 @@ class Ingest:
 
         A strict read first: it succeeds exactly when no line would be rejected, and skips the cost of
         keeping rejects (~0.1 s per 300k rows). Only a file it fails on is read again with store_rejects."""
-        cols = (["_row"] if prep.has_row_column else []) + [f"c{i}" for i in range(len(prep.header))]
+        cols = (["_row"] if prep.has_row_column else []) + (["_sheet"] if prep.has_sheet_column else []) + \
+            [f"c{i}" for i in range(len(prep.header))]
         spec = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in cols) + "}"
         read = (f"read_csv({transform.lit(str(prep.csv_path))}, header = true, "
                 f"skip = {prep.skip}, auto_detect = false, columns = {spec}, delim = {transform.lit(prep.delimiter)}, "
@@ -257,7 +258,8 @@ class Ingest:
                         notes.append(f"{col} not checked: no {table} loaded yet")
             plan = transform.Plan(rule, positions, len(prep.header), prep.has_row_column, prep.first_row,
                                   reject_positions, refs, self.cfg.pii_key, file_id, name, prep.header,
-                                  sources, labels, transform.resolve_values(con, rule, sources))
+                                  sources, labels, transform.resolve_values(con, rule, sources),
+                                  prep.has_sheet_column)
             # One pass: type, check, hash/mask and append the good rows (no intermediate table).
             # Only a file with failed checks pays a second pass, over its bad rows.
             cols = [c for c, _ in warehouse.stored_columns(ent)]

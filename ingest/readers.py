@@ -55,6 +55,7 @@ class Prepared:
     escape: str = '"'
     footer_rows: int = 0  # trailing total lines (合计 / 共 N 条) dropped before staging
     notes: list[str] = field(default_factory=list)  # what the reader decided (sniffed delimiter, sheets read)
+    has_sheet_column: bool = False  # XLSX of several sheets: the second CSV column is `_sheet`
 
     def cleanup(self) -> None:
         for p in self.temp_files:
@@ -309,7 +310,7 @@ def prepare_xlsx(path: Path, det: enc.Detected, mappings: Mappings, tmp_dir: Pat
                     this.pop()
                 if rule is None:
                     rule, header = r, this
-                    w.writerow(["_row", *header])
+                    w.writerow(["_row", *(["_sheet"] if len(chosen) > 1 else []), *header])
                 elif [normalise_header(h) for h in this] != [normalise_header(h) for h in header]:
                     raise FileRejected("missing_column", f"{path.name}: sheet {sheet!r} has another header than "
                                        f"sheet {chosen[0]!r}; several sheets load together only with the same "
@@ -331,7 +332,7 @@ def prepare_xlsx(path: Path, det: enc.Detected, mappings: Mappings, tmp_dir: Pat
                     if not any(vals):
                         continue  # blank line: not a row
                     vals += [""] * (width - len(vals))
-                    w.writerow([excel_row, *vals])
+                    w.writerow([excel_row, *([sheet] if len(chosen) > 1 else []), *vals])
         if len(chosen) > 1 or opts.sheets:
             notes.append(f"sheet(s) read: {', '.join(chosen)} / 已读取工作表")
         if footer:
@@ -344,7 +345,8 @@ def prepare_xlsx(path: Path, det: enc.Detected, mappings: Mappings, tmp_dir: Pat
         raise FileRejected("unreadable", f"{path.name}: the sheet cannot be read ({type(e).__name__}: {e})") from None
     finally:
         wb.close()
-    return Prepared(out, header, 0, 2, True, "xlsx", sha, det.size, rule, [out], footer_rows=footer, notes=notes)
+    return Prepared(out, header, 0, 2, True, "xlsx", sha, det.size, rule, [out], footer_rows=footer, notes=notes,
+                    has_sheet_column=len(chosen) > 1)
 
 
 def is_xlsx(path: Path) -> bool:

@@ -58,6 +58,7 @@ class Plan:
     sources: dict[str, str] | None = None
     labels: dict[str, str] = field(default_factory=dict)  # column -> what messages call its source
     resolved: dict[str, dict[str, str | None]] = field(default_factory=dict)  # enum column -> export value -> canonical
+    has_sheet_column: bool = False  # several XLSX sheets: stg._sheet names the sheet of each row
 
     def __post_init__(self) -> None:
         if self.sources is None:
@@ -379,7 +380,9 @@ def quarantine_sql(plan: Plan) -> str:
                 ) + " || ')'"
             if reason == "duplicate_key":
                 extra = " || ' (first at row ' || q._dup_row || ')'"
-            msg = (f"{lit(f'{plan.file_name} row ')} || q._row || {lit(f', column {cname} ({header}): ')} || "
+            where = (f"{lit(plan.file_name + ' sheet ')} || stg._sheet || ' row '" if plan.has_sheet_column
+                     else lit(f"{plan.file_name} row "))
+            msg = (f"{where} || q._row || {lit(f', column {cname} ({header}): ')} || "
                    f"{lit(_reason_text(reason) + ' — got ')} || '''' || coalesce({value}, '') || ''''{extra} || "
                    f"{lit('; expected ' + _expected(plan, c, reason))}")
             whens.append(f"WHEN {lit(code)} THEN {msg}")

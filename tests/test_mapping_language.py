@@ -234,7 +234,7 @@ def test_xlsx_title_block_footer_sheet_by_name_and_several_sheets(tmp_path):
     book = _xlsx(tmp_path / "b.xlsx", {
         "说明": [["本表为片区清单"]],
         "城区": [["片区清单（城区）"], [], head, ["D1", "城东", "城区"], ["D2", "城西", "城区"], ["合计", 2]],
-        "镇乡": [head, ["D3", "桥头", "镇乡"], [], ["总计", 1]],
+        "镇乡": [head, ["D3", "桥头", "镇乡"], ["D4", "桥尾", "海边"], [], ["总计", 1]],
     })
     one = """\
         files:
@@ -253,7 +253,10 @@ def test_xlsx_title_block_footer_sheet_by_name_and_several_sheets(tmp_path):
     assert s.count("loaded") == 1, s
     assert _q(wh, "SELECT district_id, area_type, _row_number FROM raw.districts ORDER BY 1") == [
         ("D1", "urban", 4), ("D2", "urban", 5), ("D3", "rural", 2)]
-    assert _q(wh, "SELECT rows_read, rows_loaded, rows_quarantined FROM audit.load_log") == [(3, 3, 0)]
+    assert _q(wh, "SELECT rows_read, rows_loaded, rows_quarantined FROM audit.load_log") == [(4, 3, 1)]
+    q = _q(wh, "SELECT row_number, column_name, reason, message FROM audit.quarantine")
+    assert [r[:3] for r in q] == [(3, "area_type", "bad_enum")]
+    assert f"片区_{DAY}.xlsx sheet 镇乡 row 3, column area_type" in q[0][3]  # rows of several sheets name the sheet
 
 
 # --- a mapping is configuration, not a program ------------------------------------------------------------
