@@ -106,3 +106,24 @@ def test_measurability_names_the_missing_columns_of_each_measure_reading_the_ent
     assert "H1" not in got  # a measure that reads no ticket column is not this source's business
     every = {c.split(".")[1] for m in rulebook.load().values() for c in m.reads if c.startswith("tickets.")}
     assert all(ok for ok, _ in rulebook.measurability("tickets", every).values())
+
+
+def test_suggest_on_a_workbook_with_a_title_block_names_the_sheet_and_the_header_row(tmp_path):
+    import xlsxwriter
+
+    p = tmp_path / "片区清单.xlsx"
+    wb = xlsxwriter.Workbook(str(p))
+    ws = wb.add_worksheet("清单")
+    for i, row in enumerate([["某市广电片区清单"], [], ["片区代码", "名称", "城乡"], ["D1", "城东", "城市"],
+                             ["D2", "桥头", "农村"], ["合计", 2]]):
+        ws.write_row(i, 0, row)
+    wb.close()
+    out = tmp_path / "m.yml"
+    out.write_text(mapping_tools.suggest(p), encoding="utf-8")
+    rule = mapping.load_file(out)[0]
+    assert rule.entity == "districts"
+    assert rule.reader.sheets == ("清单",) and rule.reader.header_row == 3
+    assert rule.column_for("片区代码") == "district_id" and rule.column_for("城乡") == "area_type"
+    assert (rule.resolve_value("area_type", "城市"), rule.resolve_value("area_type", "农村")) == ("urban", "rural")
+    res = mapping_tools.check(p, out)
+    assert (res.status, res.rows_read, res.rows_loaded) == ("loaded", 2, 2), res
