@@ -107,6 +107,7 @@ class ReaderOptions:
     escape: str = '"'
     encoding: str | None = None  # utf-8 | utf-8-sig | gb18030; None = from the bytes
     header_row: int | None = None  # 1-based line / Excel row of the header; None = found in the first 12
+    header_rows: int = 1  # 2: a two-row header (group cells above, merged across), cells named "upper/lower"
     skip_rows: int = 0  # lines / rows above the header never looked at
     footer: tuple[str, ...] = DEFAULT_FOOTER  # regexes: trailing lines whose first non-empty cell matches are dropped
     sheets: tuple[str | int, ...] = ()  # names or 1-based positions; ("*",) every sheet; () the first
@@ -190,7 +191,10 @@ class FileRule:
         return contract.entity(self.entity)
 
     def column_for(self, header: Any) -> str | None:
-        c = self.headers.get(normalise_header(header))
+        n = normalise_header(header)
+        c = self.headers.get(n)
+        if c is None and "/" in n and self.reader.header_rows > 1:  # "upper/lower" of a two-row header
+            c = self.headers.get(n.rsplit("/", 1)[1].strip())
         return None if c in self.derived else c
 
     def enum_labels(self, column: str) -> dict[str, str]:
@@ -270,7 +274,8 @@ TOP_KEYS = {"name", "source", "description", "files", "timestamp_formats", "date
 FILE_KEYS = {"pattern", "entity", "source", "sheet", "timestamp_formats", "date_formats", "month_formats",
              "headers", "values", "booleans", "contract_headers", "flag_ambiguous_dates", "reader", "constants",
              "derive", "description"}
-READER_KEYS = {"delimiter", "quote", "escape", "encoding", "header_row", "skip_rows", "footer", "sheet", "sheets"}
+READER_KEYS = {"delimiter", "quote", "escape", "encoding", "header_row", "header_rows", "skip_rows", "footer", "sheet",
+               "sheets"}
 VALUE_KEYS = {"map", "match", "default", "normalise"}
 DERIVE_KEYS = {"date", "time", "date_formats", "time_formats", "formats", "duration", "unit", "file_name", "header"}
 UNSAFE_TEXT = re.compile(r"(^|[\\/])\.\.([\\/]|$)|[\\/]")  # path separators or `..`: not a name of this file
@@ -343,6 +348,9 @@ def _reader(spec: Any, where: str, legacy_sheet: Any) -> ReaderOptions:
             _need(isinstance(v, int) and not isinstance(v, bool) and v >= (1 if k == "header_row" else 0),
                   f"{where}.{k}", f"expected a whole number{' ≥ 1 (the first line is 1)' if k == 'header_row' else ' ≥ 0'}")
             kw[k] = v
+    if spec.get("header_rows") is not None:
+        _need(spec["header_rows"] in (1, 2), f"{where}.header_rows", "expected 1 or 2 (a two-row header)")
+        kw["header_rows"] = spec["header_rows"]
     if "footer" in spec:
         kw["footer"] = tuple(_regex(p, f"{where}.footer") for p in _text_list(spec["footer"] or [], f"{where}.footer")) \
             if spec["footer"] else ()

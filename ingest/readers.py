@@ -103,9 +103,32 @@ def _require_columns(rule: FileRule, header: list[str], name: str, recoded: bool
                            f"header was: {', '.join(map(str, header))} / 缺少必填列")
 
 
+def two_row_header(upper: list[Any], lower: list[Any]) -> list[str]:
+    """One header of two rows: a group cell above (merged across its columns: carried right while the
+    cells above are empty) and the column's own cell below. Named "upper/lower", or the one that is given."""
+    out, group = [], ""
+    for i in range(max(len(upper), len(lower))):
+        u = str(upper[i]).strip() if i < len(upper) and upper[i] not in (None, "") else ""
+        lo = str(lower[i]).strip() if i < len(lower) and lower[i] not in (None, "") else ""
+        if u:
+            group = u
+        elif not lo:
+            group = ""
+        top = u or (group if lo else "")
+        if not lo:
+            out.append(top)
+        elif not top or top == lo:
+            out.append(lo)
+        else:
+            out.append(f"{top}/{lo}")
+    return out
+
+
 def _recognise(path: Path, rules: list[FileRule], rows: list[list[Any]], mappings: Mappings, recoded: bool
                ) -> tuple[int, FileRule]:
     opts = rules[0].reader if rules else ReaderOptions()
+    if opts.header_rows == 2:  # every pair of lines as one header candidate; idx = the upper line
+        rows = [two_row_header(rows[i], rows[i + 1]) for i in range(len(rows) - 1)] + [[]]
     if opts.header_row is not None:  # declared: that line, nothing guessed
         idx = opts.header_row - 1
         if idx >= len(rows):
@@ -228,6 +251,7 @@ def prepare_csv(path: Path, det: enc.Detected, mappings: Mappings, tmp_dir: Path
                             doublequote=opts.escape == opts.quote), []) for ln in lines]
     try:
         idx, rule = _recognise(path, rules, rows, mappings, recoded=det.encoding == "gb18030")
+        extra = rule.reader.header_rows - 1  # lines of a two-row header below the first
         csv_path, footer = _drop_footer(path, csv_path, temps, tmp_dir, det.sha256, rule.reader, delimiter,
                                         opts.quote)
     except FileRejected:
@@ -236,10 +260,10 @@ def prepare_csv(path: Path, det: enc.Detected, mappings: Mappings, tmp_dir: Path
         raise
     if footer:
         notes.append(f"dropped {footer} footer line(s) (合计/总计) / 已去除合计行")
-    header = [c for c in rows[idx]]
+    header = [c for c in rows[idx]] if not extra else two_row_header(rows[idx], rows[idx + 1])
     while header and header[-1] == "":
         header.pop()
-    return Prepared(csv_path, header, idx, idx + 2, False, det.encoding, det.sha256, det.size, rule, temps,
+    return Prepared(csv_path, header, idx + extra, idx + extra + 2, False, det.encoding, det.sha256, det.size, rule, temps,
                     delimiter, opts.quote, opts.escape, footer, notes)
 
 
@@ -305,7 +329,9 @@ def prepare_xlsx(path: Path, det: enc.Detected, mappings: Mappings, tmp_dir: Pat
                 head = rows[:max(HEADER_SCAN_ROWS, (opts.header_row or 0) + 1, opts.skip_rows + HEADER_SCAN_ROWS)]
                 idx, r = _recognise(path, rules or ([rule] if rule else []), [cells for _, cells in head],
                                     mappings, recoded=False)
-                this = [str(c) if c is not None else "" for c in head[idx][1]]
+                extra = r.reader.header_rows - 1
+                this = ([str(c) if c is not None else "" for c in head[idx][1]] if not extra
+                        else two_row_header(head[idx][1], head[idx + 1][1]))
                 while this and this[-1] == "":
                     this.pop()
                 if rule is None:
@@ -316,7 +342,7 @@ def prepare_xlsx(path: Path, det: enc.Detected, mappings: Mappings, tmp_dir: Pat
                                        f"sheet {chosen[0]!r}; several sheets load together only with the same "
                                        "columns / 各工作表表头不一致")
                 width = len(header)
-                body = rows[idx + 1:]
+                body = rows[idx + 1 + extra:]
                 while body and pats:  # trailing 合计 / 共 N 条 rows and blank rows after the data
                     first = next((_cell_text(c).strip() for c in body[-1][1] if _cell_text(c).strip()), None)
                     if first is not None and not any(pt.search(first) for pt in pats):

@@ -324,3 +324,39 @@ def test_shipped_mappings_still_load_and_parse_unchanged():
     gen = [r for r in rules if r.mapping == "kefu_generator"]
     assert all(not r.derived and not r.value_maps and r.reader == mapping.ReaderOptions() for r in gen)
     assert date(2026, 3, 5) == gen[0].export_date(Path("片区清单_20260305.xlsx"))
+
+
+def test_a_two_row_header_under_a_title_block_with_a_footer(tmp_path):
+    """A call-centre workbook: title, group cells merged across two columns, the columns' own names
+    below them, a 合计 row. Cells are named "upper/lower"; the lower part alone still finds the contract."""
+    book = _xlsx(tmp_path / "b.xlsx", {"Sheet1": [
+        ["片区清单"],
+        ["片区编号", "片区信息", "", "备注"],
+        ["", "片区名称", "区域类型", ""],
+        ["D1", "城东", "城区", "x"],
+        ["D2", "桥头", "镇乡", ""],
+        ["合计", "2", "", ""],
+    ]})
+    m = """\
+        files:
+          - pattern: "片区_{date}.xlsx"
+            entity: districts
+            reader: {header_rows: 2}
+        """
+    (tmp_path / "x").mkdir()
+    s, wh = _load(tmp_path / "x", m, {f"片区_{DAY}.xlsx": book})
+    assert s.count("loaded") == 1, s
+    assert _q(wh, "SELECT district_id, district_name, area_type, _row_number FROM raw.districts ORDER BY 1") == [
+        ("D1", "城东", "urban", 4), ("D2", "桥头", "rural", 5)]
+    assert _q(wh, "SELECT rows_read, rows_loaded, rows_quarantined FROM audit.load_log") == [(2, 2, 0)]
+    # the same shape as CSV, with the group cell's merge written as an empty cell
+    text = "片区清单\n片区编号,片区信息,,备注\n,片区名称,区域类型,\nD1,城东,城区,x\nD2,桥头,镇乡,\n合计,2,,\n"
+    (tmp_path / "y").mkdir()
+    s, wh = _load(tmp_path / "y", m.replace(".xlsx", ".csv"), {f"片区_{DAY}.csv": text})
+    assert s.count("loaded") == 1, s
+    assert _q(wh, "SELECT district_id, district_name, area_type, _row_number FROM raw.districts ORDER BY 1") == [
+        ("D1", "城东", "urban", 4), ("D2", "桥头", "rural", 5)]
+    from ingest.readers import two_row_header
+
+    assert two_row_header(["工单编号", "受理信息", "", "状态"], [None, "受理时间", "受理渠道", None]) == [
+        "工单编号", "受理信息/受理时间", "受理信息/受理渠道", "状态"]
