@@ -163,9 +163,8 @@ def sniff_delimiter(lines: list[str]) -> str:
         return ","
     try:
         return csv.Sniffer().sniff(sample, delimiters=SNIFF_DELIMITERS).delimiter
-    except csv.Error:  # one column, or no consistent pattern: the most frequent candidate of the first line
-        first = next((ln for ln in lines if ln.strip()), "")
-        counts = {d: first.count(d) for d in SNIFF_DELIMITERS}
+    except csv.Error:  # one column, or no consistent pattern (a title block): the most frequent candidate
+        counts = {d: sample.count(d) for d in SNIFF_DELIMITERS}
         best = max(counts, key=counts.get)
         return best if counts[best] else ","
 
@@ -251,7 +250,7 @@ def prepare_csv(path: Path, det: enc.Detected, mappings: Mappings, tmp_dir: Path
                             doublequote=opts.escape == opts.quote), []) for ln in lines]
     try:
         idx, rule = _recognise(path, rules, rows, mappings, recoded=det.encoding == "gb18030")
-        extra = rule.reader.header_rows - 1  # lines of a two-row header below the first
+        extra = opts.header_rows - 1  # lines of a two-row header below the first
         csv_path, footer = _drop_footer(path, csv_path, temps, tmp_dir, det.sha256, rule.reader, delimiter,
                                         opts.quote)
     except FileRejected:
@@ -263,8 +262,8 @@ def prepare_csv(path: Path, det: enc.Detected, mappings: Mappings, tmp_dir: Path
     header = [c for c in rows[idx]] if not extra else two_row_header(rows[idx], rows[idx + 1])
     while header and header[-1] == "":
         header.pop()
-    return Prepared(csv_path, header, idx + extra, idx + extra + 2, False, det.encoding, det.sha256, det.size, rule, temps,
-                    delimiter, opts.quote, opts.escape, footer, notes)
+    return Prepared(csv_path, header, idx + extra, idx + extra + 2, False, det.encoding, det.sha256, det.size, rule,
+                    temps, delimiter, opts.quote, opts.escape, footer, notes)
 
 
 def _cell_text(v: Any) -> str:
@@ -329,7 +328,7 @@ def prepare_xlsx(path: Path, det: enc.Detected, mappings: Mappings, tmp_dir: Pat
                 head = rows[:max(HEADER_SCAN_ROWS, (opts.header_row or 0) + 1, opts.skip_rows + HEADER_SCAN_ROWS)]
                 idx, r = _recognise(path, rules or ([rule] if rule else []), [cells for _, cells in head],
                                     mappings, recoded=False)
-                extra = r.reader.header_rows - 1
+                extra = opts.header_rows - 1
                 this = ([str(c) if c is not None else "" for c in head[idx][1]] if not extra
                         else two_row_header(head[idx][1], head[idx + 1][1]))
                 while this and this[-1] == "":

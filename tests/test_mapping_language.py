@@ -360,3 +360,12 @@ def test_a_two_row_header_under_a_title_block_with_a_footer(tmp_path):
 
     assert two_row_header(["工单编号", "受理信息", "", "状态"], [None, "受理时间", "受理渠道", None]) == [
         "工单编号", "受理信息/受理时间", "受理信息/受理渠道", "状态"]
+
+
+@pytest.mark.parametrize("delimiter", [",", "\t", ";", "|"])
+def test_the_delimiter_is_sniffed_under_a_title_block(delimiter):
+    from ingest.readers import sniff_delimiter
+
+    rows = [["工单编号", "受理时间", "工单内容"], ["G1", "2026-03-05 08:00", "没有信号"], ["G2", "2026-03-05 09:00", "网速慢"]]
+    lines = ["投诉工单导出"] + [delimiter.join(r) for r in rows]
+    assert sniff_delimiter(lines) == delimiter
