@@ -241,12 +241,14 @@ def suggest(path: Path) -> str:
     reader = []
     if s.kind == "csv":
         reader.append(f"delimiter: {_delim_name(s.delimiter)}")
-        reader.append(f"encoding: {s.encoding}")
     else:
         reader.append(f"sheet: {_y(s.sheet)}")
     if s.header_index:
         reader.append(f"header_row: {s.header_index + 1}")
     out.append("    reader: {" + ", ".join(reader) + "}   # detected / 自动识别")
+    if s.kind == "csv":
+        out.append(f"    # encoding detected: {s.encoding} (found from the bytes of every file; declare reader.encoding "
+                   "only to override) / 已识别编码")
     # headers
     out.append("    headers:   # export header -> contract column")
     for i, h in enumerate(header):
