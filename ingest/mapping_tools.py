@@ -12,6 +12,7 @@ import argparse
 import csv
 import difflib
 import io
+import re
 import secrets
 import shutil
 import sys
@@ -294,7 +295,13 @@ def suggest(path: Path) -> str:
         elif any(v.strip() for v in vals):
             notes.append(f"{c.name}: no known date format fits {_y(next(v for v in vals if v.strip()))}; "
                          "add timestamp_formats / 日期格式无法识别")
-    # an unmatched date column + time column and no opened time yet: the usual split export
+    # durations written h:mm:ss in a column of seconds
+    for c in ent.columns:
+        if c.type in ("integer", "number") and c.name in cols and cols[c.name] >= 0:
+            vals = [v.strip() for v in column(cols[c.name]) if v.strip()]
+            if vals and all(re.fullmatch(r"\d+:[0-5]\d:[0-5]\d", v) for v in vals):
+                derive.append(f"      {c.name}: {{duration: {_y(header[cols[c.name]])}, unit: hms}}   # h:mm:ss -> seconds")
+        # an unmatched date column + time column and no opened time yet: the usual split export
     key_time = next((c.name for c in ent.columns if c.type == "timestamp" and c.required), None)
     if key_time and key_time not in cols and date_only and time_only:
         d, t = min(date_only), min(time_only)
@@ -367,8 +374,6 @@ def _delim_name(d: str) -> str:
 
 def _pattern(name: str) -> str:
     """The file name with its date replaced by {date} (so the next day's export matches too)."""
-    import re
-
     return re.sub(r"(\d{4}-\d{2}-\d{2}|(?<!\d)\d{8}(?!\d))", "{date}", name, count=1)
 
 

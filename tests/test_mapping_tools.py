@@ -127,3 +127,17 @@ def test_suggest_on_a_workbook_with_a_title_block_names_the_sheet_and_the_header
     assert (rule.resolve_value("area_type", "城市"), rule.resolve_value("area_type", "农村")) == ("urban", "rural")
     res = mapping_tools.check(p, out)
     assert (res.status, res.rows_read, res.rows_loaded) == ("loaded", 2, 2), res
+
+
+def test_suggest_on_a_gbk_semicolon_call_export_proposes_an_hms_duration(tmp_path):
+    p = tmp_path / "calls_20260305.csv"
+    p.write_bytes(("话务详单\n流水号;主叫号码;呼入时间;挂机时间;通话时长;是否放弃\n"
+                   "C1;13800000001;2026/3/5 08:00:00;2026/3/5 08:05:00;0:05:00;否\n合计;1;;;;\n").encode("gbk"))
+    text = mapping_tools.suggest(p)
+    out = tmp_path / "m.yml"
+    out.write_text(text, encoding="utf-8")
+    rule = mapping.load_file(out)[0]
+    assert rule.entity == "calls" and rule.reader.delimiter == ";" and rule.reader.header_row == 2
+    assert "# encoding detected: gb18030" in text
+    assert rule.derived["talk_seconds"].kind == "duration" and rule.derived["talk_seconds"].unit == "hms"
+    assert "%Y/%m/%d %H:%M:%S" in rule.timestamp_formats
