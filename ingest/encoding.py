@@ -103,8 +103,8 @@ def detect(path: Path) -> Detected:
     digest = h.hexdigest()
     mixed = sum(1 for n in (crlf, lf - crlf, cr - crlf) if n) > 1
 
-    def refused(msg: str) -> Detected:
-        return Detected(None, digest, size, msg, mixed, bad_at)
+    def refused(msg: str, at: int | None = None) -> Detected:  # at: where the bad bytes are, when that helps
+        return Detected(None, digest, size, msg, mixed, at)
 
     for bom, name in BOMS_REFUSED.items():
         if head.startswith(bom):
@@ -115,7 +115,7 @@ def detect(path: Path) -> Detected:
                        "/ 文件含空字节，请以UTF-8或GBK编码导出")
     if head.startswith(codecs.BOM_UTF8):
         if not utf8_ok:
-            return refused("the file starts with a UTF-8 byte-order mark but is not valid UTF-8")
+            return refused("the file starts with a UTF-8 byte-order mark but is not valid UTF-8", bad_at)
         return Detected("utf-8-sig", digest, size, None, mixed)
     if utf8_ok:
         return Detected("utf-8", digest, size, None, mixed)
@@ -173,12 +173,18 @@ def transcode(src: Path, encoding: str, dst: Path, progress: Callable[[int], Non
         raise err from None
 
 
-def read_head(path: Path, encoding: str, max_lines: int = 12) -> list[str]:
-    """The first lines of a text file, decoded (for header detection)."""
+def read_head(path: Path, encoding: str, max_lines: int = 12, max_chars: int | None = None) -> list[str]:
+    """The first lines of a text file, decoded (for header detection). A line longer than `max_chars`
+    is read in pieces and given as "" (it holds no header; memory stays bounded by `max_chars`)."""
     lines: list[str] = []
     with open(path, encoding=encoding, errors="replace", newline="") as fh:
-        for line in fh:
-            lines.append(line.rstrip("\r\n"))
-            if len(lines) >= max_lines:
+        while len(lines) < max_lines:
+            line = fh.readline(max_chars) if max_chars else fh.readline()
+            if not line:
                 break
+            if max_chars and len(line) >= max_chars and not line.endswith(("\n", "\r")):
+                while (rest := fh.readline(max_chars)) and not rest.endswith(("\n", "\r")):
+                    pass
+                line = ""
+            lines.append(line.rstrip("\r\n"))
     return lines

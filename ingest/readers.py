@@ -141,7 +141,7 @@ def prepare_csv(path: Path, det: enc.Detected, mappings: Mappings, tmp_dir: Path
             # bad byte in row 40 also fails GB18030, but already in its Chinese header)
             at, as_enc = max((e.offset or 0, "gb18030"), (det.utf8_bad_at or 0, "utf-8"))
             raise FileRejected("encoding", f"{path.name}: {_where_undecodable(path, at, as_enc)}{e}") from None
-    lines = enc.read_head(csv_path, "utf-8-sig", HEADER_SCAN_ROWS)
+    lines = enc.read_head(csv_path, "utf-8-sig", HEADER_SCAN_ROWS, MAX_LINE_SIZE)
     if not any(ln.strip() for ln in lines):
         raise FileRejected("empty_file", f"{path.name}: the file is empty ({det.size} bytes, no header and no rows)"
                            "; export it again / 空文件：没有表头也没有数据，请重新导出")
@@ -159,9 +159,17 @@ def prepare_csv(path: Path, det: enc.Detected, mappings: Mappings, tmp_dir: Path
 
 
 def _where_undecodable(path: Path, offset: int | None, encoding: str) -> str:
-    """'row N, column X (header): bytes .. ' for the byte at `offset`, the file read as `encoding`."""
+    """'row N, column X (header): bytes .. ' for the byte at `offset`, the file read as `encoding`
+    ("" when unknown: a message helper never fails the rejection it explains)."""
     if offset is None:
         return ""
+    try:
+        return _locate(path, offset, encoding)
+    except Exception:
+        return ""
+
+
+def _locate(path: Path, offset: int, encoding: str) -> str:
     head: list[str] = []
     with open(path, "rb") as fh:
         pos = 0
@@ -171,8 +179,8 @@ def _where_undecodable(path: Path, offset: int | None, encoding: str) -> str:
                 head.append(text)
             if pos + len(raw) > offset:
                 before = raw[:offset - pos].decode(encoding, errors="replace").lstrip("\ufeff")
-                cell = len(next(csv.reader([before]), [""])) - 1 if before else 0
-                rows = [next(csv.reader([ln]), []) for ln in head]
+                cell = len(_split(before) or [""]) - 1 if before else 0
+                rows = [_split(ln) for ln in head]
                 idx = next((i for i, r in enumerate(rows) if len([c for c in r if c]) >= 2), 0)
                 header = rows[idx] if rows else []
                 col = f", column {cell + 1}" + (f" ({header[cell]})" if cell < len(header) and n - 1 != idx else "")
