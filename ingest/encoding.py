@@ -115,7 +115,8 @@ def detect(path: Path) -> Detected:
                        "/ 文件含空字节，请以UTF-8或GBK编码导出")
     if head.startswith(codecs.BOM_UTF8):
         if not utf8_ok:
-            return refused("the file starts with a UTF-8 byte-order mark but is not valid UTF-8", bad_at)
+            return refused("the file starts with a UTF-8 byte-order mark but is not valid UTF-8; export it "
+                           "again as UTF-8 / 文件含无效的UTF-8字节，请重新导出", bad_at)
         return Detected("utf-8-sig", digest, size, None, mixed)
     if utf8_ok:
         return Detected("utf-8", digest, size, None, mixed)
