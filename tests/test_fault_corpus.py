@@ -290,22 +290,24 @@ def test_a_file_of_blank_lines_is_rejected_as_empty(tmp_path):
     assert (log["status"], log["reason"]) == ("rejected", "empty_file")
 
 
-@pytest.mark.parametrize("bom", [True, False])
-def test_undecodable_bytes_are_named_by_row_and_column(tmp_path, bom):
-    path = _sample_csv(_day(tmp_path), "tickets", 6)
-    zh = _zh("tickets", "summary")
+@pytest.mark.parametrize("entity, bom", [("tickets", True), ("tickets", False), ("calls", False)])
+def test_undecodable_bytes_are_named_by_row_and_column(tmp_path, entity, bom):
+    """UTF-8 with BOM, UTF-8 without (GB18030 is tried and fails in the header), GBK (fails late)."""
+    path = _sample_csv(_day(tmp_path), entity, 6)
+    zh = _zh(entity, "summary" if entity == "tickets" else "agent_id")
     data = _set_cells(path, zh, {3: "BADBYTE"})  # data row 4 = row 5 of the file
-    data = data.replace("BADBYTE".encode(), b"\xff\xfe\xfd")
+    data = data.replace(b"BADBYTE", b"\xff\xfe\xfd")
     if not bom:
         data = data.removeprefix(b"\xef\xbb\xbf")
     path.write_bytes(data)
-    header = data.decode("utf-8", errors="replace").lstrip("\ufeff").split("\r\n")[0].split(",")
+    header = data.decode(_encoding(path), errors="replace").lstrip("\ufeff").split("\r\n")[0].split(",")
     _run(tmp_path)
     log = _log(tmp_path, path.name)
     assert (log["status"], log["reason"]) == ("rejected", "encoding")
     assert f"row 5, column {header.index(zh) + 1} ({zh})" in log["message"], log["message"]
     assert "ff fe fd" in log["message"]
     assert "第5行" in log["message"]
+    assert (tmp_path / "rejected" / DAY.isoformat() / path.name).read_bytes() == data
 
 
 def test_an_xlsx_with_its_data_on_another_sheet_names_the_sheets(tmp_path):
