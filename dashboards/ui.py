@@ -14,6 +14,7 @@ import streamlit as st
 from dashboards import data
 from kefu import contract, rulebook
 from kefu.home import published_path
+from kefu.safe_text import csv_bytes
 
 COLOURS = {"green": "#2e7d32", "amber": "#ef8f00", "red": "#c62828", "none": "#9e9e9e"}
 BADGES = {"green": "green", "amber": "orange", "red": "red", "none": "gray"}
@@ -146,7 +147,7 @@ def downloads(frame: pd.DataFrame, name: str) -> None:
     """CSV (UTF-8 with BOM, opens in Excel) and Excel buttons for a table, with Chinese headers."""
     out = frame.rename(columns=LABELS)
     left, right, _ = st.columns([1, 1, 4])
-    left.download_button("下载 CSV", lambda: out.to_csv(index=False).encode("utf-8-sig"), f"{name}.csv",
+    left.download_button("下载 CSV", lambda: csv_bytes(out), f"{name}.csv",
                          "text/csv", key=f"{name}_csv", on_click="ignore", icon=":material/download:")
     right.download_button("下载 Excel", lambda: excel_bytes(out), f"{name}.xlsx",
                           "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

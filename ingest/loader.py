@@ -29,6 +29,7 @@ from ingest.warehouse import VERSION_COLUMN, q
 
 CRASH_ENV = "KEFU_INGEST_CRASH_AT"  # test hook: "<stage>[:<file-name substring>]"
 SKIP_SUFFIXES = (".tmp", ".part", ".crdownload", ".filepart")
+SHOWN_CHARS = 4000  # of a line the CSV reader rejects, kept in audit.quarantine.raw_text (the file is archived)
 CHECKPOINT_THRESHOLD = "256MB"  # WAL size that triggers a checkpoint during a run (DuckDB default 16MB)
 
 
@@ -181,6 +182,11 @@ class Ingest:
             prep = readers.prepare(path, det, self.mappings, self.tmp, tick)
         except readers.FileRejected as e:
             return self._reject(path, rel, det, started, e.reason, e.message, None)
+        except (Exception, RecursionError) as e:  # no input may stop the night: whatever a reader trips on
+            # (a library's own error on a hostile file) rejects this file, with what went wrong, and the
+            # run goes on with the next one
+            return self._reject(path, rel, det, started, "unreadable",
+                                f"{name}: cannot be read ({type(e).__name__}: {str(e)[:500]}) / 文件无法读取", None)
         try:
             return self._load(path, rel, prep, started)
         finally:
@@ -210,7 +216,8 @@ class Ingest:
         spec = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in cols) + "}"
         read = (f"read_csv({transform.lit(str(prep.csv_path))}, header = true, "
                 f"skip = {prep.skip}, auto_detect = false, columns = {spec}, delim = {transform.lit(prep.delimiter)}, "
-                f"quote = {transform.lit(prep.quote)}, escape = {transform.lit(prep.escape)}, max_line_size = 10000000")
+                f"quote = {transform.lit(prep.quote)}, escape = {transform.lit(prep.escape)}, "
+                f"max_line_size = {readers.MAX_LINE_SIZE}")
         try:
             self.con.execute(f"CREATE TEMP TABLE stg AS SELECT * FROM {read})")
             return False
@@ -312,13 +319,17 @@ class Ingest:
         import csv as _csv
 
         for j, (line, etype, column, emsg, text) in enumerate(rejects):
-            cells = next(_csv.reader([(str(text or "").splitlines() or [""])[0]], delimiter=delimiter), [])
+            text = str(text or "")[:SHOWN_CHARS]  # a line over DuckDB's max_line_size comes whole
+            cells = next(_csv.reader([(text.splitlines() or [""])[0]], delimiter=delimiter), [])
             cells = [pii.mask(c, pii_pos[i]) if i in pii_pos else c for i, c in enumerate(cells)]
             shown = pii.mask_free_text(",".join(c or "" for c in cells))
             reason = "truncated_row" if etype == "MISSING COLUMNS" else "malformed_row"
             row = int(line) if not plan.has_row_column else None
-            what = ("the row has fewer cells than the header (cut short?)" if reason == "truncated_row"
-                    else f"the CSV reader cannot split the row ({etype}: {emsg})")
+            if etype == "LINE SIZE OVER MAXIMUM":
+                what = f"the row is longer than {readers.MAX_LINE_SIZE:,} characters and is not read"
+            else:
+                what = ("the row has fewer cells than the header (cut short?)" if reason == "truncated_row"
+                        else f"the CSV reader cannot split the row ({etype}: {str(emsg)[:300]})")
             rows.append((plan.file_id, plan.file_name, row, column, reason,
                          f"{plan.file_name} row {row}: {what}; expected {plan.width} cells like the header", shown))
         self.con.executemany("INSERT INTO audit.quarantine VALUES (?, ?, ?, ?, ?, ?, ?)", rows)

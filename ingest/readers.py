@@ -13,10 +13,12 @@ sheet limit.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import re
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable
 
@@ -26,6 +28,11 @@ from ingest.mapping import FileRule, Mappings, ReaderOptions, normalise_header
 HEADER_SCAN_ROWS = 12
 SNIFF_DELIMITERS = ",\t;|"
 FOOTER_SCAN_BYTES = 1 << 16  # footer lines are looked for in the last 64 KiB of a CSV
+# The longest line (and so cell) ingest reads: DuckDB's max_line_size, and the field limit of Python's
+# csv module here and in the loader (its default, 131,072, made a long cell crash the header scan).
+# A longer line is not read: DuckDB rejects it and the loader quarantines it as malformed_row.
+MAX_LINE_SIZE = 10_000_000
+csv.field_size_limit(MAX_LINE_SIZE)
 
 
 class FileRejected(Exception):
@@ -220,34 +227,50 @@ def _drop_footer(path: Path, csv_path: Path, temps: list[Path], tmp_dir: Path, s
     return out, found
 
 
+def _split(line: str, delimiter: str = ",", quote: str = '"', escape: str = '"') -> list[str]:
+    """The cells of one scanned line; a line Python's csv cannot split (a cell over MAX_LINE_SIZE) has none
+    here: it is no header, and DuckDB's reader rejects it as a row."""
+    try:
+        return next(csv.reader([line], delimiter=delimiter, quotechar=quote,
+                               escapechar=None if escape == quote else escape, doublequote=escape == quote), [])
+    except csv.Error:
+        return []
+
+
 def prepare_csv(path: Path, det: enc.Detected, mappings: Mappings, tmp_dir: Path,
                 progress: Callable[[int], None] | None = None) -> Prepared:
     rules = mappings.by_name(path)
     opts = rules[0].reader if rules else ReaderOptions()
     if opts.encoding is not None and opts.encoding != det.encoding:  # declared by the mapping
-        det = enc.Detected(opts.encoding, det.sha256, det.size)
+        det = dataclasses.replace(det, encoding=opts.encoding, error=None)
     if det.encoding is None:
-        raise FileRejected("encoding", f"{path.name}: {det.error}")
+        raise FileRejected("encoding", f"{path.name}: {_where_undecodable(path, det.utf8_bad_at, 'utf-8')}"
+                           f"{det.error}")
     csv_path, temps = path, []
-    if det.encoding == "gb18030":
+    # one UTF-8, one-line-ending copy when the file is not already both (DuckDB reads it in place otherwise)
+    if det.encoding == "gb18030" or det.mixed_newlines:
         csv_path = tmp_dir / f"{det.sha256[:16]}.utf8.csv"
         temps.append(csv_path)
         try:
-            enc.transcode(path, "gb18030", csv_path, progress)
+            enc.transcode(path, det.encoding, csv_path, progress, newlines=det.mixed_newlines)
         except enc.EncodingError as e:
             csv_path.unlink(missing_ok=True)
-            raise FileRejected("encoding", f"{path.name}: {e}") from None
+            # the bad bytes are where the encoding that reads more of the file stops (a UTF-8 file with one
+            # bad byte in row 40 also fails GB18030, but already in its Chinese header)
+            at, as_enc = max((e.offset or 0, "gb18030"), (det.utf8_bad_at or 0, "utf-8"))
+            raise FileRejected("encoding", f"{path.name}: {_where_undecodable(path, at, as_enc)}{e}") from None
     scan = max(HEADER_SCAN_ROWS, (opts.header_row or 0) + 1, opts.skip_rows + HEADER_SCAN_ROWS)
-    lines = enc.read_head(csv_path, "utf-8-sig", scan)
+    lines = enc.read_head(csv_path, "utf-8-sig", scan, MAX_LINE_SIZE)
+    if not any(ln.strip() for ln in lines):
+        raise FileRejected("empty_file", f"{path.name}: the file is empty ({det.size} bytes, no header and no rows)"
+                           "; export it again / 空文件：没有表头也没有数据，请重新导出")
     notes = []
     delimiter = opts.delimiter
     if delimiter is None:
         delimiter = sniff_delimiter(lines[opts.skip_rows:])
         if delimiter != ",":
             notes.append(f"delimiter sniffed: {delimiter!r} / 已识别分隔符")
-    rows = [next(csv.reader([ln], delimiter=delimiter, quotechar=opts.quote,
-                            escapechar=None if opts.escape == opts.quote else opts.escape,
-                            doublequote=opts.escape == opts.quote), []) for ln in lines]
+    rows = [_split(ln, delimiter, opts.quote, opts.escape) for ln in lines]
     try:
         idx, rule = _recognise(path, rules, rows, mappings, recoded=det.encoding == "gb18030")
         extra = opts.header_rows - 1  # lines of a two-row header below the first
@@ -266,6 +289,38 @@ def prepare_csv(path: Path, det: enc.Detected, mappings: Mappings, tmp_dir: Path
                     temps, delimiter, opts.quote, opts.escape, footer, notes)
 
 
+def _where_undecodable(path: Path, offset: int | None, encoding: str) -> str:
+    """'row N, column X (header): bytes .. ' for the byte at `offset`, the file read as `encoding`
+    ("" when unknown: a message helper never fails the rejection it explains)."""
+    if offset is None:
+        return ""
+    try:
+        return _locate(path, offset, encoding)
+    except Exception:
+        return ""
+
+
+def _locate(path: Path, offset: int, encoding: str) -> str:
+    head: list[str] = []
+    with open(path, "rb") as fh:
+        pos = 0
+        for n, raw in enumerate(fh, start=1):  # binary lines: memory is one line, whatever the file size
+            text = raw.decode(encoding, errors="replace").lstrip("\ufeff").rstrip("\r\n")
+            if n <= HEADER_SCAN_ROWS:
+                head.append(text)
+            if pos + len(raw) > offset:
+                before = raw[:offset - pos].decode(encoding, errors="replace").lstrip("\ufeff")
+                cell = len(_split(before) or [""]) - 1 if before else 0
+                rows = [_split(ln) for ln in head]
+                idx = next((i for i, r in enumerate(rows) if len([c for c in r if c]) >= 2), 0)
+                header = rows[idx] if rows else []
+                col = f", column {cell + 1}" + (f" ({header[cell]})" if cell < len(header) and n - 1 != idx else "")
+                bad = raw[offset - pos:offset - pos + 4].hex(" ")
+                return (f"row {n}{col}: bytes {bad} cannot be decoded / 第{n}行第{cell + 1}列含无法识别的字节 — ")
+            pos += len(raw)
+    return ""
+
+
 def _cell_text(v: Any) -> str:
     if v is None:
         return ""
@@ -280,6 +335,8 @@ def _cell_text(v: Any) -> str:
         return v.strftime("%H:%M:%S")
     if isinstance(v, float) and v.is_integer():
         return str(int(v))
+    if isinstance(v, float):  # plain digits, never 1e-05: the type checks accept only plain numbers
+        return format(Decimal(repr(v)), "f")
     return str(v)
 
 
@@ -326,13 +383,20 @@ def prepare_xlsx(path: Path, det: enc.Detected, mappings: Mappings, tmp_dir: Pat
                 # Excel and header positions are the sheet's (iter_rows trims leading columns, not rows)
                 rows = list(enumerate(ws.to_python(skip_empty_area=False), start=1))
                 head = rows[:max(HEADER_SCAN_ROWS, (opts.header_row or 0) + 1, opts.skip_rows + HEADER_SCAN_ROWS)]
-                idx, r = _recognise(path, rules or ([rule] if rule else []), [cells for _, cells in head],
-                                    mappings, recoded=False)
+                try:
+                    idx, r = _recognise(path, rules or ([rule] if rule else []), [cells for _, cells in head],
+                                        mappings, recoded=False)
+                except FileRejected as e:
+                    if opts.sheets:  # the mapping named the sheets: no guessing about the others
+                        raise
+                    raise FileRejected(e.reason, e.message + _other_sheets(wb, sheet, rules, mappings)) from None
                 extra = opts.header_rows - 1
                 this = ([str(c) if c is not None else "" for c in head[idx][1]] if not extra
                         else two_row_header(head[idx][1], head[idx + 1][1]))
                 while this and this[-1] == "":
                     this.pop()
+                # the (lower) header row: a cell merged over columns would name only its first column
+                _refuse_merged_header(path, ws, head[idx + extra][0], this)
                 if rule is None:
                     rule, header = r, this
                     w.writerow(["_row", *(["_sheet"] if len(chosen) > 1 else []), *header])
@@ -374,6 +438,55 @@ def prepare_xlsx(path: Path, det: enc.Detected, mappings: Mappings, tmp_dir: Pat
                     has_sheet_column=len(chosen) > 1)
 
 
+def _column_letter(i: int) -> str:
+    """0-based column index -> Excel letters (0 -> A, 26 -> AA)."""
+    out = ""
+    i += 1
+    while i:
+        i, r = divmod(i - 1, 26)
+        out = chr(65 + r) + out
+    return out
+
+
+def _refuse_merged_header(path: Path, ws: Any, excel_row: int, header: list[str]) -> None:
+    """A header cell merged across columns names only its first column: the others (a time beside a
+    date under one 回访时间) would be dropped without a word. Refuse the file and name them."""
+    spans = []
+    for (r0, c0), (r1, c1) in ws.merged_cell_ranges or []:
+        if r0 <= excel_row - 1 <= r1 and c1 > c0 and c0 < len(header):
+            name = header[c0] or next((h for h in header[c0:c1 + 1] if h), "")
+            spans.append(f"{name} ({_column_letter(c0)}{excel_row}:{_column_letter(c1)}{excel_row})")
+    if spans:
+        raise FileRejected("merged_header", f"{path.name}: sheet {ws.name!r}: header cell(s) merged over several "
+                           f"columns: {', '.join(spans)}; only the first column of a merged header can be read. "
+                           "Unmerge them and give each column its own header (e.g. date and time in one "
+                           "column 回访时间) / 表头有合并单元格，请取消合并并为每一列填写列名")
+
+
+def _other_sheets(wb: Any, tried: str, rules: list[FileRule], mappings: Mappings) -> str:
+    """For a workbook whose first sheet has no usable header: its sheets, and which have one."""
+    names = list(wb.sheet_names)
+    if len(names) < 2:
+        return ""
+    matching = []
+    for name in names:
+        if name == tried:
+            continue
+        try:
+            head = []
+            for cells in wb.get_sheet_by_name(name).to_python(skip_empty_area=False):
+                head.append(cells)
+                if len(head) >= HEADER_SCAN_ROWS:
+                    break
+            idx, rule = _recognise(Path(name), rules, head, mappings, recoded=False)
+        except Exception:  # this sheet has no usable header either (or cannot be read): not a candidate
+            continue
+        matching.append(f"{name!r} (header on row {idx + 1}, {rule.entity})")
+    found = (f"; sheet(s) with a matching header: {', '.join(matching)} — put the data on the first sheet "
+             "/ 数据在其他工作表，请放在第一个工作表") if matching else "; no sheet has a matching header"
+    return f" (read sheet {tried!r}; the workbook's sheets: {', '.join(map(repr, names))}{found})"
+
+
 def is_xlsx(path: Path) -> bool:
     with open(path, "rb") as fh:
         magic = fh.read(4)
@@ -390,6 +503,9 @@ def fingerprint(path: Path) -> enc.Detected:
 def prepare(path: Path, det: enc.Detected, mappings: Mappings, tmp_dir: Path,
             progress: Callable[[int], None] | None = None) -> Prepared:
     """Transcode or convert, find the header and the mapping rule; or raise FileRejected."""
+    if det.size == 0:
+        raise FileRejected("empty_file", f"{path.name}: the file is empty (0 bytes); export it again "
+                           "/ 空文件（0字节），请重新导出")
     if det.encoding == "xlsx":
         return prepare_xlsx(path, det, mappings, tmp_dir, progress)
     with open(path, "rb") as fh:

@@ -24,6 +24,8 @@ from ingest.warehouse import q
 CHECKS_FILE = Path(__file__).with_name("checks.yml")
 SERIAL_MIN, SERIAL_MAX = 20000, 80000  # Excel serial days accepted as dates: 1954 .. 2119
 AMBIGUOUS = r"^(\d{1,2})[/.-](\d{1,2})[/.-]\d{4}"
+INTEGER_PATTERN = r"[+-]?[0-9]+"  # what an integer cell may hold (after trim); anything else is bad_number
+NUMBER_PATTERN = r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)"  # a number: plain decimal digits, no exponent or hex
 
 
 @lru_cache(maxsize=1)
@@ -156,10 +158,12 @@ def typed_expr(plan: Plan, col: contract.Column, s: str) -> str:
         return e if t == "integer" else f"CAST({e} AS DOUBLE)"
     if t == "string":
         return s
+    # numbers: a strict pattern first, the cast only after it; TRY_CAST alone accepts 1.5 (-> 2), 1e3,
+    # 0x10 and 1_000, and an integer column must hold plain digits (a fractional integer is not one)
     if t == "integer":
-        return f"TRY_CAST({s} AS BIGINT)"
+        return f"CASE WHEN regexp_full_match({s}, {lit(INTEGER_PATTERN)}) THEN TRY_CAST({s} AS BIGINT) END"
     if t == "number":
-        return f"TRY_CAST({s} AS DOUBLE)"
+        return f"CASE WHEN regexp_full_match({s}, {lit(NUMBER_PATTERN)}) THEN TRY_CAST({s} AS DOUBLE) END"
     if t == "boolean":
         whens = " ".join([f"WHEN {lit(x)} THEN true" for x in r.true_labels]
                          + [f"WHEN {lit(x)} THEN false" for x in r.false_labels])

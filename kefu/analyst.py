@@ -14,7 +14,6 @@ read-write, and the published file must never be opened that way.
 from __future__ import annotations
 
 import argparse
-import csv
 import functools
 import http.server
 import os
@@ -27,6 +26,7 @@ import duckdb
 
 from kefu import build
 from kefu.home import Home, connect_published, published_path, read_manifest
+from kefu.safe_text import write_csv
 
 READ_ONLY = ("已发布的仓库是只读的，不能修改（the published warehouse is read-only: INSERT, UPDATE, DELETE, "
              "CREATE, DROP … are refused）。需要中间结果请用 CREATE TEMP TABLE，或 --csv 导出后另行处理。")
@@ -50,13 +50,11 @@ def execute(con: duckdb.DuckDBPyConnection, query: str, as_csv: bool = False, ma
     header row. Returns 0, or 1 after saying on stderr why a statement failed (the rest are skipped)."""
     try:
         for statement in con.extract_statements(query):
-            if as_csv:
+            if as_csv:  # text that would start a spreadsheet formula is neutralised (kefu/safe_text.py)
                 cur = con.execute(statement)
                 if cur.description is not None:
-                    writer = csv.writer(sys.stdout, lineterminator="\n")
-                    writer.writerow([d[0] for d in cur.description])
-                    while rows := cur.fetchmany(10_000):
-                        writer.writerows(rows)
+                    write_csv(sys.stdout, [d[0] for d in cur.description],
+                              (row for rows in iter(lambda: cur.fetchmany(10_000), []) for row in rows))
             elif (rel := con.sql(statement)) is not None:
                 rel.show(max_rows=max_rows, max_width=shutil.get_terminal_size().columns)  # honours $COLUMNS
     except duckdb.Error as exc:

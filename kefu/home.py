@@ -6,7 +6,8 @@
       warehouse/kefu.duckdb       the working warehouse: only the nightly writer tasks open it
       published/kefu.duckdb       the copy dashboards, reports and analysts read (read-only);
                                   replaced atomically (os.replace) after the gates passed
-      published/manifest.json     which business date / run the published copy holds
+      published/manifest.json     which business date / run the published copy holds (a copy of the
+                                  manifest inside the file, table audit.publication: that one is the truth)
       published/assessment/YYYY-MM/   the closed month: assessment tables + reports (月度考核)
       logs/YYYY-MM-DD/<run>/      one folder per run of a business date (or month): summary.txt and
                                   the run's Great Expectations Data Docs (data_docs/*/index.html)
@@ -94,6 +95,42 @@ def connect_published(path: str | Path | None = None) -> duckdb.DuckDBPyConnecti
     return duckdb.connect(str(p), read_only=True)
 
 
+MANIFEST_TABLE = "audit.publication"  # inside the published file: the manifest of that very file
+
+
+def embedded_manifest(published_file: Path) -> dict | None:
+    """The manifest publish wrote into the published file before switching it in (None: an older file
+    without one, or no file). It changes with the file in one rename, so it always describes it."""
+    p = Path(published_file)
+    try:
+        if not p.exists() or p.stat().st_size == 0:
+            return None
+        con = duckdb.connect(str(p), read_only=True)
+    except (OSError, duckdb.Error):
+        return None
+    try:
+        schema, table = MANIFEST_TABLE.split(".")
+        if not con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+                           [schema, table]).fetchone()[0]:
+            return None
+        row = con.execute(f"SELECT manifest FROM {MANIFEST_TABLE}").fetchone()
+    except duckdb.Error:
+        return None
+    finally:
+        con.close()
+    if row is None:
+        return None
+    m = json.loads(row[0])
+    if "bytes" in m:  # the file's own size cannot be written into it: taken from the file
+        m["bytes"] = p.stat().st_size
+    return m
+
+
 def read_manifest(published_file: Path) -> dict:
+    """Which business date / run the published file holds: its embedded manifest, else (a file published
+    before manifests were embedded) published/manifest.json beside it."""
+    embedded = embedded_manifest(published_file)
+    if embedded is not None:
+        return embedded
     m = Path(published_file).with_name("manifest.json")
     return json.loads(m.read_text(encoding="utf-8")) if m.exists() else {}

@@ -24,6 +24,8 @@ REASONS: dict[str, tuple[str, str]] = {
     "missing_column": ("reject", "a required column is missing"),
     "unreadable": ("reject", "the file cannot be opened as CSV or XLSX"),
     "unrecognised_file": ("reject", "no source mapping matches the file's name or header"),
+    "empty_file": ("reject", "the file is empty: 0 bytes, or only blank lines (空文件)"),
+    "merged_header": ("reject", "an XLSX header cell merged over several columns (表头合并单元格)"),
     "extra_column": ("load", "a column the contract does not know: ignored, noted in the load log"),
     "title_row": ("load", "an XLSX title row above the header: the header is found below it"),
 }
