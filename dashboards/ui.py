@@ -55,7 +55,7 @@ def status_column(label: str = LABELS["status"]):
     """The status column of a table: each cell a tag drawn in its status colour with the status name
     (the data grid paints the tag, so no emoji font is needed: Noto CJK has no colour dots, D-110)."""
     return st.column_config.MultiselectColumn(label, options=list(COLOURS), color=list(COLOURS.values()),
-                                              format_func=data.STATUSES.get)
+                                              format_func=data.STATUSES.get, width=100)  # fits 临界未达标
 
 
 def css(status: str) -> str:
