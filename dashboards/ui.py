@@ -18,7 +18,6 @@ from kefu.safe_text import csv_bytes
 
 COLOURS = {"green": "#2e7d32", "amber": "#ef8f00", "red": "#c62828", "none": "#9e9e9e"}
 BADGES = {"green": "green", "amber": "orange", "red": "red", "none": "gray"}
-DOTS = {"green": "🟢", "amber": "🟠", "red": "🔴", "none": "⚪"}  # a status in a table cell of its own
 FONT = "Noto Sans CJK SC, Source Han Sans SC, sans-serif"
 GRAINS = {"company": "全公司", "district": "片区", "technician": "维修人员", "queue": "热线队列",
           "brand_group": "品牌", "tier_group": "客户等级", "hall": "营业厅"}
@@ -51,6 +50,13 @@ LABELS = {
     **{f"{m.id.lower()}_value": f"{m.id} {m.name_zh}" for m in rulebook.load().values()},
     **{f"{m.id.lower()}_months_passed": f"{m.id} 达标月数" for m in rulebook.load().values()},
 }
+
+
+def status_column(label: str = LABELS["status"]):
+    """The status column of a table: each cell a tag drawn in its status colour with the status name
+    (the data grid paints the tag, so no emoji font is needed: Noto CJK has no colour dots, D-110)."""
+    return st.column_config.MultiselectColumn(label, options=list(COLOURS), color=list(COLOURS.values()),
+                                              format_func=data.STATUSES.get, width=100)  # fits 临界未达标
 
 
 def css(status: str) -> str:
@@ -155,12 +161,13 @@ def downloads(frame: pd.DataFrame, name: str) -> None:
 
 
 def table(frame: pd.DataFrame, name: str, columns: list[str] | None = None, display=None, rows: int = 12,
-          percent: tuple[str, ...] = (), **kwargs):
+          percent: tuple[str, ...] = (), config: dict | None = None, **kwargs):
     """A table with Chinese headers (LABELS), `rows` rows high, and its CSV / Excel downloads of `frame`;
-    `display` (see shown()) is what the table shows instead, if given. Returns the selection event."""
+    `display` (see shown()) is what the table shows instead, if given; `config` overrides the column
+    configuration of some columns. Returns the selection event."""
     columns = columns or list(frame.columns)
-    config = {c: st.column_config.NumberColumn(LABELS.get(c, c), format="percent") if c in percent
-              else LABELS.get(c, c) for c in columns}
+    config = {**{c: st.column_config.NumberColumn(LABELS.get(c, c), format="percent") if c in percent
+                 else LABELS.get(c, c) for c in columns}, **(config or {})}
     event = st.dataframe(frame if display is None else display, key=name, hide_index=True, column_order=columns,
                          column_config=config, height=35 * min(max(len(frame), 1), rows) + 38, **kwargs)
     downloads(frame[columns], name)
@@ -176,10 +183,10 @@ def rule_table(frame: pd.DataFrame, name: str, columns: list[str] | None = None,
     text = {c: [fmt(v, k) for v, k in zip(frame[c], kinds)] for c in ("value", "threshold", "previous_value")}
     text["change"] = [fmt_change(v, k) or "—" for v, k in zip(frame["change"], kinds)]
     text["comparison"] = frame["comparison"].map({">=": "≥", "<=": "≤", ">": ">", "<": "<"}).fillna("—").tolist()
-    # the status column carries its colour as a dot, not a cell style: a pandas Styler over a page's
-    # ~1,400 rule rows (city preset) costs Streamlit 0.5 s per page run (docs/benchmarks.md)
-    text["status"] = [f"{DOTS[s]} {data.STATUSES[s]}" for s in frame["status"]]
-    return table(labelled, name, columns, labelled.assign(**text), rows=rows)
+    # the status column is a coloured tag (status_column), not a cell style: a pandas Styler over a
+    # page's ~1,400 rule rows (city preset) costs Streamlit 0.5 s per page run (docs/benchmarks.md)
+    text["status"] = [[s] for s in frame["status"]]
+    return table(labelled, name, columns, labelled.assign(**text), rows=rows, config={"status": status_column()})
 
 
 # ------------------------------------------------------------------ charts
@@ -254,6 +261,43 @@ def rule_detail(rows: pd.DataFrame, f: Filters, key: str, card: bool = True) -> 
                        key=f"{key}_trend")
 
 
+def quarter_ended(month: str, as_of: str | None) -> bool:
+    """Whether the calendar quarter of `month` has ended by the data's as-of time (unknown: not ended)."""
+    start = pd.Period(month, "M").asfreq("Q").end_time.normalize() + pd.Timedelta(days=1)
+    return as_of is not None and pd.Timestamp(as_of) >= start
+
+
+def unshown_reason(m: rulebook.Measure, month: str, grains: set[str], as_of: str | None) -> str:
+    """Why a judged measure has no row at a scope (its grains) in a month: kpi_rule_results holds a row
+    only where something was judged. A duty per calendar quarter (every limit "1 quarter": C8) is judged
+    in the quarter's last month, once that month is complete (int_months_enumerated)."""
+    if not grains & set(m.grains):
+        return f"只在{'、'.join(GRAINS[g] for g in m.grains)}层级考核 (judged at other levels only)"
+    quarterly = m.limits and all(str(x.raw) == "1 quarter" for x in m.limits.values())
+    if quarterly:
+        quarter = pd.Period(month, "M").asfreq("Q")
+        last = quarter.asfreq("M", "end").strftime("%Y-%m")
+        if not quarter_ended(month, as_of):
+            return (f"按季度考核，{quarter.year} 年第 {quarter.quarter} 季度尚未结束，季末月 {last} 考核"
+                    f" (judged per quarter: the quarter has not ended yet)")
+        if month != last:
+            return f"按季度考核，在季末月 {last} 考核 (judged per quarter, in its last month {last})"
+    return "本月该范围没有考核对象 (nothing to judge at this scope this month)"
+
+
+def unshown_note(rules: list[str] | None, shown: set[str], month: str, grains: set[str],
+                 as_of: str | None) -> str | None:
+    """The caption naming the judged measures of a page not shown at the scope, grouped by the reason."""
+    reasons: dict[str, list[str]] = {}
+    for m in rulebook.load().values():
+        if m.grains and (rules is None or m.id in rules) and m.id not in shown:
+            reasons.setdefault(unshown_reason(m, month, grains, as_of), []).append(m.id)
+    if not reasons:
+        return None
+    return "本范围未显示的规则 · not shown at this scope：" + "；".join(
+        f"{'、'.join(ids)}：{reason}" for reason, ids in reasons.items())
+
+
 def rule_family(title: str, rules: list[str] | None, key: str, cards: bool = True) -> pd.DataFrame:
     """The body shared by the rule pages: the scope's cards, one rule on demand, every unit's table."""
     f = filters()
@@ -262,11 +306,9 @@ def rule_family(title: str, rules: list[str] | None, key: str, cards: bool = Tru
     if scoped.empty:
         st.info("本月该范围没有考核数据。")
         return scoped
-    judged = {m.id: m.grains for m in rulebook.load().values() if m.grains and (rules is None or m.id in rules)}
-    elsewhere = [m for m in judged if m not in set(scoped["rule_id"])]
-    if elsewhere:
-        st.caption("本范围无数据、只在其他层级考核的规则：" + "；".join(
-            f"{m}（{'、'.join(GRAINS[g] for g in judged[m])}）" for m in elsewhere))
+    note = unshown_note(rules, set(scoped["rule_id"]), f.month, {g for g, _, _ in f.scope}, data.as_of(f.warehouse))
+    if note:
+        st.caption(note)
     if cards:
         metric_cards(scoped)
     else:

@@ -3,6 +3,7 @@
     kefu sql [--warehouse F] [--csv] [QUERY]   a query, or an interactive shell without one
     kefu docs generate [--warehouse F] [--out DIR]
     kefu docs serve [--dir DIR] [--port N]
+    kefu docs rule-index [--check]             docs/rule-index.md (kefu/rule_index.py)
 
 `kefu sql` opens the published copy with DuckDB's read_only flag: every write
 (INSERT, CREATE, DROP, …) is refused by DuckDB itself, and we say so in plain words.
@@ -160,6 +161,21 @@ def _cmd_docs_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_docs_rule_index(args: argparse.Namespace) -> int:
+    from kefu import rule_index
+
+    path = Path(args.file) if args.file else rule_index.INDEX_FILE
+    if args.check:
+        if rule_index.is_stale(path):
+            print(f"kefu docs rule-index: {path} is stale: run `kefu docs rule-index` and commit it", file=sys.stderr)
+            return 1
+        print(f"规则索引是最新的 / rule index up to date: {path}")
+        return 0
+    rule_index.write(path)
+    print(f"规则索引已生成 / rule index written: {path}")
+    return 0
+
+
 def add_parser(sub) -> None:
     """Add `sql` and `docs` to the kefu CLI."""
     s = sub.add_parser(
@@ -189,3 +205,9 @@ def add_parser(sub) -> None:
     v.add_argument("--port", type=int, default=8580, help="port (default 8580)")
     v.add_argument("--bind", default="127.0.0.1", help="address to listen on (default 127.0.0.1; 0.0.0.0 for the LAN)")
     v.set_defaults(func=_cmd_docs_serve)
+    r = dsub.add_parser("rule-index", help="write docs/rule-index.md (规则索引), or check it is current",
+                        description="Write the rule index: for each rule ID its rulebook entry, dbt models, tests, "
+                        "expectation, dashboard page and report sections, found in the files themselves.")
+    r.add_argument("--check", action="store_true", help="write nothing; exit 1 when the file differs from a fresh one")
+    r.add_argument("--file", help="the index file (default: docs/rule-index.md)")
+    r.set_defaults(func=_cmd_docs_rule_index)

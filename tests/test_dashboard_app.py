@@ -4,6 +4,7 @@ value the mart holds for that filter. Every expected value is queried from the d
 from __future__ import annotations
 
 import io
+import json
 import os
 import shutil
 from pathlib import Path
@@ -110,13 +111,37 @@ def test_overview_shows_the_regulation_wording_of_the_picked_rule(warehouse, mon
     assert [i.value for i in at.info] == [wording]
 
 
-def test_overview_table_shows_each_rows_status_as_a_coloured_dot_and_its_name(warehouse, months, monkeypatch):
+def test_overview_table_shows_each_rows_status_as_a_tag_in_its_colour_with_its_name(warehouse, months, monkeypatch):
     at = open_page(warehouse, monkeypatch)
-    shown = table(at, "rule_id", "unit_id", "status").set_index(["rule_id", "unit_id"])["status"]
+    (grid,) = [d for d in at.dataframe if {"rule_id", "unit_id", "status"} <= set(d.value.columns)]
+    shown = grid.value.set_index(["rule_id", "unit_id"])["status"]
     statuses = data.rule_results(warehouse, months[-1]).set_index(["rule_id", "unit_id"])["status"]
-    expected = [f"{ui.DOTS[statuses.loc[i]]} {data.STATUSES[statuses.loc[i]]}" for i in shown.index]
-    assert shown.tolist() == expected
-    assert {"🟢", "🔴"} <= {s[0] for s in shown}
+    assert [list(s) for s in shown] == [[statuses.loc[i]] for i in shown.index]
+    assert {"green", "red"} <= {s[0] for s in shown}
+    # the tag's colour and label are the grid's column configuration: drawn by the grid, no glyph
+    options = json.loads(grid.proto.columns)["status"]["type_config"]["options"]
+    assert options == [{"value": "green", "label": "达标", "color": "#2e7d32"},
+                       {"value": "amber", "label": "临界未达标", "color": "#ef8f00"},
+                       {"value": "red", "label": "未达标", "color": "#c62828"},
+                       {"value": "none", "label": "仅统计", "color": "#9e9e9e"}]
+
+
+def test_overview_at_company_scope_says_c8_is_judged_at_the_quarter_end(warehouse, months, monkeypatch):
+    at = open_page(warehouse, monkeypatch, month=months[0])  # January: C8 is judged in the quarter's last month
+    (note,) = [c.value for c in at.caption if c.value.startswith("本范围未显示的规则")]
+    reasons = dict(part.split("：", 1) for part in note.split("：", 1)[1].split("；"))
+    c8 = next(reason for ids, reason in reasons.items() if "C8" in ids.split("、"))
+    # the build's data reach 31 March, so the quarter has ended: the note points to March
+    assert data.as_of(warehouse) == "2026-04-01 00:00"
+    assert c8 == "按季度考核，在季末月 2026-03 考核 (judged per quarter, in its last month 2026-03)"
+    district_only = next(ids for ids, reason in reasons.items() if reason.startswith("只在片区层级考核"))
+    assert set(district_only.split("、")) == {"A1", "A3", "A4"}
+    assert "C8" not in one(warehouse, "select list(distinct rule_id) from marts.kpi_rule_results "
+                                      "where period_month = ?", [months[0]])
+    # March is the quarter's last month and complete in this build: C8 is judged and shown
+    at = open_page(warehouse, monkeypatch, month=months[-1])
+    assert "C8" in set(table(at, "rule_id", "unit_id")["rule_id"])
+    assert not any("C8" in c.value for c in at.caption if c.value.startswith("本范围未显示的规则"))
 
 
 def test_status_colour_is_green_when_passed_amber_within_the_margin_red_beyond(warehouse, months):
@@ -316,3 +341,74 @@ def test_dashboard_subcommand_refuses_a_warehouse_that_is_not_there(tmp_path, ca
     args = parser.parse_args(["dashboard", "--warehouse", str(tmp_path / "missing.duckdb"), "--port", "8599"])
     assert args.func(args) == 2
     assert "missing.duckdb" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ text a browser must be able to draw
+
+EMOJI = [(0x1F000, 0x1FFFF), (0x2600, 0x27BF), (0x2B00, 0x2BFF), (0xFE00, 0xFE0F)]
+
+
+def dashboard_text() -> set[str]:
+    """Every non-ASCII character the dashboard can show: its source, and the rulebook's names and wording."""
+    root = Path(__file__).resolve().parents[1]
+    chars = {c for p in (root / "dashboards").rglob("*.py") for c in p.read_text(encoding="utf-8")}
+    chars |= {c for m in rulebook.load().values() for c in m.name_zh + m.wording}
+    return {c for c in chars if ord(c) > 127}
+
+
+def noto_cjk_charset() -> list[tuple[int, int]] | None:
+    """The code point ranges of Noto Sans CJK SC (fontconfig's charset of the installed font), or None."""
+    if not shutil.which("fc-match") or not shutil.which("fc-query"):
+        return None
+    import subprocess
+    match = subprocess.run(["fc-match", "-f", "%{family}\n%{file}", "Noto Sans CJK SC"],
+                           capture_output=True, text=True, check=True).stdout.splitlines()
+    if len(match) < 2 or "Noto Sans CJK" not in match[0]:
+        return None
+    text = subprocess.run(["fc-query", "--index", "0", "--format=%{charset}", match[1]],
+                          capture_output=True, text=True, check=True).stdout
+    return [(int(a, 16), int(b or a, 16)) for a, _, b in (r.partition("-") for r in text.split())]
+
+
+def test_the_dashboard_shows_no_emoji_a_cjk_only_browser_would_draw_as_a_box():
+    emoji = sorted(c for c in dashboard_text() if any(a <= ord(c) <= b for a, b in EMOJI))
+    assert emoji == [], f"emoji need a colour-emoji font CI's Chromium lacks: {emoji}"
+
+
+def test_every_character_the_dashboard_shows_is_in_noto_sans_cjk():
+    ranges = noto_cjk_charset()
+    if ranges is None:
+        pytest.skip("Noto Sans CJK SC is not installed (fonts-noto-cjk)")
+    missing = sorted(c for c in dashboard_text() if not any(a <= ord(c) <= b for a, b in ranges))
+    assert missing == [], [f"U+{ord(c):04X} {c}" for c in missing]
+
+
+def test_the_emoji_check_catches_the_old_status_dots():
+    assert [c for c in "🟢 达标 ⚪ 仅统计" if any(a <= ord(c) <= b for a, b in EMOJI)] == ["🟢", "⚪"]
+
+
+def test_a_rule_missing_at_a_scope_says_why():
+    m = rulebook.load()
+    company = {"company", "brand_group"}
+    assert ui.unshown_reason(m["A1"], "2026-01", company, None).startswith("只在片区层级考核")
+    # C8 is judged at the company, in the quarter's last month: before the quarter ends, it says so
+    for month, as_of in (("2026-01", "2026-02-01 00:00"), ("2026-02", "2026-03-01 00:00"),
+                         ("2026-03", "2026-03-20 00:00"), ("2026-03", None)):
+        assert ui.unshown_reason(m["C8"], month, company, as_of) == (
+            "按季度考核，2026 年第 1 季度尚未结束，季末月 2026-03 考核 (judged per quarter: the quarter has not ended yet)")
+    assert ui.unshown_reason(m["C8"], "2026-11", company, "2026-12-01 00:00").startswith(
+        "按季度考核，2026 年第 4 季度尚未结束，季末月 2026-12 考核")
+    # after the quarter: January points to March; a missing C8 in March had nothing to judge
+    assert ui.unshown_reason(m["C8"], "2026-01", company, "2026-04-01 00:00") == (
+        "按季度考核，在季末月 2026-03 考核 (judged per quarter, in its last month 2026-03)")
+    assert ui.unshown_reason(m["C8"], "2026-03", company, "2026-04-01 00:00").startswith("本月该范围没有考核对象")
+    # C7's first-year projects are judged monthly: not a quarterly duty
+    assert ui.unshown_reason(m["C7"], "2026-01", company, None).startswith("本月该范围没有考核对象")
+
+
+def test_the_note_groups_the_unshown_rules_by_reason():
+    note = ui.unshown_note(["A1", "A3", "C8", "T1"], {"T1"}, "2026-02", {"company", "brand_group"}, None)
+    assert note == ("本范围未显示的规则 · not shown at this scope："  # reasons in rulebook order (C before A)
+                    "C8：按季度考核，2026 年第 1 季度尚未结束，季末月 2026-03 考核 (judged per quarter: the quarter has not ended yet)；"
+                    "A1、A3：只在片区层级考核 (judged at other levels only)")
+    assert ui.unshown_note(["T1"], {"T1"}, "2026-02", {"company"}, None) is None
