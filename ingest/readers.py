@@ -76,14 +76,16 @@ def _choose_header(rows: list[list[Any]], rules: list[FileRule], mappings: Mappi
 def _require_columns(rule: FileRule, header: list[str], name: str, recoded: bool) -> None:
     found = {rule.column_for(h) for h in header} - {None}
     ent = rule.contract_entity
-    missing = [c for c in ent.columns if c.required and c.name not in found]
+    # Only identity columns are required of a file (D-90); a missing rule input loads as NULL and is
+    # recorded in audit.source_columns, making the rules that read it not measurable.
+    missing = [c for c in ent.columns if c.identity and c.name not in found]
     if missing:
         if not found and recoded:
             raise FileRejected("encoding", f"{name}: the header cannot be read as text in any accepted encoding "
                                "(UTF-8, GBK/GB18030); export it as UTF-8 or GBK / 表头无法识别，请检查文件编码")
         names = ", ".join(f"{c.name} ({c.zh})" for c in missing)
-        raise FileRejected("missing_column", f"{name}: required column(s) missing for {ent.name}: {names}; "
-                           f"header was: {', '.join(map(str, header))} / 缺少必填列")
+        raise FileRejected("missing_column", f"{name}: identity column(s) missing for {ent.name}: {names}; "
+                           f"header was: {', '.join(map(str, header))} / 缺少标识列（主键、类型、受理时间等），无法载入")
 
 
 def _recognise(path: Path, rules: list[FileRule], rows: list[list[Any]], mappings: Mappings, recoded: bool
