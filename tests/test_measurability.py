@@ -183,3 +183,40 @@ def test_without_updated_at_the_later_export_wins(tmp_path):
     ingest(landing, wh, config.load(None, demo_key=True), progress=False)
     assert _q(wh, "select district_id, first_reply_at from raw.tickets") == [("D02", _ts("2026-02-25 11:00"))]
     assert _q(wh, "select district_id from raw.tickets_superseded") == [("D01",)]
+
+
+def _app(warehouse: Path, monkeypatch, page: str | None = None, **filters):
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("KEFU_PUBLISHED", str(warehouse))
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "dashboards" / "app.py"), default_timeout=180)
+    at.run()
+    if page:
+        at.switch_page(f"views/{page}.py").run()
+    for key, value in filters.items():
+        at.selectbox(key=key).set_value(value).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _texts(at) -> list[str]:
+    return [m.value for m in at.markdown]
+
+
+def test_the_dashboard_shows_a_not_measurable_rule_grey_with_its_reason(warehouse, monkeypatch):
+    at = _app(warehouse, monkeypatch, month="2026-02")
+    grey = [t for t in _texts(at) if t.startswith(":gray[") and "T1 " in t]
+    assert grey and "无数据 · not measurable: tickets.product missing from ticket_system" in grey[0]
+    # a rule that is measurable is not listed grey; March's company T9 has its figure
+    assert not [t for t in _texts(at) if t.startswith(":gray[") and "T9 " in t]
+    at = _app(warehouse, monkeypatch, month="2026-03", district="D01")
+    grey = [t for t in _texts(at) if t.startswith(":gray[") and "T9 " in t]
+    assert grey and "（片区）· 无数据 · not measurable: tickets.district_id missing from ticket_system" in grey[0]
+
+
+def test_the_data_coverage_page_lists_missing_dates_and_not_measurable_rules(warehouse, monkeypatch):
+    at = _app(warehouse, monkeypatch, "coverage")
+    gaps = [d.value for d in at.dataframe if "arrived" in d.value.columns and not d.value["arrived"].any()]
+    assert gaps and sorted(str(d)[:10] for d in gaps[0].loc[gaps[0]["entity"] == "tickets", "business_date"]) == [
+        "2026-02-28", "2026-03-01"]
+    assert any("T9 " in t and "tickets.district_id missing from ticket_system" in t for t in _texts(at))
