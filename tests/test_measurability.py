@@ -220,3 +220,28 @@ def test_the_data_coverage_page_lists_missing_dates_and_not_measurable_rules(war
     assert gaps and sorted(str(d)[:10] for d in gaps[0].loc[gaps[0]["entity"] == "tickets", "business_date"]) == [
         "2026-02-28", "2026-03-01"]
     assert any("T9 " in t and "tickets.district_id missing from ticket_system" in t for t in _texts(at))
+
+
+def test_the_monthly_workbook_and_pdf_list_the_not_measurable_rules(warehouse, tmp_path):
+    import openpyxl
+    import pypdf
+
+    from kefu.reports import data, pdf, workbook
+
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        month = data.load_month(con, "2026-02")
+    finally:
+        con.close()
+    expected = {(m, g) for m, g in _q(warehouse, "select measure_id, grain from marts.kpi_rule_measurability "
+                                                 "where period_month = '2026-02' and not measurable")}
+    assert ("T1", "company") in expected
+    book = openpyxl.load_workbook(workbook.write(month, tmp_path / "m.xlsx"))
+    ws = next(w for w in book.worksheets if w.title.startswith("无法计算"))
+    rows = list(ws.iter_rows(min_row=workbook.HEADER_ROWS + 1, values_only=True))
+    grain_zh = {zh: g for g, (zh, _) in data.GRAINS.items()}
+    assert {(r[0], grain_zh[r[2]]) for r in rows} == expected
+    t1 = next(r for r in rows if r[0] == "T1" and r[2] == "全公司")
+    assert t1[3] == "无数据 · not measurable: tickets.product missing from ticket_system"
+    text = " ".join(p.extract_text() for p in pypdf.PdfReader(pdf.monthly(month, tmp_path / "m.pdf")).pages)
+    assert "无数据的规则" in text and "tickets.product missing from ticket_system" in text.replace("\n", " ")
