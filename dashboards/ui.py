@@ -265,7 +265,10 @@ def not_measurable(f: Filters, rules: list[str] | None) -> pd.DataFrame:
     `无数据 · not measurable: tickets.product missing from ticket_system`."""
     missing = data.not_measurable(f.warehouse, f.month, rules)
     grains = {g for g, _, _ in f.scope}
-    missing = missing[missing["grain"].isin(grains)]
+    # the scope's grains, and the grains of a rule judged only elsewhere (A3: districts only)
+    judged = {m.id: set(m.grains) for m in rulebook.load().values()}
+    keep = [g in grains or not (judged.get(r, set()) & grains) for r, g in zip(missing["rule_id"], missing["grain"])]
+    missing = missing[keep]
     if missing.empty:
         return missing
     st.markdown("**无数据的规则 · Not measurable**")

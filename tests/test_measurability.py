@@ -209,6 +209,10 @@ def test_the_dashboard_shows_a_not_measurable_rule_grey_with_its_reason(warehous
     assert grey and "无数据 · not measurable: tickets.product missing from ticket_system" in grey[0]
     # a rule that is measurable is not listed grey; March's company T9 has its figure
     assert not [t for t in _texts(at) if t.startswith(":gray[") and "T9 " in t]
+    # A3 is judged by district only: the company overview still says why it has no figure
+    at = _app(warehouse, monkeypatch, month="2026-03")
+    assert [t for t in _texts(at) if t.startswith(":gray[") and "A3 " in t and "tickets.district_id missing" in t]
+    assert not [t for t in _texts(at) if t.startswith(":gray[") and "T9 " in t]  # company T9 has its figure
     at = _app(warehouse, monkeypatch, month="2026-03", district="D01")
     grey = [t for t in _texts(at) if t.startswith(":gray[") and "T9 " in t]
     assert grey and "（片区）· 无数据 · not measurable: tickets.district_id missing from ticket_system" in grey[0]
