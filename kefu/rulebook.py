@@ -171,9 +171,10 @@ def measurability(entity: str, present_columns, source: str | None = None,
     """Which measures the present columns of one entity's export make measurable (D-90).
 
     Every measure that reads a column of `entity` at `grain` -> (measurable, reason): measurable
-    when every column it reads of that entity is present; else the reason names the first missing
-    column, e.g. ``column tickets.product missing from ticket_system``. Pure: it reads only the
-    rulebook. A measure without the grain is judged at its first grain."""
+    when every column it needs of that entity is present; else the reason names each missing
+    column, e.g. ``column tickets.product missing from ticket_system`` ('; '-joined, the same text
+    as marts.kpi_rule_measurability). Pure: it reads only the rulebook. A measure not judged at
+    `grain` is judged at its first grain."""
     present = set(present_columns)
     out: dict[str, tuple[bool, str | None]] = {}
     for m in load().values():
@@ -182,8 +183,8 @@ def measurability(entity: str, present_columns, source: str | None = None,
         if not mine and not any(r.split(".", 1)[0] == entity for r in m.reads):
             continue
         missing = [r for r in mine if r.split(".", 1)[1] not in present]
-        out[m.id] = (not missing, f"column {missing[0]} missing" + (f" from {source}" if source else "")
-                     if missing else None)
+        tail = f" missing from {source}" if source else " missing"
+        out[m.id] = (not missing, "; ".join(f"column {r}{tail}" for r in sorted(missing)) or None)
     return out
 
 

@@ -249,3 +249,9 @@ def test_the_monthly_workbook_and_pdf_list_the_not_measurable_rules(warehouse, t
     assert t1[3] == "无数据 · not measurable: tickets.product missing from ticket_system"
     text = " ".join(p.extract_text() for p in pypdf.PdfReader(pdf.monthly(month, tmp_path / "m.pdf")).pages)
     assert "无数据的规则" in text and "tickets.product missing from ticket_system" in text.replace("\n", " ")
+
+
+def test_measurability_lists_every_missing_column():
+    present = set(TICKETS.column_names) - {"product", "severity"}
+    assert rulebook.measurability("tickets", present, source="x")["T1"] == (
+        False, "column tickets.product missing from x; column tickets.severity missing from x")
