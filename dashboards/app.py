@@ -18,6 +18,7 @@ PAGES = {
         st.Page("views/districts.py", title="片区考核", icon=":material/map:"),
         st.Page("views/technicians.py", title="维修人员", icon=":material/engineering:"),
         st.Page("views/warning.py", title="超时预警", icon=":material/alarm:"),
+        st.Page("views/coverage.py", title="数据覆盖", icon=":material/dataset:"),
     ],
     "服务": [
         st.Page("views/hotline.py", title="热线", icon=":material/call:"),

@@ -20,6 +20,9 @@ Status colours (红黄绿), defined once in `status_sql`:
 - red (红, 未达标): the rule failed by more than that margin;
 - grey (灰, 仅统计): a measured rule without a threshold (R3).
 
+Not measurable (无数据): a rule whose inputs an export lacked has no figure at all; the reason
+comes from `marts.kpi_rule_measurability` (:func:`not_measurable`) and is shown grey (D-92).
+
 Amber is a near miss, still a failure in the assessment: pass/fail is never recomputed.
 """
 
@@ -248,6 +251,43 @@ def rule_results(path, month: str, rules: Sequence[str] | None = None, scope: Sc
     frame.insert(4, "unit_name", [names.get((g, u), u) for g, u in zip(frame["grain"], frame["unit_id"])])
     order = frame["rule_id"].map(rule_order())
     return frame.assign(_o=order).sort_values(["_o", "grain", "unit_id"]).drop(columns="_o").reset_index(drop=True)
+
+
+def not_measurable(path, month: str, rules: Sequence[str] | None = None) -> pd.DataFrame:
+    """The measure x grain pairs of a month the exports cannot measure, with the reason (D-90):
+    `column tickets.product missing from ticket_system`."""
+    frame = query(path, """
+        select measure_id as rule_id, name_zh, grain, reason
+        from marts.kpi_rule_measurability
+        where period_month = ? and not measurable and (? or list_contains(?, measure_id))""",
+                  [month, rules is None, list(rules or [])])
+    order = frame["rule_id"].map(rule_order())
+    return frame.assign(_o=order).sort_values(["_o", "grain"]).drop(columns="_o").reset_index(drop=True)
+
+
+def not_measurable_label(reason: str) -> str:
+    """The grey label of a not-measurable rule: 无数据 · not measurable: tickets.product missing from ticket_system."""
+    return "无数据 · not measurable: " + reason.removeprefix("column ")
+
+
+def coverage_rules(path) -> pd.DataFrame:
+    """Per entity and source: which measures its latest export makes measurable, since when (D-94)."""
+    frame = query(path, """
+        select c.entity, e.name_zh as entity_zh, c.source_system, c.measure_id as rule_id, c.name_zh, c.grain,
+               c.measurable, c.measurable_since, c.first_date, c.last_date, c.reason
+        from marts.data_coverage_rules as c
+        join rulebook.contract_entities as e on e.entity = c.entity""")
+    order = frame["rule_id"].map(rule_order())
+    return frame.assign(_o=order).sort_values(["entity", "source_system", "_o", "grain"]).drop(
+        columns="_o").reset_index(drop=True)
+
+
+def coverage_daily(path) -> pd.DataFrame:
+    """Per entity, source and business date: files and rows that arrived, absent columns, missing dates."""
+    return query(path, """
+        select entity, entity_zh, source_system, business_date, arrived, files, rows_read, rows_loaded,
+               rows_quarantined, absent_columns
+        from marts.data_coverage order by entity, source_system, business_date""")
 
 
 def rule_trend(path, rule_id: str, grain: str, unit_id: str) -> pd.DataFrame:

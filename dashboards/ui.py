@@ -47,6 +47,12 @@ LABELS = {
     "complaint_rate_ytd": "年累计投诉率", "households_latest": "最新用户数",
     "households_target_ratio": "目标完成率", "is_households_target_reached": "达到年度目标",
     "first_month": "首月", "last_month": "末月", "area_type": "区域类型", "channel": "渠道",
+    # data coverage (数据覆盖)
+    "entity": "数据实体", "entity_zh": "中文名", "source_system": "数据源", "measurable": "可计算",
+    "judged": "相关规则", "not_measurable": "无法计算", "measurable_since": "可计算起始日",
+    "first_date": "首次导出", "last_date": "最近导出", "reason": "原因", "business_date": "业务日期",
+    "arrived": "已到达", "files": "文件数", "rows_read": "读取行数", "rows_loaded": "载入行数",
+    "rows_quarantined": "隔离行数", "absent_columns": "缺少的列",
     **{f"{m.id.lower()}_value": f"{m.id} {m.name_zh}" for m in rulebook.load().values()},
     **{f"{m.id.lower()}_months_passed": f"{m.id} 达标月数" for m in rulebook.load().values()},
 }
@@ -105,7 +111,8 @@ def sidebar() -> Filters:
                             format_func=lambda t: "全部等级" if t is None else tier_names.get(t, t))
         as_of = data.as_of(path)
         st.caption(f"数据截至 {as_of}" if as_of else "")
-        st.caption(f"状态：绿 达标 · 黄 未达标但距阈值不超过 {data.AMBER_MARGIN:.0%} · 红 未达标")
+        st.caption(f"状态：绿 达标 · 黄 未达标但距阈值不超过 {data.AMBER_MARGIN:.0%} · 红 未达标 · "
+                   "灰 无数据（导出缺列，无法计算 · not measurable）")
     tier_row = tiers.set_index("tier").loc[tier].to_dict() if tier else None
     return Filters(Path(path), month, district, technician, tier, tier_row)
 
@@ -298,15 +305,35 @@ def unshown_note(rules: list[str] | None, shown: set[str], month: str, grains: s
         f"{'、'.join(ids)}：{reason}" for reason, ids in reasons.items())
 
 
+def not_measurable(f: Filters, rules: list[str] | None) -> pd.DataFrame:
+    """The scope's rules the month's exports cannot measure, each shown grey with its reason (D-92):
+    `无数据 · not measurable: tickets.product missing from ticket_system`."""
+    missing = data.not_measurable(f.warehouse, f.month, rules)
+    grains = {g for g, _, _ in f.scope}
+    # the scope's grains, and the grains of a rule judged only elsewhere (A3: districts only)
+    judged = {m.id: set(m.grains) for m in rulebook.load().values()}
+    keep = [g in grains or not (judged.get(r, set()) & grains) for r, g in zip(missing["rule_id"], missing["grain"])]
+    missing = missing[keep]
+    if missing.empty:
+        return missing
+    st.markdown("**无数据的规则 · Not measurable**")
+    for r in missing.itertuples():
+        st.markdown(f":gray[**{r.rule_id} {r.name_zh}**（{GRAINS.get(r.grain, r.grain)}）· "
+                    f"{data.not_measurable_label(r.reason)}]")
+    return missing
+
+
 def rule_family(title: str, rules: list[str] | None, key: str, cards: bool = True) -> pd.DataFrame:
     """The body shared by the rule pages: the scope's cards, one rule on demand, every unit's table."""
     f = filters()
     st.title(title)
     scoped = data.rule_results(f.warehouse, f.month, rules, f.scope)
+    missing = not_measurable(f, rules)
     if scoped.empty:
         st.info("本月该范围没有考核数据。")
         return scoped
-    note = unshown_note(rules, set(scoped["rule_id"]), f.month, {g for g, _, _ in f.scope}, data.as_of(f.warehouse))
+    note = unshown_note(rules, set(scoped["rule_id"]) | set(missing["rule_id"]), f.month,
+                        {g for g, _, _ in f.scope}, data.as_of(f.warehouse))
     if note:
         st.caption(note)
     if cards:

@@ -82,7 +82,15 @@ def staging_suite(ent: contract.Entity) -> dict:
     # (its district deleted). The whole list is 8 M customers at province scale (docs/benchmarks.md).
     daily = ent.kind == "event"
     where = " or ".join(["t.export_date = $day"] + ([] if daily else [f"({c})" for c in unknown.values()]))
-    query = f"select t.*{derived} from {table} t where {where}"
+    # A rule input an export lacked loads as NULL (D-90): its not-null check holds for the rows of
+    # exports that have the column; audit.source_columns says which file lacked which column.
+    inputs = [c for c in ent.columns if c.required and not c.identity]
+    derived += "".join(f", case when t.{stored_names(c)[0]} is null and coalesce(a.absent, '') not like "
+                       f"'%|{c.name}|%' then true end as unexplained_null_{stored_names(c)[0]}" for c in inputs)
+    absent = ("select file_id, '|' || string_agg(column_name, '|') || '|' as absent from audit.source_columns "
+              f"where entity = '{ent.name}' and not present group by file_id")
+    join = f" left join ({absent}) a on a.file_id = t.file_id" if inputs else ""
+    query = f"select t.*{derived} from {table} t{join} where {where}"
     ex: list[gxe.Expectation] = [gxe.ExpectTableColumnsToMatchSet(
         column_set=[n for c in ent.columns for n in stored_names(c)], exact_match=False,
         description="every contract column is staged (personal data as _hash and _masked)")]
@@ -90,7 +98,11 @@ def staging_suite(ent: contract.Entity) -> dict:
         ex.append(gxe.ExpectTableRowCountToBeBetween(
             min_value=1, description=f"the business date's {ent.name} export is not empty"))
     ex += [gxe.ExpectColumnValuesToNotBeNull(column=n)
-           for c in ent.columns if c.required for n in stored_names(c)[:1]]
+           for c in ent.columns if c.required and c.identity for n in stored_names(c)[:1]]
+    ex += [gxe.ExpectColumnValuesToBeNull(
+        column=f"unexplained_null_{stored_names(c)[0]}",
+        description=f"{ent.name}.{c.name} has a value wherever the export has the column (D-90)")
+        for c in inputs]
     ex.append(gxe.ExpectColumnValuesToBeUnique(column=ent.key[0]) if len(ent.key) == 1
               else gxe.ExpectCompoundColumnsToBeUnique(column_list=ent.key))
     ex += [gxe.ExpectColumnValuesToBeInSet(column=c.name, value_set=list(c.values))
@@ -143,13 +155,18 @@ def kpi_suite() -> dict:
                            "measures at quarter ends): no rule silently vanishes")]
     # An open month cannot be asked for every measure (on the 1st most have nothing to judge yet);
     # once it has ended it must hold every measure the month before held, and the quarter-end
-    # measures at quarter ends.
+    # measures at quarter ends; but not a measure the month's exports cannot measure at any grain
+    # (kpi_rule_measurability, D-90).
     quarterly = [m.id for m in measures if str(m.spec.get("period", "")).startswith("quarter end")]
     due = f"""select rule_id from (
                   select rule_id from marts.kpi_rule_results
                   where period_month = $previous_month and not list_contains({quarterly}, rule_id)
                   union select unnest({quarterly}) as rule_id where month(cast($day as date)) % 3 = 0)
-              where cast($day as date) = last_day(cast($day as date)) order by rule_id"""
+              where cast($day as date) = last_day(cast($day as date))
+                  and rule_id not in (select measure_id from marts.kpi_rule_measurability
+                                      where period_month = strftime(cast($day as date), '%Y-%m')
+                                      group by measure_id having bool_and(not measurable))
+              order by rule_id"""
     return _suite("contract.kpi_rule_results", "contract", "marts.kpi_rule_results", query, KPI_KEY,
                   "marts.kpi_rule_results, the business date's month: key, rulebook measures and grains, "
                   "rates within 0..1; at month end every measure of the month before is present", ex,

@@ -286,6 +286,10 @@ class Ingest:
             self._upsert_current(ent, file_id)
             rows_read = n_chk + len(rejects)
             rows_bad = n_bad + len(rejects)
+            absent = self._record_columns(ent, rule, file_id, name, rule.export_date(path), set(positions))
+            if absent:
+                notes.append("column(s) absent, loaded as empty; the rules reading them are not measurable: "
+                             + ", ".join(absent) + " / 缺少列（按空值载入，相关指标无法计算）")
             self._log(file_id=file_id, file_name=name, sha256=prep.sha256, size_bytes=prep.size, entity=ent.name,
                       source=rule.source, mapping=rule.mapping, export_date=rule.export_date(path),
                       encoding=prep.encoding, rows_read=rows_read, rows_loaded=n_chk - n_bad,
@@ -307,6 +311,14 @@ class Ingest:
         _crash_hook("after_commit", name)
         self._moved(file_id, _move(path, self.archive, rel))
         return FileResult(name, "loaded", ent.name, rows_read, n_chk - n_bad, rows_bad, "; ".join(notes))
+
+    def _record_columns(self, ent: contract.Entity, rule, file_id: int, name: str, day: date | None,
+                        present: set[str]) -> list[str]:
+        """One audit.source_columns row per contract column of the file's entity; the absent ones back."""
+        self.con.executemany(
+            "INSERT INTO audit.source_columns VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(file_id, ent.name, rule.source, name, day, c.name, c.name in present) for c in ent.columns])
+        return [c.name for c in ent.columns if c.name not in present]
 
     def _quarantine_rejects(self, plan: transform.Plan, rejects: list[tuple], delimiter: str = ",") -> None:
         """Lines read_csv could not split into the header's cells."""
@@ -348,8 +360,11 @@ class Ingest:
             f"JOIN raw.{t} b ON {on} AND b._file_id <> $f", {"f": file_id}).fetchone()[0]
         if not clash:
             return
-        order = (f"{q(VERSION_COLUMN)} DESC, " if VERSION_COLUMN in ent.column_names else "") + \
-            "coalesce(_export_date, DATE '1900-01-01') DESC, _file_id DESC"
+        # Newest version wins: the latest updated_at; a version without one (its export lacked the
+        # column) ranks after those with one, and then export order decides: the later business date,
+        # the later file, the later row of the file (docs/ingest.md, D-93).
+        order = (f"{q(VERSION_COLUMN)} DESC NULLS LAST, " if VERSION_COLUMN in ent.column_names else "") + \
+            "coalesce(_export_date, DATE '1900-01-01') DESC, _file_id DESC, _row_number DESC"
         self.con.execute(
             f"CREATE TEMP TABLE losers AS SELECT {keys}, _file_id FROM raw.{t} WHERE ({keys}) IN "
             f"(SELECT ({keys}) FROM raw.{t} WHERE _file_id = $f) "

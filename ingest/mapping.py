@@ -252,11 +252,11 @@ class Mappings:
         return [r for r in self.rules if r.regex.fullmatch(path.name)]
 
     def by_header(self, header: list[str]) -> list[FileRule]:
-        """Rules whose entity's required columns are all in `header`, best match first."""
+        """Rules whose entity's identity columns are all in `header`, best match first."""
         scored = []
         for r in self.rules:
             cols = ({r.column_for(h) for h in header} - {None}) | r.derived_found(header)
-            required = {c.name for c in r.contract_entity.columns if c.required}
+            required = set(r.contract_entity.identity_columns)
             if required <= cols:
                 scored.append((len(cols), r))
         scored.sort(key=lambda t: -t[0])

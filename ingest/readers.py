@@ -92,7 +92,9 @@ def _choose_header(rows: list[list[Any]], rules: list[FileRule], mappings: Mappi
 def _require_columns(rule: FileRule, header: list[str], name: str, recoded: bool) -> None:
     found = ({rule.column_for(h) for h in header} - {None}) | rule.derived_found(header)
     ent = rule.contract_entity
-    missing = [c for c in ent.columns if c.required and c.name not in found]
+    # Only identity columns are required of a file (D-90); a missing rule input loads as NULL and is
+    # recorded in audit.source_columns, making the rules that read it not measurable.
+    missing = [c for c in ent.columns if c.identity and c.name not in found]
     have = {normalise_header(h) for h in header}
     for c in missing:
         d = rule.derived.get(c.name)
@@ -106,8 +108,8 @@ def _require_columns(rule: FileRule, header: list[str], name: str, recoded: bool
             raise FileRejected("encoding", f"{name}: the header cannot be read as text in any accepted encoding "
                                "(UTF-8, GBK/GB18030); export it as UTF-8 or GBK / 表头无法识别，请检查文件编码")
         names = ", ".join(f"{c.name} ({c.zh})" for c in missing)
-        raise FileRejected("missing_column", f"{name}: required column(s) missing for {ent.name}: {names}; "
-                           f"header was: {', '.join(map(str, header))} / 缺少必填列")
+        raise FileRejected("missing_column", f"{name}: identity column(s) missing for {ent.name}: {names}; "
+                           f"header was: {', '.join(map(str, header))} / 缺少标识列（主键、类型、受理时间等），无法载入")
 
 
 def two_row_header(upper: list[Any], lower: list[Any]) -> list[str]:

@@ -7,7 +7,9 @@ Layout (dbt reads these as sources; docs/ingest.md lists them):
 - raw.<entity>_history: a view, raw.<entity> UNION ALL raw.<entity>_superseded = every version loaded;
   all with the contract's columns (PII columns replaced by <col>_hash and
   <col>_masked) + _file_id, _row_number, _export_date, _loaded_at;
-- audit.load_log: one row per file seen; audit.quarantine: one row per bad cell.
+- audit.load_log: one row per file seen; audit.quarantine: one row per bad cell;
+  audit.source_columns: per loaded file, every contract column of its entity and whether the
+  export had it (a missing rule input loads as NULL; docs/decisions.md D-90).
 """
 
 from __future__ import annotations
@@ -75,6 +77,18 @@ CREATE TABLE IF NOT EXISTS audit.quarantine (
 )"""
 
 
+SOURCE_COLUMNS_DDL = """
+CREATE TABLE IF NOT EXISTS audit.source_columns (
+    file_id BIGINT,            -- audit.load_log.file_id of the loaded file
+    entity VARCHAR,
+    source VARCHAR,            -- source system the mapping names (ticket_system, ...)
+    file_name VARCHAR,
+    business_date DATE,        -- the file's export (business) date
+    column_name VARCHAR,       -- a contract column of the entity
+    present BOOLEAN            -- false: the export lacked it (and no mapping supplied it): loaded as NULL
+)"""
+
+
 def ensure(con: duckdb.DuckDBPyConnection) -> None:
     """Create schemas and tables that do not exist yet; add contract columns that are new."""
     con.execute("CREATE SCHEMA IF NOT EXISTS raw")
@@ -83,6 +97,7 @@ def ensure(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(LOAD_LOG_DDL)
     con.execute("ALTER TABLE audit.load_log ADD COLUMN IF NOT EXISTS moved_to VARCHAR")
     con.execute(QUARANTINE_DDL)
+    con.execute(SOURCE_COLUMNS_DDL)
     existing: dict[str, set[str]] = {}
     for t, c in con.execute("SELECT table_name, column_name FROM information_schema.columns "
                             "WHERE table_schema = 'raw'").fetchall():

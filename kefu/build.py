@@ -39,7 +39,7 @@ def _csv(rows: list[list], header: list[str]) -> str:
 
 def seed_files() -> dict[str, str]:
     """File name -> CSV text of every generated seed."""
-    measures, targets, limits, grains = [], [], [], []
+    measures, targets, limits, grains, needs = [], [], [], [], []
     for m in rulebook.load().values():
         measures.append([m.id, m.rule, m.name_zh, m.name_en, m.source, m.kind, m.value, m.comparison or "",
                          m.spec.get("pace", ""), m.spec.get("period", ""), m.same_as or "", m.wording])
@@ -53,10 +53,13 @@ def seed_files() -> dict[str, str]:
                            "" if lim.working_days is None else lim.working_days,
                            "" if lim.count is None else lim.count])
         grains += [[m.id, g] for g in m.grains]
+        for g in m.grains:  # the columns each grain needs (kpi_rule_measurability, D-90)
+            needs += [[m.id, g, *r.split(".", 1)] for r in rulebook.needed_columns(m, g)]
     from kefu import contract
 
     tiers = [[t, "true" if rulebook.tier_group(t) == "vip" else "false", rulebook.tier_group(t), rulebook.brand_group(t)]
              for t in contract.entity("customers").column("tier").values]
+    entities = [[e.name, e.zh, e.kind, e.source] for e in contract.load().values()]
     first, last = _calendar_years()
     cal, d = [], date(first, 1, 1)
     while d <= date(last, 12, 31):
@@ -69,6 +72,8 @@ def seed_files() -> dict[str, str]:
         "rulebook_limits.csv": _csv(limits, ["measure_id", "limit_key", "limit_text", "limit_seconds",
                                              "limit_working_days", "limit_count"]),
         "rulebook_grains.csv": _csv(grains, ["measure_id", "grain"]),
+        "rulebook_needs.csv": _csv(needs, ["measure_id", "grain", "entity", "column_name"]),
+        "contract_entities.csv": _csv(entities, ["entity", "name_zh", "kind", "source"]),
         "rulebook_tiers.csv": _csv(tiers, ["tier", "is_vip", "tier_group", "brand_group"]),
         "calendar_official.csv": _csv(cal, ["calendar_date", "is_workday"]),
     }

@@ -15,6 +15,7 @@ import yaml
 
 CONTRACT_FILE = Path(__file__).with_name("contract.yml")
 
+ROLES = {"identity", "input"}
 TYPES = {"string", "integer", "number", "boolean", "timestamp", "date", "month", "enum"}
 BOOLEAN_LABELS = {True: "是", False: "否"}
 
@@ -29,6 +30,12 @@ class Column:
     key: bool = False
     values: dict[str, str] = field(default_factory=dict)
     doc: str = ""
+    role: str = "input"  # identity | input (contract.yml header; docs/decisions.md D-90)
+
+    @property
+    def identity(self) -> bool:
+        """Without this column a row means nothing: an export lacking it is rejected (a key always is)."""
+        return self.key or self.role == "identity"
 
     def label(self, value: str) -> str:
         """Chinese export label of a canonical enum value."""
@@ -52,6 +59,10 @@ class Entity:
     def key(self) -> list[str]:
         return [c.name for c in self.columns if c.key]
 
+    @property
+    def identity_columns(self) -> list[str]:
+        return [c.name for c in self.columns if c.identity]
+
     def column(self, name: str) -> Column:
         for c in self.columns:
             if c.name == name:
@@ -69,6 +80,8 @@ def load(path: str | None = None) -> dict[str, Entity]:
         for c in spec["columns"]:
             if c["type"] not in TYPES:
                 raise ValueError(f"contract: {name}.{c['name']} has unknown type {c['type']!r}")
+            if c.get("role", "input") not in ROLES:
+                raise ValueError(f"contract: {name}.{c['name']} has unknown role {c['role']!r}")
             if c["type"] == "enum" and not c.get("values"):
                 raise ValueError(f"contract: enum {name}.{c['name']} lists no values")
             cols.append(
@@ -81,6 +94,7 @@ def load(path: str | None = None) -> dict[str, Entity]:
                     key=c.get("key", False),
                     values={str(k): str(v) for k, v in (c.get("values") or {}).items()},
                     doc=c.get("doc", ""),
+                    role=c.get("role", "input"),
                 )
             )
         entities[name] = Entity(name, spec["zh"], spec["kind"], spec["source"], spec.get("doc", ""), tuple(cols))
@@ -113,6 +127,15 @@ def to_markdown() -> str:
         "PII columns are personal data: the warehouse stores them only as a keyed hash and a",
         "masked form (docs/decisions.md).",
         "",
+        "**Identity columns** (marked *identity*: the key, the type, the opened time …) must be in",
+        "every export of the entity: without them a row means nothing and the file is rejected.",
+        "Every other column is a **rule input**: an export may lack it (and no mapping constant",
+        "supplies it). The file still loads with the column empty, `audit.source_columns` records",
+        "the absence per file, and the rules that read the column are *not measurable* for that",
+        "source and month (`marts.kpi_rule_measurability`, shown grey on the dashboard) instead of",
+        "a silent 0 or 100%. A missing `district_id` or `technician_id` only makes the district or",
+        "technician grain not measurable; the company figure is still computed.",
+        "",
         "| entity | 中文 | kind | source system | columns |",
         "|---|---|---|---|---|",
     ]
@@ -121,13 +144,13 @@ def to_markdown() -> str:
     for e in ents.values():
         out += ["", f"## {e.name}", "", f"**{e.zh}** · {e.kind} · source `{e.source}` · key: "
                 + ", ".join(f"`{k}`" for k in e.key), "", _md_escape(e.doc), "",
-                "| column | 中文表头 | type | allowed values | nullable | PII | meaning |",
-                "|---|---|---|---|---|---|---|"]
+                "| column | 中文表头 | type | role | allowed values | nullable | PII | meaning |",
+                "|---|---|---|---|---|---|---|---|"]
         for c in e.columns:
             allowed = ", ".join(f"`{k}` {v}" for k, v in c.values.items()) if c.values else (
                 "是/否" if c.type == "boolean" else "")
             out.append(
-                f"| `{c.name}` | {c.zh} | {c.type} | {_md_escape(allowed)} | "
+                f"| `{c.name}` | {c.zh} | {c.type} | {'**identity**' if c.identity else 'input'} | {_md_escape(allowed)} | "
                 f"{'no' if c.required else 'yes'} | {'**PII**' if c.pii else ''} | {_md_escape(c.doc)} |"
             )
     out += ["", "## Rules and the columns they read", "",

@@ -21,7 +21,7 @@ REASONS: dict[str, tuple[str, str]] = {
     "unknown_reference": ("quarantine", "a district or technician not in the reference lists"),
     "malformed_row": ("quarantine", "a line the CSV reader cannot split into cells (extra cells, a broken quote)"),
     "encoding": ("reject", "the file is not UTF-8, UTF-8 with BOM, GBK or GB18030"),
-    "missing_column": ("reject", "a required column is missing"),
+    "missing_column": ("reject", "an identity column (key, type, event time) is missing"),
     "unreadable": ("reject", "the file cannot be opened as CSV or XLSX"),
     "unrecognised_file": ("reject", "no source mapping matches the file's name or header"),
     "empty_file": ("reject", "the file is empty: 0 bytes, or only blank lines (空文件)"),

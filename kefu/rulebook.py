@@ -153,6 +153,41 @@ def company_unit() -> str:
     return settings()["company_unit"]
 
 
+def grain_columns() -> dict[str, frozenset[str]]:
+    """grain -> the column names that are needed only at that grain (district_id, technician_id)."""
+    return {g: frozenset(cols) for g, cols in (settings().get("grain_columns") or {}).items()}
+
+
+def needed_columns(measure: Measure, grain: str) -> tuple[str, ...]:
+    """The contract columns (entity.column) a measure needs at one grain: its `reads`, less the
+    columns another grain alone needs (a company figure does not need district_id)."""
+    only = grain_columns()
+    other = set().union(*[cols for g, cols in only.items() if g != grain]) - only.get(grain, frozenset())
+    return tuple(r for r in measure.reads if r.split(".", 1)[1] not in other)
+
+
+def measurability(entity: str, present_columns, source: str | None = None,
+                  grain: str = "company") -> dict[str, tuple[bool, str | None]]:
+    """Which measures the present columns of one entity's export make measurable (D-90).
+
+    Every measure that reads a column of `entity` at `grain` -> (measurable, reason): measurable
+    when every column it needs of that entity is present; else the reason names each missing
+    column, e.g. ``column tickets.product missing from ticket_system`` ('; '-joined, the same text
+    as marts.kpi_rule_measurability). Pure: it reads only the rulebook. A measure not judged at
+    `grain` is judged at its first grain."""
+    present = set(present_columns)
+    out: dict[str, tuple[bool, str | None]] = {}
+    for m in load().values():
+        g = grain if grain in m.grains or not m.grains else m.grains[0]
+        mine = [r for r in needed_columns(m, g) if r.split(".", 1)[0] == entity]
+        if not mine and not any(r.split(".", 1)[0] == entity for r in m.reads):
+            continue
+        missing = [r for r in mine if r.split(".", 1)[1] not in present]
+        tail = f" missing from {source}" if source else " missing"
+        out[m.id] = (not missing, "; ".join(f"column {r}{tail}" for r in sorted(missing)) or None)
+    return out
+
+
 def numeric_measures() -> list[Measure]:
     return [m for m in load().values() if m.is_numeric]
 

@@ -23,7 +23,8 @@
                     order by
                         {% if version %}{{ version }} desc nulls last, {% endif -%}
                         _export_date desc nulls last,
-                        _file_id desc
+                        _file_id desc,
+                        _row_number desc
                 ) as _version_rank
             from {{ history }} as versions
             where _export_date <= cast('{{ as_of }}' as date)

@@ -7,7 +7,7 @@ every traced ticket from `marts.fct_ticket_sla`, every threshold and wording fro
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -100,6 +100,7 @@ class MonthData:
     district: list[dict]     # kpi_district_monthly of the month
     technician: list[dict]   # kpi_technician_monthly of the month
     history: list[dict]      # per month of the year: unit results judged / failed
+    not_measurable: list[dict] = field(default_factory=list)  # measure x grain the exports cannot measure (D-90)
 
     def by_rule(self) -> dict[str, list[dict]]:
         out: dict[str, list[dict]] = {}
@@ -174,7 +175,17 @@ def load_month(con: duckdb.DuckDBPyConnection, month: str) -> MonthData:
         where left(period_month, 4) = $y and period_month <= $m
         group by period_month order by period_month
         """, {"m": month, "y": month[:4]})
-    return MonthData(month, prev, until, results, measures, yearly, tickets, district, technician, history)
+    not_measurable = rows(con, """
+        select measure_id as rule_id, rule_id as catalogue_rule_id, name_zh, name_en, grain, reason
+        from marts.kpi_rule_measurability
+        where period_month = $m and not measurable
+        """, {"m": month})
+    for r in not_measurable:
+        r["grain_zh"], r["grain_en"] = GRAINS.get(r["grain"], (r["grain"], r["grain"]))
+        r["label"] = "无数据 · not measurable: " + r["reason"].removeprefix("column ")
+    not_measurable.sort(key=lambda r: (order.get(r["rule_id"], len(order)), list(GRAINS).index(r["grain"])))
+    return MonthData(month, prev, until, results, measures, yearly, tickets, district, technician, history,
+                     not_measurable)
 
 
 def summary_rows(data: MonthData) -> list[dict]:

@@ -188,6 +188,14 @@ PARTS = {"numerator": ("分子", "numerator"), "denominator": ("分母", "denomi
          "threshold": ("阈值", "threshold"), "passed": ("结果", "result")}
 
 
+NOT_MEASURABLE_COLS = [
+    Col("rule_id", "规则", "Rule", width=8),
+    Col("name_zh", "指标", "Indicator", width=26),
+    Col("grain", "考核层级", "Grain", width=12, labels={g: zh for g, (zh, _) in GRAINS.items()}),
+    Col("label", "原因", "Why not measurable", width=60),
+]
+
+
 def mart_cols(keys: list[str]) -> list[Col]:
     """Columns of a per-audience mart, in its order: its plain columns and, per rule, numerator,
     denominator, value, threshold and result headed '<rule> 数值 / <rule> value'. Technical keys
@@ -232,6 +240,9 @@ def write(data: MonthData, path: Path) -> Path:
                 YEARLY_COLS, data.yearly, freeze_cols=4)
     write_sheet(wb, fmt, "未达标工单 Tickets", f"{label} 超时工单明细 · Tickets behind the failed rules",
                 ticket_cols(), data.tickets, freeze_cols=3)
+    write_sheet(wb, fmt, "无法计算 Not measurable",
+                f"{label} 无数据的规则（导出缺列）· Rules the exports cannot measure {data.month}",
+                NOT_MEASURABLE_COLS, data.not_measurable, freeze_cols=1)
     write_sheet(wb, fmt, "规定原文 Regulations", "考核规则与规定原文 · Rules and regulation wording",
                 RULE_COLS, data.measures, freeze_cols=1)
     wb.set_properties({"title": f"月度考核结果 {data.month}", "subject": "客服考核 monthly assessment",

@@ -1,6 +1,8 @@
 -- One row per measure × month × grain × unit: the number every rule is judged by.
 -- Key columns equal the generator's answer key (expected/kpi_expected.csv), so a
 -- plain join compares them. Thresholds come from the rulebook seeds, never from SQL.
+-- A measure x grain x month whose inputs an export lacked (kpi_rule_measurability) has no row
+-- here: never a value computed from NULLs, the reason is in kpi_rule_measurability (D-90).
 
 with results as (
 
@@ -21,6 +23,12 @@ measures as (
 targets as (
 
     select * from {{ ref('rulebook_targets') }}
+
+),
+
+measurability as (
+
+    select * from {{ ref('kpi_rule_measurability') }}
 
 ),
 
@@ -56,7 +64,12 @@ valued as (
     left join targets as single_target
         on single_target.measure_id = results.rule_id
         and single_target.target_key = '*'
+    left join measurability
+        on measurability.measure_id = results.rule_id
+        and measurability.grain = results.grain
+        and measurability.period_month = results.period_month
     where results.denominator > 0
+        and coalesce(measurability.measurable, true)
 
 ),
 
