@@ -286,7 +286,7 @@ class Ingest:
             self._upsert_current(ent, file_id)
             rows_read = n_chk + len(rejects)
             rows_bad = n_bad + len(rejects)
-            absent = self._record_columns(ent, rule, file_id, name, rule.export_date(path), set(positions))
+            absent = self._record_columns(ent, rule, file_id, name, rule.export_date(path), set(sources))
             if absent:
                 notes.append("column(s) absent, loaded as empty; the rules reading them are not measurable: "
                              + ", ".join(absent) + " / 缺少列（按空值载入，相关指标无法计算）")

@@ -301,8 +301,8 @@ def suggest(path: Path) -> str:
             vals = [v.strip() for v in column(cols[c.name]) if v.strip()]
             if vals and all(re.fullmatch(r"\d+:[0-5]\d:[0-5]\d", v) for v in vals):
                 derive.append(f"      {c.name}: {{duration: {_y(header[cols[c.name]])}, unit: hms}}   # h:mm:ss -> seconds")
-        # an unmatched date column + time column and no opened time yet: the usual split export
-    key_time = next((c.name for c in ent.columns if c.type == "timestamp" and c.required), None)
+    # an unmatched date column + time column and no opened time yet: the usual split export
+    key_time = next((c.name for c in ent.columns if c.type == "timestamp" and c.identity), None)
     if key_time and key_time not in cols and date_only and time_only:
         d, t = min(date_only), min(time_only)
         df, tf = stamp_formats(column(d), DATE_CANDIDATES), stamp_formats(column(t), TIME_CANDIDATES)
@@ -347,10 +347,15 @@ def suggest(path: Path) -> str:
     if vals_out:
         out.append("    values:")
         out += vals_out
-    missing = [c for c in ent.columns if c.required and c.name not in cols]
+    identity = [c for c in ent.columns if c.identity and c.name not in cols]
+    if identity:
+        out.append("    # identity columns not in the export: map a header, derive or give a constant, or the file is refused")
+        out.append("    # 导出中没有的标识列：请映射表头、派生或给常量，否则文件将被拒收")
+        out += [f"    #   {c.name}: ?" for c in identity]
+    missing = [c for c in ent.columns if not c.identity and c.required and c.name not in cols]
     if missing:
-        out.append("    # required columns not in the export: give a constant, or the file is refused")
-        out.append("    # 导出中没有的必填列：请给常量，否则文件将被拒收")
+        out.append("    # rule inputs not in the export: give a constant where one value holds for every row, or the")
+        out.append("    # rules reading them are not measurable / 导出中没有的指标输入列：全表同值时请给常量，否则相关指标无法计算")
         out.append("    # constants:")
         for c in missing:
             allowed = f"   # one of {', '.join(c.values)}" if c.values else ""
@@ -459,8 +464,38 @@ def check(path: Path, mapping: Path | None = None, show: int = 10) -> CheckResul
     res = CheckResult(path.name, status, entity or ent_name, mname, read or 0, loaded or 0, bad or 0, message,
                       quarantined, present)
     if res.entity and (status == "loaded" or present):
-        res.measures = rulebook.measurability(res.entity, present)
+        res.measures = measures_of(res.entity, present)
     return res
+
+
+def measures_of(entity: str, present) -> dict[str, tuple[bool, str]]:
+    """Per measure reading `entity`: (measurable at the company grain, why not / which grains are not), in
+    English and Chinese. The decision is `kefu.rulebook.measurability` (D-90, D-91); this only words it."""
+    from kefu import contract
+
+    zh = {c.name: c.zh for c in contract.entity(entity).columns}
+    measures = rulebook.load()
+
+    def words(reason: str) -> str:  # "column tickets.a missing; column tickets.b missing"
+        listed = [part.split()[1] for part in reason.split("; ")]
+        columns = [c.split(".", 1)[1] for c in listed]
+        return (f"not measurable: {', '.join(listed)} missing / 无数据：缺少 "
+                f"{'、'.join(zh.get(c, c) for c in columns)}")
+
+    out: dict[str, tuple[bool, str]] = {}
+    company = rulebook.measurability(entity, present)
+    for mid, (ok, why) in company.items():
+        if not ok:
+            out[mid] = (False, words(why))
+            continue
+        grains = [g for g in measures[mid].grains if g not in ("company",)]
+        gaps = []
+        for g in grains:
+            g_ok, g_why = rulebook.measurability(entity, present, grain=g).get(mid, (True, None))
+            if not g_ok:
+                gaps.append(f"{g} grain {words(g_why)}")
+        out[mid] = (True, "; ".join(gaps))
+    return out
 
 
 def _is_day(name: str) -> bool:

@@ -206,32 +206,3 @@ def catalogue_rule_ids(catalogue: str | Path) -> list[str]:
             if m:
                 ids.append(m.group(1))
     return list(dict.fromkeys(ids))
-
-
-def measurability(entity: str, present_columns) -> dict[str, tuple[bool, str]]:
-    """Which measures a source of `entity` with these contract columns makes measurable, and why not.
-
-    Only measures that read `entity` (their `reads:` in kefu/rulebook.yml) are returned:
-    measure_id -> (True, what else it needs) or (False, which columns are missing). Shared by
-    `kefu mapping check` and the not-measurable marts; messages in English and Chinese."""
-    from kefu import contract
-
-    present = set(present_columns)
-    ent = contract.entity(entity)
-    zh = {c.name: c.zh for c in ent.columns}
-    out: dict[str, tuple[bool, str]] = {}
-    for m in load().values():
-        reads = [r.split(".", 1) for r in m.reads]
-        mine = [c for e, c in reads if e == entity]
-        if not mine:
-            continue
-        missing = list(dict.fromkeys(c for c in mine if c not in present))
-        others = sorted({e for e, _ in reads} - {entity})
-        if missing:
-            cols = ", ".join(f"{entity}.{c}" for c in missing)
-            cols_zh = "、".join(zh.get(c, c) for c in missing)
-            out[m.id] = (False, f"not measurable: {cols} missing / 无数据：缺少 {cols_zh}")
-        else:
-            out[m.id] = (True, ("also needs " + ", ".join(others) + " / 另需 " + "、".join(
-                contract.entity(e).zh for e in others)) if others else "")
-    return out

@@ -79,10 +79,21 @@ def test_suggest_edit_check_shows_rows_quarantine_and_which_rules_are_measurable
 
 def test_check_of_a_file_the_mapping_cannot_load_says_why_and_exits_1(export, tmp_path, capsys):
     m = tmp_path / "m.yml"
-    m.write_text(mapping_tools.suggest(export), encoding="utf-8")  # not edited: required columns missing
+    # the opened time is an identity column: without it a ticket means nothing, the file is refused
+    m.write_text(mapping_tools.suggest(export).replace('      "创建时间": opened_at\n', ''),
+                 encoding="utf-8")
     assert cli.main(["mapping", "check", str(export), "--mapping", str(m)]) == 1
     shown = capsys.readouterr().out
-    assert "rejected" in shown and "required column(s) missing for tickets: product" in shown
+    assert "rejected" in shown and "identity column(s) missing for tickets: opened_at" in shown
+
+
+def test_an_unedited_suggestion_loads_and_names_what_is_not_measurable(export, tmp_path):
+    m = tmp_path / "m.yml"
+    m.write_text(mapping_tools.suggest(export), encoding="utf-8")  # product, customer … absent: rule inputs
+    res = mapping_tools.check(export, m)
+    assert (res.status, res.rows_read, res.rows_loaded + res.rows_quarantined) == ("loaded", 3, 3)
+    assert res.measures["T9"][0] is True
+    assert res.measures["T1"] == (False, res.measures["T1"][1]) and "tickets.product" in res.measures["T1"][1]
 
 
 def test_suggest_writes_a_file_and_finds_a_date_and_time_split(tmp_path):
@@ -98,14 +109,16 @@ def test_suggest_writes_a_file_and_finds_a_date_and_time_split(tmp_path):
     assert rule.resolve_value("ticket_type", "Repair") == "fault"
 
 
-def test_measurability_names_the_missing_columns_of_each_measure_reading_the_entity():
-    got = rulebook.measurability("tickets", {"ticket_id", "opened_at", "first_reply_at", "district_id"})
-    assert got["T9"] == (True, "")
-    # T8 reads tickets.source_call_id, opened_at, district_id and calls: only source_call_id is missing here
+def test_check_words_which_measures_the_columns_make_measurable_and_at_which_grain():
+    from ingest.mapping_tools import measures_of
+
+    got = measures_of("tickets", {"ticket_id", "ticket_type", "opened_at", "first_reply_at"})
+    assert got["T9"] == (True, "district grain not measurable: tickets.district_id missing / 无数据：缺少 所属片区")
+    # T8 reads tickets.source_call_id, opened_at, district_id and calls: source_call_id is missing here
     assert got["T8"] == (False, "not measurable: tickets.source_call_id missing / 无数据：缺少 来电流水号")
     assert "H1" not in got  # a measure that reads no ticket column is not this source's business
     every = {c.split(".")[1] for m in rulebook.load().values() for c in m.reads if c.startswith("tickets.")}
-    assert all(ok for ok, _ in rulebook.measurability("tickets", every).values())
+    assert all(ok and not why for ok, why in measures_of("tickets", every).values())
 
 
 def test_suggest_on_a_workbook_with_a_title_block_names_the_sheet_and_the_header_row(tmp_path):
