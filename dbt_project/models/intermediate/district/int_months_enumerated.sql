@@ -27,6 +27,14 @@ callbacks as (
 
 ),
 
+files as (
+
+    -- a warehouse without any of the above (an operator loading only its call records)
+    -- takes the business dates of every export loaded
+    select business_date from {{ ref('stg_load_log') }}
+
+),
+
 export_dates as (
 
     select export_date from tickets
@@ -40,11 +48,11 @@ export_dates as (
 bounds as (
 
     select
-        min(export_date) as first_date,
+        coalesce(min(export_date), (select min(business_date) from files)) as first_date,
         {% if run_var('as_of_date') -%}
         cast('{{ run_var('as_of_date') }}' as date) as last_date
         {%- else -%}
-        max(export_date) as last_date
+        coalesce(max(export_date), (select max(business_date) from files)) as last_date
         {%- endif %}
     from export_dates
 

@@ -20,6 +20,12 @@ callbacks as (
 
 ),
 
+files as (
+
+    select * from {{ ref('stg_load_log') }}
+
+),
+
 surveys as (
 
     select * from {{ ref('stg_surveys') }}
@@ -44,7 +50,7 @@ last_business_date as (
         {%- if run_var('as_of_date') %}
         max(cast('{{ run_var('as_of_date') }}' as date)) as as_of_date
         {%- else %}
-        max(export_date) as as_of_date
+        coalesce(max(export_date), (select max(business_date) from files)) as as_of_date
         {%- endif %}
     from export_dates
 
