@@ -83,15 +83,15 @@ def published_path(path: str | Path | None = None) -> Path:
 
 
 def connect_published(path: str | Path | None = None) -> duckdb.DuckDBPyConnection:
-    """A read-only connection to the published warehouse (never blocks, never blocked by, the nightly run).
+    """A read-only, sandboxed connection to the published warehouse (kefu.sandbox: no other file can be
+    read or written); never blocks, never blocked by, the nightly run.
 
     A long-running reader must close it before connecting again after a publish: while any
     connection to a path is open, DuckDB hands a new connect(path) the instance it already has —
     the replaced file (duckdb/duckdb#15912; dashboards/data.py keeps one connection per file identity)."""
-    p = published_path(path)
-    if not p.exists():
-        raise FileNotFoundError(f"published warehouse {p} does not exist yet: run the nightly DAG (or `make demo`) first")
-    return duckdb.connect(str(p), read_only=True)
+    from kefu import sandbox
+
+    return sandbox.connect(published_path(path))
 
 
 def read_manifest(published_file: Path) -> dict:
