@@ -97,6 +97,7 @@ PLUGINS = [
     "kefu.reports.cli",      # report (issue 6)
     "kefu.analyst",          # sql, docs (issue 6)
     "benchmarks.cli",        # bench (issue 7)
+    "kefu.vault",            # keys rotate (issue 19)
 ]
 
 
