@@ -2,7 +2,8 @@
 
     $KEFU_HOME/
       landing/YYYY-MM-DD/…        the exports of each business date (input)
-      archive/ rejected/          ingested / refused export files (never deleted)
+      archive/ rejected/          ingested (encrypted) / refused export files, 0700 (kefu/vault.py)
+      secrets/pii.key             the archive key (0600; docs/security.md)
       warehouse/kefu.duckdb       the working warehouse: only the nightly writer tasks open it
       published/kefu.duckdb       the copy dashboards, reports and analysts read (read-only);
                                   replaced atomically (os.replace) after the gates passed
