@@ -53,6 +53,18 @@ def _log_once(event: str, who: acl.Access | None, user: str, detail: str | None 
         st.session_state["_access_logged"] = key
 
 
+def _exposed() -> bool:
+    """Whether this app may be reached from another machine: the server listens on a non-loopback
+    address (unset: every interface), or this session's client is not on the loopback address.
+    Streamlit's AppTest runs the script with no server at all (a stand-in runtime): nothing listens."""
+    from streamlit.runtime import Runtime
+
+    if type(Runtime.instance()) is not Runtime:
+        return False
+    address = st.get_option("server.address") or "0.0.0.0"
+    return address not in LOOPBACK or st.context.ip_address is not None
+
+
 def gate() -> acl.Access:
     """The session's scope (also in st.session_state["access"], read by every query); stops the page
     with no data at all when the visitor may not see the dashboard."""
@@ -81,10 +93,8 @@ def gate() -> acl.Access:
             st.caption(f"{who.user} · {who.label}")
             st.button("退出登录 · Sign out", on_click=st.logout, key="sign_out")
     else:
-        # unset: every interface. Streamlit's AppTest runs the script with no server at all.
-        address = "127.0.0.1" if st.get_option("global.appTest") else st.get_option("server.address") or "0.0.0.0"
         insecure = os.environ.get(INSECURE_ENV) == "1"
-        if not insecure and (address not in LOOPBACK or st.context.ip_address is not None):
+        if not insecure and _exposed():
             _refuse("未配置身份认证，看板只在本机（127.0.0.1）提供。",
                     "No identity provider is configured: the dashboard serves the loopback address only. "
                     "Configure sign-in (docs/security.md), or start it with `kefu dashboard --insecure-no-login`.",
