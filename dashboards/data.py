@@ -38,7 +38,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from kefu import contract, rulebook
+from kefu import contract, rulebook, sandbox
 from kefu.access import Access, ScopeError, scoped_sql
 from kefu.home import connect_published
 
@@ -95,7 +95,7 @@ class _Published:
             self._running += 1
             con = self._con
         try:
-            with con.cursor() as cur:
+            with sandbox.cursor(con, path) as cur:
                 yield cur
         finally:
             with self._changed:

@@ -92,3 +92,18 @@ def test_every_reader_goes_through_the_sandbox(home):
     readers = [root / "kefu" / "analyst.py", root / "kefu" / "home.py", root / "kefu" / "reports" / "__init__.py",
                *sorted((root / "dashboards").rglob("*.py"))]
     assert not [str(p) for p in readers if "duckdb.connect(" in p.read_text(encoding="utf-8")]
+
+
+def test_a_sandboxed_reader_and_a_plain_read_only_connection_coexist_in_one_process(home):
+    """DuckDB refuses a second connection to one file with another configuration; the sandbox's
+    private instance shares nothing with the process's plain connections (the pipeline's, a test's)."""
+    path = home / "published" / "kefu.duckdb"
+    with duckdb.connect(str(path), read_only=True) as plain:
+        con = sandbox.connect(path)
+        cur = sandbox.cursor(con, path)
+        assert cur.execute("select rule_id from marts.kpi_rule_results").fetchall() == [("T9",)]
+        with pytest.raises(duckdb.Error):
+            cur.execute(f"select * from read_csv('{home}/archive/2026-01-01/客户资料_20260101.csv')")
+        # the plain connection keeps its own settings: the sandbox locked only its own instance
+        assert plain.execute("select current_setting('enable_external_access')").fetchone() == (True,)
+        con.close()
