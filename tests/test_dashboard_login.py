@@ -141,11 +141,12 @@ def downloads(page) -> list[list[dict]]:
     """Every CSV download of the page (the rows of every table), read as a user would save them."""
     from playwright.sync_api import expect
 
+    buttons = page.get_by_role("button", name="下载 CSV")
     expect(page.get_by_test_id("stDataFrame").first).to_be_visible(timeout=120_000)
+    expect(buttons.first).to_be_visible(timeout=120_000)
     expect(page.get_by_test_id("stSpinner")).to_have_count(0, timeout=120_000)
     page.wait_for_timeout(1_500)
     tables = []
-    buttons = page.get_by_role("button", name="下载 CSV")
     for i in range(buttons.count()):
         with page.expect_download(timeout=60_000) as d:
             buttons.nth(i).click()
