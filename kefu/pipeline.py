@@ -101,6 +101,8 @@ def ingest_day(home: Home, day: date, config: Path | None = None, demo_key: bool
             return {"business_date": day.isoformat(), "files": 0, "note": "already loaded (archived)"}
         raise PipelineError(f"no exports for {day} in {folder} (导出文件未到): expected a folder of that day's files")
     cfg = ingest_config.load(config, demo_key=demo_key)
+    for d in (home.landing, home.archive, home.rejected):  # private to the service user (D-97)
+        private_dir(d)
     summary = ingest(landing=folder, warehouse_file=home.warehouse, cfg=cfg, archive=archived,
                      rejected=home.rejected / day.isoformat(), progress=False, vault=Vault.for_home(home.root))
     loaded = [r for r in summary.results if r.status == "loaded"]

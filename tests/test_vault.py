@@ -164,6 +164,7 @@ def test_the_nightly_ingest_applies_the_retention(tmp_path):
     cfg.write_text("pii_demo_key: true\narchive_retention_days: 60\n")
     step = pipeline.ingest_day(home, DAY, config=cfg)
     assert step["loaded"] == 2 and step["archive_deleted"] == 1 and not old.exists()
+    assert all(mode(d) == 0o700 for d in (home.landing, home.archive, home.rejected, home.archive / DAY.isoformat()))
     assert all(vault.is_encrypted(p) for p in (home.archive / DAY.isoformat()).iterdir())
 
 
