@@ -69,9 +69,6 @@ def streamlit_command(warehouse: Path, port: int, address: str = "127.0.0.1", au
     if auth_file is not None:
         env["KEFU_ROLES"] = str(read_auth_file(auth_file))
         cmd += ["--secrets.files", str(auth_file)]
-    else:
-        # an empty secrets file: no [auth] from ~/.streamlit or ./.streamlit is picked up by accident
-        cmd += ["--secrets.files", os.devnull]
     if insecure_no_login:
         env["KEFU_INSECURE_NO_LOGIN"] = "1"
     return cmd, env
