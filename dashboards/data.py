@@ -41,7 +41,8 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from kefu import contract, rulebook
+from kefu import contract, rulebook, sandbox
+from kefu.access import Access, ScopeError, scoped_sql
 from kefu.home import connect_published
 
 log = logging.getLogger(__name__)
@@ -97,7 +98,7 @@ class _Published:
             self._running += 1
             con = self._con
         try:
-            with con.cursor() as cur:
+            with sandbox.cursor(con, path) as cur:
                 yield cur
         finally:
             with self._changed:
@@ -134,9 +135,29 @@ def _cached(path: str, file_stamp: tuple[int, int, int], sql: str, params: tuple
     return run_sql(path, sql, params, file_stamp)
 
 
-def query(path: str | Path, sql: str, params: Sequence = ()) -> pd.DataFrame:
-    """A query result, cached under the file's identity (a new publish is a new key)."""
-    return _cached(str(path), stamp(path), sql, tuple(params))
+# Outside a dashboard session (tests, the benchmark, scripts) queries are not scoped.
+UNSCOPED = Access("kefu (no dashboard session)", "manager")
+
+
+def current_access() -> Access:
+    """The signed-in user's scope (st.session_state["access"], set by dashboards/app.py before any
+    query). In a dashboard session without one, no query runs at all."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    if get_script_run_ctx(suppress_warning=True) is None:
+        return UNSCOPED
+    access = st.session_state.get("access")
+    if not isinstance(access, Access):
+        raise ScopeError("no signed-in user: no data / 未登录，不显示数据")
+    return access
+
+
+def query(path: str | Path, sql: str, params: Sequence = (), access: Access | None = None) -> pd.DataFrame:
+    """A query result, scoped to the user's scope in SQL (kefu.access.scoped_sql: every relation the
+    query names is replaced by the rows the scope may see), cached under the file's identity (a new
+    publish is a new key) and the scoped SQL (another scope is another key). Every query of the
+    dashboard — filter choices, tables, charts, drill-downs, downloads — goes through here."""
+    return _cached(str(path), stamp(path), scoped_sql(sql, access or current_access()), tuple(params))
 
 
 def clear_cache() -> None:

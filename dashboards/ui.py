@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboards import data
-from kefu import contract, rulebook
+from kefu import access, contract, rulebook
 from kefu.home import published_path
 from kefu.safe_text import csv_bytes
 
@@ -157,12 +157,19 @@ def excel_bytes(frame: pd.DataFrame) -> bytes:
 
 
 def downloads(frame: pd.DataFrame, name: str) -> None:
-    """CSV (UTF-8 with BOM, opens in Excel) and Excel buttons for a table, with Chinese headers."""
+    """CSV (UTF-8 with BOM, opens in Excel) and Excel buttons for a table, with Chinese headers.
+    Each download is a line of the access log (who, page, scope, rows), written when it is made."""
     out = frame.rename(columns=LABELS)
+    who, page = data.current_access(), st.session_state.get("page")
+
+    def made(kind: str, content: bytes) -> bytes:
+        access.log_event("download", who, page=page, rows=len(out), detail=f"{name}.{kind}")
+        return content
+
     left, right, _ = st.columns([1, 1, 4])
-    left.download_button("下载 CSV", lambda: csv_bytes(out), f"{name}.csv",
+    left.download_button("下载 CSV", lambda: made("csv", csv_bytes(out)), f"{name}.csv",
                          "text/csv", key=f"{name}_csv", on_click="ignore", icon=":material/download:")
-    right.download_button("下载 Excel", lambda: excel_bytes(out), f"{name}.xlsx",
+    right.download_button("下载 Excel", lambda: made("xlsx", excel_bytes(out)), f"{name}.xlsx",
                           "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                           key=f"{name}_xlsx", on_click="ignore", icon=":material/download:")
 

@@ -1,4 +1,5 @@
-"""Ingest configuration: the PII key, extra mapping folders, DuckDB resource limits.
+"""Ingest configuration: the PII key, extra mapping folders, DuckDB resource limits, and how long
+archived exports are kept (archive_retention_days, kefu/vault.py).
 
 The HMAC key for personal data never lives in code. It comes from the
 environment variable KEFU_PII_KEY or the `pii_key` of a YAML config file
@@ -32,6 +33,7 @@ class IngestConfig:
     mapping_dirs: list[Path] = field(default_factory=lambda: [MAPPINGS_DIR])
     memory_limit: str = "2GB"  # DuckDB spills beyond it: memory does not grow with file size
     threads: int | None = None
+    archive_retention_days: int | None = None  # None: archived exports are kept (D-97)
 
 
 def load(path: Path | None = None, demo_key: bool = False) -> IngestConfig:
@@ -61,4 +63,14 @@ def load(path: Path | None = None, demo_key: bool = False) -> IngestConfig:
         mapping_dirs=dirs,
         memory_limit=str(spec.get("memory_limit", "2GB")),
         threads=spec.get("threads"),
+        archive_retention_days=_retention(path, spec.get("archive_retention_days")),
     )
+
+
+def _retention(path: Path | None, value) -> int | None:
+    """archive_retention_days: days an archived export is kept after its business date (None: kept)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(f"{path}: archive_retention_days must be a whole number of days ≥ 1, got {value!r}")
+    return value

@@ -4,7 +4,8 @@ Per file, in business-date order (reference lists of a day before its events):
 fingerprint (sha256, encoding) -> skip if already loaded -> prepare (transcode /
 XLSX to CSV, header and mapping) -> ONE transaction: stage with read_csv, type
 and check in SQL, append good rows to raw.<entity>_history, upsert raw.<entity>,
-bad rows to audit.quarantine, a load_log row -> commit -> archive the file.
+bad rows to audit.quarantine, a load_log row -> commit -> archive the file (encrypted, in a
+private folder: kefu/vault.py).
 A file that cannot be read as a whole is logged as rejected and moved aside.
 """
 
@@ -22,6 +23,7 @@ import duckdb
 
 from kefu import contract
 from kefu.build import check_warehouse_path
+from kefu.vault import Vault, private_dir, private_file
 from ingest import readers, transform, warehouse
 from ingest.config import ConfigError, IngestConfig
 from ingest.mapping import Mappings, load as load_mappings
@@ -93,23 +95,36 @@ def discover(landing: Path, mappings: Mappings) -> list[Path]:
     return [p for _, p in sorted(found)]
 
 
-def _move(src: Path, dst_root: Path, rel: Path) -> Path:
+def _move(src: Path, dst_root: Path, rel: Path, vault: Vault | None = None) -> Path:
+    """Move an ingested or refused export out of the landing folder into a private folder (0700,
+    file 0600, kefu/vault.py); encrypted on the way when a vault is given (the archive, D-97)."""
     dst = dst_root / rel
-    dst.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(dst.parent)
     n = 1
     while dst.exists():  # never overwrite: a re-delivered file keeps both copies
         dst = dst_root / rel.parent / f"{rel.name}.{n}"
         n += 1
-    shutil.move(str(src), str(dst))
+    if vault is not None:
+        vault.encrypt_file(src, dst)
+        src.unlink()
+    else:
+        shutil.move(str(src), str(dst))
+        private_file(dst)
     return dst
 
 
 class Ingest:
     def __init__(self, landing: Path, warehouse_file: Path, cfg: IngestConfig, archive: Path | None = None,
-                 rejected: Path | None = None, progress: bool = True):
+                 rejected: Path | None = None, progress: bool = True, vault: Vault | None = None,
+                 encrypt_archive: bool = True):
         self.landing = landing.resolve()
         self.archive = (archive or self.landing.parent / "archive").resolve()
         self.rejected = (rejected or self.landing.parent / "rejected").resolve()
+        # archived exports are encrypted (D-97); the key, unless given: beside the archive folder,
+        # <its parent>/secrets/pii.key, or $KEFU_ARCHIVE_KEY_FILE
+        self.vault = (vault or Vault.for_home(self.archive.parent)) if encrypt_archive else None
+        if self.landing.is_dir():
+            private_dir(self.landing)
         self.cfg = cfg
         self.mappings = load_mappings(cfg.mapping_dirs)
         self.progress = progress
@@ -167,7 +182,8 @@ class Ingest:
             "AND status IN ('loaded', 'rejected') ORDER BY file_id", [det.sha256]).fetchall()
         for fid, status, n, moved in seen:
             if n == name and moved is None:  # committed by a run that stopped before moving the file
-                self._moved(fid, _move(path, self.archive if status == "loaded" else self.rejected, rel))
+                self._moved(fid, _move(path, self.archive if status == "loaded" else self.rejected, rel,
+                                       self.vault if status == "loaded" else None))
                 return FileResult(name, "archived", message=f"{name}: already {status}, moved")
         if any(s == "loaded" for _, s, _, _ in seen):
             first = next(n for _, s, n, _ in seen if s == "loaded")
@@ -176,7 +192,7 @@ class Ingest:
             self._log(file_id=fid, file_name=name, sha256=det.sha256, size_bytes=det.size,
                       encoding=det.encoding, rows_read=0, rows_loaded=0, rows_quarantined=0, started_at=started,
                       finished_at=datetime.now(), status="duplicate", message=msg)
-            self._moved(fid, _move(path, self.archive, rel))
+            self._moved(fid, _move(path, self.archive, rel, self.vault))
             return FileResult(name, "duplicate", message=msg)
         try:
             prep = readers.prepare(path, det, self.mappings, self.tmp, tick)
@@ -309,7 +325,7 @@ class Ingest:
             for t in ("chk", "stg", "rej", "rej_scan", "losers"):
                 con.execute(f"DROP TABLE IF EXISTS temp.{t}")
         _crash_hook("after_commit", name)
-        self._moved(file_id, _move(path, self.archive, rel))
+        self._moved(file_id, _move(path, self.archive, rel, self.vault))
         return FileResult(name, "loaded", ent.name, rows_read, n_chk - n_bad, rows_bad, "; ".join(notes))
 
     def _record_columns(self, ent: contract.Entity, rule, file_id: int, name: str, day: date | None,
@@ -410,8 +426,9 @@ class Ingest:
 
 
 def ingest(landing: Path, warehouse_file: Path, cfg: IngestConfig, archive: Path | None = None,
-           rejected: Path | None = None, progress: bool = True) -> Summary:
-    job = Ingest(landing, warehouse_file, cfg, archive, rejected, progress)
+           rejected: Path | None = None, progress: bool = True, vault: Vault | None = None,
+           encrypt_archive: bool = True) -> Summary:
+    job = Ingest(landing, warehouse_file, cfg, archive, rejected, progress, vault, encrypt_archive)
     try:
         return job.run()
     finally:

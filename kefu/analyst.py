@@ -5,8 +5,10 @@
     kefu docs serve [--dir DIR] [--port N]
     kefu docs rule-index [--check]             docs/rule-index.md (kefu/rule_index.py)
 
-`kefu sql` opens the published copy with DuckDB's read_only flag: every write
-(INSERT, CREATE, DROP, …) is refused by DuckDB itself, and we say so in plain words.
+`kefu sql` opens the published copy through kefu.sandbox: read-only (every write — INSERT,
+CREATE, DROP, … — is refused by DuckDB itself) and sandboxed (no other file can be read or
+written: read_csv of the archive, COPY … TO, ATTACH, INSTALL / LOAD are refused, and the
+configuration is locked so SET cannot undo it); each refusal is said in plain words.
 The docs site is `dbt docs generate --static` (one self-contained index.html), run
 against a temporary copy of the published file: dbt-duckdb opens its database
 read-write, and the published file must never be opened that way.
@@ -25,12 +27,11 @@ from pathlib import Path
 
 import duckdb
 
-from kefu import build
+from kefu import build, sandbox
 from kefu.home import Home, connect_published, published_path, read_manifest
 from kefu.safe_text import write_csv
 
-READ_ONLY = ("已发布的仓库是只读的，不能修改（the published warehouse is read-only: INSERT, UPDATE, DELETE, "
-             "CREATE, DROP … are refused）。需要中间结果请用 CREATE TEMP TABLE，或 --csv 导出后另行处理。")
+READ_ONLY = sandbox.READ_ONLY
 
 BANNER = """kefu sql · 已发布仓库（只读）published warehouse (read-only): {path}{as_of}
 语句以分号结束，.quit 退出。End statements with ';', .quit to leave.
@@ -59,7 +60,8 @@ def execute(con: duckdb.DuckDBPyConnection, query: str, as_csv: bool = False, ma
             elif (rel := con.sql(statement)) is not None:
                 rel.show(max_rows=max_rows, max_width=shutil.get_terminal_size().columns)  # honours $COLUMNS
     except duckdb.Error as exc:
-        why = READ_ONLY + "\n" if "read-only" in str(exc) else ""
+        why = sandbox.refusal(exc)
+        why = f"{why}\n" if why else ""
         print(f"kefu sql: {why}{exc}", file=sys.stderr)
         return 1
     return 0

@@ -98,6 +98,7 @@ PLUGINS = [
     "kefu.analyst",          # sql, docs (issue 6)
     "benchmarks.cli",        # bench (issue 7)
     "ingest.mapping_tools",  # mapping suggest, mapping check (issue 17)
+    "kefu.vault",            # keys rotate (issue 19)
 ]
 
 

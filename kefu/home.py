@@ -2,7 +2,8 @@
 
     $KEFU_HOME/
       landing/YYYY-MM-DD/…        the exports of each business date (input)
-      archive/ rejected/          ingested / refused export files (never deleted)
+      archive/ rejected/          ingested (encrypted) / refused export files, 0700 (kefu/vault.py)
+      secrets/pii.key             the archive key (0600; docs/security.md)
       warehouse/kefu.duckdb       the working warehouse: only the nightly writer tasks open it
       published/kefu.duckdb       the copy dashboards, reports and analysts read (read-only);
                                   replaced atomically (os.replace) after the gates passed
@@ -84,15 +85,15 @@ def published_path(path: str | Path | None = None) -> Path:
 
 
 def connect_published(path: str | Path | None = None) -> duckdb.DuckDBPyConnection:
-    """A read-only connection to the published warehouse (never blocks, never blocked by, the nightly run).
+    """A read-only, sandboxed connection to the published warehouse (kefu.sandbox: no other file can be
+    read or written); never blocks, never blocked by, the nightly run.
 
     A long-running reader must close it before connecting again after a publish: while any
     connection to a path is open, DuckDB hands a new connect(path) the instance it already has —
     the replaced file (duckdb/duckdb#15912; dashboards/data.py keeps one connection per file identity)."""
-    p = published_path(path)
-    if not p.exists():
-        raise FileNotFoundError(f"published warehouse {p} does not exist yet: run the nightly DAG (or `make demo`) first")
-    return duckdb.connect(str(p), read_only=True)
+    from kefu import sandbox
+
+    return sandbox.connect(published_path(path))
 
 
 MANIFEST_TABLE = "audit.publication"  # inside the published file: the manifest of that very file

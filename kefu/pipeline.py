@@ -31,6 +31,7 @@ import duckdb
 
 from kefu import build
 from kefu.home import MANIFEST_TABLE, Home, embedded_manifest, read_manifest
+from kefu.vault import Vault, private_dir, prune_archive, restore_tree
 
 POOL = "kefu_warehouse"  # the one writer slot of the working warehouse
 STATE_FILE = "state.json"  # beside the working warehouse: what the last build was
@@ -100,13 +101,18 @@ def ingest_day(home: Home, day: date, config: Path | None = None, demo_key: bool
             return {"business_date": day.isoformat(), "files": 0, "note": "already loaded (archived)"}
         raise PipelineError(f"no exports for {day} in {folder} (导出文件未到): expected a folder of that day's files")
     cfg = ingest_config.load(config, demo_key=demo_key)
+    for d in (home.landing, home.archive, home.rejected):  # private to the service user (D-97)
+        private_dir(d)
     summary = ingest(landing=folder, warehouse_file=home.warehouse, cfg=cfg, archive=archived,
-                     rejected=home.rejected / day.isoformat(), progress=False)
+                     rejected=home.rejected / day.isoformat(), progress=False, vault=Vault.for_home(home.root))
     loaded = [r for r in summary.results if r.status == "loaded"]
+    # retention counts from the business date, so a rerun of a past night deletes what that night did
+    deleted = prune_archive(home.root, cfg.archive_retention_days, today=day)
     return {"business_date": day.isoformat(), "files": len(summary.results), "loaded": len(loaded),
             "rejected": summary.count("rejected"), "duplicate": summary.count("duplicate"),
             "rows_loaded": sum(r.rows_loaded for r in loaded),
-            "rows_quarantined": sum(r.rows_quarantined for r in loaded), "summary": str(summary)}
+            "rows_quarantined": sum(r.rows_quarantined for r in loaded), "summary": str(summary),
+            **({"archive_deleted": len(deleted)} if deleted else {})}
 
 
 def latest_export_date(warehouse: Path) -> date | None:
@@ -341,12 +347,14 @@ def rebuild(home: Home, demo_key: bool = False, config: Path | None = None, run_
         scratch = Home(Path(tmp))
         scratch.warehouse.parent.mkdir(parents=True)
         rows = quarantined = files = 0
-        for d in days:  # a copy of the archive: ingest moves what it reads
+        vault = Vault.for_home(home.root)
+        private_dir(scratch.root)
+        for d in days:  # a decrypted copy of the archive (D-97) in the private scratch folder: ingest moves what it reads
             landing = scratch.landing / d.isoformat()
-            shutil.copytree(home.archive / d.isoformat(), landing)
+            restore_tree(vault, home.archive / d.isoformat(), landing)
             summary = ingest(landing=landing, warehouse_file=scratch.warehouse, cfg=cfg,
                              archive=scratch.archive / d.isoformat(), rejected=scratch.rejected / d.isoformat(),
-                             progress=False)
+                             progress=False, encrypt_archive=False)  # the scratch copy goes with the temp folder
             loaded = [r for r in summary.results if r.status == "loaded"]
             files += len(loaded)
             rows += sum(r.rows_loaded for r in loaded)

@@ -12,10 +12,14 @@ KEY = ["rule_id", "period_month", "grain", "unit_id"]
 
 
 @pytest.fixture(scope="module")
-def demo(built_demo):
+def demo(built_demo, tmp_path_factory):
+    from kefu.vault import Vault, restore_tree
+
     warehouse, _ = built_demo(1, 3)
-    # ingest moved every export from landing/ to archive/, day folders kept
-    return warehouse, warehouse.parent / "archive"
+    # ingest moved every export from landing/ to archive/ (encrypted, D-97), day folders kept: the clear copy
+    exports = tmp_path_factory.mktemp("exports")
+    restore_tree(Vault.for_home(warehouse.parent), warehouse.parent / "archive", exports)
+    return warehouse, exports
 
 
 def _compare(warehouse: Path, theirs: pd.DataFrame) -> pd.DataFrame:

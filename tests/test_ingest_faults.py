@@ -123,7 +123,9 @@ def test_reingesting_the_archive_is_a_noop(run, tmp_path):
     landing = tmp_path / "landing"
     import shutil
 
-    shutil.copytree(day, landing / day.name)
+    from kefu.vault import Vault, restore_tree
+
+    restore_tree(Vault.for_home(out), day, landing / day.name)  # the archive is encrypted (D-97)
     wh = tmp_path / "w.duckdb"
     shutil.copy(out / "warehouse.duckdb", wh)
     s = ingest(landing, wh, config.load(None, demo_key=True), archive=tmp_path / "archive", progress=False)

@@ -16,6 +16,7 @@ import pytest
 from generator.formats import FORMATS, ExportWriter
 from ingest import config, pii, samples
 from ingest.loader import CRASH_ENV, ingest
+from kefu.vault import Vault
 
 ROOT = Path(__file__).resolve().parents[1]
 DAY = date(2026, 3, 5)
@@ -87,8 +88,9 @@ def test_reingesting_is_a_noop_and_a_resent_copy_is_logged_as_duplicate(tmp_path
     archived = tmp_path / "archive" / DAY.isoformat() / "话务详单_20260305.csv"
     assert archived.exists() and not any(landing.rglob("*.csv"))
 
-    shutil.copy(archived, landing / DAY.isoformat() / "话务详单_20260305.csv")  # the same file again
-    shutil.copy(archived, landing / DAY.isoformat() / "话务详单_20260305_补传.csv")  # re-sent under a new name
+    vault = Vault.for_home(tmp_path)  # the archive is encrypted (D-97): the clear file, as rebuild reads it
+    vault.decrypt_file(archived, landing / DAY.isoformat() / "话务详单_20260305.csv")  # the same file again
+    vault.decrypt_file(archived, landing / DAY.isoformat() / "话务详单_20260305_补传.csv")  # re-sent under a new name
     s = _run(landing, tmp_path / "w.duckdb")
     assert s.count("duplicate") == 2 and s.count("loaded") == 0
     assert _table(tmp_path / "w.duckdb", "calls") == before

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import duckdb
 
+from kefu import sandbox
 from kefu.reports import data, pdf, workbook
 
 
@@ -31,7 +32,7 @@ def build_monthly(source: Path, month: str, out_dir: Path) -> list[Path]:
 
     source is a DuckDB warehouse file, opened read-only. Raises LookupError when it holds no rule
     results for the month."""
-    con = duckdb.connect(str(source), read_only=True)
+    con = sandbox.connect(source)  # read-only and sandboxed, like every reader (kefu/sandbox.py)
     try:
         month_data = data.load_month(con, month)
         weeks = [data.load_week(con, day) for day in data.meeting_days(month, month_data.as_of)]
