@@ -2,7 +2,7 @@
 #   make demo   install, then run the main job on demo data
 #   make test   install, then run the whole test suite (what CI runs)
 #   make test-fast  the developer's lane: every test not marked slow (no demo build, no Airflow,
-#                   browser or Spark), ≤ 3 min
+#                   browser or Spark; docs/decisions.md D-101)
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -31,7 +31,7 @@ test: install-dev
 	$(BIN)/python -m pytest -n 2 --dist loadfile --durations=25
 
 test-fast: install-dev
-	$(BIN)/python -m pytest -m "not slow" -n 2 --durations=15
+	$(BIN)/python -m pytest -m "not slow" -n 2 --dist loadfile --durations=15
 
 clean:
 	rm -rf $(VENV) out

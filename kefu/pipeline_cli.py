@@ -155,7 +155,7 @@ def _cmd_airflow_ui(args) -> int:
           f"login: admin, password in {airflow_home / 'simple_auth_manager_passwords.json.generated'}")
     exe = Path(sys.executable).with_name("airflow")
     sys.stdout.flush()
-    # become `airflow standalone` (same pid): Ctrl-C or a kill of kefu reaches it and its components.
+    # become `airflow standalone` (same pid, same process group): Ctrl-C reaches it and its components.
     # It starts them by name from PATH; airflow_env() puts this interpreter's bin folder first.
     os.execve(str(exe), [str(exe), "standalone"], env)
 
