@@ -1,11 +1,9 @@
 """The same dbt project on Spark (issue 7; docs/scaling.md): the demo warehouse built on DuckDB,
 its inputs registered on Spark, the models built there by dbt-spark, and marts.kpi_rule_results
-compared row by row — on a local Spark session, and on a Spark standalone cluster the test starts
-itself (issue 18: a master and two workers, separate processes, pyspark's bin/spark-class).
-Needs the optional extra `spark` and Java 17."""
+compared row by row on a local Spark session (tests/test_spark_cluster.py: on a standalone
+cluster). Needs the optional extra `spark` and Java 17."""
 
 import shutil
-import subprocess
 
 import pytest
 
@@ -30,23 +28,3 @@ def test_kpi_rule_results_built_on_spark_equal_the_duckdb_build(built_demo, tmp_
     shutil.copyfile(shared, warehouse)
     assert_parity(warehouse, spark.build_on_spark(warehouse), "local[2] session")
 
-
-def test_kpi_rule_results_built_on_a_standalone_cluster_equal_the_duckdb_build(built_demo, tmp_path):
-    shared, _ = built_demo(1, 3)
-    warehouse = tmp_path / "kefu.duckdb"
-    shutil.copyfile(shared, warehouse)
-    with spark.standalone_cluster(tmp_path / "cluster", workers=2, cores=1) as cluster:
-        workers = cluster.state()["workers"]
-        assert [w["state"] for w in workers] == ["ALIVE", "ALIVE"] and all(w["cores"] == 1 for w in workers)
-        seconds = spark.build_on_spark(warehouse, master=cluster.url)
-        apps = cluster.state()
-    # dbt's Spark application ran on the cluster: the master saw it, with both workers' cores, and
-    # each worker started an executor for it (its folder under the worker's work dir)
-    ran = apps.get("completedapps", []) + apps.get("activeapps", [])
-    assert ran and max(a["cores"] for a in ran) == 2, ran
-    for i in (1, 2):
-        assert list((tmp_path / "cluster" / f"worker{i}").glob("app-*/*/stderr")), f"worker{i} ran no executor"
-    # torn down: no daemon of this cluster is left
-    left = subprocess.run(["pgrep", "-f", str(tmp_path / "cluster")], capture_output=True, text=True).stdout
-    assert not left.strip(), left
-    assert_parity(warehouse, seconds, f"standalone cluster {cluster.url}, 2 workers x 1 core")
