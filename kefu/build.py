@@ -154,16 +154,17 @@ RUN_VARS = ("as_of_date", "history_as_of")  # macros/run_vars.sql: read as env v
 
 
 def run_dbt(args: list[str], warehouse: Path, target_path: Path | None = None,
-            run_vars: dict[str, str] | None = None) -> str:
+            run_vars: dict[str, str] | None = None, extra_env: dict[str, str] | None = None) -> str:
     """Run a dbt command against the warehouse in a child process; return its output.
 
     A child process, not dbt's in-process runner: dbt-duckdb keeps its connection
     open for the life of the process, which would lock the DuckDB file against the
     read-only readers (tests, expectations, dashboards) that come after a build.
-    On failure, raise with the lines of dbt's output that name what failed.
+    On failure, raise with the lines of dbt's output that name what failed. extra_env: more
+    environment for the child (the Spark target's master URL, kefu/spark.py).
     """
     write_seeds()
-    env = {**os.environ, **dbt_env(warehouse)}
+    env = {**os.environ, **dbt_env(warehouse), **(extra_env or {})}
     for name in RUN_VARS:  # never inherit a pin from the caller's environment by accident
         env["KEFU_" + name.upper()] = (run_vars or {}).get(name, "")
     # -m, not -c: pyspark (installed with the spark extra) exits a `python -c` process on import

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import subprocess
 import sys
 import time
 from datetime import date
@@ -149,11 +148,16 @@ def _cmd_airflow_ui(args) -> int:
     airflow_home = Path(args.airflow_home) if args.airflow_home else home.root / "airflow"
     env = airflow_runner.airflow_env(home.root, airflow_home, demo_key=args.demo_key)
     env["AIRFLOW__API__PORT"] = str(args.port)
+    # LocalExecutor forks `parallelism` workers (32 by default); the writer pool has one slot
+    env.setdefault("AIRFLOW__CORE__PARALLELISM", "4")
     airflow_runner.init_airflow(env)
     print(f"Airflow UI on http://localhost:{args.port} — DAGs nightly, monthly_assessment; KEFU_HOME={home.root}; "
           f"login: admin, password in {airflow_home / 'simple_auth_manager_passwords.json.generated'}")
     exe = Path(sys.executable).with_name("airflow")
-    return subprocess.call([str(exe), "standalone"], env=env)
+    sys.stdout.flush()
+    # become `airflow standalone` (same pid, same process group): Ctrl-C reaches it and its components.
+    # It starts them by name from PATH; airflow_env() puts this interpreter's bin folder first.
+    os.execve(str(exe), [str(exe), "standalone"], env)
 
 
 def add_parser(sub) -> None:

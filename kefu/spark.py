@@ -8,6 +8,9 @@ and registered under the same schema.table names (macro spark_register_parquet),
 
     build_on_spark(warehouse)  -> seconds of `dbt run --target spark` (tests=True: `dbt build`)
     parity(warehouse)          -> rows of marts.kpi_rule_results that differ between DuckDB and Spark
+    standalone_cluster(dir)    -> a Spark standalone cluster on this machine (a master and two
+                                  workers, pyspark's own bin/spark-class launchers): its spark:// URL,
+                                  for build_on_spark(warehouse, master=url)
 
 Needs the optional extra: pip install "kefu-kpi[spark]" (dbt-spark[session], pyspark; Java 17).
 """
@@ -15,8 +18,16 @@ Needs the optional extra: pip install "kefu-kpi[spark]" (dbt-spark[session], pys
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
+import socket
+import subprocess
 import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -60,9 +71,15 @@ def export_inputs(warehouse: Path, out: Path) -> dict[str, str]:
     return tables
 
 
-def build_on_spark(warehouse: Path, tests: bool = False) -> float:
+def build_on_spark(warehouse: Path, tests: bool = False, master: str | None = None,
+                   executor_memory: str = "1g") -> float:
     """Export the inputs, register them on Spark and build the models there (`dbt run --target
     spark`; with tests=True `dbt build`: unit and data tests too); return the dbt seconds.
+
+    master: a Spark master URL (spark://host:port, e.g. from standalone_cluster()); default the
+    target's local[2] session. The driver stays in dbt's process (client mode) with the Derby
+    metastore; the executors read the inputs and write the tables under <warehouse>.spark/, a path
+    every worker of this machine sees.
 
     Seeds are not loaded by dbt here: the rulebook tables come from the DuckDB warehouse with the
     other inputs, so both engines compute from the same rows."""
@@ -70,12 +87,101 @@ def build_on_spark(warehouse: Path, tests: bool = False) -> float:
     shutil.rmtree(state, ignore_errors=True)
     tables = export_inputs(warehouse, state / "inputs")
     target_path = state / "dbt_target"
+    env = {"KEFU_SPARK_MASTER": master, "KEFU_SPARK_EXECUTOR_MEMORY": executor_memory,
+           "SPARK_LOCAL_IP": "127.0.0.1"} if master else None
     build.run_dbt(["run-operation", "spark_register_parquet", "--target", "spark",
-                   "--args", json.dumps({"tables": tables})], warehouse, target_path)
+                   "--args", json.dumps({"tables": tables})], warehouse, target_path, extra_env=env)
     command = ["build", "--exclude-resource-type", "seed"] if tests else ["run"]
     started = time.perf_counter()
-    build.run_dbt([*command, "--quiet", "--target", "spark"], warehouse, target_path)
+    build.run_dbt([*command, "--quiet", "--target", "spark"], warehouse, target_path, extra_env=env)
     return time.perf_counter() - started
+
+
+def spark_home() -> Path:
+    """The Spark distribution pip installed with pyspark (bin/spark-class, jars/)."""
+    import pyspark
+
+    return Path(pyspark.__file__).resolve().parent
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Cluster:
+    url: str    # spark://127.0.0.1:PORT, the master URL for build_on_spark(master=...)
+    webui: str  # the master's web UI
+    work_dir: Path
+
+    def state(self) -> dict:
+        """The master's view (its web UI's /json/): workers, active and completed applications."""
+        with urllib.request.urlopen(f"{self.webui}/json/", timeout=5) as r:
+            return json.loads(r.read())
+
+
+@contextmanager
+def standalone_cluster(work_dir: Path, workers: int = 2, cores: int = 1, memory: str = "1536m",
+                       daemon_memory: str = "256m", timeout: float = 180) -> Iterator[Cluster]:
+    """A Spark standalone cluster on this machine, each daemon a process of its own started by
+    pyspark's bin/spark-class: org.apache.spark.deploy.master.Master and `workers` x
+    org.apache.spark.deploy.worker.Worker spark://127.0.0.1:PORT (`cores` cores and `memory` for
+    executors each). Yields the Cluster once every worker has registered ALIVE; stops them all
+    (their process groups) on exit. Logs and the workers' folders go to work_dir."""
+    work_dir = Path(work_dir)
+    work_dir.mkdir(parents=True, exist_ok=True)
+    home = spark_home()
+    spark_class = str(home / "bin" / "spark-class")
+    env = {**os.environ, "SPARK_HOME": str(home), "SPARK_DAEMON_MEMORY": daemon_memory,
+           "SPARK_LOCAL_IP": "127.0.0.1", "SPARK_LOG_DIR": str(work_dir), "SPARK_CONF_DIR": str(work_dir),
+           "SPARK_MASTER_OPTS": "-Dspark.master.rest.enabled=false"}  # no REST server on the fixed port 6066
+    port, ui = _free_port(), _free_port()
+    cluster = Cluster(f"spark://127.0.0.1:{port}", f"http://127.0.0.1:{ui}", work_dir)
+    procs: list[tuple[subprocess.Popen, Path]] = []
+
+    def start(name: str, *args: str) -> None:
+        log = work_dir / f"{name}.log"
+        with open(log, "wb") as out:
+            procs.append((subprocess.Popen([spark_class, *args], env=env, stdout=out, stderr=subprocess.STDOUT,
+                                           start_new_session=True), log))
+
+    def logs() -> str:
+        return "\n".join(f"--- {log.name}\n{log.read_text(errors='replace')[-3000:]}" for _, log in procs)
+
+    try:
+        start("master", "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1", "--port", str(port),
+              "--webui-port", str(ui))
+        for i in range(workers):
+            folder = work_dir / f"worker{i + 1}"
+            folder.mkdir(exist_ok=True)
+            start(f"worker{i + 1}", "org.apache.spark.deploy.worker.Worker", cluster.url, "--host", "127.0.0.1",
+                  "--cores", str(cores), "--memory", memory, "--webui-port", str(_free_port()),
+                  "--work-dir", str(folder))
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                state = cluster.state()
+                if sum(w.get("state") == "ALIVE" for w in state.get("workers", [])) >= workers:
+                    break
+            except (OSError, ValueError):  # not listening yet, or the UI not serving JSON yet
+                pass
+            dead = [log.name for p, log in procs if p.poll() is not None]
+            if dead or time.monotonic() > deadline:
+                raise RuntimeError(f"Spark standalone cluster did not come up ({'exited: ' + ', '.join(dead) if dead else 'timeout'}):\n{logs()}")
+            time.sleep(1)
+        yield cluster
+    finally:
+        for p, _ in reversed(procs):
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGTERM)
+        for p, _ in procs:
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait()
 
 
 def spark_table(warehouse: Path, relation: str) -> str:

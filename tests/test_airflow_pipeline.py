@@ -25,7 +25,7 @@ import pytest
 from kefu import airflow_runner, exactness, pipeline
 from kefu.home import Home
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.airflow]
 
 NIGHTLY_TASKS = {"ingest", "dbt_build", "contract_gate", "threshold_suites", "publish", "dbt_docs", "notify"}
 

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import pytest
 import yaml
 
 from kefu import build, contract
@@ -57,6 +58,7 @@ def test_raw_sources_declare_the_contract_keys_and_version_column():
         assert name + "_history" in tables, name
 
 
+@pytest.mark.slow  # two dbt start-ups with a full parse each
 def test_dbt_runs_duckdb_under_the_memory_limit_of_its_environment(tmp_path, monkeypatch):
     """profiles.yml passes KEFU_DBT_MEMORY_LIMIT (default 6GB) to DuckDB: a build spills instead of
     growing past it (issue 7: a province build within 8 GB)."""

@@ -225,6 +225,7 @@ def _area_types(out: Path) -> dict[str, str]:
     return {r[0]: label[r[2]] for r in rows[3:]}
 
 
+@pytest.mark.slow  # the demo preset's three months generated
 def test_answer_key_has_passing_and_failing_units_for_every_measure_and_grain(demo):
     area = _area_types(demo)
     seen: dict[tuple[str, str], set[bool]] = {}
@@ -246,11 +247,13 @@ def test_answer_key_has_passing_and_failing_units_for_every_measure_and_grain(de
     assert not problems, problems
 
 
+@pytest.mark.slow  # the demo preset's three months generated
 def test_some_districts_have_no_complaint_in_a_month(demo):
     a2 = [r for r in _answer_key(demo) if r["rule_id"] == "A2" and r["grain"] == "district"]
     assert a2 and any(float(r["numerator"]) == 0 for r in a2) and any(float(r["numerator"]) > 0 for r in a2)
 
 
+@pytest.mark.slow  # the demo preset's three months generated
 def test_time_limit_edges_are_present_in_the_ticket_exports(demo):
     """Replies at exactly 24:00 after opening, and tickets worked on the 调休 Saturday 2026-02-14."""
     exact_reply, on_adjusted_saturday = 0, 0
