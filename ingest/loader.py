@@ -161,6 +161,23 @@ class Ingest:
         name = rel.as_posix()
         started = datetime.now()
         det = readers.fingerprint(path)
+        done = self._screen(path, rel, det, started)
+        if done is not None:
+            return done
+        try:
+            prep = readers.prepare(path, det, self.mappings, self.tmp, tick)
+        except readers.FileRejected as e:
+            return self._reject(path, rel, det, started, e.reason, e.message, None)
+        try:
+            return self._load(path, rel, prep, started)
+        finally:
+            prep.cleanup()
+
+    def _screen(self, path: Path, rel: Path, det, started: datetime, move: bool = True) -> FileResult | None:
+        """A file whose content was loaded (or rejected) before: move it where it belongs and say so —
+        archived (the run that committed it stopped before moving it) or duplicate (the same bytes
+        under another name). None: a new file. move=False (bulk) leaves the move to the caller."""
+        name = rel.as_posix()
         seen = self.con.execute(
             "SELECT file_id, status, file_name, moved_to FROM audit.load_log WHERE sha256 = ? "
             "AND status IN ('loaded', 'rejected') ORDER BY file_id", [det.sha256]).fetchall()
@@ -170,21 +187,19 @@ class Ingest:
                 return FileResult(name, "archived", message=f"{name}: already {status}, moved")
         if any(s == "loaded" for _, s, _, _ in seen):
             first = next(n for _, s, n, _ in seen if s == "loaded")
-            msg = f"{name}: same content (sha256) as {first}, already loaded — nothing to do / 重复文件"
-            fid = self._next_id()
-            self._log(file_id=fid, file_name=name, sha256=det.sha256, size_bytes=det.size,
-                      encoding=det.encoding, rows_read=0, rows_loaded=0, rows_quarantined=0, started_at=started,
-                      finished_at=datetime.now(), status="duplicate", message=msg)
+            return self._duplicate(path, rel, det, started, first, move)
+        return None
+
+    def _duplicate(self, path: Path, rel: Path, det, started: datetime, first: str, move: bool = True) -> FileResult:
+        name = rel.as_posix()
+        msg = f"{name}: same content (sha256) as {first}, already loaded — nothing to do / 重复文件"
+        fid = self._next_id()
+        self._log(file_id=fid, file_name=name, sha256=det.sha256, size_bytes=det.size,
+                  encoding=det.encoding, rows_read=0, rows_loaded=0, rows_quarantined=0, started_at=started,
+                  finished_at=datetime.now(), status="duplicate", message=msg)
+        if move:
             self._moved(fid, _move(path, self.archive, rel))
-            return FileResult(name, "duplicate", message=msg)
-        try:
-            prep = readers.prepare(path, det, self.mappings, self.tmp, tick)
-        except readers.FileRejected as e:
-            return self._reject(path, rel, det, started, e.reason, e.message, None)
-        try:
-            return self._load(path, rel, prep, started)
-        finally:
-            prep.cleanup()
+        return FileResult(name, "duplicate", message=msg)
 
     def _reject(self, path: Path, rel: Path, det, started: datetime, reason: str, message: str,
                 prep: readers.Prepared | None) -> FileResult:
@@ -319,26 +334,29 @@ class Ingest:
                          f"{plan.file_name} row {row}: {what}; expected {plan.width} cells like the header", shown))
         self.con.executemany("INSERT INTO audit.quarantine VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
 
-    def _upsert_current(self, ent: contract.Entity, file_id: int) -> None:
+    def _upsert_current(self, ent: contract.Entity, file_id: int | None, batch: str | None = None) -> None:
         """Keep one version per key in raw.<entity> (the newest); move the others to raw.<entity>_superseded.
 
         The new rows were appended to raw.<entity>; only keys that already had a version need work, so
-        an event file of new keys costs one write (raw.<entity>_history is the view of both tables)."""
+        an event file of new keys costs one write (raw.<entity>_history is the view of both tables).
+        batch (bulk): a query of the file ids just loaded, instead of the one file_id."""
         key = ent.key
         t, s = q(ent.name), q(ent.name + "_superseded")
         keys = ", ".join(q(k) for k in key)
         on = " AND ".join(f"a.{q(k)} = b.{q(k)}" for k in key)
+        new = f"_file_id IN ({batch})" if batch else "_file_id = $f"
+        params = {} if batch else {"f": file_id}
         clash = self.con.execute(
-            f"SELECT count(*) FROM (SELECT {keys} FROM raw.{t} WHERE _file_id = $f) a "
-            f"JOIN raw.{t} b ON {on} AND b._file_id <> $f", {"f": file_id}).fetchone()[0]
+            f"SELECT count(*) FROM (SELECT {keys}, _file_id FROM raw.{t} WHERE {new}) a "
+            f"JOIN raw.{t} b ON {on} AND b._file_id <> a._file_id", params).fetchone()[0]
         if not clash:
             return
         order = (f"{q(VERSION_COLUMN)} DESC, " if VERSION_COLUMN in ent.column_names else "") + \
             "coalesce(_export_date, DATE '1900-01-01') DESC, _file_id DESC"
         self.con.execute(
             f"CREATE TEMP TABLE losers AS SELECT {keys}, _file_id FROM raw.{t} WHERE ({keys}) IN "
-            f"(SELECT ({keys}) FROM raw.{t} WHERE _file_id = $f) "
-            f"QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY {order}) > 1", {"f": file_id})
+            f"(SELECT ({keys}) FROM raw.{t} WHERE {new}) "
+            f"QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY {order}) > 1", params)
         on_l = " AND ".join(f"r.{q(k)} = l.{q(k)}" for k in key)
         self.con.execute(f"INSERT INTO raw.{s} SELECT r.* FROM raw.{t} r JOIN losers l ON {on_l} "
                          f"AND r._file_id = l._file_id")
