@@ -53,7 +53,8 @@ class _File:
     prep: readers.Prepared | None = None
     result: FileResult | None = None
     file_id: int | None = None
-    duplicate_of: str | None = None  # same bytes as an earlier file of this batch
+    duplicate_of: str | None = None  # same bytes as a file loaded before or earlier in this batch
+    reject: tuple[str, str] | None = None  # (reason, message): the file cannot be loaded
 
 
 @dataclass
@@ -97,7 +98,6 @@ class BulkIngest(Ingest):
             groups = self._group(batch)
             for g in groups:
                 self._stage(g)
-            batch = [f for f in batch if f.result is None]  # staging may reject an unreadable file
             if batch:
                 self._load_batch(batch, groups)
         finally:
@@ -111,34 +111,32 @@ class BulkIngest(Ingest):
         return Summary([f.result for f in files])
 
     def _prepare(self, files: list[_File]) -> list[_File]:
-        """Fingerprint, screen and prepare every file as `ingest_file` does; the files left to load."""
+        """Fingerprint, screen and prepare every file as `ingest_file` does; the files of the batch
+        (to load, or to log as duplicate or rejected inside the batch's transaction, in load order)."""
         batch: list[_File] = []
         first_by_sha: dict[str, str] = {}
         for f in files:
             self._at(f.day)
             f.det = readers.fingerprint(f.path)
-            f.result = self._screen(f.path, f.rel, f.det, f.started, move=False)
-            if f.result is not None:
-                if f.result.status == "duplicate":  # logged now by _screen: same as a single-file run
-                    self._moved_now(f)
+            name = f.rel.as_posix()
+            seen = self.con.execute(
+                "SELECT status, file_name, moved_to FROM audit.load_log WHERE sha256 = ? "
+                "AND status IN ('loaded', 'rejected') ORDER BY file_id", [f.det.sha256]).fetchall()
+            if any(n == name and moved is None for _, n, moved in seen):  # committed, not yet moved: move it
+                f.result = self._screen(f.path, f.rel, f.det, f.started)
                 continue
-            if f.det.sha256 in first_by_sha:  # the same bytes twice in this batch: the later is a no-op
-                f.duplicate_of = first_by_sha[f.det.sha256]
-                batch.append(f)
+            batch.append(f)
+            first = next((n for st, n, _ in seen if st == "loaded"), None) or first_by_sha.get(f.det.sha256)
+            if first is not None:  # the same bytes loaded before or earlier in this batch: a no-op
+                f.duplicate_of = first
                 continue
             try:
                 f.prep = readers.prepare(f.path, f.det, self.mappings, self.tmp)
             except readers.FileRejected as e:
-                f.result = self._reject(f.path, f.rel, f.det, f.started, e.reason, e.message, None)
+                f.reject = (e.reason, e.message)
                 continue
-            first_by_sha[f.det.sha256] = f.rel.as_posix()
-            batch.append(f)
+            first_by_sha[f.det.sha256] = name
         return batch
-
-    def _moved_now(self, f: _File) -> None:
-        fid = self.con.execute("SELECT max(file_id) FROM audit.load_log WHERE sha256 = ? AND status = 'duplicate'",
-                               [f.det.sha256]).fetchone()[0]
-        self._moved(fid, _move(f.path, self.archive, f.rel))
 
     @staticmethod
     def _group(batch: list[_File]) -> list[_Group]:
@@ -203,12 +201,8 @@ class BulkIngest(Ingest):
                     self._try_stage(g, [str(f.prep.csv_path)], g.stg, create=not created)
                     created = True
                 except duckdb.Error as e:
-                    self._at(f.day)
-                    name = f.rel.as_posix()
-                    f.result = self._reject(f.path, f.rel, readers.enc.Detected(f.prep.encoding, f.prep.sha256,
-                                                                                f.prep.size),
-                                            f.started, "unreadable", f"{name}: cannot be read as CSV: {e}", f.prep)
-            g.files = [f for f in g.files if f.result is None]
+                    f.reject = ("unreadable", f"{f.rel.as_posix()}: cannot be read as CSV: {e}")
+            g.files = [f for f in g.files if f.reject is None]
         finally:
             con.execute("SET preserve_insertion_order = false")
         if g.files:
@@ -223,12 +217,14 @@ class BulkIngest(Ingest):
         con.execute("BEGIN TRANSACTION")
         try:
             for f in batch:  # ids in load order, as night-by-night loads give them (newest-wins ties)
-                if f.duplicate_of is None:
-                    f.file_id = self._next_id()
-            for f in batch:
-                if f.duplicate_of is not None:
-                    self._at(f.day)
-                    f.result = self._duplicate(f.path, f.rel, f.det, f.started, f.duplicate_of, move=False)
+                f.file_id = self._next_id()
+                self._at(f.day)
+                if f.reject is not None:
+                    f.result = self._reject(f.path, f.rel, f.det, f.started, *f.reject, f.prep,
+                                            file_id=f.file_id, move=False)
+                elif f.duplicate_of is not None:
+                    f.result = self._duplicate(f.path, f.rel, f.det, f.started, f.duplicate_of, move=False,
+                                               file_id=f.file_id)
             for g in groups:
                 if g.files:
                     self._load_group(g)
@@ -245,10 +241,7 @@ class BulkIngest(Ingest):
         for f in batch:
             _crash_hook("after_commit", f.rel.as_posix())
             self._at(f.day)
-            fid = f.file_id if f.file_id is not None else self.con.execute(
-                "SELECT max(file_id) FROM audit.load_log WHERE sha256 = ? AND status = 'duplicate' "
-                "AND file_name = ?", [f.det.sha256, f.rel.as_posix()]).fetchone()[0]
-            self._moved(fid, _move(f.path, self.archive, f.rel))
+            self._moved(f.file_id, _move(f.path, self.rejected if f.reject else self.archive, f.rel))
 
     def _load_group(self, g: _Group) -> None:
         con = self.con

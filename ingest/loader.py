@@ -190,10 +190,11 @@ class Ingest:
             return self._duplicate(path, rel, det, started, first, move)
         return None
 
-    def _duplicate(self, path: Path, rel: Path, det, started: datetime, first: str, move: bool = True) -> FileResult:
+    def _duplicate(self, path: Path, rel: Path, det, started: datetime, first: str, move: bool = True,
+                   file_id: int | None = None) -> FileResult:
         name = rel.as_posix()
         msg = f"{name}: same content (sha256) as {first}, already loaded — nothing to do / 重复文件"
-        fid = self._next_id()
+        fid = file_id if file_id is not None else self._next_id()
         self._log(file_id=fid, file_name=name, sha256=det.sha256, size_bytes=det.size,
                   encoding=det.encoding, rows_read=0, rows_loaded=0, rows_quarantined=0, started_at=started,
                   finished_at=datetime.now(), status="duplicate", message=msg)
@@ -202,17 +203,19 @@ class Ingest:
         return FileResult(name, "duplicate", message=msg)
 
     def _reject(self, path: Path, rel: Path, det, started: datetime, reason: str, message: str,
-                prep: readers.Prepared | None) -> FileResult:
+                prep: readers.Prepared | None, file_id: int | None = None, move: bool = True) -> FileResult:
+        """Log the file as rejected and move it aside (bulk: with the batch's file_id, moved after commit)."""
         name = rel.as_posix()
         rule = prep.rule if prep else (self.mappings.by_name(path) or [None])[0]
-        fid = self._next_id()
+        fid = file_id if file_id is not None else self._next_id()
         self._log(file_id=fid, file_name=name, sha256=det.sha256, size_bytes=det.size,
                   entity=rule.entity if rule else None, source=rule.source if rule else None,
                   mapping=rule.mapping if rule else None, export_date=rule.export_date(path) if rule else None,
                   encoding=det.encoding, rows_read=0, rows_loaded=0, rows_quarantined=0, started_at=started,
                   finished_at=datetime.now(), status="rejected", reason=reason, message=message)
         _crash_hook("after_reject_log", name)
-        self._moved(fid, _move(path, self.rejected, rel))
+        if move:
+            self._moved(fid, _move(path, self.rejected, rel))
         return FileResult(name, "rejected", rule.entity if rule else None, message=message)
 
     def _stage(self, prep: readers.Prepared) -> bool:

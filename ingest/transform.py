@@ -194,7 +194,7 @@ def check_query(plan: Plan, reasons: bool = True) -> str:
                 hist = f"raw.{q(table + '_history')}"
                 cond = (f"{v} IS NOT NULL AND coalesce(_fdate, DATE '9999-12-31') >= "
                         f"(SELECT min(_export_date) FROM {hist}) AND coalesce((SELECT min(r._export_date) FROM "
-                        f"{hist} r WHERE r.{q(rcol)} = {v}), DATE '9999-12-31') > coalesce(_fdate, DATE '9999-12-31')")
+                        f"{hist} r WHERE r.{q(rcol)} = joined.{v}), DATE '9999-12-31') > coalesce(_fdate, DATE '9999-12-31')")
             else:
                 cond = f"{v} IS NOT NULL AND {v} NOT IN (SELECT {q(rcol)} FROM raw.{q(table)})"
             checks_sql.append((cond, lit(c.name + '|unknown_reference')))
