@@ -21,7 +21,6 @@ one loaded night by night (tests/test_bulk_ingest.py).
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
@@ -120,13 +119,18 @@ class BulkIngest(Ingest):
             f.det = readers.fingerprint(f.path)
             name = f.rel.as_posix()
             seen = self.con.execute(
-                "SELECT status, file_name, moved_to FROM audit.load_log WHERE sha256 = ? "
-                "AND status IN ('loaded', 'rejected') ORDER BY file_id", [f.det.sha256]).fetchall()
-            if any(n == name and moved is None for _, n, moved in seen):  # committed, not yet moved: move it
-                f.result = self._screen(f.path, f.rel, f.det, f.started)
+                "SELECT status, file_name, moved_to, file_id FROM audit.load_log WHERE sha256 = ? "
+                "AND status IN ('loaded', 'rejected', 'duplicate') ORDER BY file_id", [f.det.sha256]).fetchall()
+            if any(n == name and moved is None and st != "duplicate" for st, n, moved, _ in seen):
+                f.result = self._screen(f.path, f.rel, f.det, f.started)  # committed, not yet moved: move it
+                continue
+            dup = next((fid for st, n, moved, fid in seen if st == "duplicate" and n == name and moved is None), None)
+            if dup is not None:  # a batch's duplicate, committed, not yet moved
+                self._moved(dup, _move(f.path, self.archive, f.rel))
+                f.result = FileResult(name, "archived", message=f"{name}: already duplicate, moved")
                 continue
             batch.append(f)
-            first = next((n for st, n, _ in seen if st == "loaded"), None) or first_by_sha.get(f.det.sha256)
+            first = next((n for st, n, _, _ in seen if st == "loaded"), None) or first_by_sha.get(f.det.sha256)
             if first is not None:  # the same bytes loaded before or earlier in this batch: a no-op
                 f.duplicate_of = first
                 continue
@@ -320,6 +324,19 @@ def bulk_ingest(days: list[Day], warehouse_file: Path, cfg: IngestConfig, progre
         summary = job.run()
     finally:
         job.close()
-    if progress:
-        print(summary, file=sys.stderr)
     return summary
+
+
+def bulk_landing(landing: Path, warehouse_file: Path, cfg: IngestConfig, archive: Path | None = None,
+                 rejected: Path | None = None, progress: bool = False) -> Summary:
+    """`kefu ingest --bulk`: the files under `landing` as one batch, named and archived as
+    `kefu ingest` names them (relative to `landing`)."""
+    landing = landing.resolve()
+    return bulk_ingest([Day(landing, archive or landing.parent / "archive", rejected or landing.parent / "rejected")],
+                       warehouse_file, cfg, progress)
+
+
+def day_batch(landing: Path, archive: Path, rejected: Path, days: list[date]) -> list[Day]:
+    """The day folders landing/D of `days` (each archived to archive/D, rejected to rejected/D),
+    as the nightly run of D ingests them."""
+    return [Day(landing / d.isoformat(), archive / d.isoformat(), rejected / d.isoformat()) for d in days]
