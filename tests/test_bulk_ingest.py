@@ -180,3 +180,39 @@ def test_a_kill_inside_the_bulk_batch_leaves_the_warehouse_as_before_and_the_rer
     assert rerun.returncode == 0, rerun.stderr
     assert _snapshot(crashed / "w.duckdb", ids=False) == _snapshot(clean / "w.duckdb", ids=False)
     assert not any(p.is_file() for p in (crashed / "landing").rglob("*"))
+
+
+def test_kefu_rebuild_loads_the_archive_in_one_batch_equal_to_the_nights(tmp_path, monkeypatch):
+    """`kefu rebuild` (pipeline.rebuild) ingests the archived days as one bulk batch: the warehouse it
+    swaps in holds what the nights loaded (build, gates and publish are stubbed: only ingest is
+    under test here; the rejected files stay in rejected/, so the rebuilt log has no rows for them)."""
+    from kefu import pipeline
+    from kefu.home import Home
+
+    home = Home(tmp_path / "home")
+    _history(home.landing)
+    for d in (D1, D2, D3):
+        pipeline.ingest_day(home, d, demo_key=True)
+    nights = _snapshot(home.warehouse, ids=False)
+    batches = []
+    real = __import__("ingest.bulk", fromlist=["bulk_ingest"]).bulk_ingest
+
+    def counting(days, *a, **k):
+        batches.append([d.landing.name for d in days])
+        return real(days, *a, **k)
+
+    def build_day(h, day, **_kw):
+        (h.warehouse.parent / pipeline.STATE_FILE).write_text("{}", encoding="utf-8")
+        return {"as_of_date": day.isoformat()}
+
+    monkeypatch.setattr("ingest.bulk.bulk_ingest", counting)
+    monkeypatch.setattr(pipeline, "build_day", build_day)
+    monkeypatch.setattr(pipeline, "contract_gate", lambda *a, **k: {})
+    monkeypatch.setattr(pipeline, "threshold_check", lambda *a, **k: {})
+    monkeypatch.setattr(pipeline, "publish", lambda *a, **k: {"published": False, "reason": "stub"})
+    rep = pipeline.rebuild(home, demo_key=True)
+    assert batches == [[D1.isoformat(), D2.isoformat(), D3.isoformat()]]  # one batch of every day
+    rebuilt = _snapshot(home.warehouse, ids=False)
+    nights["log"] = [r for r in nights["log"] if r[3] != "rejected"]
+    assert rebuilt == nights
+    assert rep.steps["ingest"]["rows_loaded"] == sum(r[6] for r in nights["log"] if r[3] == "loaded")
