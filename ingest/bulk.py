@@ -339,11 +339,12 @@ class BulkIngest(Ingest):
                                      rejects)
             n, b = total[f.file_id], bad[f.file_id]
             msg = "; ".join(notes[id(f)]) or None
-            self._pending_log.append(dict(file_id=f.file_id, file_name=f.rel.as_posix(), sha256=f.prep.sha256, size_bytes=f.prep.size,
-                      entity=ent.name, source=rule.source, mapping=rule.mapping, export_date=rule.export_date(f.path),
-                      encoding=f.prep.encoding, rows_read=n + len(rejects), rows_loaded=n - b,
-                      rows_quarantined=b + len(rejects), started_at=f.started, finished_at=datetime.now(),
-                      status="loaded", message=msg))
+            self._pending_log.append(dict(
+                file_id=f.file_id, file_name=f.rel.as_posix(), sha256=f.prep.sha256, size_bytes=f.prep.size,
+                entity=ent.name, source=rule.source, mapping=rule.mapping, export_date=rule.export_date(f.path),
+                encoding=f.prep.encoding, rows_read=n + len(rejects), rows_loaded=n - b,
+                rows_quarantined=b + len(rejects), started_at=f.started, finished_at=datetime.now(),
+                status="loaded", message=msg))
             f.result = FileResult(f.rel.as_posix(), "loaded", ent.name, n + len(rejects), n - b,
                                   b + len(rejects), msg or "")
         self._upsert_current(ent, None, batch=batch_ids)

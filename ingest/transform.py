@@ -192,9 +192,10 @@ def check_query(plan: Plan, reasons: bool = True) -> str:
             table, rcol = plan.references[c.name]
             if plan.bulk:  # as a file loaded alone would see it: the ids exported up to the file's date
                 hist = f"raw.{q(table + '_history')}"
-                cond = (f"{v} IS NOT NULL AND coalesce(_fdate, DATE '9999-12-31') >= "
-                        f"(SELECT min(_export_date) FROM {hist}) AND coalesce((SELECT min(r._export_date) FROM "
-                        f"{hist} r WHERE r.{q(rcol)} = joined.{v}), DATE '9999-12-31') > coalesce(_fdate, DATE '9999-12-31')")
+                fdate = "coalesce(_fdate, DATE '9999-12-31')"
+                cond = (f"{v} IS NOT NULL AND {fdate} >= (SELECT min(_export_date) FROM {hist}) AND "
+                        f"coalesce((SELECT min(r._export_date) FROM {hist} r WHERE r.{q(rcol)} = joined.{v}), "
+                        f"DATE '9999-12-31') > {fdate}")
             else:
                 cond = f"{v} IS NOT NULL AND {v} NOT IN (SELECT {q(rcol)} FROM raw.{q(table)})"
             checks_sql.append((cond, lit(c.name + '|unknown_reference')))

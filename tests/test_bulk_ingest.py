@@ -81,8 +81,8 @@ def _snapshot(wh: Path, ids: bool = True) -> dict:
         cols = [c for (c,) in _q(wh, "SELECT column_name FROM information_schema.columns WHERE table_schema = 'raw' "
                                  f"AND table_name = '{t}' ORDER BY ordinal_position") if c not in drop]
         out[t] = _q(wh, f"SELECT {', '.join(cols)} FROM raw.{t} ORDER BY ALL")
-    out["log"] = _q(wh, f"SELECT {'file_id, ' if ids else ''}file_name, entity, export_date, status, reason, rows_read, "
-                    f"rows_loaded, rows_quarantined, replace(message, '{wh.parent}', '<root>'), moved_to IS NOT NULL "
+    out["log"] = _q(wh, f"SELECT {'file_id, ' if ids else ''}file_name, entity, export_date, status, reason, "
+                    f"rows_read, rows_loaded, rows_quarantined, replace(message, '{wh.parent}', '<root>'), moved_to IS NOT NULL "
                     "FROM audit.load_log ORDER BY file_id")
     out["quarantine"] = _q(wh, f"SELECT {'*' if ids else '* EXCLUDE (file_id)'} FROM audit.quarantine ORDER BY ALL")
     return out
