@@ -113,6 +113,11 @@ def _move(src: Path, dst_root: Path, rel: Path, vault: Vault | None = None) -> P
     return dst
 
 
+# load_log.message of a file lacking rule inputs (D-90), the same for single-file and bulk loads
+ABSENT_NOTE = "column(s) absent, loaded as empty; the rules reading them are not measurable: "
+ABSENT_NOTE_ZH = " / 缺少列（按空值载入，相关指标无法计算）"
+
+
 class Ingest:
     def __init__(self, landing: Path, warehouse_file: Path, cfg: IngestConfig, archive: Path | None = None,
                  rejected: Path | None = None, progress: bool = True, vault: Vault | None = None,
@@ -177,23 +182,9 @@ class Ingest:
         name = rel.as_posix()
         started = datetime.now()
         det = readers.fingerprint(path)
-        seen = self.con.execute(
-            "SELECT file_id, status, file_name, moved_to FROM audit.load_log WHERE sha256 = ? "
-            "AND status IN ('loaded', 'rejected') ORDER BY file_id", [det.sha256]).fetchall()
-        for fid, status, n, moved in seen:
-            if n == name and moved is None:  # committed by a run that stopped before moving the file
-                self._moved(fid, _move(path, self.archive if status == "loaded" else self.rejected, rel,
-                                       self.vault if status == "loaded" else None))
-                return FileResult(name, "archived", message=f"{name}: already {status}, moved")
-        if any(s == "loaded" for _, s, _, _ in seen):
-            first = next(n for _, s, n, _ in seen if s == "loaded")
-            msg = f"{name}: same content (sha256) as {first}, already loaded — nothing to do / 重复文件"
-            fid = self._next_id()
-            self._log(file_id=fid, file_name=name, sha256=det.sha256, size_bytes=det.size,
-                      encoding=det.encoding, rows_read=0, rows_loaded=0, rows_quarantined=0, started_at=started,
-                      finished_at=datetime.now(), status="duplicate", message=msg)
-            self._moved(fid, _move(path, self.archive, rel, self.vault))
-            return FileResult(name, "duplicate", message=msg)
+        done = self._screen(path, rel, det, started)
+        if done is not None:
+            return done
         try:
             prep = readers.prepare(path, det, self.mappings, self.tmp, tick)
         except readers.FileRejected as e:
@@ -208,18 +199,49 @@ class Ingest:
         finally:
             prep.cleanup()
 
+    def _screen(self, path: Path, rel: Path, det, started: datetime, move: bool = True) -> FileResult | None:
+        """A file whose content was loaded (or rejected) before: move it where it belongs and say so —
+        archived (the run that committed it stopped before moving it) or duplicate (the same bytes
+        under another name). None: a new file. move=False (bulk) leaves the move to the caller."""
+        name = rel.as_posix()
+        seen = self.con.execute(
+            "SELECT file_id, status, file_name, moved_to FROM audit.load_log WHERE sha256 = ? "
+            "AND status IN ('loaded', 'rejected') ORDER BY file_id", [det.sha256]).fetchall()
+        for fid, status, n, moved in seen:
+            if n == name and moved is None:  # committed by a run that stopped before moving the file
+                self._moved(fid, _move(path, self.archive if status == "loaded" else self.rejected, rel))
+                return FileResult(name, "archived", message=f"{name}: already {status}, moved")
+        if any(s == "loaded" for _, s, _, _ in seen):
+            first = next(n for _, s, n, _ in seen if s == "loaded")
+            return self._duplicate(path, rel, det, started, first, move)
+        return None
+
+    def _duplicate(self, path: Path, rel: Path, det, started: datetime, first: str, move: bool = True,
+                   file_id: int | None = None) -> FileResult:
+        name = rel.as_posix()
+        msg = f"{name}: same content (sha256) as {first}, already loaded — nothing to do / 重复文件"
+        fid = file_id if file_id is not None else self._next_id()
+        self._log(file_id=fid, file_name=name, sha256=det.sha256, size_bytes=det.size,
+                  encoding=det.encoding, rows_read=0, rows_loaded=0, rows_quarantined=0, started_at=started,
+                  finished_at=datetime.now(), status="duplicate", message=msg)
+        if move:
+            self._moved(fid, _move(path, self.archive, rel))
+        return FileResult(name, "duplicate", message=msg)
+
     def _reject(self, path: Path, rel: Path, det, started: datetime, reason: str, message: str,
-                prep: readers.Prepared | None) -> FileResult:
+                prep: readers.Prepared | None, file_id: int | None = None, move: bool = True) -> FileResult:
+        """Log the file as rejected and move it aside (bulk: with the batch's file_id, moved after commit)."""
         name = rel.as_posix()
         rule = prep.rule if prep else (self.mappings.by_name(path) or [None])[0]
-        fid = self._next_id()
+        fid = file_id if file_id is not None else self._next_id()
         self._log(file_id=fid, file_name=name, sha256=det.sha256, size_bytes=det.size,
                   entity=rule.entity if rule else None, source=rule.source if rule else None,
                   mapping=rule.mapping if rule else None, export_date=rule.export_date(path) if rule else None,
                   encoding=det.encoding, rows_read=0, rows_loaded=0, rows_quarantined=0, started_at=started,
                   finished_at=datetime.now(), status="rejected", reason=reason, message=message)
         _crash_hook("after_reject_log", name)
-        self._moved(fid, _move(path, self.rejected, rel))
+        if move:
+            self._moved(fid, _move(path, self.rejected, rel))
         return FileResult(name, "rejected", rule.entity if rule else None, message=message)
 
     def _stage(self, prep: readers.Prepared) -> bool:
@@ -304,8 +326,7 @@ class Ingest:
             rows_bad = n_bad + len(rejects)
             absent = self._record_columns(ent, rule, file_id, name, rule.export_date(path), set(sources))
             if absent:
-                notes.append("column(s) absent, loaded as empty; the rules reading them are not measurable: "
-                             + ", ".join(absent) + " / 缺少列（按空值载入，相关指标无法计算）")
+                notes.append(ABSENT_NOTE + ", ".join(absent) + ABSENT_NOTE_ZH)
             self._log(file_id=file_id, file_name=name, sha256=prep.sha256, size_bytes=prep.size, entity=ent.name,
                       source=rule.source, mapping=rule.mapping, export_date=rule.export_date(path),
                       encoding=prep.encoding, rows_read=rows_read, rows_loaded=n_chk - n_bad,
@@ -362,18 +383,21 @@ class Ingest:
                          f"{plan.file_name} row {row}: {what}; expected {plan.width} cells like the header", shown))
         self.con.executemany("INSERT INTO audit.quarantine VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
 
-    def _upsert_current(self, ent: contract.Entity, file_id: int) -> None:
+    def _upsert_current(self, ent: contract.Entity, file_id: int | None, batch: str | None = None) -> None:
         """Keep one version per key in raw.<entity> (the newest); move the others to raw.<entity>_superseded.
 
         The new rows were appended to raw.<entity>; only keys that already had a version need work, so
-        an event file of new keys costs one write (raw.<entity>_history is the view of both tables)."""
+        an event file of new keys costs one write (raw.<entity>_history is the view of both tables).
+        batch (bulk): a query of the file ids just loaded, instead of the one file_id."""
         key = ent.key
         t, s = q(ent.name), q(ent.name + "_superseded")
         keys = ", ".join(q(k) for k in key)
         on = " AND ".join(f"a.{q(k)} = b.{q(k)}" for k in key)
+        new = f"_file_id IN ({batch})" if batch else "_file_id = $f"
+        params = {} if batch else {"f": file_id}
         clash = self.con.execute(
-            f"SELECT count(*) FROM (SELECT {keys} FROM raw.{t} WHERE _file_id = $f) a "
-            f"JOIN raw.{t} b ON {on} AND b._file_id <> $f", {"f": file_id}).fetchone()[0]
+            f"SELECT count(*) FROM (SELECT {keys}, _file_id FROM raw.{t} WHERE {new}) a "
+            f"JOIN raw.{t} b ON {on} AND b._file_id <> a._file_id", params).fetchone()[0]
         if not clash:
             return
         # Newest version wins: the latest updated_at; a version without one (its export lacked the
@@ -383,8 +407,8 @@ class Ingest:
             "coalesce(_export_date, DATE '1900-01-01') DESC, _file_id DESC, _row_number DESC"
         self.con.execute(
             f"CREATE TEMP TABLE losers AS SELECT {keys}, _file_id FROM raw.{t} WHERE ({keys}) IN "
-            f"(SELECT ({keys}) FROM raw.{t} WHERE _file_id = $f) "
-            f"QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY {order}) > 1", {"f": file_id})
+            f"(SELECT ({keys}) FROM raw.{t} WHERE {new}) "
+            f"QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY {order}) > 1", params)
         on_l = " AND ".join(f"r.{q(k)} = l.{q(k)}" for k in key)
         self.con.execute(f"INSERT INTO raw.{s} SELECT r.* FROM raw.{t} r JOIN losers l ON {on_l} "
                          f"AND r._file_id = l._file_id")

@@ -1,7 +1,11 @@
 """The SQL that turns a staged file (all text) into typed, checked rows — all inside DuckDB.
 
 `stg` holds the file as read by read_csv(all_varchar): columns c0..cN in header
-order (XLSX: plus `_row`). One statement builds `chk`: the canonical columns,
+order (XLSX: plus `_row`). The same SQL loads many files of one shape at once (bulk
+backfill, ingest/bulk.py): then the staged table also has read_csv's `filename`
+column, and a small table of the batch's files gives each row its file's id, name,
+export date and first rowid (`Plan.files`); row numbers, duplicate keys and
+reference checks are then per file, exactly as a file loaded alone. One statement builds `chk`: the canonical columns,
 typed (try_strptime over the mapping's formats, enum labels via CASE, 是/否),
 the row number a person sees, and `_errors` — every failed check of the row as
 `column|reason` joined by ';' (empty = the row is good). The good rows go to
@@ -67,6 +71,15 @@ class Plan:
             self.sources = {c: f"nullif(trim(c{i}), '')" for c, i in self.positions.items()}
         for c, i in self.positions.items():
             self.labels.setdefault(c, self.header[i] if i < len(self.header) else c)
+    stg: str = "stg"  # the staged table
+    # bulk: the table of the batch's files (filename, _fid, _fname, _fdate, _fstart, _rejects); the
+    # staged table then has read_csv's `filename` column and file_id/file_name above are unused
+    files: str | None = None
+    any_rejects: bool = False  # bulk: some file of the batch had unsplittable lines
+
+    @property
+    def bulk(self) -> bool:
+        return self.files is not None
 
     @property
     def entity(self) -> contract.Entity:
@@ -107,7 +120,8 @@ def sources_for(rule: FileRule, header: list[str], positions: dict[str, int], fi
     return sources, labels
 
 
-def resolve_values(con, rule: FileRule, sources: dict[str, str]) -> dict[str, dict[str, str | None]]:
+def resolve_values(con, rule: FileRule, sources: dict[str, str], stg: str = "stg"
+                   ) -> dict[str, dict[str, str | None]]:
     """For each enum column with a long-form value map: every distinct export value -> its canonical value.
 
     Patterns, defaults and NFKC are applied in Python (ingest.mapping.ValueMap) to the distinct values of
@@ -115,7 +129,7 @@ def resolve_values(con, rule: FileRule, sources: dict[str, str]) -> dict[str, di
     out = {}
     for column in rule.value_maps:
         if column in sources:
-            vals = [r[0] for r in con.execute(f"SELECT DISTINCT {sources[column]} FROM stg").fetchall()]
+            vals = [r[0] for r in con.execute(f"SELECT DISTINCT {sources[column]} FROM {stg}").fetchall()]
             out[column] = {v: rule.resolve_value(column, v) for v in vals if v is not None}
     return out
 
@@ -198,9 +212,23 @@ def _type_failure(col: contract.Column, s: str, flag_ambiguous: bool) -> str:
     return lit(f"{col.name}|{reason}")
 
 
+def source(plan: Plan) -> str:
+    """The staged rows as check_query reads them: `stg` (one file), or for a batch the staged table
+    joined to its files table, each row with its file's columns and the table's own rowid."""
+    if not plan.bulk:
+        return plan.stg
+    return (f"(SELECT s.rowid AS rowid, s.*, f._fid, f._fname, f._fdate, f._fstart, f._rejects "
+            f"FROM {plan.stg} s JOIN {plan.files} f USING (filename)) stg")
+
+
 def row_expr(plan: Plan) -> str:
     if plan.has_row_column:
         return "TRY_CAST(_row AS BIGINT)"
+    if plan.bulk:  # the row within its file: rowid - the file's first rowid
+        base = f"(rowid - _fstart + {plan.first_row})"
+        if plan.any_rejects:
+            return f"({base} + len(list_filter(_rejects, lambda x: x <= rowid - _fstart)))"
+        return base
     base = f"(rowid + {plan.first_row})"
     if plan.reject_positions:
         ps = "[" + ", ".join(str(p) for p in plan.reject_positions) + "]"
@@ -225,15 +253,19 @@ def check_query(plan: Plan, reasons: bool = True) -> str:
             typed.append(f"CAST(NULL AS {'VARCHAR' if c.type in ('string', 'enum', 'month') else _sql_type(c)}) "
                          f"AS {q(c.name)}")
     key = [c for c in ent.key if c in plan.sources]
+    per_file = ", _fid, _fname, _fdate, filename AS _dfile" if plan.bulk else ""  # bulk: the row's file
     dup_join = ""
     dup_sel = "CAST(NULL AS BIGINT) AS _dup_first, CAST(NULL AS BIGINT) AS _dup_row"
     dups_cte = ""
     if key:
         kexpr = [plan.source(k) for k in key]
         dups_cte = (", dups AS (SELECT " + ", ".join(f"{e} AS {q('k__' + k)}" for e, k in zip(kexpr, key))
-                    + f", min(rowid) AS _first, min({row_expr(plan)}) AS _first_row FROM stg GROUP BY ALL HAVING count(*) > 1)")
+                    + (", filename AS _dfile" if plan.bulk else "")
+                    + f", min(rowid) AS _first, min({row_expr(plan)}) AS _first_row FROM {source(plan)} "
+                    "GROUP BY ALL HAVING count(*) > 1)")
         dup_join = " LEFT JOIN dups ON " + " AND ".join(
-            f"dups.{q('k__' + k)} = typed.{q('s__' + k)}" for k in key) + " AND typed._rowid > dups._first"
+            f"dups.{q('k__' + k)} = typed.{q('s__' + k)}" for k in key) + " AND typed._rowid > dups._first" \
+            + (" AND dups._dfile = typed._dfile" if plan.bulk else "")
         dup_sel = "dups._first AS _dup_first, dups._first_row AS _dup_row"
 
     checks_sql: list[tuple[str, str]] = []  # (condition, reason code text)
@@ -251,8 +283,15 @@ def check_query(plan: Plan, reasons: bool = True) -> str:
             checks_sql.append((f"{v} < 0", lit(c.name + '|' + reason)))
         if c.name in plan.references:
             table, rcol = plan.references[c.name]
-            checks_sql.append((f"{v} IS NOT NULL AND {v} NOT IN (SELECT {q(rcol)} FROM raw.{q(table)})",
-                               lit(c.name + '|unknown_reference')))
+            if plan.bulk:  # as a file loaded alone would see it: the ids exported up to the file's date
+                hist = f"raw.{q(table + '_history')}"
+                fdate = "coalesce(_fdate, DATE '9999-12-31')"
+                cond = (f"{v} IS NOT NULL AND {fdate} >= (SELECT min(_export_date) FROM {hist}) AND "
+                        f"coalesce((SELECT min(r._export_date) FROM {hist} r WHERE r.{q(rcol)} = joined.{v}), "
+                        f"DATE '9999-12-31') > {fdate}")
+            else:
+                cond = f"{v} IS NOT NULL AND {v} NOT IN (SELECT {q(rcol)} FROM raw.{q(table)})"
+            checks_sql.append((cond, lit(c.name + '|unknown_reference')))
     befores: dict[str, list[str]] = {}
     for later, earlier in (ck.get("order") or {}).get(ent.name, []):
         if later in plan.sources and earlier in plan.sources:
@@ -272,13 +311,14 @@ def check_query(plan: Plan, reasons: bool = True) -> str:
 
     return (
         "WITH "
-        f"src AS (SELECT rowid AS _rowid, {row_expr(plan)} AS _row"
-        + "".join(", " + x for x in src_cols) + " FROM stg), "
-        f"typed AS (SELECT _rowid, _row, {', '.join(q('s__' + c.name) for c in present) or 'NULL AS _none'}, "
+        f"src AS (SELECT rowid AS _rowid, {row_expr(plan)} AS _row{per_file}"
+        + "".join(", " + x for x in src_cols) + f" FROM {source(plan)}), "
+        f"typed AS (SELECT _rowid, _row{per_file.replace('filename AS ', '')}, "
+        f"{', '.join(q('s__' + c.name) for c in present) or 'NULL AS _none'}, "
         f"{', '.join(typed)} FROM src){dups_cte}, "
         f"joined AS (SELECT typed.*, {dup_sel} FROM typed{dup_join}) "
-        f"SELECT _rowid, _row, _dup_first, _dup_row, {', '.join(q(c.name) for c in ent.columns)}, "
-        f"{out} FROM joined"
+        f"SELECT _rowid, _row, _dup_first, _dup_row{', _fid, _fname, _fdate' if plan.bulk else ''}, "
+        f"{', '.join(q(c.name) for c in ent.columns)}, {out} FROM joined"
     )
 
 
@@ -291,9 +331,11 @@ def chk_sql(plan: Plan, only_bad: bool = False) -> str:
 def insert_good_sql(plan: Plan, table: str, columns: list[str]) -> str:
     """INSERT the good rows of stg into `table` in one pass (type, check, hash/mask, write; no chk table).
 
-    Parameters: $fid, $d (export date), $t (loaded at). Returns the count of rows inserted."""
+    Parameters: $fid, $d (export date), $t (loaded at); bulk: only $t (each row's file gives the
+    others). Returns the count of rows inserted."""
+    meta = "_fid, _row, _fdate, $t" if plan.bulk else "$fid, _row, $d, $t"
     return (f"INSERT INTO {table} ({', '.join(map(q, columns))}) "
-            f"SELECT {', '.join(stored_select(plan))}, $fid, _row, $d, $t "
+            f"SELECT {', '.join(stored_select(plan))}, {meta} "
             f"FROM ({check_query(plan, reasons=False)}) WHERE NOT _bad")
 
 
@@ -384,17 +426,22 @@ def quarantine_sql(plan: Plan) -> str:
                 ) + " || ')'"
             if reason == "duplicate_key":
                 extra = " || ' (first at row ' || q._dup_row || ')'"
-            where = (f"{lit(plan.file_name + ' sheet ')} || stg._sheet || ' row '" if plan.has_sheet_column
-                     else lit(f"{plan.file_name} row "))
+            if plan.bulk:
+                where = "q._fname || ' row '"
+            elif plan.has_sheet_column:
+                where = f"{lit(plan.file_name + ' sheet ')} || stg._sheet || ' row '"
+            else:
+                where = lit(f"{plan.file_name} row ")
             msg = (f"{where} || q._row || {lit(f', column {cname} ({header}): ')} || "
                    f"{lit(_reason_text(reason) + ' — got ')} || '''' || coalesce({value}, '') || ''''{extra} || "
                    f"{lit('; expected ' + _expected(plan, c, reason))}")
             whens.append(f"WHEN {lit(code)} THEN {msg}")
+    file_cols = ("q._fid, q._fname", ", _fid, _fname") if plan.bulk else ("$file_id, $file_name", "")
     return (
-        "INSERT INTO audit.quarantine SELECT $file_id, $file_name, q._row, split_part(q._e, '|', 1), "
+        f"INSERT INTO audit.quarantine SELECT {file_cols[0]}, q._row, split_part(q._e, '|', 1), "
         f"split_part(q._e, '|', 2), CASE q._e {' '.join(whens)} ELSE q._e END, {row_text_sql(plan)} "
-        "FROM (SELECT _rowid, _row, _dup_row, unnest(string_split(_errors, ';')) AS _e FROM chk "
-        "WHERE _errors <> '') q JOIN stg ON stg.rowid = q._rowid"
+        f"FROM (SELECT _rowid, _row, _dup_row{file_cols[1]}, unnest(string_split(_errors, ';')) AS _e FROM chk "
+        f"WHERE _errors <> '') q JOIN {plan.stg} stg ON stg.rowid = q._rowid"
     )
 
 

@@ -3,6 +3,7 @@ SQLite metadata database: the main job of `make demo`, and what the tests drive.
 
     python -m kefu.airflow_runner nightly 2026-01-01 2026-01-02 ...   # one dag.test per business date
     python -m kefu.airflow_runner monthly_assessment 2026-01 2026-02  # one dag.test per month
+    python -m kefu.airflow_runner backfill 2026-03-28                 # bulk-load the history up to a date
 
 The environment (AIRFLOW_HOME, KEFU_HOME, ...) must be set before Airflow is imported, so
 callers run this module as a child process with `airflow_env()`.
@@ -131,8 +132,9 @@ def main(argv: list[str]) -> int:
     import argparse
 
     p = argparse.ArgumentParser(prog="python -m kefu.airflow_runner")
-    p.add_argument("dag_id", choices=["nightly", "monthly_assessment"])
-    p.add_argument("keys", nargs="+", help="business dates YYYY-MM-DD (nightly) or months YYYY-MM (monthly)")
+    p.add_argument("dag_id", choices=["nightly", "monthly_assessment", "backfill"])
+    p.add_argument("keys", nargs="+", help="business dates YYYY-MM-DD (nightly; backfill: load up to it) "
+                   "or months YYYY-MM (monthly)")
     p.add_argument("--conf", default=None, help="JSON run conf added to every run")
     args = p.parse_args(argv)
 
@@ -147,6 +149,8 @@ def main(argv: list[str]) -> int:
     rc = 0
     for key in args.keys:
         conf = dict(extra)
+        if args.dag_id == "backfill":
+            conf["through"] = key
         t0 = time.monotonic()
         started = datetime.now(UTC)
         run = dag.test(logical_date=_logical_date(args.dag_id, key), run_conf=conf or None)

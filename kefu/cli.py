@@ -75,6 +75,8 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
 
     try:
         cfg = config.load(Path(args.config) if args.config else None, demo_key=args.demo_key)
+        if args.bulk:  # one batch, one read_csv per entity and shape (ingest/bulk.py)
+            from ingest.bulk import bulk_landing as ingest  # noqa: F811
         summary = ingest(
             landing=Path(args.landing),
             warehouse_file=Path(args.warehouse),
@@ -144,6 +146,9 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--demo-key", action="store_true",
                    help="hash personal data with the public demo key (generated demo data only)")
     i.add_argument("--no-progress", action="store_true", help="no progress bar")
+    i.add_argument("--bulk", action="store_true",
+                   help="load every file in one batch (history, catch-up): one read_csv per entity and shape, "
+                   "one transaction for all (批量补录)")
     i.set_defaults(func=_cmd_ingest)
 
     r = sub.add_parser(

@@ -176,12 +176,14 @@ def months_touched(day: date) -> list[str]:
     return sorted({day.strftime("%Y-%m"), previous_month(day)})
 
 
-def threshold_check(home: Home, day: date, run_id: str, warehouse: Path | None = None) -> dict:
-    """Great Expectations threshold suites; every breach goes to audit.kpi_breaches, the run goes on."""
+def threshold_check(home: Home, day: date, run_id: str, warehouse: Path | None = None,
+                    months: list[str] | None = None) -> dict:
+    """Great Expectations threshold suites; every breach goes to audit.kpi_breaches, the run goes on.
+    months: the months to check (default: those the night of `day` can change; a backfill: all of its)."""
     from expectations import gates
 
     warehouse = warehouse or home.warehouse
-    res, breaches = gates.run_threshold_suites(warehouse, months_touched(day), home.run_dir(day.isoformat(), run_id) / "data_docs" / "thresholds")
+    res, breaches = gates.run_threshold_suites(warehouse, months or months_touched(day), home.run_dir(day.isoformat(), run_id) / "data_docs" / "thresholds")
     n = gates.record_breaches(warehouse, run_id, day, breaches)
     by_rule = breaches.groupby("rule_id").size().sort_values(ascending=False).head(10).to_dict() if n else {}
     return {"breaches": n, "evaluated": res.evaluated, "top_rules": by_rule,
@@ -331,10 +333,11 @@ def night(home: Home, day: date, run_id: str | None = None, demo_key: bool = Fal
 
 def rebuild(home: Home, demo_key: bool = False, config: Path | None = None, run_id: str | None = None) -> NightReport:
     """Rebuild everything from the archived exports (D-71): ingest every archived day, in date order,
-    into a NEW warehouse file; build it with every data test; run the gates; only then swap it in as
-    the working warehouse (os.replace) and publish. The old warehouse stays until the swap."""
+    into a NEW warehouse file — one bulk batch (ingest/bulk.py, D-105); build it with every data
+    test; run the gates; only then swap it in as the working warehouse (os.replace) and publish.
+    The old warehouse stays until the swap."""
     from ingest import config as ingest_config
-    from ingest.loader import ingest
+    from ingest.bulk import bulk_ingest, day_batch
 
     days = day_folders(home.archive) if home.archive.is_dir() else []
     if not days:
@@ -346,19 +349,16 @@ def rebuild(home: Home, demo_key: bool = False, config: Path | None = None, run_
     with writer_lock(home, wait=False), tempfile.TemporaryDirectory(dir=home.root, prefix=".rebuild.") as tmp:
         scratch = Home(Path(tmp))
         scratch.warehouse.parent.mkdir(parents=True)
-        rows = quarantined = files = 0
         vault = Vault.for_home(home.root)
         private_dir(scratch.root)
         for d in days:  # a decrypted copy of the archive (D-97) in the private scratch folder: ingest moves what it reads
-            landing = scratch.landing / d.isoformat()
-            restore_tree(vault, home.archive / d.isoformat(), landing)
-            summary = ingest(landing=landing, warehouse_file=scratch.warehouse, cfg=cfg,
-                             archive=scratch.archive / d.isoformat(), rejected=scratch.rejected / d.isoformat(),
-                             progress=False, encrypt_archive=False)  # the scratch copy goes with the temp folder
-            loaded = [r for r in summary.results if r.status == "loaded"]
-            files += len(loaded)
-            rows += sum(r.rows_loaded for r in loaded)
-            quarantined += sum(r.rows_quarantined for r in loaded)
+            restore_tree(vault, home.archive / d.isoformat(), scratch.landing / d.isoformat())
+        summary = bulk_ingest(day_batch(scratch.landing, scratch.archive, scratch.rejected, days),
+                              scratch.warehouse, cfg, encrypt_archive=False)  # the scratch copy goes with the temp folder
+        loaded = [r for r in summary.results if r.status == "loaded"]
+        files = len(loaded)
+        rows = sum(r.rows_loaded for r in loaded)
+        quarantined = sum(r.rows_quarantined for r in loaded)
         rep.steps["ingest"] = {"files": files, "rows_loaded": rows, "rows_quarantined": quarantined,
                                "note": f"rebuilt from {len(days)} archived days {days[0]}..{last}"}
         rep.steps["build"] = build_day(scratch, last, target_path=home.root / "dbt_target" / "rebuild", data_tests=True)

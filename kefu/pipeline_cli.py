@@ -81,10 +81,14 @@ def _months(days: list[date]) -> list[str]:
     return sorted({d.strftime("%Y-%m") for d in days if month_bounds(d.strftime("%Y-%m"))[1].isoformat() in present})
 
 
+DEMO_NIGHTS = 3  # the demo's last days go through `nightly`; the history before them through `backfill`
+
+
 def run_demo(out: Path, seed: int = 1, months: int | None = None, days: int | None = None,
-             progress: bool = True) -> dict:
-    """generate → airflow db migrate → dag.test(nightly) per demo day → dag.test(monthly_assessment) per
-    month → compare the published kpi_rule_results with the answer key. Returns what it did."""
+             progress: bool = True, nights: int = DEMO_NIGHTS) -> dict:
+    """generate → airflow db migrate → dag.test(backfill) of the history up to the last `nights` days
+    (one bulk batch, one build) → dag.test(nightly) per remaining day → dag.test(monthly_assessment)
+    per month → compare the published kpi_rule_results with the answer key. Returns what it did."""
     from generator.run import generate
     from kefu import airflow_runner, exactness, pipeline
 
@@ -106,8 +110,14 @@ def run_demo(out: Path, seed: int = 1, months: int | None = None, days: int | No
     def show(r: dict) -> None:
         print(f"  {r['dag_id']} {r['key']}: {r['state']} in {r['seconds']} s", flush=True)
 
-    nights = airflow_runner.run_in_child("nightly", [d.isoformat() for d in run_days], env, on_result=show)
-    if len(nights) < len(run_days) or nights[-1]["state"] != "success":
+    history, night_days = (run_days[:-nights], run_days[-nights:]) if nights > 0 else (run_days, [])
+    backfilled = airflow_runner.run_in_child("backfill", [history[-1].isoformat()], env, on_result=show) \
+        if history else []
+    if backfilled and backfilled[-1]["state"] != "success":
+        raise SystemExit(f"kefu demo: backfill failed:\n{backfilled[-1]['log_tail']}")
+    nights = airflow_runner.run_in_child("nightly", [d.isoformat() for d in night_days], env,
+                                         on_result=show) if night_days else []
+    if len(nights) < len(night_days) or (nights and nights[-1]["state"] != "success"):
         raise SystemExit(f"kefu demo: nightly {nights[-1]['key'] if nights else ''} failed:\n"
                          f"{nights[-1]['log_tail'] if nights else ''}")
     months_ = _months(run_days)
@@ -117,17 +127,20 @@ def run_demo(out: Path, seed: int = 1, months: int | None = None, days: int | No
     exact = None
     if run_days == all_days:
         exact = exactness.compare(home.published, out / "expected" / "kpi_expected.csv")
-    return {"home": home, "nights": nights, "monthly": monthly, "exact": exact,
+    return {"home": home, "backfill": backfilled, "history_days": len(history), "nights": nights,
+            "monthly": monthly, "exact": exact,
             "seconds": round(time.monotonic() - t0, 1)}
 
 
 def _cmd_demo(args) -> int:
     from kefu import exactness
 
-    res = run_demo(Path(args.out), seed=args.seed, months=args.months, days=args.days, progress=not args.no_progress)
+    res = run_demo(Path(args.out), seed=args.seed, months=args.months, days=args.days, progress=not args.no_progress,
+                   nights=args.nights)
     home: Home = res["home"]
-    print(f"\n演示完成 demo done in {res['seconds']} s: {len(res['nights'])} nightly runs, "
-          f"{len(res['monthly'])} monthly assessments, all through Airflow (dag.test)")
+    print(f"\n演示完成 demo done in {res['seconds']} s: backfill of {res['history_days']} days in one batch, "
+          f"{len(res['nights'])} nightly runs, {len(res['monthly'])} monthly assessments, all through Airflow "
+          "(dag.test)")
     print(f"  published warehouse (read-only): {home.published}")
     print(f"  run logs + GX Data Docs:         {home.logs}/<date>/<run>/")
     print(f"  monthly assessment + reports:    {home.published_dir / 'assessment'}")
@@ -187,13 +200,17 @@ def add_parser(sub) -> None:
     r.set_defaults(func=_cmd_rebuild)
 
     d = sub.add_parser("demo", help="the whole pipeline on demo data, through Airflow (演示)",
-                       description="Generate the demo exports into OUT/landing, then run the Airflow DAG `nightly` "
-                       "for every demo day and `monthly_assessment` for every month (dag.test, SQLite metadata in "
+                       description="Generate the demo exports into OUT/landing, then run the Airflow DAG `backfill` "
+                       "(the history in one batch), `nightly` for the last days and `monthly_assessment` for every month (dag.test, SQLite metadata in "
                        "OUT/airflow), and check the published kpi_rule_results against the answer key.")
     d.add_argument("--out", default="out/demo", help="demo installation folder (replaced if it is a previous demo)")
     d.add_argument("--seed", type=int, default=1)
     d.add_argument("--months", type=int, default=None, help="months of demo data (default: the preset's)")
     d.add_argument("--days", type=int, default=None, help="run only the first N demo days (no answer-key check)")
+    d.add_argument("--nights", type=int, default=DEMO_NIGHTS,
+                   help=f"run the last N days through the nightly DAG (default {DEMO_NIGHTS}); the days before "
+                   "them are loaded by the backfill DAG in one batch (all of them with --nights 0 … every day "
+                   "nightly with --nights 999)")
     d.add_argument("--no-progress", action="store_true")
     d.set_defaults(func=_cmd_demo)
 

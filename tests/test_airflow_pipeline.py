@@ -2,8 +2,9 @@
 private AIRFLOW_HOME (SQLite), the published copy, backfill/idempotency, a corrupt export and a
 run killed during dbt.
 
-To fit CI, one demo month is used: its first 29 days are ingested directly (the backlog), the
-last two go through the nightly DAG, then the month is closed through monthly_assessment.
+To fit CI, one demo month is used: its first 29 days are loaded by the backfill DAG (one bulk
+batch, one build, the gates, publish), the last two go through the nightly DAG, then the month is
+closed through monthly_assessment — and equals what night-by-night runs publish (D-71, D-105).
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ def test_dagbag_imports_both_dags_with_their_settings(tmp_path):
     line = next(x for x in res.stdout.splitlines() if x.startswith("RESULT "))
     out = json.loads(line[len("RESULT "):])
     assert out["errors"] == {}
-    assert set(out["dags"]) == {"nightly", "monthly_assessment"}
+    assert set(out["dags"]) == {"nightly", "monthly_assessment", "backfill"}
     nightly = out["dags"]["nightly"]
     assert nightly["max_active_runs"] == 1 and nightly["doc_md"] and nightly["callback"]
     assert set(nightly["tasks"]) == NIGHTLY_TASKS
@@ -84,18 +85,26 @@ def test_dagbag_imports_both_dags_with_their_settings(tmp_path):
     assert nightly["tasks"]["contract_gate"]["retries"] == 0  # a data problem is not retried
     monthly = out["dags"]["monthly_assessment"]
     assert monthly["max_active_runs"] == 1 and monthly["doc_md"]
+    backfill = out["dags"]["backfill"]
+    assert backfill["max_active_runs"] == 1 and backfill["doc_md"] and backfill["callback"]
+    assert set(backfill["tasks"]) == NIGHTLY_TASKS and backfill["schedule"] == ""  # triggered by hand
+    assert {t for t, v in backfill["tasks"].items() if v["pool"] == pipeline.POOL} == writers
 
 
 # --- the happy path, backfill and idempotency ---------------------------------------------------
 
 @pytest.fixture(scope="module")
 def month_run(tmp_path_factory):
-    """Backlog Jan 1-29 ingested, then nightly Jan 30 and Jan 31 through Airflow."""
+    """Backlog Jan 1-29 by the backfill DAG, then nightly Jan 30 and Jan 31 through Airflow."""
     home, env = make_home(tmp_path_factory.mktemp("airflow_month"))
     days = pipeline.day_folders(home.landing)
     assert days[-1] == date(2026, 1, 31)
-    for d in days[:-2]:
-        pipeline.ingest_day(home, d, demo_key=True)
+    backfilled = airflow_runner.run_in_child("backfill", ["2026-01-29"], env)
+    assert_success(backfilled, ["2026-01-29"])
+    assert set(backfilled[0]["tasks"]) == NIGHTLY_TASKS
+    # the batch loaded exactly the days up to its date, each archived under its own day
+    assert sorted(p.name for p in home.archive.iterdir()) == [d.isoformat() for d in days[:-2]]
+    assert all(any((home.landing / d.isoformat()).iterdir()) for d in days[-2:])
     results = airflow_runner.run_in_child("nightly", ["2026-01-30", "2026-01-31"], env)
     return home, env, results
 
@@ -109,7 +118,7 @@ def test_nightly_dag_publishes_the_answer_key(month_run):
     assert diff.empty, exactness.summary(diff)
     manifest = json.loads(home.manifest.read_text(encoding="utf-8"))
     assert manifest["business_date"] == "2026-01-31"
-    assert [p["business_date"] for p in publications(home)] == ["2026-01-30", "2026-01-31"]
+    assert [p["business_date"] for p in publications(home)] == ["2026-01-29", "2026-01-30", "2026-01-31"]
     assert not os.access(home.published, os.W_OK) or os.geteuid() == 0  # read-only file mode
     assert home.published.stat().st_mode & 0o222 == 0
     assert home.manifest.stat().st_mode & 0o444 == 0o444  # every reader may read what was published
