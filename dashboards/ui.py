@@ -320,7 +320,7 @@ def not_measurable(f: Filters, rules: list[str] | None) -> pd.DataFrame:
     # the scope's grains, and the grains of a rule judged only elsewhere (A3: districts only)
     judged = {m.id: set(m.grains) for m in rulebook.load().values()}
     keep = [g in grains or not (judged.get(r, set()) & grains) for r, g in zip(missing["rule_id"], missing["grain"])]
-    missing = missing[keep]
+    missing = missing[pd.Series(keep, index=missing.index, dtype=bool)]  # a list would select columns when empty
     if missing.empty:
         return missing
     st.markdown("**无数据的规则 · Not measurable**")

@@ -106,7 +106,9 @@ def embedded_manifest(published_file: Path) -> dict | None:
     try:
         if not p.exists() or p.stat().st_size == 0:
             return None
-        con = duckdb.connect(str(p), read_only=True)
+        from kefu import sandbox  # a reader of the published file: through the sandbox like every reader
+
+        con = sandbox.connect(p)
     except (OSError, duckdb.Error):
         return None
     try:

@@ -41,6 +41,10 @@ create table staging.stg_hall_visits as select * from (values ('H1', 'D01'), ('H
 create table marts.dim_month as select '2026-01' as period_month;
 create table rulebook.rulebook_measures as select 'T9' as measure_id;
 create table rulebook.rulebook_tiers as select 'vip' as tier;
+create table marts.kpi_rule_measurability as select 'T1' as measure_id, 'district' as grain;
+create table marts.data_coverage as select 'tickets' as entity, 'ticket_system' as source_system;
+create table marts.data_coverage_rules as select 'T1' as measure_id, 'tickets' as entity;
+create table rulebook.contract_entities as select 'tickets' as entity;
 """
 
 # relation -> the key column(s) shown, and the rows each role sees (written out by hand)
@@ -64,6 +68,11 @@ EXPECTED = {
     "marts.dim_month": ("period_month", {HEAD: {"2026-01"}, TECH: {"2026-01"}}),
     "rulebook.rulebook_measures": ("measure_id", {HEAD: {"T9"}, TECH: {"T9"}}),
     "rulebook.rulebook_tiers": ("tier", {HEAD: {"vip"}, TECH: {"vip"}}),
+    # which rules the exports can measure: per measure, grain and source, no unit's figures (every role)
+    "marts.kpi_rule_measurability": ("measure_id", {HEAD: {"T1"}, TECH: {"T1"}}),
+    "marts.data_coverage": ("source_system", {HEAD: {"ticket_system"}, TECH: {"ticket_system"}}),
+    "marts.data_coverage_rules": ("measure_id", {HEAD: {"T1"}, TECH: {"T1"}}),
+    "rulebook.contract_entities": ("entity", {HEAD: {"tickets"}, TECH: {"tickets"}}),
 }
 EXPECTED["marts.kpi_contact_policy_monthly"] = ("grain || ':' || unit_id", EXPECTED["marts.kpi_rule_results"][1])
 
