@@ -482,18 +482,16 @@ def measures_of(entity: str, present) -> dict[str, tuple[bool, str]]:
         return (f"not measurable: {', '.join(listed)} missing / 无数据：缺少 "
                 f"{'、'.join(zh.get(c, c) for c in columns)}")
 
+    # one answer per grain, each over every measure (not one per measure and grain)
+    by_grain = {g: rulebook.measurability(entity, present, grain=g)
+                for g in dict.fromkeys(g for m in measures.values() for g in m.grains) if g != "company"}
     out: dict[str, tuple[bool, str]] = {}
-    company = rulebook.measurability(entity, present)
-    for mid, (ok, why) in company.items():
+    for mid, (ok, why) in rulebook.measurability(entity, present).items():
         if not ok:
             out[mid] = (False, words(why))
             continue
-        grains = [g for g in measures[mid].grains if g not in ("company",)]
-        gaps = []
-        for g in grains:
-            g_ok, g_why = rulebook.measurability(entity, present, grain=g).get(mid, (True, None))
-            if not g_ok:
-                gaps.append(f"{g} grain {words(g_why)}")
+        gaps = [f"{g} grain {words(by_grain[g][mid][1])}" for g in measures[mid].grains
+                if g != "company" and not by_grain[g].get(mid, (True, None))[0]]
         out[mid] = (True, "; ".join(gaps))
     return out
 
