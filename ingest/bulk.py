@@ -16,7 +16,7 @@ them on the next run, as for single files).
 
 Each day folder keeps its own landing/archive/rejected (the names in load_log are the names
 within the day folder, as the nightly run records them), so a warehouse loaded in bulk equals
-one loaded night by night (tests/test_bulk_ingest.py).
+one loaded night by night (tests/integration/test_bulk_ingest.py).
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ models that name it (SQL, or the model's yml descriptions and accepted values, o
 `<id>_value` columns), the dbt unit tests whose rows hold it as `measure_id` / `rule_id`, the Python
 tests that name it as a quoted string, its threshold expectation (expectations/suites), its
 dashboard page (the rulebook's `page:` key) and the report sections that show it. Everything is
-found in the files themselves, so the index cannot drift: tests/test_rule_index.py fails when the
+found in the files themselves, so the index cannot drift: tests/unit/test_rule_index.py fails when the
 committed file differs from what this module writes.
 """
 
@@ -176,7 +176,7 @@ class Project:
                 line = next((i for i, s in enumerate(lines, 1) if re.match(rf"^\s*- name: {re.escape(test['name'])}\s*$", s)), 1)
                 unit_tests.append((test["model"], test["name"], yml, line, held))
         py_tests = []
-        for path in sorted(p for p in TESTS.glob("test_*.py") if p.name != "test_rule_index.py"):  # not its own
+        for path in sorted(p for p in TESTS.rglob("test_*.py") if p.name != "test_rule_index.py"):  # not its own
             source = path.read_text(encoding="utf-8")
             lines = source.splitlines()
             for node in ast.parse(source).body:
@@ -250,7 +250,7 @@ def render() -> str:
            "From a rule ID to everything that implements it: its rulebook entry (the one place its",
            "threshold is written), the dbt models that name it, its tests, its threshold expectation,",
            "its dashboard page and the report sections that show it. Generated from the files",
-           "themselves: `kefu docs rule-index` rewrites this page, and `tests/test_rule_index.py` fails",
+           "themselves: `kefu docs rule-index` rewrites this page, and `tests/unit/test_rule_index.py` fails",
            "when it is stale. A model \"names\" a rule when its SQL, its yml descriptions or accepted",
            "values, or a wide mart's `<id>_value` column name it (ranges such as T1–T9 included);",
            "tests are dbt unit tests whose rows hold the measure id, and Python tests that quote it.",

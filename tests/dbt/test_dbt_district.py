@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-DBT = Path(__file__).resolve().parents[1] / "dbt_project"
+DBT = Path(__file__).resolve().parents[2] / "dbt_project"
 FAMILY_DIRS = [
     DBT / "models" / "intermediate" / "district",
     DBT / "models" / "marts" / "district",

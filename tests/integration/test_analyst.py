@@ -1,6 +1,6 @@
 """Analyst access: `kefu sql` (read-only), the dbt docs site, the analyst guide, no clear personal data.
 
-Every ```sql block of the guide already runs on the demo in tests/test_warehouse_demo.py
+Every ```sql block of the guide already runs on the demo in tests/dbt/test_warehouse_demo.py
 (test_every_query_of_the_analyst_guide_runs); here: that its March T9 query returns exactly
 the tickets behind every red cell.
 """
@@ -20,7 +20,7 @@ import pytest
 from kefu import analyst
 from kefu.cli import main
 
-GUIDE = Path(__file__).resolve().parents[1] / "docs" / "analyst-guide.md"
+GUIDE = Path(__file__).resolve().parents[2] / "docs" / "analyst-guide.md"
 SEED, MONTHS = 1, 3
 
 # clear personal data the way exports write it: a mobile or landline number, an 18-character

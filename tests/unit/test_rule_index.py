@@ -11,7 +11,7 @@ import pytest
 from kefu import rule_index, rulebook
 from kefu.cli import main
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 INDEX = ROOT / "docs" / "rule-index.md"
 
 

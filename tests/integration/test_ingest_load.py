@@ -18,7 +18,7 @@ from ingest import config, pii, samples
 from ingest.loader import CRASH_ENV, ingest
 from kefu.vault import Vault
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DAY = date(2026, 3, 5)
 META = {"_file_id", "_loaded_at"}
 

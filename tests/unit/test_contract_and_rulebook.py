@@ -6,7 +6,7 @@ import pytest
 
 from kefu import contract, rulebook
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CATALOGUE = ROOT / "docs" / "kpi-catalogue.md"
 SHARED_CATALOGUE = ROOT.parent / "shared" / "kpi-catalogue.md"
 

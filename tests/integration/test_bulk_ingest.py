@@ -18,7 +18,7 @@ from ingest import config, samples
 from ingest.bulk import bulk_ingest, day_batch
 from ingest.loader import CRASH_ENV, ingest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 D1 = date(2026, 3, 5)
 D2, D3 = D1 + timedelta(days=1), D1 + timedelta(days=2)
 

@@ -11,7 +11,7 @@ import duckdb
 import pytest
 import yaml
 
-MODELS = Path(__file__).resolve().parents[1] / "dbt_project" / "models"
+MODELS = Path(__file__).resolve().parents[2] / "dbt_project" / "models"
 
 
 def documented_models(models: Path = MODELS) -> dict[str, dict]:

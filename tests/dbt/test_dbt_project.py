@@ -7,7 +7,7 @@ import yaml
 
 from kefu import build, contract
 
-DBT = Path(__file__).resolve().parents[1] / "dbt_project"
+DBT = Path(__file__).resolve().parents[2] / "dbt_project"
 
 
 def test_committed_rulebook_and_calendar_seeds_are_generated_from_the_rulebook():

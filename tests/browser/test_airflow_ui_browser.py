@@ -25,7 +25,7 @@ from kefu import airflow_runner
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 KEFU = Path(sys.executable).with_name("kefu")  # .venv/bin/kefu
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.airflow,

@@ -189,7 +189,7 @@ def _app(warehouse: Path, monkeypatch, page: str | None = None, **filters):
     from streamlit.testing.v1 import AppTest
 
     monkeypatch.setenv("KEFU_PUBLISHED", str(warehouse))
-    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "dashboards" / "app.py"), default_timeout=180)
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[2] / "dashboards" / "app.py"), default_timeout=180)
     at.run()
     if page:
         at.switch_page(f"views/{page}.py").run()

@@ -32,7 +32,7 @@ from ingest import config, samples
 from ingest.loader import CRASH_ENV, ingest
 from kefu import contract
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DAY = date(2026, 3, 5)
 STAMP = f"{DAY:%Y%m%d}"
 

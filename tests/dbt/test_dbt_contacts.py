@@ -2,7 +2,7 @@
 
 dbt's data and unit tests prove the numbers on DuckDB; these prove the SQL stays
 portable (the same models must later run on Spark) and never types a rulebook limit.
-Exactness against the answer key is proven by tests/test_warehouse_exactness_*.py.
+Exactness against the answer key is proven by tests/dbt/test_warehouse_exactness.py.
 """
 
 import re
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-DBT = Path(__file__).resolve().parents[1] / "dbt_project"
+DBT = Path(__file__).resolve().parents[2] / "dbt_project"
 FAMILY_SQL = sorted(
     [*DBT.glob("models/intermediate/contacts/*.sql"), *DBT.glob("models/marts/hotline/*.sql"),
      *DBT.glob("models/marts/satisfaction/*.sql"), *DBT.glob("models/marts/hall/*.sql"),

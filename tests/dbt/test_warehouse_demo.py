@@ -19,7 +19,7 @@ import pytest
 
 from kefu import exactness, rulebook, workcal
 
-GUIDE = Path(__file__).resolve().parents[1] / "docs" / "analyst-guide.md"
+GUIDE = Path(__file__).resolve().parents[2] / "docs" / "analyst-guide.md"
 
 SEED, MONTHS = 1, 3
 

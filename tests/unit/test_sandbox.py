@@ -88,7 +88,7 @@ def test_every_reader_goes_through_the_sandbox(home):
         data.run_sql(path, f"select * from read_csv('{home}/archive/2026-01-01/客户资料_20260101.csv')")
     assert sandbox.refusal(exc.value) == sandbox.FILES
     data.close()
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     readers = [root / "kefu" / "analyst.py", root / "kefu" / "home.py", root / "kefu" / "reports" / "__init__.py",
                *sorted((root / "dashboards").rglob("*.py"))]
     assert not [str(p) for p in readers if "duckdb.connect(" in p.read_text(encoding="utf-8")]

@@ -18,7 +18,7 @@ from streamlit.testing.v1 import AppTest
 from dashboards import data, ui
 from kefu import rulebook
 
-APP = Path(__file__).resolve().parents[1] / "dashboards" / "app.py"
+APP = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
 
 
 @pytest.fixture(scope="module")
@@ -350,7 +350,7 @@ EMOJI = [(0x1F000, 0x1FFFF), (0x2600, 0x27BF), (0x2B00, 0x2BFF), (0xFE00, 0xFE0F
 
 def dashboard_text() -> set[str]:
     """Every non-ASCII character the dashboard can show: its source, and the rulebook's names and wording."""
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     chars = {c for p in (root / "dashboards").rglob("*.py") for c in p.read_text(encoding="utf-8")}
     chars |= {c for m in rulebook.load().values() for c in m.name_zh + m.wording}
     return {c for c in chars if ord(c) > 127}

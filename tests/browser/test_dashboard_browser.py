@@ -19,7 +19,7 @@ from kefu import contract
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-IMG = Path(__file__).resolve().parents[1] / "docs" / "img"
+IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian chromium at /usr/bin/chromium")]
