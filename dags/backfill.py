@@ -120,7 +120,7 @@ def backfill():
         text = (f"backfill of {ingested['days']} days {ingested['first_day']}..{d} in one batch\n" + rep.text())
         print(text)
         pipeline.write_run_log(home(), text, d, rid)
-        pipeline.notify(f"[客服考核] backfill {ingested['first_day']}..{d} ok", text)
+        pipeline.notify(f"backfill {ingested['first_day']}..{d} ok", text)
         return text
 
     i = ingest()

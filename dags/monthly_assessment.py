@@ -86,7 +86,7 @@ def monthly_assessment():
                 + "\n".join(f"  {f}" for f in files))
         print(text)
         pipeline.write_run_log(home(), text, month, run_id(get_current_context()))
-        pipeline.notify(f"[客服考核] 月度考核 {month}", text)
+        pipeline.notify(f"月度考核 {month}", text, event="draft_ready")
         return text
 
     src = prepare()

@@ -124,7 +124,7 @@ def nightly():
         print(text)
         pipeline.write_run_log(home(), text, day.isoformat(), rid)
         pipeline.prune_data_docs(home())
-        pipeline.notify(f"[客服考核] nightly {day} ok · {thresholds.get('breaches', 0)} breaches", text)
+        pipeline.notify(f"nightly {day} ok · {thresholds.get('breaches', 0)} breaches", text)
         return text
 
     i = ingest()

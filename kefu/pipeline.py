@@ -395,24 +395,15 @@ def prune_data_docs(home: Home, keep: int | None = None) -> int:
     return removed
 
 
-def notify(subject: str, body: str, to: str | None = None) -> bool:
-    """E-mail through Airflow's SMTP settings when [smtp] smtp_host and a recipient are configured
-    (KEFU_NOTIFY_EMAIL); the caller always logs the body. Returns whether a mail went out."""
-    to = to or os.environ.get("KEFU_NOTIFY_EMAIL")
-    if not to:
-        return False
-    try:
-        from airflow.configuration import conf
+def notify(subject: str, body: str, event: str = "nightly_summary", audience: tuple[str, ...] = ()) -> bool:
+    """Send through kefu.notify (the channels of $KEFU_HOME/secrets/notify.yml, D-140); the caller
+    always logs the body. Never raises for a channel that fails. Returns whether any channel got it."""
+    from kefu import notify as notifications
 
-        if not conf.get("smtp", "smtp_host", fallback=None):
-            return False
-        from airflow.utils.email import send_email
-
-        send_email(to=to, subject=subject, html_content="<pre>" + body + "</pre>")
-        return True
-    except Exception as exc:  # a mail server down must not fail the night; the log keeps the summary
-        print(f"notify: e-mail not sent ({exc})")
-        return False
+    deliveries = notifications.send(event, subject, body, audience)
+    for d in deliveries:
+        print(f"notify: {d.line()}")
+    return any(d.ok for d in deliveries)
 
 
 # --- monthly assessment -----------------------------------------------------------------------

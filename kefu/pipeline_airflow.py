@@ -73,7 +73,7 @@ def on_failure(context) -> None:
         pipeline.write_run_log(home(), text, str(key), str(context.get("run_id")), name="failed.txt", append=True)
     except OSError:
         pass
-    pipeline.notify(text.splitlines()[0][:200], text)
+    pipeline.notify(text.splitlines()[0][:200], text, event="run_failed")
 
 
 @contextmanager
