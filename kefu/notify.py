@@ -45,6 +45,7 @@ import yaml
 log = logging.getLogger("kefu.notify")
 
 CONFIG_ENV = "KEFU_NOTIFY_CONFIG"
+LEGACY_EMAIL_ENV = "KEFU_NOTIFY_EMAIL"  # before D-140: one address, Airflow's SMTP settings
 LOG_NAME = "notifications.jsonl"
 PREFIX = "[客服考核]"  # every title starts with it: a mail filter or a robot keyword can match it
 
@@ -263,6 +264,12 @@ def send(event: str, subject: str, body: str, audience: Iterable[str] = (),
     except NotifyConfigError as e:
         log.error("notify: %s", e)
         return _record([Delivery(event, "(config)", "-", False, str(e), wanted)], log_file)
+
+    if not cfg.channels and os.environ.get(LEGACY_EMAIL_ENV):  # the e-mail of before D-140: say so, loudly
+        e = (f"{LEGACY_EMAIL_ENV} is no longer read: write the recipient as a mailto:// channel in "
+             f"{config_path()} (docs/notifications.md)")
+        log.warning("notify: %s", e)
+        return _record([Delivery(event, "(config)", "-", False, e, wanted)], log_file)
 
     deliveries: list[Delivery] = []
     services = apprise.Apprise()

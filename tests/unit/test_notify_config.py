@@ -161,3 +161,27 @@ def test_the_config_is_found_in_the_installation_secrets(tmp_path, monkeypatch):
     assert notify.config_path() == Path(tmp_path).resolve() / "secrets" / "notify.yml"
     monkeypatch.setenv(notify.CONFIG_ENV, str(tmp_path / "elsewhere.yml"))
     assert notify.config_path() == tmp_path / "elsewhere.yml"
+
+
+def test_the_old_email_variable_is_reported_not_silently_ignored(tmp_path, monkeypatch):
+    monkeypatch.setenv(notify.LEGACY_EMAIL_ENV, "manager@example.com")
+    monkeypatch.setenv(notify.CONFIG_ENV, str(tmp_path / "missing.yml"))
+    (d,) = notify.send("nightly_summary", "nightly ok", "", log_file=tmp_path / "n.jsonl")
+    assert not d.ok and "KEFU_NOTIFY_EMAIL is no longer read" in d.error and "missing.yml" in d.error
+
+
+def test_the_documented_example_configuration_is_one_apprise_understands(wire, tmp_path):
+    import re
+
+    import yaml
+
+    md = (Path(__file__).resolve().parents[2] / "docs" / "notifications.md").read_text(encoding="utf-8")
+    example = yaml.safe_load(re.search(r"```yaml\n(.*?)```", md, re.S).group(1))
+    cfg = notify.from_dict(example, "docs/notifications.md")
+    assert {c.url.split("://")[0] for c in cfg.channels} >= {"mailto", "mailtos", "wecombot", "dingtalk", "feishu", "json"}
+    import apprise
+
+    assert [c.name for c in cfg.channels if apprise.Apprise.instantiate(c.url) is None] == []
+    robots = notify.NotifyConfig(tuple(c for c in cfg.channels if not c.url.startswith("mailto")))
+    out = notify.send("month_signed", "2026-01", "", audience=["all"], config=robots, log_file=tmp_path / "n")
+    assert sorted(d.channel for d in out if d.ok) == sorted(c.name for c in robots.channels)
