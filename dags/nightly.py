@@ -11,8 +11,8 @@ run's logical date, Asia/Shanghai; the param `business_date` overrides it):
 4. **threshold_suites** — Great Expectations threshold suites generated from the rulebook;
    every breach is recorded in `audit.kpi_breaches` (rule, unit, value, threshold); not blocking;
 5. **publish** — atomic copy of the warehouse to `published/kefu.duckdb` (what dashboards and
-   analysts read); 6. **dbt_docs** for analysts; 7. **notify** — summary in the log, e-mail via
-   Airflow's SMTP settings when `KEFU_NOTIFY_EMAIL` is set.
+   analysts read); 6. **dbt_docs** for analysts; 7. **notify** — summary in the log, sent as
+   `nightly_summary` to the channels of `secrets/notify.yml` (kefu/notify.py, docs/notifications.md).
 
 Every task that opens the working DuckDB file runs in the 1-slot pool `kefu_warehouse`;
 `max_active_runs=1`. Installation folder: env `KEFU_HOME` (kefu/home.py).

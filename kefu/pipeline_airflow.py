@@ -54,7 +54,7 @@ def default_args() -> dict:
 
 
 def on_failure(context) -> None:
-    """Log (and mail, when SMTP is configured) which task of which run failed and why."""
+    """Log (and send as run_failed, kefu/notify.py) which task of which run failed and why."""
     from kefu import pipeline
 
     ti = context.get("task_instance") or context.get("ti")
