@@ -180,8 +180,10 @@ class _Redact(logging.Filter):
         return text
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = self.redact(record.getMessage())
-        record.args = None
+        try:
+            record.msg, record.args = self.redact(record.getMessage()), None
+        except Exception:  # noqa: BLE001 - a record that cannot be formatted is dropped, not leaked
+            return False
         return True
 
 

@@ -185,3 +185,16 @@ def test_the_documented_example_configuration_is_one_apprise_understands(wire, t
     robots = notify.NotifyConfig(tuple(c for c in cfg.channels if not c.url.startswith("mailto")))
     out = notify.send("month_signed", "2026-01", "", audience=["all"], config=robots, log_file=tmp_path / "n")
     assert sorted(d.channel for d in out if d.ok) == sorted(c.name for c in robots.channels)
+
+
+def test_inside_an_airflow_task_the_secrets_go_to_airflows_masker(wire, tmp_path, monkeypatch):
+    import sys
+    import types
+
+    masked: list[str] = []
+    fake = types.ModuleType("airflow.sdk.log")
+    fake.mask_secret = masked.append
+    monkeypatch.setitem(sys.modules, "airflow.sdk", sys.modules.get("airflow.sdk") or types.ModuleType("airflow.sdk"))
+    monkeypatch.setitem(sys.modules, "airflow.sdk.log", fake)
+    notify.send("month_signed", "2026-01", "", audience=["all"], config=ROBOTS, log_file=tmp_path / "n")
+    assert {"WECOMKEY0123456789", "SECDINGTALK987654", "DINGTOKEN123456", "FEISHUTOKEN24680"} <= set(masked)
