@@ -39,6 +39,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import yaml
 
@@ -234,6 +235,11 @@ def scrub(text: str) -> str:
 
     text = ID_NUMBER.sub(lambda m: pii.mask(m.group(0), "id_number"), text)
     text = PHONE.sub(lambda m: pii.mask(m.group(0), "phone"), text)
+    return mask_addresses(text)
+
+
+def mask_addresses(text: str) -> str:
+    """wang.fang@example.com -> w***@example.com (messages, and the mailto:// URLs logs show)."""
     return EMAIL.sub(lambda m: m.group(0)[:1] + "***@" + m.group(0).split("@", 1)[1], text)
 
 
@@ -295,7 +301,7 @@ def send(event: str, subject: str, body: str, audience: Iterable[str] = (),
     with _redacting(secrets) as redact:
         for service in services.find(tag=tags):
             ch = by_service[id(service)]
-            masked = service.url(privacy=True).split("?", 1)[0]
+            masked = mask_addresses(unquote(service.url(privacy=True).split("?", 1)[0]))
             with apprise.LogCapture(level=logging.WARNING) as captured:
                 try:
                     ok = bool(service.notify(body=text, title=title, notify_type=kind))

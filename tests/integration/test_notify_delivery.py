@@ -149,7 +149,8 @@ def test_mailto_delivers_to_a_local_smtp_server(smtp, tmp_path):
         "audience": ["role:manager"]}}}
     out = notify.send("month_signed", "2026-01 月度考核已签发", "签发 by M01 · 12 districts",
                       config=cfg, log_file=tmp_path / "n.jsonl")
-    assert [(d.channel, d.ok) for d in out] == [("manager-mail", True)]
+    assert [(d.channel, d.ok, d.url) for d in out] == \
+        [("manager-mail", True, f"mailto://127.0.0.1:{smtp.port}/m***@example.com")]  # no address in logs
     ((sender, rcpts, raw),) = smtp.messages
     assert sender == "kefu@example.com" and rcpts == ["manager@example.com"]
     msg = email.message_from_bytes(raw, policy=email.policy.default)
