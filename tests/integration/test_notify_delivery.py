@@ -231,3 +231,21 @@ def test_kefu_notify_test_prints_what_went_where_masked(receiver, tmp_path, monk
     assert "FAIL appeal_filed -> d01" in printed and "500" in printed
     assert main(["notify", "test", "--event", "run_failed", "--config", str(tmp_path / "none.yml")]) == 1
     assert "no channel configured" in capsys.readouterr().err
+
+
+@pytest.mark.airflow  # imports the DAG file (Airflow)
+def test_the_monthly_notify_task_sends_draft_ready(receiver, tmp_path, monkeypatch):
+    cfg = tmp_path / "notify.yml"
+    cfg.write_text(f"channels:\n  manager:\n    url: json://127.0.0.1:{receiver.port}/manager\n    audience: [role:manager]\n",
+                   encoding="utf-8")
+    monkeypatch.setenv(notify.CONFIG_ENV, str(cfg))
+    monkeypatch.setenv("KEFU_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("AIRFLOW_HOME", str(tmp_path / "airflow"))
+    monthly = _load_dag_module("monthly_assessment")
+    monkeypatch.setattr(monthly, "get_current_context", lambda: {"params": {"month": "2026-01"}, "run_id": "manual__m"})
+    task = monthly.monthly_assessment().get_task("notify")
+    task.python_callable({"month": "2026-01", "as_of_date": "2026-01-31", "tables": {"kpi_rule_results": 4321}},
+                         ["assessment.xlsx", "report.pdf"])
+    (msg,) = receiver.at("/manager")
+    assert msg["title"] == "[客服考核] 月度考核草稿已生成 · Draft assessment ready: 月度考核 2026-01"
+    assert "4321 rule results" in msg["message"] and "report.pdf" in msg["message"]
