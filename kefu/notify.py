@@ -36,7 +36,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -70,7 +70,7 @@ EVENTS: dict[str, Event] = {
 }
 
 ROLES = ("manager", "district_head", "technician", "analyst", "auditor", "operator")
-AUDIENCE = re.compile(r"^(?:all|role:(?:%s)|(?:district|technician):[A-Za-z0-9][A-Za-z0-9_-]*)$" % "|".join(ROLES))
+AUDIENCE = re.compile(rf"^(?:all|role:(?:{'|'.join(ROLES)})|(?:district|technician):[A-Za-z0-9][A-Za-z0-9_-]*)$")
 
 
 class NotifyConfigError(ValueError):
@@ -233,8 +233,8 @@ def scrub(text: str) -> str:
     into a text is masked before it leaves (pii.mask, the form the warehouse stores)."""
     from ingest import pii
 
-    text = ID_NUMBER.sub(lambda m: pii.mask(m.group(0), "id_number"), text)
-    text = PHONE.sub(lambda m: pii.mask(m.group(0), "phone"), text)
+    text = ID_NUMBER.sub(lambda m: pii.mask(m.group(0), "id_number") or "", text)
+    text = PHONE.sub(lambda m: pii.mask(m.group(0), "phone") or "", text)
     return mask_addresses(text)
 
 
@@ -274,10 +274,10 @@ def send(event: str, subject: str, body: str, audience: Iterable[str] = (),
         return _record([Delivery(event, "(config)", "-", False, str(e), wanted)], log_file)
 
     if not cfg.channels and os.environ.get(LEGACY_EMAIL_ENV):  # the e-mail of before D-140: say so, loudly
-        e = (f"{LEGACY_EMAIL_ENV} is no longer read: write the recipient as a mailto:// channel in "
-             f"{config_path()} (docs/notifications.md)")
-        log.warning("notify: %s", e)
-        return _record([Delivery(event, "(config)", "-", False, e, wanted)], log_file)
+        why = (f"{LEGACY_EMAIL_ENV} is no longer read: write the recipient as a mailto:// channel in "
+               f"{config_path()} (docs/notifications.md)")
+        log.warning("notify: %s", why)
+        return _record([Delivery(event, "(config)", "-", False, why, wanted)], log_file)
 
     deliveries: list[Delivery] = []
     services = apprise.Apprise()
@@ -336,7 +336,7 @@ def _record(deliveries: list[Delivery], log_file: Path | None) -> list[Delivery]
         log_file.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(log_file, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         with os.fdopen(fd, "a", encoding="utf-8") as f:
-            at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+            at = datetime.now(UTC).isoformat(timespec="seconds")
             for d in deliveries:
                 f.write(json.dumps({"at": at, **asdict(d)}, ensure_ascii=False) + "\n")
     except OSError as e:

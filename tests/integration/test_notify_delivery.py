@@ -33,7 +33,7 @@ class Receiver:
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 - http.server's name
+            def do_POST(self):
                 raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 ctype = self.headers.get("Content-Type", "")
                 payload = json.loads(raw) if "json" in ctype else \
@@ -71,7 +71,7 @@ def smtp():
         def __init__(self):
             self.messages: list[tuple[str, list[str], bytes]] = []
 
-        async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
+        async def handle_DATA(self, server, session, envelope):
             self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
             return "250 OK"
 

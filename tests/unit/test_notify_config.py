@@ -176,7 +176,7 @@ def test_the_documented_example_configuration_is_one_apprise_understands(wire, t
     import yaml
 
     md = (Path(__file__).resolve().parents[2] / "docs" / "notifications.md").read_text(encoding="utf-8")
-    example = yaml.safe_load(re.search(r"```yaml\n(.*?)```", md, re.S).group(1))
+    example = yaml.safe_load(re.search(r"```yaml\n(.*?)```", md, re.DOTALL).group(1))
     cfg = notify.from_dict(example, "docs/notifications.md")
     assert {c.url.split("://")[0] for c in cfg.channels} >= {"mailto", "mailtos", "wecombot", "dingtalk", "feishu", "json"}
     import apprise
