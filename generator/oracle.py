@@ -597,18 +597,12 @@ class AnswerKey:
         is_vip = v[T_TIER] in vip
         start = v[T_FORMALITIES] or opened
 
-        def clocked(mid: str, limit: rulebook.Limit, clock_start: datetime, unreachable_met: bool = False) -> None:
+        def clocked(mid: str, limit: rulebook.Limit, clock_start: datetime) -> None:
+            # D-05: every pause (customer_unreachable included) stops the clock when it starts within the
+            # limit as extended so far; it makes nothing met by itself. A working-day deadline moves by the
+            # paused calendar time (D-115); a breach is judged at the extended deadline (D-114).
             pauses = self._clock_pauses(rec)
             deadline = extend_by_pauses(clock_start, self._deadline(limit, clock_start), pauses)
-            if unreachable_met and rec.pauses and any(r == "customer_unreachable" for _, _, r in rec.pauses.values()):
-                # D-05: customer unreachable => met; judged at resolved_at, or (still open) once the deadline passed
-                if resolved is not None:
-                    out.append((mid, True, ym_of(resolved)))
-                elif deadline < as_of:
-                    out.append((mid, True, deadline_ym(deadline)))
-                else:
-                    out.append((mid, None, 0))
-                return
             out.append((mid, *outcome(resolved, deadline, as_of)))
 
         # T9 / A3: every ticket, no pauses (D-10)
@@ -624,7 +618,7 @@ class AnswerKey:
                 if key in lim["T1"]:
                     clocked("T1", lim["T1"][key], start)
             elif key in lim["T2"]:
-                clocked("T2", lim["T2"][key], start, unreachable_met=True)
+                clocked("T2", lim["T2"][key], start)
         elif ttype == "new_install":
             if v[T_AREA] in lim["T3"]:
                 clocked("T3", lim["T3"][v[T_AREA]], start)

@@ -202,13 +202,52 @@ def test_pause_pushes_a_working_day_deadline():
     assert cell(s.run(), "T3", "2026-03") == (1, 1)
 
 
-def test_t2_with_a_customer_unreachable_pause_is_met():
+def _unreachable(s: Scenario, tid: str, a: datetime, b: datetime) -> None:
+    s.add(b, "ticket_pauses", pause_id=f"P-{tid}", ticket_id=tid, reason="customer_unreachable",
+          paused_at=a, resumed_at=b)
+
+
+def test_t2_customer_unreachable_visit_excuses_only_its_own_time():
+    """D-05 (issue 21): general fault (24 h) opened Monday 5 Jan 10:00, due 6 Jan 10:00. The unreachable
+    visit stops the clock for as long as the customer was unreachable; it never makes the ticket met."""
     s = Scenario()
-    s.ticket("T-1", "fault", DT(2026, 1, 5, 10), resolved_at=DT(2026, 1, 9, 10), severity="general")
-    s.add(DT(2026, 1, 5), "ticket_pauses", pause_id="P-1", ticket_id="T-1", reason="customer_unreachable",
-          paused_at=DT(2026, 1, 5, 12), resumed_at=DT(2026, 1, 5, 13))
-    s.ticket("T-2", "fault", DT(2026, 1, 5, 10), resolved_at=DT(2026, 1, 9, 10), severity="general")
-    assert cell(s.run(), "T2", "2026-01") == (1, 2)
+    # short pause (1 h): due 6 Jan 11:00; resolved 9 Jan = breach (the old rule called it met)
+    s.ticket("T-short", "fault", DT(2026, 1, 5, 10), resolved_at=DT(2026, 1, 9, 10), severity="general")
+    _unreachable(s, "T-short", DT(2026, 1, 5, 12), DT(2026, 1, 5, 13))
+    # long pause (48 h): due 8 Jan 10:00; resolved 8 Jan 09:00 = met
+    s.ticket("T-long", "fault", DT(2026, 1, 5, 10), resolved_at=DT(2026, 1, 8, 9), severity="general")
+    _unreachable(s, "T-long", DT(2026, 1, 5, 12), DT(2026, 1, 7, 12))
+    # the unreachable visit came after the limit (6 Jan 12:00 > 10:00): it excuses nothing
+    s.ticket("T-after", "fault", DT(2026, 1, 5, 10), resolved_at=DT(2026, 1, 6, 15), severity="general")
+    _unreachable(s, "T-after", DT(2026, 1, 6, 12), DT(2026, 1, 6, 14))
+    # still open, an old 1 h unreachable pause: an open overdue breach (due 6 Jan 11:00)
+    s.ticket("T-open", "fault", DT(2026, 1, 5, 10), severity="general")
+    _unreachable(s, "T-open", DT(2026, 1, 5, 12), DT(2026, 1, 5, 13))
+    assert cell(s.run(), "T2", "2026-01") == (1, 4)
+
+
+def test_breach_of_an_hours_clock_with_pauses_takes_the_month_of_the_extended_deadline():
+    """D-114: T2 general opened 30 Jan 20:00 (due 31 Jan 20:00); a 6 h pause moves the deadline to
+    1 Feb 02:00: an open ticket is a February breach. Without the pause it is a January breach."""
+    s = Scenario(end=date(2026, 2, 28))
+    s.ticket("T-1", "fault", DT(2026, 1, 30, 20), severity="general")
+    s.add(DT(2026, 1, 31), "ticket_pauses", pause_id="P-1", ticket_id="T-1", reason="force_majeure",
+          paused_at=DT(2026, 1, 31, 10), resumed_at=DT(2026, 1, 31, 16))
+    s.ticket("T-2", "fault", DT(2026, 1, 30, 20), severity="general")
+    rows = s.run()
+    assert cell(rows, "T2", "2026-01") == (0, 1)
+    assert cell(rows, "T2", "2026-02") == (0, 1)
+
+
+def test_pause_across_a_weekend_extends_a_working_day_limit_in_calendar_time():
+    """D-115: T3 urban (5 wd) from Thursday 5 Mar 10:00 is due 24:00 of Thu 12 Mar; a pause Friday 18:00 to
+    Monday 09:00 (63 h) moves it to Sunday 15 Mar 15:00: done on Saturday 14 Mar is met, Monday 16 Mar not."""
+    s = Scenario(start=date(2026, 3, 1), end=date(2026, 3, 31))
+    for tid, done in (("T-sat", DT(2026, 3, 14, 12)), ("T-mon", DT(2026, 3, 16, 9))):
+        s.ticket(tid, "new_install", DT(2026, 3, 5, 10), needs_survey=True, resolved_at=done)
+        s.add(DT(2026, 3, 9), "ticket_pauses", pause_id=f"P-{tid}", ticket_id=tid, reason="formalities_incomplete",
+              paused_at=DT(2026, 3, 6, 18), resumed_at=DT(2026, 3, 9, 9))
+    assert cell(s.run(), "T3", "2026-03") == (1, 2)
 
 
 def test_clock_starts_when_formalities_are_complete():
