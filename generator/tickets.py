@@ -243,7 +243,10 @@ class TicketSimulator:
             "technician_id": None, "channel": ch, "source_call_id": None,
             "related_ticket_id": spec.get("related_ticket_id"), "answered_on_spot": None,
             "explanation_filed": None, "entry_accurate": None, "summary": None,
+            "complaint_validity": None,
         }
+        if ttype == "complaint":  # D-119: the investigation's verdict, exported with the complaint
+            base["complaint_validity"] = "invalid" if self.rng.random() < self.p.complaint_invalid_share else "valid"
         t: dict[str, datetime | None] = {k: None for k in TS_FIELDS}
         t["opened_at"] = opened
         tk = Ticket(tid, base, t)

@@ -329,6 +329,25 @@ def test_vip_call_answered_at_20s_is_within_h1_and_an_abandon_at_19s_counts_in_t
     assert cell(rows, "H1", "2026-01", "district", "D1") == (1, 3)
 
 
+def test_h1_counts_vip_callers_in_any_queue_and_drops_abandons_shorter_than_the_threshold():
+    """D-116: H1's VIP is the caller's tier, whatever the queue; D-117: an abandon < short_abandon is out."""
+    short = rulebook.load()["H1"].limit("short_abandon").duration
+    assert short == timedelta(seconds=5)  # the rulebook default this test was computed for
+    s = Scenario()
+    q = DT(2026, 1, 5, 10)
+    s.call("V-ord-queue", q, queue="ordinary", customer_tier="red_vip", human_requested=True, queued_at=q,
+           answered_at=q + timedelta(seconds=40))  # a VIP routed to the ordinary queue: counts, late
+    s.call("O-vip-queue", q, queue="vip", customer_tier="szx", human_requested=True, queued_at=q,
+           answered_at=q + timedelta(seconds=5))  # not a VIP caller: out
+    s.call("A-2s", q, queue="vip", customer_tier="vip", human_requested=True, queued_at=q,
+           ended_at=q + timedelta(seconds=2), abandoned=True)  # short abandon: out
+    s.call("A-5s", q, queue="vip", customer_tier="vip", human_requested=True, queued_at=q,
+           ended_at=q + timedelta(seconds=5), abandoned=True)  # exactly the threshold: counts, not within
+    s.call("OK", q, queue="vip", customer_tier="gotone_vip", human_requested=True, queued_at=q,
+           answered_at=q + timedelta(seconds=3))
+    assert cell(s.run(), "H1", "2026-01") == (1, 3)
+
+
 def test_h5_hour_with_fault_calls_and_none_answered_fails():
     s = Scenario()
     s.call("K-1", DT(2026, 1, 5, 3, 10), call_type="fault", human_requested=True, queued_at=DT(2026, 1, 5, 3, 10),
@@ -469,6 +488,25 @@ def test_do_not_disturb_window_runs_across_a_month_boundary():
     assert cell(rows, "P1", "2026-01", "tier_group", "ordinary") == (1, 1)
     assert cell(rows, "P1", "2026-02", "tier_group", "ordinary") == (0, 1)
     assert cell(rows, "P1", "2026-01", "tier_group", "vip") == (0, 1)
+
+
+def test_p1_limit_follows_the_customers_group_of_the_month_and_notices_do_not_count():
+    """D-44 / D-118: a customer ordinary at their first counted call of March is judged by the ordinary
+    limit for the whole month (their VIP-tier second call does not breach) and counts as ordinary; notices
+    are not counted. In April their first call is VIP: the April call breaches (the window sees 10 March)."""
+    assert rulebook.p1_counted_purposes() == {"marketing", "care", "other"}
+    s = Scenario(start=date(2026, 3, 1), end=date(2026, 4, 30))
+    calls = [("A1", "ordinary", "marketing", DT(2026, 3, 2, 10)), ("A2", "vip", "care", DT(2026, 3, 10, 10)),
+             ("A3", "vip", "notice", DT(2026, 3, 15, 10)), ("A4", "vip", "care", DT(2026, 4, 5, 10)),
+             ("B1", "red_vip", "marketing", DT(2026, 3, 2, 11)), ("B2", "ordinary", "other", DT(2026, 3, 20, 10))]
+    for cid, tier, purpose, at in calls:
+        s.add(at, "outbound", contact_id=cid, customer_id="K4" if cid[0] == "A" else "K5", customer_tier=tier,
+              purpose=purpose, channel="phone", contacted_at=at, answered=True)
+    rows = s.run()
+    assert cell(rows, "P1", "2026-03", "tier_group", "ordinary") == (1, 1)  # K4, no breach
+    assert cell(rows, "P1", "2026-03", "tier_group", "vip") == (0, 1)  # K5: its 2nd call breaches the VIP limit
+    assert cell(rows, "P1", "2026-04", "tier_group", "vip") == (0, 1)  # K4 in April
+    assert cell(rows, "P1", "2026-04", "tier_group", "ordinary") is None
 
 
 # ---------------------------------------------------------------- district assessment
