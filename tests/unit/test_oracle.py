@@ -443,6 +443,22 @@ def test_c1_callback_must_reach_the_customer_within_72h():
     assert cell(s.run(), "C1", "2026-01") == (1, 3)
 
 
+def test_v1_clock_starts_at_opening_and_c2_at_resolution():
+    """D-121: V1 runs from opened_at (not formalities complete, not dispatch) to arrived_at: an arrival exactly
+    1 h after opening is met, 1 min later is not, although both came 40 min after dispatch. D-120: C2 runs
+    from resolved_at: a VIP repair resolved Friday 9 Jan 15:00 is due 24:00 Monday 12 Jan (1 wd)."""
+    s = Scenario()
+    for tid, arrived, cb in (("T-on", DT(2026, 1, 9, 11), DT(2026, 1, 12, 20)),
+                             ("T-late", DT(2026, 1, 9, 11, 1), DT(2026, 1, 13, 9))):
+        s.ticket(tid, "fault", DT(2026, 1, 9, 10), severity="emergency", customer_tier="vip",
+                 formalities_complete_at=DT(2026, 1, 9, 10, 20), dispatched_at=arrived - timedelta(minutes=40),
+                 arrived_at=arrived, resolved_at=DT(2026, 1, 9, 15))
+        s.callback(f"CB-{tid}", cb, ticket_id=tid)
+    rows = s.run()
+    assert cell(rows, "V1", "2026-01") == (1, 2)
+    assert cell(rows, "C2", "2026-01") == (1, 2)
+
+
 def test_c5_cutover_callback_by_the_second_working_day():
     s = Scenario(start=date(2026, 3, 1), end=date(2026, 3, 31))
     s.add(DT(2026, 3, 5), "works", work_id="W-1", work_kind="cutover", district_id="D1",
@@ -523,6 +539,25 @@ def test_district_of_4500_households_passes_a2_with_no_complaint_and_fails_with_
     assert cell(rows, "A2", "2026-01", "district", "D2") == (1, 4500)
     verdict = {r["unit_id"]: a2.passes(r["value"], r["unit_id"]) for r in rule_rows(rows, "A2")}
     assert verdict == {"ALL": False, "D1": True, "D2": False}
+
+
+def test_a2_counts_valid_complaints_and_every_complaint_when_validity_is_not_exported():
+    """D-119: an invalid complaint (无效投诉) does not count; a valid or undecided one does; a row from an
+    export without the validity column counts."""
+    s = Scenario()
+    for d in ("D1", "D2"):
+        s.add(DT(2026, 1, 31), "district_households", district_id=d, month="2026-01", households=4500,
+              households_target=4600)
+    s.ticket("T-valid", "complaint", DT(2026, 1, 10, 9), complaint_validity="valid")
+    s.ticket("T-invalid", "complaint", DT(2026, 1, 11, 9), complaint_validity="invalid")
+    s.ticket("T-undecided", "complaint", DT(2026, 1, 12, 9))
+    s.ticket("T-d2-invalid", "complaint", DT(2026, 1, 12, 9), district_id="D2", complaint_validity="invalid")
+    row = s.ticket("T-no-column", "complaint", DT(2026, 1, 13, 9), district_id="D2")
+    del row["complaint_validity"]  # an export that lacks the column
+    rows = s.run()
+    assert cell(rows, "A2", "2026-01", "district", "D1") == (2, 4500)
+    assert cell(rows, "A2", "2026-01", "district", "D2") == (1, 4500)
+    assert cell(rows, "A2", "2026-01") == (3, 9000)
 
 
 def test_a1_staffing_allows_the_tolerance_and_counts_technicians_on_the_last_day():
