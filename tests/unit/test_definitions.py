@@ -72,3 +72,22 @@ def test_complaint_validity_headers_are_recognised(header):
 def test_complaint_validity_words_map_to_the_contract_values(word, value):
     col = contract.entity("tickets").column("complaint_validity")
     assert mapping_tools.propose_value(col, word)[0] == value
+
+
+def test_the_monthly_report_lists_a_measure_computed_without_its_optional_column():
+    """D-119: the report's 计算口径说明 lists A2 once (not once per grain) with the note; a not-measurable row
+    or another month is not listed."""
+    import duckdb
+
+    from kefu.reports.data import measured_with_notes
+
+    con = duckdb.connect()
+    con.execute("create schema marts")
+    con.execute("""create table marts.kpi_rule_measurability as select * from (values
+        ('A2', 'A2', '片区月投诉率', 'District monthly complaint rate', 'company', '2026-03', true, 'column n'),
+        ('A2', 'A2', '片区月投诉率', 'District monthly complaint rate', 'district', '2026-03', true, 'column n'),
+        ('A2', 'A2', '片区月投诉率', 'District monthly complaint rate', 'company', '2026-02', true, 'column old'),
+        ('T1', 'T1', 'x', 'x', 'company', '2026-03', false, null))
+        as t(measure_id, rule_id, name_zh, name_en, grain, period_month, measurable, note)""")
+    got = measured_with_notes(con, "2026-03", {"A2": 0})
+    assert [(r["rule_id"], r["label"]) for r in got] == [("A2", "注 · note: n")]
