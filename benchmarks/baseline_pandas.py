@@ -56,7 +56,7 @@ def compute(landing: Path) -> pd.DataFrame:
     sec = lambda n: pd.Timedelta(seconds=n)  # noqa: E731
 
     t = read_all(landing, "工单明细_*.csv", encoding="utf-8-sig", dtype=str,
-                 usecols=["工单编号", "工单类型", "所属片区", "受理时间", "首次回复时间", "处理完成时间", "最后更新时间"])
+                 usecols=["工单编号", "工单类型", "投诉有效性", "所属片区", "受理时间", "首次回复时间", "处理完成时间", "最后更新时间"])
     for c in ["受理时间", "首次回复时间", "处理完成时间", "最后更新时间"]:
         t[c] = pd.to_datetime(t[c], format=TICKET_TS)
     t = newest(t, ["工单编号"], ["最后更新时间"])
@@ -65,7 +65,7 @@ def compute(landing: Path) -> pd.DataFrame:
     cb = newest(cb, ["回访编号"])
 
     calls = read_all(landing, "话务详单_*.csv", encoding="gb18030", dtype=str,
-                     usecols=["流水号", "所属片区", "队列", "呼入时间", "选择人工", "进入排队时间", "接通时间", "挂机时间", "是否放弃"])
+                     usecols=["流水号", "所属片区", "队列", "客户级别", "呼入时间", "选择人工", "进入排队时间", "接通时间", "挂机时间", "是否放弃"])
     calls = newest(calls, ["流水号"])
 
     sv = read_all(landing, "满意度调查_*.csv", encoding="gbk", dtype=str,
@@ -92,13 +92,14 @@ def compute(landing: Path) -> pd.DataFrame:
     c1 = judged("C1", pd.DataFrame({"district_id": r["所属片区"], "done_at": r["工单编号"].map(first_cb),
                                     "deadline_at": r["处理完成时间"] + sec(v["c1_limit_s"])}), as_of_at)
 
-    # H1 (D-20): VIP-queue calls that asked for a human, abandons included
+    # H1 (D-20, D-116): VIP callers' calls that asked for a human, abandons included
     for c in ["呼入时间", "进入排队时间", "接通时间", "挂机时间"]:
         calls[c] = pd.to_datetime(calls[c], format=CALL_TS)
     start = calls["进入排队时间"].fillna(calls["呼入时间"])
     short_abandon = calls["接通时间"].isna() & (calls["是否放弃"] == "是") & \
         (calls["挂机时间"] < start + sec(v["h1_short_abandon_s"]))
-    scope = (calls["队列"] == "VIP队列") & (calls["选择人工"] == "是") & ~short_abandon
+    vip = calls["客户级别"].isin(v["h1_vip_labels"]) if v["h1_by_tier"] else calls["队列"] == "VIP队列"
+    scope = vip & (calls["选择人工"] == "是") & ~short_abandon
     h1 = pd.DataFrame({"rule_id": "H1", "period_month": month(start), "unit": calls["所属片区"],
                        "hit": calls["接通时间"] <= start + sec(v["h1_limit_s"])})[scope]
 
@@ -115,8 +116,8 @@ def compute(landing: Path) -> pd.DataFrame:
     company = items[items["rule_id"] != "S1"].groupby(["rule_id", "period_month"])["hit"].agg(["sum", "count"])
     company = company.reset_index().assign(grain="company", unit_id="ALL")
 
-    # A2 (D-50): complaints opened in the month / households
-    comp = t[t["工单类型"] == "投诉"].assign(period_month=lambda d: month(d["受理时间"]))
+    # A2 (D-50, D-119): valid complaints opened in the month / households
+    comp = t[(t["工单类型"] == "投诉") & (t["投诉有效性"] != v["invalid_complaint_label"])].assign(period_month=lambda d: month(d["受理时间"]))
     by_district = comp.groupby(["所属片区", "period_month"]).size().rename("sum")
     a2 = hh.rename(columns={"片区编号": "所属片区", "月份": "period_month", "在网用户数": "count"})
     a2 = a2.join(by_district, on=["所属片区", "period_month"]).fillna({"sum": 0})

@@ -9,9 +9,11 @@
 --     DuckDB reads neither GBK nor XLSX without its encodings / excel extensions (see floor.py).
 --   t9_limit_s, c1_limit_s, h1_limit_s, h1_short_abandon_s   limits in seconds, from kefu/rulebook.yml
 --   brand_group   MAP customer-tier label -> S1 brand group, from kefu/rulebook.yml
+--   h1_by_tier, h1_vip_labels   H1's VIP caller (D-116): by the caller's tier labels, else the VIP queue
+--   invalid_complaint_label     the 投诉有效性 label A2 does not count (D-119)
 -- Output: rule_id, period_month, grain, unit_id, numerator, denominator, value — the key and
 -- figures of marts.kpi_rule_results. Definitions: docs/decisions.md D-06 to D-08, D-10, D-20,
--- D-30, D-40, D-50.
+-- D-30, D-40, D-50, D-116, D-117, D-119.
 
 with tickets as (
 
@@ -19,6 +21,7 @@ with tickets as (
     select
         工单编号 as ticket_id,
         工单类型 as ticket_type,
+        投诉有效性 as complaint_validity,
         所属片区 as district_id,
         strptime(受理时间, '%Y年%m月%d日 %H时%M分') as opened_at,
         strptime(首次回复时间, '%Y年%m月%d日 %H时%M分') as first_reply_at,
@@ -43,6 +46,7 @@ calls as (
     select
         所属片区 as district_id,
         队列 as queue,
+        客户级别 as tier,
         选择人工 = '是' as human_requested,
         coalesce(strptime(进入排队时间, '%Y/%m/%d %H:%M:%S'), strptime(呼入时间, '%Y/%m/%d %H:%M:%S')) as clock_start_at,
         strptime(接通时间, '%Y/%m/%d %H:%M:%S') as answered_at,
@@ -122,11 +126,13 @@ items as (
 
     union all
 
-    -- H1 (D-20): VIP-queue calls that asked for a human, abandons included, month of the queue clock
+    -- H1 (D-20, D-116): VIP callers' calls that asked for a human, abandons included, month of the queue clock
     select 'H1', strftime(clock_start_at, '%Y-%m'), district_id,
         coalesce(answered_at <= clock_start_at + to_seconds(getvariable('h1_limit_s')), false)
     from calls
-    where queue = 'VIP队列' and human_requested
+    where (case when getvariable('h1_by_tier') then list_contains(getvariable('h1_vip_labels'), tier)
+                else queue = 'VIP队列' end)
+        and human_requested
         and not (answered_at is null and abandoned
                  and ended_at < clock_start_at + to_seconds(getvariable('h1_short_abandon_s')))
 
@@ -163,6 +169,7 @@ complaints as (
     select district_id, strftime(opened_at, '%Y-%m') as period_month, count(*) as complaints
     from tickets
     where ticket_type = '投诉'
+        and coalesce(complaint_validity, '') <> getvariable('invalid_complaint_label')
     group by all
 
 ),

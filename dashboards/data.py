@@ -295,7 +295,7 @@ def coverage_rules(path) -> pd.DataFrame:
     """Per entity and source: which measures its latest export makes measurable, since when (D-94)."""
     frame = query(path, """
         select c.entity, e.name_zh as entity_zh, c.source_system, c.measure_id as rule_id, c.name_zh, c.grain,
-               c.measurable, c.measurable_since, c.first_date, c.last_date, c.reason
+               c.measurable, c.measurable_since, c.first_date, c.last_date, c.reason, c.note
         from marts.data_coverage_rules as c
         join rulebook.contract_entities as e on e.entity = c.entity""")
     order = frame["rule_id"].map(rule_order())

@@ -50,7 +50,7 @@ LABELS = {
     # data coverage (数据覆盖)
     "entity": "数据实体", "entity_zh": "中文名", "source_system": "数据源", "measurable": "可计算",
     "judged": "相关规则", "not_measurable": "无法计算", "measurable_since": "可计算起始日",
-    "first_date": "首次导出", "last_date": "最近导出", "reason": "原因", "business_date": "业务日期",
+    "first_date": "首次导出", "last_date": "最近导出", "reason": "原因", "note": "说明", "business_date": "业务日期",
     "arrived": "已到达", "files": "文件数", "rows_read": "读取行数", "rows_loaded": "载入行数",
     "rows_quarantined": "隔离行数", "absent_columns": "缺少的列",
     **{f"{m.id.lower()}_value": f"{m.id} {m.name_zh}" for m in rulebook.load().values()},

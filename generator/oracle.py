@@ -61,6 +61,7 @@ TICKET_FIELDS = (
     "related_ticket_id", "opened_at", "formalities_complete_at", "first_reply_at", "dispatched_at",
     "appointment_at", "arrived_at", "resolved_at", "feedback_at", "updated_at", "answered_on_spot",
     "explanation_filed", "entered_at", "entry_accurate", "approval_submitted_at", "approval_done_at",
+    "complaint_validity",
 )
 (
     T_ID, T_TYPE, T_PRODUCT, T_SEVERITY, T_RESTORATION, T_NEEDS_SURVEY, T_CUSTOMER,
@@ -68,6 +69,7 @@ TICKET_FIELDS = (
     T_RELATED, T_OPENED, T_FORMALITIES, T_FIRST_REPLY, T_DISPATCHED,
     T_APPOINTMENT, T_ARRIVED, T_RESOLVED, T_FEEDBACK, T_UPDATED, T_ON_SPOT,
     T_EXPLANATION, T_ENTERED, T_ACCURATE, T_APPROVAL_SUBMITTED, T_APPROVAL_DONE,
+    T_VALIDITY,
 ) = range(len(TICKET_FIELDS))
 _ticket_getter = itemgetter(*TICKET_FIELDS)
 
@@ -236,6 +238,8 @@ class AnswerKey:
         self._wd_cache: dict[tuple[date, int], datetime] = {}
         self._h1_limit = self._lim["H1"]["all"].duration
         self._h1_short = self._lim["H1"]["short_abandon"].duration
+        self._h1_by_tier = rulebook.h1_vip_caller() == "tier"  # D-116: the caller's tier, else the VIP queue
+        self._p1_purposes = rulebook.p1_counted_purposes()  # D-118
         self._h2_limit = self._lim["H2.1"]["all"].duration
         self._min_retention = math.ceil(self._lim["C1"]["all"].duration / DAY) + REOPEN_GRACE_DAYS
         self._late_before = self._late_floor(start)
@@ -559,7 +563,8 @@ class AnswerKey:
             if met is not None:
                 sig = (mid, ym, district, tech, met)
                 sigs[sig] = sigs.get(sig, 0) + 1
-        if v[T_TYPE] == "complaint":
+        if v[T_TYPE] == "complaint" and v[T_VALIDITY] != "invalid":
+            # A2 (D-119): valid complaints; undecided, or no validity column in the export: it counts
             ym = ym_of(v[T_OPENED])
             self._complaints_company[ym] += 1
             if v[T_DISTRICT] is not None:
@@ -597,18 +602,12 @@ class AnswerKey:
         is_vip = v[T_TIER] in vip
         start = v[T_FORMALITIES] or opened
 
-        def clocked(mid: str, limit: rulebook.Limit, clock_start: datetime, unreachable_met: bool = False) -> None:
+        def clocked(mid: str, limit: rulebook.Limit, clock_start: datetime) -> None:
+            # D-05: every pause (customer_unreachable included) stops the clock when it starts within the
+            # limit as extended so far; it makes nothing met by itself. A working-day deadline moves by the
+            # paused calendar time (D-115); a breach is judged at the extended deadline (D-114).
             pauses = self._clock_pauses(rec)
             deadline = extend_by_pauses(clock_start, self._deadline(limit, clock_start), pauses)
-            if unreachable_met and rec.pauses and any(r == "customer_unreachable" for _, _, r in rec.pauses.values()):
-                # D-05: customer unreachable => met; judged at resolved_at, or (still open) once the deadline passed
-                if resolved is not None:
-                    out.append((mid, True, ym_of(resolved)))
-                elif deadline < as_of:
-                    out.append((mid, True, deadline_ym(deadline)))
-                else:
-                    out.append((mid, None, 0))
-                return
             out.append((mid, *outcome(resolved, deadline, as_of)))
 
         # T9 / A3: every ticket, no pauses (D-10)
@@ -624,7 +623,7 @@ class AnswerKey:
                 if key in lim["T1"]:
                     clocked("T1", lim["T1"][key], start)
             elif key in lim["T2"]:
-                clocked("T2", lim["T2"][key], start, unreachable_met=True)
+                clocked("T2", lim["T2"][key], start)
         elif ttype == "new_install":
             if v[T_AREA] in lim["T3"]:
                 clocked("T3", lim["T3"][v[T_AREA]], start)
@@ -711,7 +710,7 @@ class AnswerKey:
         self._calls_today[r["call_id"]] = r["ended_at"]
         h1 = 0
         if r["human_requested"]:
-            if queue == "vip":
+            if (r["customer_tier"] in self.vip) if self._h1_by_tier else (queue == "vip"):
                 if answered is not None and answered - queued <= self._h1_limit:
                     h1 = 2
                 elif answered is None and r["abandoned"] and r["ended_at"] - queued < self._h1_short:
@@ -904,11 +903,12 @@ class AnswerKey:
     def _outbound(self, r: dict) -> None:
         if r["purpose"] == "care":
             self._c8_cared.add(r["customer_id"])
-        if r["channel"] == "phone":
+        if r["channel"] == "phone" and r["purpose"] in self._p1_purposes:
             self._p1_today.append((r["contacted_at"], r["customer_id"], r["customer_tier"]))
 
     def _run_p1(self) -> None:
-        """P1 (D-44): the (limit+1)-th phone call within 720 h ending at a call breaches."""
+        """P1 (D-44): the (limit+1)-th counted phone call within 720 h ending at a call breaches; the
+        limit is that of the customer's group of the month, the group of their first counted call in it."""
         if not self._p1_today:
             return
         lim = self._lim["P1"]
@@ -932,7 +932,7 @@ class AnswerKey:
             state = month.get(cid)
             if state is None:
                 state = month[cid] = [group, False]
-            if len(calls) > limits[group]:
+            if len(calls) > limits[state[0]]:
                 state[1] = True
         self._p1_today = []
 

@@ -69,6 +69,7 @@ class Preset:
     vip_ticket_multiplier: float = 2.5  # VIP customers open more tickets (and make the VIP measures visible)
     district_fault_spread: tuple[float, float] = (0.6, 1.6)  # per-district fault-rate multiplier
     complaint_clean_factor: float = 0.3  # clean districts complain less (A2)
+    complaint_invalid_share: float = 0.3  # complaints found not upheld (无效投诉): A2 does not count them (D-119)
     hd_interactive_share: float = 0.35  # of faults (T1 vs T2, decisions D-11)
     fault_severity: dict[str, dict[str, float]] = field(default_factory=lambda: {
         "hd_interactive": {"emergency": 0.15, "normal": 0.65, "complex": 0.20},

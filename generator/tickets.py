@@ -243,7 +243,10 @@ class TicketSimulator:
             "technician_id": None, "channel": ch, "source_call_id": None,
             "related_ticket_id": spec.get("related_ticket_id"), "answered_on_spot": None,
             "explanation_filed": None, "entry_accurate": None, "summary": None,
+            "complaint_validity": None,
         }
+        if ttype == "complaint":  # D-119: the investigation's verdict, exported with the complaint
+            base["complaint_validity"] = "invalid" if self.rng.random() < self.p.complaint_invalid_share else "valid"
         t: dict[str, datetime | None] = {k: None for k in TS_FIELDS}
         t["opened_at"] = opened
         tk = Ticket(tid, base, t)
@@ -276,10 +279,11 @@ class TicketSimulator:
         return f"{cr['customer_name']}({cr['phone']}){what}{prod},地址:{cr['address']}"
 
     # --------------------------------------------------------------- clocks and pauses
-    def _pause_plan(self, allow_unreachable: bool = True) -> list[str]:
+    def _pause_plan(self) -> list[str]:
+        # a customer_unreachable pause stops the clock like any other (D-05): a planned breach may carry one
         if self.rng.random() >= self.p.pause_share:
             return []
-        reasons = ["force_majeure", "formalities_incomplete"] + (["customer_unreachable"] if allow_unreachable else [])
+        reasons = ["force_majeure", "formalities_incomplete", "customer_unreachable"]
         out = [str(self.rng.choice(reasons))]
         if self.rng.random() < self.p.pause_overlap_share:
             out.append(str(self.rng.choice(reasons)))
@@ -367,7 +371,7 @@ class TicketSimulator:
         if vip:
             self._vip_fault(tk, ctx, start, limit, breach, tech)
         else:
-            reasons = self._pause_plan(allow_unreachable=not breach)
+            reasons = self._pause_plan()
             net = self._net_for_hours(limit, breach)
             t["resolved_at"] = self._layout(ctx, start, net, reasons)
             travel = max(MIN, min(self._minutes(20, 240), (t["resolved_at"] - t["dispatched_at"]) * 0.6))

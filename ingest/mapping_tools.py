@@ -493,6 +493,9 @@ def measures_of(entity: str, present) -> dict[str, tuple[bool, str]]:
         gaps = [f"{g} grain {words(by_grain[g][mid][1])}" for g in measures[mid].grains
                 if g != "company" and not by_grain[g].get(mid, (True, None))[0]]
         out[mid] = (True, "; ".join(gaps))
+    for mid, note in rulebook.optional_notes(entity, present).items():  # D-119: measurable, computed without it
+        ok, why = out.get(mid, (True, ""))
+        out[mid] = (ok, "; ".join(x for x in (why, "note: " + note.removeprefix("column ")) if x))
     return out
 
 

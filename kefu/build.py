@@ -39,7 +39,7 @@ def _csv(rows: list[list], header: list[str]) -> str:
 
 def seed_files() -> dict[str, str]:
     """File name -> CSV text of every generated seed."""
-    measures, targets, limits, grains, needs = [], [], [], [], []
+    measures, targets, limits, grains, needs, settings, optional = [], [], [], [], [], [], []
     for m in rulebook.load().values():
         measures.append([m.id, m.rule, m.name_zh, m.name_en, m.source, m.kind, m.value, m.comparison or "",
                          m.spec.get("pace", ""), m.spec.get("period", ""), m.same_as or "", m.wording])
@@ -53,6 +53,9 @@ def seed_files() -> dict[str, str]:
                            "" if lim.working_days is None else lim.working_days,
                            "" if lim.count is None else lim.count])
         grains += [[m.id, g] for g in m.grains]
+        for key, value in m.settings.items():  # one row per value of a list setting (P1 counted_purposes)
+            settings += [[m.id, key, str(v)] for v in (value if isinstance(value, list) else [value])]
+        optional += [[m.id, *col.split(".", 1), note] for col, note in m.optional_reads.items()]
         for g in m.grains:  # the columns each grain needs (kpi_rule_measurability, D-90)
             needs += [[m.id, g, *r.split(".", 1)] for r in rulebook.needed_columns(m, g)]
     from kefu import contract
@@ -73,6 +76,8 @@ def seed_files() -> dict[str, str]:
                                              "limit_working_days", "limit_count"]),
         "rulebook_grains.csv": _csv(grains, ["measure_id", "grain"]),
         "rulebook_needs.csv": _csv(needs, ["measure_id", "grain", "entity", "column_name"]),
+        "rulebook_settings.csv": _csv(settings, ["measure_id", "setting", "setting_value"]),
+        "rulebook_optional_reads.csv": _csv(optional, ["measure_id", "entity", "column_name", "note"]),
         "contract_entities.csv": _csv(entities, ["entity", "name_zh", "kind", "source"]),
         "rulebook_tiers.csv": _csv(tiers, ["tier", "is_vip", "tier_group", "brand_group"]),
         "calendar_official.csv": _csv(cal, ["calendar_date", "is_workday"]),

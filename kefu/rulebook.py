@@ -66,6 +66,11 @@ class Measure:
     limits: dict[str, Limit] = field(default_factory=dict)
     reads: tuple[str, ...] = ()
     same_as: str | None = None
+    # definition settings of the measure (P1 counted_purposes, H1 vip_caller; docs/decisions.md D-116..D-118)
+    settings: dict[str, Any] = field(default_factory=dict)
+    # entity.column -> what the measure does when the column is missing: used when present, never
+    # makes the measure not measurable (A2 complaint_valid, D-119)
+    optional_reads: dict[str, str] = field(default_factory=dict)
     spec: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -121,6 +126,8 @@ def load(path: str | None = None) -> dict[str, Measure]:
             limits={str(k): Limit.parse(v) for k, v in (m.get("limits") or {}).items()},
             reads=tuple(m.get("reads", ())),
             same_as=m.get("same_as"),
+            settings=dict(m.get("settings") or {}),
+            optional_reads={str(k): str(v) for k, v in (m.get("optional_reads") or {}).items()},
             spec=m,
         )
     return out
@@ -130,6 +137,45 @@ def load(path: str | None = None) -> dict[str, Measure]:
 def settings() -> dict:
     raw = yaml.safe_load(RULEBOOK_FILE.read_text(encoding="utf-8"))
     return {k: v for k, v in raw.items() if k != "measures"}
+
+
+def setting(measure_id: str, key: str) -> Any:
+    """A definition setting of one measure (`settings:` in kefu/rulebook.yml), e.g. P1 counted_purposes."""
+    m = load()[measure_id]
+    if key not in m.settings:
+        raise KeyError(f"kefu/rulebook.yml: measure {measure_id} has no setting {key!r} "
+                       f"(its settings: {sorted(m.settings) or 'none'})")
+    return m.settings[key]
+
+
+def h1_vip_caller() -> str:
+    """How H1 recognises a VIP call (D-116): 'tier' (the caller's tier) or 'queue' (the VIP queue)."""
+    value = setting("H1", "vip_caller")
+    if value not in ("tier", "queue"):
+        raise ValueError(f"kefu/rulebook.yml: H1 settings.vip_caller is {value!r}; expected 'tier' or 'queue'")
+    return value
+
+
+def p1_counted_purposes() -> frozenset[str]:
+    """The outbound purposes P1 counts as a disturbing call (D-118)."""
+    value = setting("P1", "counted_purposes")
+    if not isinstance(value, list) or not value:
+        raise ValueError(f"kefu/rulebook.yml: P1 settings.counted_purposes must be a non-empty list, got {value!r}")
+    return frozenset(str(v) for v in value)
+
+
+def optional_notes(entity: str, present_columns, source: str | None = None) -> dict[str, str]:
+    """measure id -> the note for each optional column of `entity` that is missing (D-119): the
+    measure stays measurable and the note says how it is computed without it ('; '-joined)."""
+    present = set(present_columns)
+    out: dict[str, str] = {}
+    for m in load().values():
+        notes = [f"column {col} missing{' from ' + source if source else ''}: {note}"
+                 for col, note in sorted(m.optional_reads.items())
+                 if col.split(".", 1)[0] == entity and col.split(".", 1)[1] not in present]
+        if notes:
+            out[m.id] = "; ".join(notes)
+    return out
 
 
 def vip_tiers() -> frozenset[str]:

@@ -59,3 +59,10 @@ final as (
 
 select * from final
 {%- endmacro %}
+
+{#- A subquery usable as `x in {{ rulebook_setting_values('P1', 'counted_purposes') }}`: the values of a
+    measure's definition setting (kefu/rulebook.yml `settings:`, seed rulebook_settings, D-116..D-118). -#}
+{% macro rulebook_setting_values(measure_id, setting) -%}
+    (select rulebook_settings.setting_value from {{ ref('rulebook_settings') }} as rulebook_settings
+     where rulebook_settings.measure_id = '{{ measure_id }}' and rulebook_settings.setting = '{{ setting }}')
+{%- endmacro %}

@@ -101,6 +101,7 @@ class MonthData:
     technician: list[dict]   # kpi_technician_monthly of the month
     history: list[dict]      # per month of the year: unit results judged / failed
     not_measurable: list[dict] = field(default_factory=list)  # measure x grain the exports cannot measure (D-90)
+    notes: list[dict] = field(default_factory=list)  # measured without an optional column, and how (D-119)
 
     def by_rule(self) -> dict[str, list[dict]]:
         out: dict[str, list[dict]] = {}
@@ -184,8 +185,23 @@ def load_month(con: duckdb.DuckDBPyConnection, month: str) -> MonthData:
         r["grain_zh"], r["grain_en"] = GRAINS.get(r["grain"], (r["grain"], r["grain"]))
         r["label"] = "无数据 · not measurable: " + r["reason"].removeprefix("column ")
     not_measurable.sort(key=lambda r: (order.get(r["rule_id"], len(order)), list(GRAINS).index(r["grain"])))
+    notes = measured_with_notes(con, month, order)
     return MonthData(month, prev, until, results, measures, yearly, tickets, district, technician, history,
-                     not_measurable)
+                     not_measurable, notes)
+
+
+def measured_with_notes(con, month: str, order: dict[str, int]) -> list[dict]:
+    """Measures of the month computed without an optional column the export lacked, one row per
+    measure and note (D-119: A2 without complaint_validity counts every complaint)."""
+    found = rows(con, """
+        select measure_id as rule_id, any_value(name_zh) as name_zh, any_value(name_en) as name_en, note
+        from marts.kpi_rule_measurability
+        where period_month = $m and measurable and note is not null
+        group by measure_id, note
+        """, {"m": month})
+    for r in found:
+        r["label"] = "注 · note: " + r["note"].removeprefix("column ")
+    return sorted(found, key=lambda r: order.get(r["rule_id"], len(order)))
 
 
 def summary_rows(data: MonthData) -> list[dict]:

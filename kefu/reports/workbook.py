@@ -194,6 +194,11 @@ NOT_MEASURABLE_COLS = [
     Col("grain", "考核层级", "Grain", width=12, labels={g: zh for g, (zh, _) in GRAINS.items()}),
     Col("label", "原因", "Why not measurable", width=60),
 ]
+NOTE_COLS = [  # measured without an optional column, and how (D-119)
+    Col("rule_id", "规则", "Rule", width=8),
+    Col("name_zh", "指标", "Indicator", width=26),
+    Col("label", "说明", "How it was computed", width=80),
+]
 
 
 def mart_cols(keys: list[str]) -> list[Col]:
@@ -243,6 +248,9 @@ def write(data: MonthData, path: Path) -> Path:
     write_sheet(wb, fmt, "无法计算 Not measurable",
                 f"{label} 无数据的规则（导出缺列）· Rules the exports cannot measure {data.month}",
                 NOT_MEASURABLE_COLS, data.not_measurable, freeze_cols=1)
+    if data.notes:
+        write_sheet(wb, fmt, "计算口径 Notes", f"{label} 缺少可选列时的计算口径 · Measured without an optional column",
+                    NOTE_COLS, data.notes, freeze_cols=1)
     write_sheet(wb, fmt, "规定原文 Regulations", "考核规则与规定原文 · Rules and regulation wording",
                 RULE_COLS, data.measures, freeze_cols=1)
     wb.set_properties({"title": f"月度考核结果 {data.month}", "subject": "客服考核 monthly assessment",

@@ -66,7 +66,7 @@ def _open_items_falling_due(warehouse: Path, night: date) -> list[tuple]:
             "select sla.ticket_id, sla.rule_id, tickets.export_date from marts.fct_ticket_sla as sla "
             "inner join marts.fct_tickets as tickets on tickets.ticket_id = sla.ticket_id "
             "where sla.state = 'open_within_limit' and sla.judged_by = 'deadline' "
-            "and not sla.is_met_by_customer_unreachable and list_contains(?, sla.rule_id) and sla.deadline_at < ?",
+            "and list_contains(?, sla.rule_id) and sla.deadline_at < ?",
             [list(OWN_DEADLINES), datetime.combine(night + timedelta(days=1), datetime.min.time())]).fetchall()
     finally:
         con.close()

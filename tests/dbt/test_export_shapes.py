@@ -186,7 +186,7 @@ def _call_centre_xlsx(path: Path) -> int:
     call(2, "VIP专席", "是", 12, "否")      # 12 s: within
     call(3, "VIP专席", "是", 25, "否")      # 25 s: breached
     call(4, "VIP专席", "是", None, "是")    # abandoned after 30 s: counts against
-    call(5, "普通坐席", "是", 3, "否")      # ordinary queue: not H1
+    call(5, "普通坐席", "是", 3, "否")      # a VIP caller (the mapping's constant tier) in the ordinary queue: H1 (D-116), 3 s
     call(6, "VIP专席", "否", None, "否")    # stayed in the IVR: not H1
     ws.append(["合计", "6 通", None, None, None, None, None, "1"])      # footer
     wb.save(path)
@@ -215,8 +215,9 @@ def test_a_call_centre_workbook_with_title_two_row_header_and_footer_gives_h1_by
     wh = _build(tmp_path, CALL_CENTRE_MAPPING, {f"话务明细_{FILE_DAY}.xlsx": xlsx.read_bytes()})
     _nothing_lost(wh, {f"话务明细_{FILE_DAY}.xlsx": rows})
     assert "footer" in _q(wh, "select message from audit.load_log where entity = 'calls'")[0][0]
-    # H1 by hand: VIP queue, asked for a human: calls 1-4; answered within 20 s: calls 1 and 2
-    assert _figure(wh, "H1")[:3] == (2, 4, pytest.approx(0.5))
+    # H1 by hand: VIP callers (every caller: the mapping's constant tier is vip, D-116, whatever the queue)
+    # who asked for a human: calls 1-5; answered within 20 s: calls 1, 2 and 5
+    assert _figure(wh, "H1")[:3] == (3, 5, pytest.approx(0.6))
     assert _figure(wh, "H1")[3] is False
     # the export has no district column: the district grain says why, the company figure stands
     measurable, reason = _measurability(wh, "H1", "district")

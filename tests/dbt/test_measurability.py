@@ -2,7 +2,8 @@
 are *not measurable* for that source and month, with the reason (issue 17 items 2 and 4, D-90..D-94).
 
 Hand-written ticket exports (not the generator's): February's lacks 业务类型 (product), March's lacks
-所属片区 / 处理人工号 / 最后更新时间 (district_id, technician_id, updated_at). They go through the
+所属片区 / 处理人工号 / 最后更新时间 / 投诉有效性 (district_id, technician_id, updated_at, and the optional
+complaint_validity of A2, D-119). They go through the
 loader and dbt on a tiny warehouse; T9's company figure is computed by hand below."""
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ def warehouse(tmp_path_factory) -> Path:
     samples.write_day(landing, FEB, {"districts": 5, "technicians": 10})
     _write_tickets(landing / FEB.isoformat() / f"工单明细_{FEB:%Y%m%d}.csv", FEB_ROWS, {"product"})
     _write_tickets(landing / MAR.isoformat() / f"工单明细_{MAR:%Y%m%d}.csv", MAR_ROWS,
-                   {"district_id", "technician_id", "updated_at"})
+                   {"district_id", "technician_id", "updated_at", "complaint_validity"})
     summary = ingest(landing, wh, config.load(None, demo_key=True), progress=False)
     assert summary.count("rejected") == 0, str(summary)
     from kefu import build
@@ -171,6 +172,24 @@ def test_data_coverage_lists_rows_per_date_missing_dates_and_absent_columns(ware
     assert rules[("T1", "company")] == (True, MAR, None)  # product came back on 2 March
     assert rules[("T9", "company")] == (True, FEB, None)
     assert rules[("T9", "district")] == (False, None, "column tickets.district_id missing from ticket_system")
+
+
+def test_a_missing_optional_column_keeps_a2_measurable_with_a_note(warehouse):
+    """D-119: March's export lacks 投诉有效性: A2 is measurable (every complaint counts) and says so, in the
+    measurability mart (company and district grain alike) and on the data coverage rows of the source."""
+    note = ("column tickets.complaint_validity missing from ticket_system: every complaint counts as valid"
+            " (有效投诉未导出,全部投诉计入)")
+    rows = {(g, p): (ok, why, n) for g, p, ok, why, n in _q(
+        warehouse, "select grain, period_month, measurable, reason, note from marts.kpi_rule_measurability "
+                   "where measure_id = 'A2'")}
+    assert rows[("company", "2026-03")] == (True, None, note)
+    assert rows[("district", "2026-03")] == (False, "column tickets.district_id missing from ticket_system", note)
+    assert rows[("company", "2026-02")] == (True, None, None)  # February's export has the column
+    assert _q(warehouse, "select count(*) from marts.kpi_rule_measurability where note is not null "
+                         "and measure_id <> 'A2'") == [(0,)]
+    coverage = _q(warehouse, "select grain, measurable, note from marts.data_coverage_rules where measure_id = 'A2' "
+                             "and source_system = 'ticket_system' order by 1")
+    assert coverage == [("company", True, note), ("district", False, note)]
 
 
 def test_without_updated_at_the_later_export_wins(tmp_path):

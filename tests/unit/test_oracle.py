@@ -202,13 +202,52 @@ def test_pause_pushes_a_working_day_deadline():
     assert cell(s.run(), "T3", "2026-03") == (1, 1)
 
 
-def test_t2_with_a_customer_unreachable_pause_is_met():
+def _unreachable(s: Scenario, tid: str, a: datetime, b: datetime) -> None:
+    s.add(b, "ticket_pauses", pause_id=f"P-{tid}", ticket_id=tid, reason="customer_unreachable",
+          paused_at=a, resumed_at=b)
+
+
+def test_t2_customer_unreachable_visit_excuses_only_its_own_time():
+    """D-05 (issue 21): general fault (24 h) opened Monday 5 Jan 10:00, due 6 Jan 10:00. The unreachable
+    visit stops the clock for as long as the customer was unreachable; it never makes the ticket met."""
     s = Scenario()
-    s.ticket("T-1", "fault", DT(2026, 1, 5, 10), resolved_at=DT(2026, 1, 9, 10), severity="general")
-    s.add(DT(2026, 1, 5), "ticket_pauses", pause_id="P-1", ticket_id="T-1", reason="customer_unreachable",
-          paused_at=DT(2026, 1, 5, 12), resumed_at=DT(2026, 1, 5, 13))
-    s.ticket("T-2", "fault", DT(2026, 1, 5, 10), resolved_at=DT(2026, 1, 9, 10), severity="general")
-    assert cell(s.run(), "T2", "2026-01") == (1, 2)
+    # short pause (1 h): due 6 Jan 11:00; resolved 9 Jan = breach (the old rule called it met)
+    s.ticket("T-short", "fault", DT(2026, 1, 5, 10), resolved_at=DT(2026, 1, 9, 10), severity="general")
+    _unreachable(s, "T-short", DT(2026, 1, 5, 12), DT(2026, 1, 5, 13))
+    # long pause (48 h): due 8 Jan 10:00; resolved 8 Jan 09:00 = met
+    s.ticket("T-long", "fault", DT(2026, 1, 5, 10), resolved_at=DT(2026, 1, 8, 9), severity="general")
+    _unreachable(s, "T-long", DT(2026, 1, 5, 12), DT(2026, 1, 7, 12))
+    # the unreachable visit came after the limit (6 Jan 12:00 > 10:00): it excuses nothing
+    s.ticket("T-after", "fault", DT(2026, 1, 5, 10), resolved_at=DT(2026, 1, 6, 15), severity="general")
+    _unreachable(s, "T-after", DT(2026, 1, 6, 12), DT(2026, 1, 6, 14))
+    # still open, an old 1 h unreachable pause: an open overdue breach (due 6 Jan 11:00)
+    s.ticket("T-open", "fault", DT(2026, 1, 5, 10), severity="general")
+    _unreachable(s, "T-open", DT(2026, 1, 5, 12), DT(2026, 1, 5, 13))
+    assert cell(s.run(), "T2", "2026-01") == (1, 4)
+
+
+def test_breach_of_an_hours_clock_with_pauses_takes_the_month_of_the_extended_deadline():
+    """D-114: T2 general opened 30 Jan 20:00 (due 31 Jan 20:00); a 6 h pause moves the deadline to
+    1 Feb 02:00: an open ticket is a February breach. Without the pause it is a January breach."""
+    s = Scenario(end=date(2026, 2, 28))
+    s.ticket("T-1", "fault", DT(2026, 1, 30, 20), severity="general")
+    s.add(DT(2026, 1, 31), "ticket_pauses", pause_id="P-1", ticket_id="T-1", reason="force_majeure",
+          paused_at=DT(2026, 1, 31, 10), resumed_at=DT(2026, 1, 31, 16))
+    s.ticket("T-2", "fault", DT(2026, 1, 30, 20), severity="general")
+    rows = s.run()
+    assert cell(rows, "T2", "2026-01") == (0, 1)
+    assert cell(rows, "T2", "2026-02") == (0, 1)
+
+
+def test_pause_across_a_weekend_extends_a_working_day_limit_in_calendar_time():
+    """D-115: T3 urban (5 wd) from Thursday 5 Mar 10:00 is due 24:00 of Thu 12 Mar; a pause Friday 18:00 to
+    Monday 09:00 (63 h) moves it to Sunday 15 Mar 15:00: done on Saturday 14 Mar is met, Monday 16 Mar not."""
+    s = Scenario(start=date(2026, 3, 1), end=date(2026, 3, 31))
+    for tid, done in (("T-sat", DT(2026, 3, 14, 12)), ("T-mon", DT(2026, 3, 16, 9))):
+        s.ticket(tid, "new_install", DT(2026, 3, 5, 10), needs_survey=True, resolved_at=done)
+        s.add(DT(2026, 3, 9), "ticket_pauses", pause_id=f"P-{tid}", ticket_id=tid, reason="formalities_incomplete",
+              paused_at=DT(2026, 3, 6, 18), resumed_at=DT(2026, 3, 9, 9))
+    assert cell(s.run(), "T3", "2026-03") == (1, 2)
 
 
 def test_clock_starts_when_formalities_are_complete():
@@ -288,6 +327,25 @@ def test_vip_call_answered_at_20s_is_within_h1_and_an_abandon_at_19s_counts_in_t
     rows = s.run()
     assert cell(rows, "H1", "2026-01") == (1, 3)
     assert cell(rows, "H1", "2026-01", "district", "D1") == (1, 3)
+
+
+def test_h1_counts_vip_callers_in_any_queue_and_drops_abandons_shorter_than_the_threshold():
+    """D-116: H1's VIP is the caller's tier, whatever the queue; D-117: an abandon < short_abandon is out."""
+    short = rulebook.load()["H1"].limit("short_abandon").duration
+    assert short == timedelta(seconds=5)  # the rulebook default this test was computed for
+    s = Scenario()
+    q = DT(2026, 1, 5, 10)
+    s.call("V-ord-queue", q, queue="ordinary", customer_tier="red_vip", human_requested=True, queued_at=q,
+           answered_at=q + timedelta(seconds=40))  # a VIP routed to the ordinary queue: counts, late
+    s.call("O-vip-queue", q, queue="vip", customer_tier="szx", human_requested=True, queued_at=q,
+           answered_at=q + timedelta(seconds=5))  # not a VIP caller: out
+    s.call("A-2s", q, queue="vip", customer_tier="vip", human_requested=True, queued_at=q,
+           ended_at=q + timedelta(seconds=2), abandoned=True)  # short abandon: out
+    s.call("A-5s", q, queue="vip", customer_tier="vip", human_requested=True, queued_at=q,
+           ended_at=q + timedelta(seconds=5), abandoned=True)  # exactly the threshold: counts, not within
+    s.call("OK", q, queue="vip", customer_tier="gotone_vip", human_requested=True, queued_at=q,
+           answered_at=q + timedelta(seconds=3))
+    assert cell(s.run(), "H1", "2026-01") == (1, 3)
 
 
 def test_h5_hour_with_fault_calls_and_none_answered_fails():
@@ -385,6 +443,22 @@ def test_c1_callback_must_reach_the_customer_within_72h():
     assert cell(s.run(), "C1", "2026-01") == (1, 3)
 
 
+def test_v1_clock_starts_at_opening_and_c2_at_resolution():
+    """D-121: V1 runs from opened_at (not formalities complete, not dispatch) to arrived_at: an arrival exactly
+    1 h after opening is met, 1 min later is not, although both came 40 min after dispatch. D-120: C2 runs
+    from resolved_at: a VIP repair resolved Friday 9 Jan 15:00 is due 24:00 Monday 12 Jan (1 wd)."""
+    s = Scenario()
+    for tid, arrived, cb in (("T-on", DT(2026, 1, 9, 11), DT(2026, 1, 12, 20)),
+                             ("T-late", DT(2026, 1, 9, 11, 1), DT(2026, 1, 13, 9))):
+        s.ticket(tid, "fault", DT(2026, 1, 9, 10), severity="emergency", customer_tier="vip",
+                 formalities_complete_at=DT(2026, 1, 9, 10, 20), dispatched_at=arrived - timedelta(minutes=40),
+                 arrived_at=arrived, resolved_at=DT(2026, 1, 9, 15))
+        s.callback(f"CB-{tid}", cb, ticket_id=tid)
+    rows = s.run()
+    assert cell(rows, "V1", "2026-01") == (1, 2)
+    assert cell(rows, "C2", "2026-01") == (1, 2)
+
+
 def test_c5_cutover_callback_by_the_second_working_day():
     s = Scenario(start=date(2026, 3, 1), end=date(2026, 3, 31))
     s.add(DT(2026, 3, 5), "works", work_id="W-1", work_kind="cutover", district_id="D1",
@@ -432,6 +506,25 @@ def test_do_not_disturb_window_runs_across_a_month_boundary():
     assert cell(rows, "P1", "2026-01", "tier_group", "vip") == (0, 1)
 
 
+def test_p1_limit_follows_the_customers_group_of_the_month_and_notices_do_not_count():
+    """D-44 / D-118: a customer ordinary at their first counted call of March is judged by the ordinary
+    limit for the whole month (their VIP-tier second call does not breach) and counts as ordinary; notices
+    are not counted. In April their first call is VIP: the April call breaches (the window sees 10 March)."""
+    assert rulebook.p1_counted_purposes() == {"marketing", "care", "other"}
+    s = Scenario(start=date(2026, 3, 1), end=date(2026, 4, 30))
+    calls = [("A1", "ordinary", "marketing", DT(2026, 3, 2, 10)), ("A2", "vip", "care", DT(2026, 3, 10, 10)),
+             ("A3", "vip", "notice", DT(2026, 3, 15, 10)), ("A4", "vip", "care", DT(2026, 4, 5, 10)),
+             ("B1", "red_vip", "marketing", DT(2026, 3, 2, 11)), ("B2", "ordinary", "other", DT(2026, 3, 20, 10))]
+    for cid, tier, purpose, at in calls:
+        s.add(at, "outbound", contact_id=cid, customer_id="K4" if cid[0] == "A" else "K5", customer_tier=tier,
+              purpose=purpose, channel="phone", contacted_at=at, answered=True)
+    rows = s.run()
+    assert cell(rows, "P1", "2026-03", "tier_group", "ordinary") == (1, 1)  # K4, no breach
+    assert cell(rows, "P1", "2026-03", "tier_group", "vip") == (0, 1)  # K5: its 2nd call breaches the VIP limit
+    assert cell(rows, "P1", "2026-04", "tier_group", "vip") == (0, 1)  # K4 in April
+    assert cell(rows, "P1", "2026-04", "tier_group", "ordinary") is None
+
+
 # ---------------------------------------------------------------- district assessment
 
 def test_district_of_4500_households_passes_a2_with_no_complaint_and_fails_with_one():
@@ -446,6 +539,25 @@ def test_district_of_4500_households_passes_a2_with_no_complaint_and_fails_with_
     assert cell(rows, "A2", "2026-01", "district", "D2") == (1, 4500)
     verdict = {r["unit_id"]: a2.passes(r["value"], r["unit_id"]) for r in rule_rows(rows, "A2")}
     assert verdict == {"ALL": False, "D1": True, "D2": False}
+
+
+def test_a2_counts_valid_complaints_and_every_complaint_when_validity_is_not_exported():
+    """D-119: an invalid complaint (无效投诉) does not count; a valid or undecided one does; a row from an
+    export without the validity column counts."""
+    s = Scenario()
+    for d in ("D1", "D2"):
+        s.add(DT(2026, 1, 31), "district_households", district_id=d, month="2026-01", households=4500,
+              households_target=4600)
+    s.ticket("T-valid", "complaint", DT(2026, 1, 10, 9), complaint_validity="valid")
+    s.ticket("T-invalid", "complaint", DT(2026, 1, 11, 9), complaint_validity="invalid")
+    s.ticket("T-undecided", "complaint", DT(2026, 1, 12, 9))
+    s.ticket("T-d2-invalid", "complaint", DT(2026, 1, 12, 9), district_id="D2", complaint_validity="invalid")
+    row = s.ticket("T-no-column", "complaint", DT(2026, 1, 13, 9), district_id="D2")
+    del row["complaint_validity"]  # an export that lacks the column
+    rows = s.run()
+    assert cell(rows, "A2", "2026-01", "district", "D1") == (2, 4500)
+    assert cell(rows, "A2", "2026-01", "district", "D2") == (1, 4500)
+    assert cell(rows, "A2", "2026-01") == (3, 9000)
 
 
 def test_a1_staffing_allows_the_tolerance_and_counts_technicians_on_the_last_day():

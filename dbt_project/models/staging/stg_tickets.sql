@@ -40,6 +40,7 @@ renamed as (
         entry_accurate,
         approval_submitted_at,
         approval_done_at,
+        complaint_validity,
         summary_hash,
         summary_masked,
         _export_date as export_date,

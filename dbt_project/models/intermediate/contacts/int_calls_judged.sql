@@ -165,9 +165,16 @@ judged as (
             when clocked.transfer_answered_at is not null
                 then {{ dbt.datediff('clocked.transfer_queued_at', 'clocked.transfer_answered_at', 'second') }}
         end as transfer_wait_seconds,
-        -- H1: VIP-queue calls that asked for a human, abandons included unless shorter than short_abandon
+        -- H1: calls of VIP callers that asked for a human, abandons included unless shorter than
+        -- short_abandon. VIP caller (rulebook H1 vip_caller, D-116): 'tier' = the caller's tier on the
+        -- call row is a VIP tier, whatever queue it was routed to; 'queue' = the call was in the VIP queue.
         (
-            clocked.queue = 'vip'
+            (
+                ('tier' in {{ rulebook_setting_values('H1', 'vip_caller') }}
+                    and clocked.customer_tier in {{ rulebook_vip_tiers() }})
+                or ('queue' in {{ rulebook_setting_values('H1', 'vip_caller') }}
+                    and clocked.queue = 'vip')
+            )
             and clocked.is_human_requested
             and not (
                 clocked.answered_at is null

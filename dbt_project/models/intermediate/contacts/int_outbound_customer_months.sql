@@ -1,5 +1,6 @@
--- P1 (D-44): one row per customer called by phone in a month. The customer passes the month when
--- none of their calls in it breaches; they count in the tier group of their first call in the month.
+-- P1 (D-44): one row per customer given a counted phone call in a month. The customer passes the
+-- month when none of their calls in it breaches; they count in the tier group of their first counted
+-- call in the month, whose limit every call of the month was judged by (int_outbound_windowed).
 
 with phone_calls as (
 
@@ -26,7 +27,7 @@ customer_months as (
         customer_id,
         period_month,
         -- dimensions
-        max(case when call_in_month = 1 then tier_group end) as tier_group,
+        max(case when call_in_month = 1 then month_tier_group end) as tier_group,
         -- figures
         count(*) as phone_calls,
         sum(case when is_breach then 1 else 0 end) as breaching_calls

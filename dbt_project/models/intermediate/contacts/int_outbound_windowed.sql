@@ -1,6 +1,8 @@
--- P1 do-not-disturb (D-44): one row per outbound phone call with the number of phone calls to the
--- same customer in the rolling window ending at it (720 h, inclusive at both ends, across month
--- boundaries). A call breaches when that count exceeds the limit of its own tier group.
+-- P1 do-not-disturb (D-44): one row per counted outbound phone call (a purpose of the rulebook's
+-- P1 counted_purposes, D-118) with the number of counted phone calls to the same customer in the
+-- rolling window ending at it (720 h, inclusive at both ends, across month boundaries). A call
+-- breaches when that count exceeds the limit of the customer's tier group of the month: the group
+-- of their first counted call in the month, the group they are counted in (D-44).
 -- Portable self-join instead of a RANGE INTERVAL window frame.
 -- Incremental (D-70): each run judges the calls exported since the last run (lookback on
 -- export_date) and every later call to the same customers (their sequence and window may change),
@@ -77,6 +79,21 @@ phone_calls as (
         ) as call_sequence
     from outbound
     where channel = 'phone'
+        and purpose in {{ rulebook_setting_values('P1', 'counted_purposes') }}
+
+),
+
+phone_calls_grouped as (
+
+    -- the customer's group of the month: that of their first counted call in the month
+    select
+        *,
+        first_value(tier_group) over (
+            partition by customer_id, {{ month_text('contacted_at') }}
+            order by call_sequence
+            rows between unbounded preceding and unbounded following
+        ) as month_tier_group
+    from phone_calls
 
 ),
 
@@ -90,13 +107,13 @@ window_limit as (
 
 judged_calls as (
 
-    select phone_calls.*
-    from phone_calls
+    select phone_calls_grouped.*
+    from phone_calls_grouped
     {% if is_incremental() -%}
     inner join new_customers
-        on new_customers.customer_id = phone_calls.customer_id
-    where phone_calls.contacted_at >= new_customers.first_new_contacted_at
-        or phone_calls.export_date >= (select cutoff_date from cutoff)
+        on new_customers.customer_id = phone_calls_grouped.customer_id
+    where phone_calls_grouped.contacted_at >= new_customers.first_new_contacted_at
+        or phone_calls_grouped.export_date >= (select cutoff_date from cutoff)
     {%- endif %}
 
 ),
@@ -126,6 +143,7 @@ judged as (
         -- dimensions
         judged_calls.customer_tier,
         judged_calls.tier_group,
+        judged_calls.month_tier_group,
         judged_calls.purpose,
         judged_calls.answered,
         -- timestamps
@@ -143,7 +161,7 @@ judged as (
         on windowed.contact_id = judged_calls.contact_id
     inner join limits as tier_limit
         on tier_limit.measure_id = 'P1'
-        and tier_limit.limit_key = judged_calls.tier_group
+        and tier_limit.limit_key = judged_calls.month_tier_group
 
 ),
 

@@ -1,6 +1,6 @@
 -- One row per district and month of district_households (客户服务承包制度 figures):
 -- households at month end and at the previous month's end (A6), technicians assigned to
--- the district on the month's last day (A1, D-51), complaint tickets opened in the month
+-- the district on the month's last day (A1, D-51), valid complaint tickets (D-119) opened in the month
 -- (A2, D-50), and the district's area_type (A1's per-unit target key).
 
 with households as (
@@ -82,6 +82,8 @@ complaints as (
         count(*) as complaints
     from tickets
     where ticket_type = 'complaint'
+        -- A2 counts valid complaints (有效投诉, D-119): undecided, or no validity column, counts
+        and coalesce(complaint_validity, 'valid') <> 'invalid'
         and district_id is not null
     group by district_id, {{ month_text('opened_at') }}
 

@@ -146,6 +146,7 @@ company_complaints as (
         count(*) as complaints
     from tickets
     where ticket_type = 'complaint'
+        and coalesce(complaint_validity, 'valid') <> 'invalid'  -- valid complaints (D-119)
     group by {{ month_text('opened_at') }}
 
 ),

@@ -2,9 +2,10 @@
 -- deadline, state and the month it is judged in (docs/decisions.md D-05, D-06, D-13).
 -- A measure with several parts is met when every part is met (at the latest completion) and
 -- breached when any part is (at the earliest breached deadline); otherwise it is still open.
--- T2: a ticket with a customer_unreachable pause is met, at resolved_at or, still open, once
--- its deadline has passed. V5 / V6 (window_free): breached at the follow-up event, met at the
--- window's end. Breaches and window ends take the month of (deadline − 1 s).
+-- A customer_unreachable pause is a pause like any other (D-05): it stops the clock when the
+-- visit was within the limit, and excuses nothing else. V5 / V6 (window_free): breached at the
+-- follow-up event, met at the window's end. Breaches and window ends take the month of
+-- (deadline − 1 s), the deadline as extended by the pauses (D-114).
 -- Incremental (D-70): a run judges the tickets of int_tickets_rejudged, replacing their rows.
 
 {{ config(materialized='incremental', unique_key='sla_id', incremental_strategy='rejudge',
@@ -40,9 +41,7 @@ combined as (
         min(case when part_state in ('breached', 'open_overdue') then deadline_at end) as first_breached_deadline_at,
         max(deadline_at) as last_deadline_at,
         max(completed_at) as completed_at,
-        max(case when part_state = 'met' then completed_at end) as last_met_completion_at,
-        max(case when met_if_customer_unreachable and has_customer_unreachable_pause then 1 else 0 end) = 1
-            as is_customer_unreachable
+        max(case when part_state = 'met' then completed_at end) as last_met_completion_at
     from parts
     group by ticket_id, measure_id
 
@@ -54,11 +53,6 @@ stated as (
         combined.*,
         as_of.as_of_at,
         case
-            when is_customer_unreachable then
-                case
-                    when completed_at is not null or last_deadline_at < as_of_at then 'met'
-                    else 'open_within_limit'
-                end
             when parts_breached > 0 then 'breached'
             when parts_open_overdue > 0 then 'open_overdue'
             when parts_open > 0 then 'open_within_limit'
@@ -75,7 +69,6 @@ outcomes as (
         *,
         case
             when state = 'open_within_limit' then null
-            when is_customer_unreachable then coalesce(completed_at, last_deadline_at)
             when judged_by = 'window_free' and state = 'breached' then completed_at
             when judged_by = 'window_free' then last_deadline_at
             when state = 'met' then last_met_completion_at
@@ -83,7 +76,6 @@ outcomes as (
         end as outcome_at,
         -- whether the outcome is a deadline (or window end): its month is that of (deadline − 1 s)
         case
-            when is_customer_unreachable then completed_at is null
             when judged_by = 'window_free' then state = 'met'
             else state <> 'met'
         end as is_outcome_deadline
@@ -110,7 +102,6 @@ final as (
         state,
         state = 'met' as is_met,
         state <> 'open_within_limit' as is_judged,
-        is_customer_unreachable as is_met_by_customer_unreachable,
         outcome_at,
         case
             when outcome_at is null then null

@@ -113,29 +113,18 @@ pause_extensions as (
 
 ),
 
-unreachable_tickets as (
-
-    select distinct ticket_id
-    from pauses
-    where has_customer_unreachable
-
-),
-
 deadlines as (
 
     select
         base_deadlines.*,
         cast(coalesce(pause_extensions.paused_seconds, 0) as {{ dbt.type_bigint() }}) as paused_seconds,
         coalesce(pause_extensions.pauses_counted, 0) as pauses_counted,
-        {{ add_seconds('coalesce(pause_extensions.paused_seconds, 0)', 'base_deadlines.base_deadline_at') }} as deadline_at,
-        unreachable_tickets.ticket_id is not null as has_customer_unreachable_pause
+        {{ add_seconds('coalesce(pause_extensions.paused_seconds, 0)', 'base_deadlines.base_deadline_at') }} as deadline_at
     from base_deadlines
     left join pause_extensions
         on pause_extensions.ticket_id = base_deadlines.ticket_id
         and pause_extensions.measure_id = base_deadlines.measure_id
         and pause_extensions.part_id = base_deadlines.part_id
-    left join unreachable_tickets
-        on unreachable_tickets.ticket_id = base_deadlines.ticket_id
 
 ),
 
@@ -159,8 +148,6 @@ final as (
         deadlines.completed_at,
         -- flags
         deadlines.is_completion_void,
-        deadlines.met_if_customer_unreachable,
-        deadlines.has_customer_unreachable_pause,
         -- state as of 24:00 of the last business date (D-06, D-07)
         case
             when deadlines.deadline_at is null then 'open_within_limit'

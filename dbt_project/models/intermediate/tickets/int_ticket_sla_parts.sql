@@ -57,7 +57,7 @@ rules_applied as (
     -- T9: every ticket, opened to first reply, no pauses (D-10)
     select ticket_id, 'T9' as measure_id, 'main' as part_id, 'all' as limit_key,
         opened_at as clock_start_at, first_reply_at as completed_at, false as is_completion_void,
-        false as uses_pauses, 'deadline' as judged_by, false as met_if_customer_unreachable
+        false as uses_pauses, 'deadline' as judged_by
     from enriched
 
     union all
@@ -65,7 +65,7 @@ rules_applied as (
     -- T8: a ticket from a call, the call's end to opening; a call not in the export is not judged (D-45)
     select ticket_id, 'T8', 'main', 'all',
         source_call_ended_at, opened_at, false,
-        false, 'deadline', false
+        false, 'deadline'
     from enriched
     where source_call_id is not null
         and source_call_ended_at is not null
@@ -75,17 +75,17 @@ rules_applied as (
     -- T1: faults of the HD interactive service, limit by severity (D-11)
     select ticket_id, 'T1', 'main', severity,
         clock_start_at, resolved_at, false,
-        true, 'deadline', false
+        true, 'deadline'
     from enriched
     where ticket_type = 'fault'
         and product = 'hd_interactive'
 
     union all
 
-    -- T2: every other fault; a customer_unreachable pause makes it met (D-05)
+    -- T2: every other fault; a customer_unreachable pause stops the clock like any pause (D-05)
     select ticket_id, 'T2', 'main', severity,
         clock_start_at, resolved_at, false,
-        true, 'deadline', true
+        true, 'deadline'
     from enriched
     where ticket_type = 'fault'
         and (product is null or product <> 'hd_interactive')
@@ -95,7 +95,7 @@ rules_applied as (
     -- T3: every new installation, working days by urban / rural (D-12)
     select ticket_id, 'T3', 'main', area_type,
         clock_start_at, resolved_at, false,
-        true, 'deadline', false
+        true, 'deadline'
     from enriched
     where ticket_type = 'new_install'
 
@@ -104,7 +104,7 @@ rules_applied as (
     -- T4: installs and moves without a line survey for individual customers (D-12)
     select ticket_id, 'T4', 'main', 'all',
         clock_start_at, resolved_at, false,
-        true, 'deadline', false
+        true, 'deadline'
     from enriched
     where ticket_type in ('new_install', 'move')
         and needs_survey = false
@@ -115,7 +115,7 @@ rules_applied as (
     -- T5: line surveys, from opening
     select ticket_id, 'T5', 'main', 'all',
         opened_at, resolved_at, false,
-        true, 'deadline', false
+        true, 'deadline'
     from enriched
     where ticket_type = 'line_survey'
 
@@ -124,7 +124,7 @@ rules_applied as (
     -- T6: restorations, limit by restoration kind
     select ticket_id, 'T6', 'main', restoration_kind,
         clock_start_at, resolved_at, false,
-        true, 'deadline', false
+        true, 'deadline'
     from enriched
     where ticket_type = 'restoration'
 
@@ -134,7 +134,7 @@ rules_applied as (
     -- (or within 48 h with an explanation filed)
     select ticket_id, 'T7', 'initial_reply', 'initial_reply',
         opened_at, first_reply_at, false,
-        false, 'deadline', false
+        false, 'deadline'
     from enriched
     where ticket_type = 'complaint'
 
@@ -142,7 +142,7 @@ rules_applied as (
 
     select ticket_id, 'T7', 'answer', 'answer',
         opened_at, resolved_at, false,
-        false, 'deadline', false
+        false, 'deadline'
     from enriched
     where ticket_type = 'complaint'
 
@@ -151,7 +151,7 @@ rules_applied as (
     select ticket_id, 'T7', 'vip_close',
         case when explanation_filed then 'vip_close_exception' else 'vip_close' end,
         opened_at, resolved_at, false,
-        false, 'deadline', false
+        false, 'deadline'
     from enriched
     where ticket_type = 'complaint'
         and is_vip
@@ -161,7 +161,7 @@ rules_applied as (
     -- C9: VIP questions not answered on the spot
     select ticket_id, 'C9', 'main', 'all',
         opened_at, resolved_at, false,
-        false, 'deadline', false
+        false, 'deadline'
     from enriched
     where ticket_type = 'consultation'
         and is_vip
@@ -173,7 +173,7 @@ rules_applied as (
     select ticket_id, 'V7', 'entry', 'entry',
         opened_at, entered_at,
         entered_at is not null and (entry_accurate is null or entry_accurate = false),
-        false, 'deadline', false
+        false, 'deadline'
     from enriched
     where ticket_type = 'vip_application'
 
@@ -181,7 +181,7 @@ rules_applied as (
 
     select ticket_id, 'V7', 'dispatch', 'dispatch',
         entered_at, dispatched_at, false,
-        false, 'deadline', false
+        false, 'deadline'
     from enriched
     where ticket_type = 'vip_application'
 
@@ -189,7 +189,7 @@ rules_applied as (
 
     select ticket_id, 'V7', 'approval_submitted', 'approval_submitted',
         opened_at, approval_submitted_at, false,
-        false, 'deadline', false
+        false, 'deadline'
     from enriched
     where ticket_type = 'vip_application'
         and channel = 'leadership'
@@ -198,7 +198,7 @@ rules_applied as (
 
     select ticket_id, 'V7', 'approval_done', 'approval_done',
         opened_at, approval_done_at, false,
-        false, 'deadline', false
+        false, 'deadline'
     from enriched
     where ticket_type = 'vip_application'
         and channel = 'leadership'
@@ -207,7 +207,7 @@ rules_applied as (
 
     select ticket_id, 'V7', 'email_reply', 'email_reply',
         opened_at, first_reply_at, false,
-        false, 'deadline', false
+        false, 'deadline'
     from enriched
     where ticket_type = 'vip_application'
         and channel = 'email'
@@ -217,7 +217,7 @@ rules_applied as (
     -- C1: callback after installs, repairs and complaints (D-40)
     select ticket_id, 'C1', 'main', 'all',
         resolved_at, first_callback_at, false,
-        false, 'deadline', false
+        false, 'deadline'
     from enriched
     where resolved_at is not null
         and ticket_type in ('new_install', 'fault', 'complaint')
@@ -227,7 +227,7 @@ rules_applied as (
     -- C2: VIP callback in working days after the resolved date, limit by ticket type
     select ticket_id, 'C2', 'main', ticket_type,
         resolved_at, first_callback_at, false,
-        false, 'deadline', false
+        false, 'deadline'
     from enriched
     where resolved_at is not null
         and is_vip
@@ -237,7 +237,7 @@ rules_applied as (
     -- V1: VIP emergency repair, arrival within the limit
     select ticket_id, 'V1', 'main', 'all',
         opened_at, arrived_at, false,
-        false, 'deadline', false
+        false, 'deadline'
     from enriched
     where ticket_type = 'fault'
         and is_vip
@@ -249,7 +249,7 @@ rules_applied as (
     select ticket_id, 'V2', 'main',
         case when explanation_filed then 'exception' else 'normal' end,
         arrived_at, resolved_at, false,
-        false, 'deadline', false
+        false, 'deadline'
     from enriched
     where ticket_type = 'fault'
         and is_vip
@@ -260,7 +260,7 @@ rules_applied as (
     -- V3: VIP appointment kept
     select ticket_id, 'V3', 'main', 'all',
         appointment_at, arrived_at, false,
-        false, 'deadline', false
+        false, 'deadline'
     from enriched
     where is_vip
         and appointment_at is not null
@@ -271,7 +271,7 @@ rules_applied as (
     select ticket_id, 'V4', 'main', 'all',
         resolved_at, feedback_at,
         feedback_at is not null and cast(feedback_at as date) < cast(resolved_at as date),
-        false, 'deadline', false
+        false, 'deadline'
     from enriched
     where resolved_at is not null
         and is_vip
@@ -282,7 +282,7 @@ rules_applied as (
     -- V5: no new fault of the same customer within the window after a VIP repair (D-15)
     select ticket_id, 'V5', 'main', 'all',
         resolved_at, first_repeat_fault_at, false,
-        false, 'window_free', false
+        false, 'window_free'
     from enriched
     where resolved_at is not null
         and is_vip
@@ -293,7 +293,7 @@ rules_applied as (
     -- V6: no complaint about a VIP install or repair within the window (D-16)
     select ticket_id, 'V6', 'main', 'all',
         resolved_at, first_complaint_at, false,
-        false, 'window_free', false
+        false, 'window_free'
     from enriched
     where resolved_at is not null
         and is_vip
@@ -321,8 +321,7 @@ final as (
         -- flags
         rules_applied.is_completion_void,
         rules_applied.uses_pauses,
-        rules_applied.judged_by,
-        rules_applied.met_if_customer_unreachable
+        rules_applied.judged_by
     from rules_applied
     inner join limits
         on limits.measure_id = rules_applied.measure_id

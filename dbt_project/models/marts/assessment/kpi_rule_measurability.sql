@@ -4,7 +4,9 @@
 -- when an export of its entity loaded for that month lacked it (audit.source_columns); a month
 -- with no export of the entity keeps the columns of the last export before it. A measure with a
 -- missing column is not measurable: kpi_rule_results holds no figure for it, and the reason says
--- which column is missing from which source.
+-- which column is missing from which source. A missing *optional* column (rulebook optional_reads,
+-- e.g. A2's tickets.complaint_validity, D-119) keeps the measure measurable and gives a note saying
+-- how it is computed without the column.
 
 with files as (
 
@@ -27,6 +29,12 @@ months as (
 needs as (
 
     select * from {{ ref('rulebook_needs') }}
+
+),
+
+optional_reads as (
+
+    select * from {{ ref('rulebook_optional_reads') }}
 
 ),
 
@@ -137,6 +145,31 @@ missing as (
 
 ),
 
+optional_missing as (
+
+    select
+        optional_reads.measure_id,
+        absent.period_month,
+        'column ' || optional_reads.entity || '.' || optional_reads.column_name || ' missing from '
+            || absent.source_systems || ': ' || optional_reads.note as note
+    from optional_reads
+    inner join absent
+        on absent.entity = optional_reads.entity
+        and absent.column_name = optional_reads.column_name
+
+),
+
+notes_by_measure as (
+
+    select
+        measure_id,
+        period_month,
+        {{ dbt.listagg('note', "'; '", 'order by note') }} as note
+    from optional_missing
+    group by measure_id, period_month
+
+),
+
 missing_by_measure as (
 
     select
@@ -165,7 +198,8 @@ final as (
         -- measurability
         coalesce(missing_by_measure.missing_columns, 0) = 0 as measurable,
         cast(coalesce(missing_by_measure.missing_columns, 0) as {{ dbt.type_int() }}) as missing_columns,
-        missing_by_measure.reason
+        missing_by_measure.reason,
+        notes_by_measure.note
     from grains
     cross join months
     inner join measures on measures.measure_id = grains.measure_id
@@ -173,6 +207,9 @@ final as (
         on missing_by_measure.measure_id = grains.measure_id
         and missing_by_measure.grain = grains.grain
         and missing_by_measure.period_month = months.period_month
+    left join notes_by_measure
+        on notes_by_measure.measure_id = grains.measure_id
+        and notes_by_measure.period_month = months.period_month
 
 )
 

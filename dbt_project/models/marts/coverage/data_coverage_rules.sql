@@ -1,6 +1,7 @@
 -- Data coverage (数据覆盖) of the rules, one row per entity x source system x measure x grain (D-94):
 -- whether the source's latest export feeds the measure at that grain, since which business date
--- without a break, and, when not, which needed columns the latest export lacked.
+-- without a break, and, when not, which needed columns the latest export lacked. A measurable
+-- rule whose latest export lacked an optional column (rulebook optional_reads, D-119) has a note.
 
 with files as (
 
@@ -23,6 +24,12 @@ needs as (
 measures as (
 
     select * from {{ ref('rulebook_measures') }}
+
+),
+
+optional_reads as (
+
+    select * from {{ ref('rulebook_optional_reads') }}
 
 ),
 
@@ -103,6 +110,44 @@ since as (
 
 ),
 
+latest_optional_missing as (
+
+    -- optional columns the source's latest export lacked
+    select distinct
+        spans.entity,
+        spans.source_system,
+        spans.measure_id,
+        spans.grain,
+        'column ' || optional_reads.entity || '.' || optional_reads.column_name || ' missing from '
+            || spans.source_system || ': ' || optional_reads.note as note
+    from spans
+    inner join optional_reads
+        on optional_reads.measure_id = spans.measure_id
+        and optional_reads.entity = spans.entity
+    inner join files
+        on files.entity = spans.entity
+        and files.source_system = spans.source_system
+        and files.business_date = spans.last_date
+    inner join source_columns
+        on source_columns.file_id = files.file_id
+        and source_columns.column_name = optional_reads.column_name
+    where source_columns.present = false
+
+),
+
+latest_notes as (
+
+    select
+        entity,
+        source_system,
+        measure_id,
+        grain,
+        {{ dbt.listagg('note', "'; '", 'order by note') }} as note
+    from latest_optional_missing
+    group by entity, source_system, measure_id, grain
+
+),
+
 final as (
 
     select
@@ -124,7 +169,8 @@ final as (
         case
             when latest.lacking = 1
                 then 'column ' || latest.missing_columns || ' missing from ' || spans.source_system
-        end as reason
+        end as reason,
+        latest_notes.note
     from spans
     inner join latest
         on latest.entity = spans.entity
@@ -137,6 +183,11 @@ final as (
         and since.source_system = spans.source_system
         and since.measure_id = spans.measure_id
         and since.grain = spans.grain
+    left join latest_notes
+        on latest_notes.entity = spans.entity
+        and latest_notes.source_system = spans.source_system
+        and latest_notes.measure_id = spans.measure_id
+        and latest_notes.grain = spans.grain
 
 )
 

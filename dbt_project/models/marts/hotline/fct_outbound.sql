@@ -1,5 +1,5 @@
--- One row per outbound contact (phone, SMS, visit). Phone calls carry the P1 do-not-disturb
--- window count and breach flag (D-44); other channels are not calls and leave them empty.
+-- One row per outbound contact (phone, SMS, visit). Phone calls of a counted purpose carry the P1
+-- do-not-disturb window count and breach flag (D-44, D-118); other channels and purposes leave them empty.
 -- Incremental (D-70): the contacts exported since the last run (lookback on export_date) and the
 -- later phone calls to the same customers (their P1 window may change); merged on contact_id.
 

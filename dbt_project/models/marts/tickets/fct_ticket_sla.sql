@@ -59,7 +59,6 @@ final as (
         clock.state,
         clock.is_met,
         clock.is_judged,
-        clock.is_met_by_customer_unreachable,
         clock.outcome_at,
         clock.period_month,
         -- rule
