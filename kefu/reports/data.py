@@ -101,6 +101,8 @@ class MonthData:
     technician: list[dict]   # kpi_technician_monthly of the month
     history: list[dict]      # per month of the year: unit results judged / failed
     not_measurable: list[dict] = field(default_factory=list)  # measure x grain the exports cannot measure (D-90)
+    scores: list[dict] = field(default_factory=list)      # the score 考核得分 per unit (kefu/reports/score.py)
+    deductions: list[dict] = field(default_factory=list)  # the failed lines behind the scores
 
     def by_rule(self) -> dict[str, list[dict]]:
         out: dict[str, list[dict]] = {}
@@ -184,8 +186,10 @@ def load_month(con: duckdb.DuckDBPyConnection, month: str) -> MonthData:
         r["grain_zh"], r["grain_en"] = GRAINS.get(r["grain"], (r["grain"], r["grain"]))
         r["label"] = "无数据 · not measurable: " + r["reason"].removeprefix("column ")
     not_measurable.sort(key=lambda r: (order.get(r["rule_id"], len(order)), list(GRAINS).index(r["grain"])))
+    from kefu.reports import score
+
     return MonthData(month, prev, until, results, measures, yearly, tickets, district, technician, history,
-                     not_measurable)
+                     not_measurable, score.load_scores(con, month, names), score.load_deductions(con, month, names))
 
 
 def summary_rows(data: MonthData) -> list[dict]:
