@@ -33,7 +33,7 @@ DEDUCTION_COLS = [
     Col("grain", "考核层级", "Grain", width=11, labels=GRAIN_LABELS),
     Col("unit_id", "单位编号", "Unit ID", width=10),
     Col("unit_name", "单位名称", "Unit", width=16),
-    Col("member_id", "所属片区/单位", "Result of", width=12),
+    Col("member_id", "所属片区/单位", "Of district / unit", width=12),
     Col("measure_id", "规则", "Rule", width=7),
     Col("name_zh", "指标名称", "Indicator", width=26),
     Col("value", "数值", "Value", "value", 11),
