@@ -37,8 +37,8 @@ def scheme_text() -> str:
 
 def monthly(path, month: str, grain: str, district: str | None = None,
             technician: str | None = None) -> pd.DataFrame:
-    """The month's scores of one grain, best first, with the year to date; a district / technician
-    filter narrows districts and technicians (a head is shown whatever the filter)."""
+    """The month's scores of one grain, best first, with the year to date; a district filter keeps
+    that district, its technicians and its head, a technician filter that technician."""
     return data.query(path, """
         with names as (
             select 'district' as grain, district_id as unit_id, arg_max(district_name, period_month) as unit_name
@@ -60,11 +60,13 @@ def monthly(path, month: str, grain: str, district: str | None = None,
         left join names as n on n.grain = s.grain and n.unit_id = s.unit_id
         left join tech_district as t on s.grain = 'technician' and t.technician_id = s.unit_id
         where s.period_month = ? and s.grain = ?
-            and (? is null or s.grain = 'district_head'
-                 or (s.grain = 'district' and s.unit_id = ?) or (s.grain = 'technician' and t.district_id = ?))
+            and (? is null
+                 or (s.grain = 'district' and s.unit_id = ?) or (s.grain = 'technician' and t.district_id = ?)
+                 or (s.grain = 'district_head'
+                     and s.unit_id in (select head_id from marts.dim_district where district_id = ?)))
             and (? is null or s.grain <> 'technician' or s.unit_id = ?)
         order by s.score_rank nulls last, s.unit_id""",
-                      [month, grain, district, district, district, technician, technician])
+                      [month, grain, district, district, district, district, technician, technician])
 
 
 def measurable_zh(measurable, scored) -> str:

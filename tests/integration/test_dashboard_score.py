@@ -96,3 +96,13 @@ def test_the_district_filter_narrows_districts_and_technicians(warehouse, monkey
             on t.technician_id = s.unit_id
         where s.grain = 'technician' and s.period_month = ? and t.district_id = 'D02'""", [month])["unit_id"])
     assert shown == expected and shown
+
+
+def test_the_district_filter_keeps_the_head_of_that_district(warehouse, monkeypatch):
+    at = score_page(warehouse, monkeypatch, "district_head", district="D03")
+    month = at.selectbox(key="month").value
+    shown = set(table(at, "score_rank", "unit_id")["unit_id"])
+    heads = set(mart(warehouse, "select distinct head_id from marts.dim_district where district_id = 'D03'")["head_id"])
+    scored = set(mart(warehouse, "select unit_id from marts.kpi_score_monthly where grain = 'district_head' "
+                                 "and period_month = ?", [month])["unit_id"])
+    assert shown == heads & scored and len(shown) == 1
