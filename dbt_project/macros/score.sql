@@ -45,13 +45,35 @@ districts as (
 
 ),
 
--- the units of a scored grain the month judged at all (a unit with no result has no score)
-unit_months as (
+-- the units of a scored grain with a result in the month
+result_units as (
 
     select distinct grain, unit_id, period_month
     from results
     where grain in ('district', 'technician')
         and unit_id is not null
+
+),
+
+-- and every district of the reference list in a month the results judge: a district without any
+-- result is scored "0 of M measurable" (no score), not left out; a technician without a judged
+-- item that month (on leave, no tickets) has nothing to be scored on
+reference_districts as (
+
+    select
+        'district' as grain,
+        districts.district_id as unit_id,
+        districts.period_month
+    from districts
+    where districts.period_month in (select results.period_month from results)
+
+),
+
+unit_months as (
+
+    select * from result_units
+    union
+    select * from reference_districts
 
 ),
 
