@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 
 from kefu import build, rulebook
@@ -16,7 +17,8 @@ MONTH = "2026-03"
 
 def _results_rows(scheme: rulebook.ScoreScheme) -> list[tuple]:
     """D01 fails every district measure; D02 fails T1 only and passes the rest; D03 has a row only for
-    T1 (passed), every other measure has nothing to judge; technician X1 fails T1."""
+    T1 (passed), every other measure has nothing to judge; D04 (in the reference list) has no result
+    at all; technician X1 fails T1."""
     district = list(scheme.measures("district"))
     rows = []
     for mid in district:
@@ -44,7 +46,7 @@ def scored(tmp_path_factory) -> Path:
                     "period_month varchar, measurable boolean, reason varchar)")
         con.execute("create table marts.dim_district (district_id varchar, period_month varchar, head_id varchar)")
         con.executemany("insert into marts.dim_district values (?, ?, ?)",
-                        [("D01", MONTH, "H1"), ("D02", MONTH, "H1"), ("D03", MONTH, None)])
+                        [("D01", MONTH, "H1"), ("D02", MONTH, "H1"), ("D03", MONTH, None), ("D04", MONTH, None)])
     seeds = "rulebook_measures rulebook_score_measures rulebook_score_settings"
     build.run_dbt(["seed", "--quiet", "--select", seeds], warehouse, tmp / "target")
     build.run_dbt(["run", "--quiet", "--select", "kpi_score_lines kpi_score_monthly kpi_score_yearly"],
@@ -79,6 +81,11 @@ def test_the_score_is_base_less_the_capped_rulebook_deductions(scored):
     assert d03["score"] == pytest.approx(scheme.base)
     assert d03["measurable_label"] == f"1 of {m} measures measurable"
 
+    # a district of the reference list without any result: no score, never 100, no rank
+    d04 = s[("district", "D04")]
+    assert pd.isna(d04["score"]) and pd.isna(d04["score_rank"]) and d04["score_status"] == "not_measurable"
+    assert d04["measurable_label"] == f"0 of {m} measures measurable"
+
     # the head of D01 and D02: the average district's deductions, then the cap
     h1 = s[("district_head", "H1")]
     assert h1["members"] == 2
@@ -92,7 +99,8 @@ def test_the_score_is_base_less_the_capped_rulebook_deductions(scored):
 
 def test_ranks_follow_the_scores_within_grain_and_month(scored):
     s = _scores(scored)
-    districts = sorted((r for k, r in s.items() if k[0] == "district"), key=lambda r: -r["score"])
+    districts = sorted((r for k, r in s.items() if k[0] == "district" and not pd.isna(r["score"])),
+                       key=lambda r: -r["score"])
     assert [r["unit_id"] for r in districts] == ["D03", "D02", "D01"]
     assert [r["score_rank"] for r in districts] == [1, 2, 3]
     assert {r["units_ranked"] for r in districts} == {3}
