@@ -19,14 +19,16 @@ access = auth.gate()  # stops here, before any query, unless the visitor may see
 technicians = st.Page("views/technicians.py", title="维修人员", icon=":material/engineering:",
                       default=access.role == "technician")
 warning = st.Page("views/warning.py", title="超时预警", icon=":material/alarm:")
+score = st.Page("views/score.py", title="考核得分", icon=":material/leaderboard:")
 if access.role == "technician":  # their own scorecard and their own tickets only
-    PAGES = {"考核": [technicians, warning]}
+    PAGES = {"考核": [technicians, score, warning]}
 else:
     PAGES = {
         "考核": [
             st.Page("views/overview.py", title="总览", icon=":material/dashboard:", default=True),
             st.Page("views/districts.py", title="片区考核", icon=":material/map:"),
             technicians,
+            score,
             warning,
             st.Page("views/coverage.py", title="数据覆盖", icon=":material/dataset:"),
         ],

@@ -11,7 +11,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboards import data
+from dashboards import data, score_data
 from kefu import access, contract, rulebook
 from kefu.home import published_path
 from kefu.safe_text import csv_bytes
@@ -55,6 +55,7 @@ LABELS = {
     "rows_quarantined": "隔离行数", "absent_columns": "缺少的列",
     **{f"{m.id.lower()}_value": f"{m.id} {m.name_zh}" for m in rulebook.load().values()},
     **{f"{m.id.lower()}_months_passed": f"{m.id} 达标月数" for m in rulebook.load().values()},
+    **score_data.LABELS,
 }
 
 

@@ -171,6 +171,12 @@ RELATIONS = {
     "marts.data_coverage": "public",
     "marts.data_coverage_rules": "public",
     "rulebook.contract_entities": "public",
+    # the score 考核得分 (D-138): grain district / district_head / technician and unit_id
+    "marts.kpi_score_monthly": "score",
+    "marts.kpi_score_lines": "score",
+    "marts.kpi_score_yearly": "score",
+    "rulebook.rulebook_score_measures": "public",
+    "rulebook.rulebook_score_settings": "public",
 }
 _RELATION = re.compile(r"\b((?:marts|staging|rulebook)\.[A-Za-z_][A-Za-z0-9_]*)\b(\s+as\s+)?", re.I)
 
@@ -182,6 +188,13 @@ def lit(value: str) -> str:
 def _in(column: str, values) -> str:
     values = list(values)
     return f"{column} in ({', '.join(lit(v) for v in values)})" if values else "false"
+
+
+def _heads_within(districts) -> str:
+    """The district heads every district of whom lies in DISTRICTS: a head's score averages their
+    districts, so it is shown only to a viewer who may see all of them (D-138)."""
+    return (f"(select head_id from marts.dim_district where head_id is not null group by head_id "
+            f"having bool_and({_in('district_id', districts)}))")
 
 
 def predicate(access: Access, kind: str) -> str:
@@ -200,6 +213,9 @@ def predicate(access: Access, kind: str) -> str:
             "district": d, "district_dim": d, "technician_dim": d, "ticket": d, "hall_visits": d,
             "technician": f"technician_id in {techs}",
             "company": "true",
+            "score": f"((grain = 'district' and {_in('unit_id', access.districts)}) "
+                     f"or (grain = 'technician' and unit_id in {techs}) "
+                     f"or (grain = 'district_head' and unit_id in {_heads_within(access.districts)}))",
         }[kind]
     if access.role == "technician":
         t = f"technician_id = {lit(access.technician)}"
@@ -208,6 +224,7 @@ def predicate(access: Access, kind: str) -> str:
             "district_dim": f"district_id in (select district_id from marts.dim_technician where {t})",
             "technician_dim": t, "technician": t, "ticket": t,
             "district": "false", "company": "false", "hall_visits": "false",
+            "score": f"(grain = 'technician' and unit_id = {lit(access.technician)})",
         }[kind]
     raise ScopeError(f"role {access.role!r} has no scope")
 

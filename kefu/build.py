@@ -60,6 +60,8 @@ def seed_files() -> dict[str, str]:
             needs += [[m.id, g, *r.split(".", 1)] for r in rulebook.needed_columns(m, g)]
     from kefu import contract
 
+    scheme = rulebook.score_scheme()  # the score 考核得分 (D-135): scored measure x grain, and base / cap
+    score_measures = [[mid, g, points] for g in scheme.grains for mid, points in scheme.measures(g).items()]
     tiers = [[t, "true" if rulebook.tier_group(t) == "vip" else "false", rulebook.tier_group(t), rulebook.brand_group(t)]
              for t in contract.entity("customers").column("tier").values]
     entities = [[e.name, e.zh, e.kind, e.source] for e in contract.load().values()]
@@ -80,6 +82,8 @@ def seed_files() -> dict[str, str]:
         "rulebook_optional_reads.csv": _csv(optional, ["measure_id", "entity", "column_name", "note"]),
         "contract_entities.csv": _csv(entities, ["entity", "name_zh", "kind", "source"]),
         "rulebook_tiers.csv": _csv(tiers, ["tier", "is_vip", "tier_group", "brand_group"]),
+        "rulebook_score_measures.csv": _csv(score_measures, ["measure_id", "grain", "deduction"]),
+        "rulebook_score_settings.csv": _csv([[scheme.base, scheme.cap]], ["base", "cap"]),
         "calendar_official.csv": _csv(cal, ["calendar_date", "is_workday"]),
     }
 

@@ -252,3 +252,53 @@ def catalogue_rule_ids(catalogue: str | Path) -> list[str]:
             if m:
                 ids.append(m.group(1))
     return list(dict.fromkeys(ids))
+
+
+# ------------------------------------------------------------------ the score 考核得分 (D-135)
+
+SCORE_GRAINS = ("district", "district_head", "technician")
+
+
+@dataclass(frozen=True)
+class ScoreScheme:
+    """The rulebook's `score:` section: base - min(cap, deductions of the failed measures)."""
+
+    base: float
+    cap: float
+    default_deduction: float
+    deductions: dict[str, float]
+    grains: tuple[str, ...]
+
+    def deduction(self, measure_id: str) -> float:
+        return float(self.deductions.get(measure_id, self.default_deduction))
+
+    def measures(self, grain: str) -> dict[str, float]:
+        """measure id -> deduction of every scored measure at a grain (a district head is scored on
+        the district measures of their districts), in rulebook order."""
+        judged_at = "district" if grain == "district_head" else grain
+        return {m.id: self.deduction(m.id) for m in numeric_measures() if judged_at in m.grains}
+
+
+@lru_cache(maxsize=1)
+def score_scheme() -> ScoreScheme:
+    raw = settings().get("score")
+    if not isinstance(raw, dict):
+        raise ValueError("rulebook: a `score:` section (base, cap, default_deduction, deductions, grains) is needed")
+    try:
+        base, cap, default = float(raw["base"]), float(raw["cap"]), float(raw["default_deduction"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"rulebook score: base, cap and default_deduction must be numbers ({exc})") from None
+    deductions = {str(k): float(v) for k, v in (raw.get("deductions") or {}).items()}
+    numeric = {m.id for m in numeric_measures()}
+    unknown = sorted(set(deductions) - numeric)
+    if unknown:
+        raise ValueError(f"rulebook score: deductions for {unknown}, which are not kpi measures with a threshold")
+    negative = sorted(k for k, v in deductions.items() if v < 0)
+    if cap < 0 or default < 0 or negative or cap > base:
+        raise ValueError(f"rulebook score: deductions and cap must be >= 0 and cap <= base "
+                         f"(cap {cap}, default {default}, negative {negative})")
+    grains = tuple(raw.get("grains") or ())
+    bad = [g for g in grains if g not in SCORE_GRAINS]
+    if bad or not grains:
+        raise ValueError(f"rulebook score: grains {list(grains)} must be a non-empty list among {list(SCORE_GRAINS)}")
+    return ScoreScheme(base, cap, default, deductions, grains)

@@ -102,6 +102,8 @@ class MonthData:
     history: list[dict]      # per month of the year: unit results judged / failed
     not_measurable: list[dict] = field(default_factory=list)  # measure x grain the exports cannot measure (D-90)
     notes: list[dict] = field(default_factory=list)  # measured without an optional column, and how (D-119)
+    scores: list[dict] = field(default_factory=list)      # the score 考核得分 per unit (kefu/reports/score.py)
+    deductions: list[dict] = field(default_factory=list)  # the failed lines behind the scores
 
     def by_rule(self) -> dict[str, list[dict]]:
         out: dict[str, list[dict]] = {}
@@ -186,8 +188,10 @@ def load_month(con: duckdb.DuckDBPyConnection, month: str) -> MonthData:
         r["label"] = "无数据 · not measurable: " + r["reason"].removeprefix("column ")
     not_measurable.sort(key=lambda r: (order.get(r["rule_id"], len(order)), list(GRAINS).index(r["grain"])))
     notes = measured_with_notes(con, month, order)
+    from kefu.reports import score
+
     return MonthData(month, prev, until, results, measures, yearly, tickets, district, technician, history,
-                     not_measurable, notes)
+                     not_measurable, notes, score.load_scores(con, month, names), score.load_deductions(con, month, names))
 
 
 def measured_with_notes(con, month: str, order: dict[str, int]) -> list[dict]:

@@ -154,9 +154,11 @@ def monthly(data: MonthData, path: Path) -> Path:
         "company_failed": sum(r["passed"] is False for r in overview),
         "company_judged": sum(r["passed"] is not None for r in overview),
     }
+    from kefu.reports import score
+
     return render("monthly.html.j2", path, data=data, summary=summary, overview=overview, failed=failed,
                   trends=trend_rows(data), chart=history_chart(data.history), days=month_days(data.month),
-                  label=month_label(data.month))
+                  label=month_label(data.month), score=score.pdf_sections(data.scores), score_scheme=score.scheme())
 
 
 # --- the weekly summary ------------------------------------------------------------------------------

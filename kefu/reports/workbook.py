@@ -243,6 +243,9 @@ def write(data: MonthData, path: Path) -> Path:
     write_sheet(wb, fmt, "年度累计 Year to date",
                 f"{data.month[:4]}年1月至{int(data.month[5:])}月 各单位达标月数 · Months passed / failed, year to date",
                 YEARLY_COLS, data.yearly, freeze_cols=4)
+    from kefu.reports import score_sheets  # it builds on this module's Col and write_sheet
+
+    score_sheets.write(wb, fmt, data, label)
     write_sheet(wb, fmt, "未达标工单 Tickets", f"{label} 超时工单明细 · Tickets behind the failed rules",
                 ticket_cols(), data.tickets, freeze_cols=3)
     write_sheet(wb, fmt, "无法计算 Not measurable",

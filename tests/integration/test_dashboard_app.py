@@ -286,7 +286,7 @@ def test_notices_page_district_filter(warehouse, months, monkeypatch):
 
 
 @pytest.mark.parametrize("page", ["overview", "districts", "technicians", "warning", "hotline", "satisfaction",
-                                  "callbacks", "vip", "hall", "notices"])
+                                  "callbacks", "vip", "hall", "notices", "score"])
 def test_every_page_runs_and_offers_each_table_as_csv_and_excel(warehouse, monkeypatch, page):
     at = open_page(warehouse, monkeypatch, page)
     labels = [b.proto.label for b in at.get("download_button")]

@@ -27,7 +27,7 @@ create table marts.kpi_rule_results as select * from (values
 create table marts.kpi_contact_policy_monthly as select * from marts.kpi_rule_results;
 create table marts.dim_technician as select * from (values
   ('W1', 'D01'), ('W2', 'D02'), ('W3', 'D02'), ('W3', 'D01')) t(technician_id, district_id);
-create table marts.dim_district as select * from (values ('D01', '城东'), ('D02', '城西')) t(district_id, district_name);
+create table marts.dim_district as select * from (values ('D01', '城东', 'HA'), ('D02', '城西', 'HB')) t(district_id, district_name, head_id);
 create table marts.kpi_district_monthly as select * from marts.dim_district;
 create table marts.kpi_district_yearly as select * from marts.dim_district;
 create table marts.fct_notices as select * from marts.dim_district;
@@ -45,6 +45,13 @@ create table marts.kpi_rule_measurability as select 'T1' as measure_id, 'distric
 create table marts.data_coverage as select 'tickets' as entity, 'ticket_system' as source_system;
 create table marts.data_coverage_rules as select 'T1' as measure_id, 'tickets' as entity;
 create table rulebook.contract_entities as select 'tickets' as entity;
+create table marts.kpi_score_monthly as select * from (values
+  ('district', 'D01'), ('district', 'D02'), ('technician', 'W1'), ('technician', 'W2'), ('technician', 'W3'),
+  ('district_head', 'HA'), ('district_head', 'HB')) t(grain, unit_id);
+create table marts.kpi_score_lines as select * from marts.kpi_score_monthly;
+create table marts.kpi_score_yearly as select * from marts.kpi_score_monthly;
+create table rulebook.rulebook_score_measures as select 'T1' as measure_id;
+create table rulebook.rulebook_score_settings as select 100.0 as base;
 """
 
 # relation -> the key column(s) shown, and the rows each role sees (written out by hand)
@@ -74,6 +81,12 @@ EXPECTED = {
     "marts.data_coverage_rules": ("measure_id", {HEAD: {"T1"}, TECH: {"T1"}}),
     "rulebook.contract_entities": ("entity", {HEAD: {"tickets"}, TECH: {"tickets"}}),
 }
+# the score: a head sees their districts, their technicians and their own head score (HA heads D01)
+for _score in ("marts.kpi_score_monthly", "marts.kpi_score_lines", "marts.kpi_score_yearly"):
+    EXPECTED[_score] = ("grain || ':' || unit_id", {
+        HEAD: {"district:D01", "technician:W1", "technician:W3", "district_head:HA"}, TECH: {"technician:W1"}})
+EXPECTED["rulebook.rulebook_score_measures"] = ("measure_id", {HEAD: {"T1"}, TECH: {"T1"}})
+EXPECTED["rulebook.rulebook_score_settings"] = ("cast(base as varchar)", {HEAD: {"100.0"}, TECH: {"100.0"}})
 EXPECTED["marts.kpi_contact_policy_monthly"] = ("grain || ':' || unit_id", EXPECTED["marts.kpi_rule_results"][1])
 
 
@@ -103,6 +116,20 @@ def test_each_role_sees_exactly_its_rows_of_each_relation(con, relation, who):
     assert rows(con, f"select {column} from {relation}", access) == want
     # with an alias, in a join, the same rows
     assert rows(con, f"select {column.replace('unit_id', 'x.unit_id')} from {relation} as x", access) == want
+
+
+def test_a_district_head_score_is_shown_only_to_who_may_see_all_its_districts():
+    """A head's score averages their districts (D-138): a viewer of D01 alone does not see the score of
+    a head of D01 and D02, a viewer of both does."""
+    c = duckdb.connect()
+    c.execute("create schema marts; "
+              "create table marts.dim_district as select * from (values ('D01', 'HA'), ('D02', 'HA'), ('D03', null)) "
+              "t(district_id, head_id); create table marts.dim_technician as select 'W1' as technician_id, 'D01' as district_id; "
+              "create table marts.kpi_score_monthly as select 'district_head' as grain, 'HA' as unit_id")
+    sql = "select unit_id from marts.kpi_score_monthly"
+    assert rows(c, sql, acl.Access("a@example.com", "district_head", districts=("D01",))) == set()
+    assert rows(c, sql, acl.Access("b@example.com", "district_head", districts=("D01", "D02"))) == {"HA"}
+    c.close()
 
 
 def test_a_district_outside_the_scope_cannot_be_asked_for(con):

@@ -10,6 +10,7 @@ renamed as (
         district_id,
         district_name,
         area_type,
+        head_id,
         _export_date as export_date,
         _file_id as file_id,
         _row_number as source_row_number

@@ -34,6 +34,7 @@ final as (
         -- attributes
         districts.district_name,
         districts.area_type,
+        districts.head_id,
         -- figures
         households.households,
         households.households_target
