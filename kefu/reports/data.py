@@ -101,6 +101,7 @@ class MonthData:
     technician: list[dict]   # kpi_technician_monthly of the month
     history: list[dict]      # per month of the year: unit results judged / failed
     not_measurable: list[dict] = field(default_factory=list)  # measure x grain the exports cannot measure (D-90)
+    signoff: Any = None  # kefu.appeals_adjust.SignoffView: draft / signed, raw vs final, appeals (issue 21)
 
     def by_rule(self) -> dict[str, list[dict]]:
         out: dict[str, list[dict]] = {}

@@ -198,3 +198,62 @@ def _attachment(home: Home) -> Path:
     p = home.root / "outage.txt"
     p.write_bytes(b"outage report\n")
     return p
+
+
+def month_data(home: Home, signoff) -> "object":
+    """A MonthData of the hand-written results (what kefu.reports.data.load_month gives from a warehouse)."""
+    from kefu.reports.data import MonthData
+
+    con = duckdb.connect()
+    results = con.execute(f"select * from read_parquet('{home.assessment_dir(MONTH) / 'kpi_rule_results.parquet'}')").fetchdf()
+    con.close()
+    rows = results.to_dict("records")
+    for r in rows:
+        r |= {"value_kind": "rate", "prev_value": None, "prev_passed": None, "unit_name": f"单位{r['unit_id']}"}
+    measures = [{"measure_id": m, "rule_id": m, "name_zh": "名称", "name_en": "name", "value_kind": "rate",
+                 "comparison": ">=", "source": "D1", "wording": "", "targets": "0.9"} for m in ("T1", "T2")]
+    return MonthData(MONTH, "2025-12", datetime(2026, 2, 1), rows, measures, [], [], [], [], [], [], signoff)
+
+
+def test_workbook_and_pdf_show_raw_exempted_final_and_the_signer(home, tmp_path):
+    import openpyxl
+    import pypdf
+
+    from kefu import assessment_flow
+    from kefu.reports import pdf, workbook
+
+    t9 = appeals.file_appeal(home, HEAD, MONTH, Item.ticket("T1", "t9"), "停电未登记 outage", at=IN_WINDOW)
+    t10 = appeals.file_appeal(home, TECH2, MONTH, Item.ticket("T1", "t10"), "改约 rescheduled", at=IN_WINDOW)
+    draft = assessment_flow.signoff_view(home, MONTH)
+    assert draft.label == "草稿 draft — not signed" and draft.results_failed_final == 5  # nothing decided yet
+    appeals.decide(home, MANAGER, MONTH, t9.appeal_id, "approved", "停电已核实 confirmed")
+    appeals.decide(home, MANAGER, MONTH, t10.appeal_id, "rejected", "客户未改约 not rescheduled")
+    appeals.sign(home, MANAGER, MONTH, at=datetime(2026, 2, 9, 8, 0, tzinfo=UTC))
+    view = assessment_flow.signoff_view(home, MONTH)
+    assert view.label == "已签发 signed by wang.fang@example.com at 2026-02-09 16:00 (Asia/Shanghai)"
+    # t9 exempted: D01 4/5 -> 4/4 and W01 4/5 -> 4/4 pass; the company 8/10 -> 8/9 still fails
+    assert (view.results_failed_raw, view.results_failed_final) == (5, 3)
+    assert {(r["grain"], r["unit_id"]) for r in view.changed} == {("company", "ALL"), ("district", "D01"),
+                                                                  ("technician", "W01")}
+
+    book = workbook.write(month_data(home, view), tmp_path / "a.xlsx")
+    wb = openpyxl.load_workbook(book)
+    assert "已签发 signed by wang.fang@example.com" in wb["概览 Summary"]["A1"].value
+    sheet = wb["核减前后 Raw vs final"]
+    header = [c.value for c in sheet[2]]
+    d01 = next(r for r in sheet.iter_rows(min_row=4, values_only=True) if r[2] == "D01" and r[0] == "T1")
+    got = dict(zip(header, d01))
+    assert (got["原始分子"], got["原始分母"], got["核减项数"], got["核减后分子"], got["核减后分母"]) == (4, 5, 1, 4, 4)
+    assert (got["原始结果"], got["最终结果"]) == ("未达标", "达标")
+    listed = {r[0]: r for r in wb["申诉 Appeals"].iter_rows(min_row=4, values_only=True)}
+    assert listed[t9.appeal_id][9] == "核减" and listed[t10.appeal_id][9] == "驳回"
+    assert listed[t10.appeal_id][12] == "客户未改约 not rescheduled"
+
+    text = "".join(p.extract_text() for p in pypdf.PdfReader(pdf.monthly(month_data(home, view), tmp_path / "r.pdf")).pages)
+    flat = "".join(text.split())
+    assert "已签发signedbywang.fang@example.comat2026-02-0916:00" in flat
+    assert "申诉、核减与签发" in flat and t9.appeal_id in flat and "驳回rejected" in flat
+    assert "4/5" in flat and "4/4" in flat  # D01 raw and final
+
+    draft_pdf = pdf.monthly(month_data(home, draft), tmp_path / "d.pdf")
+    assert "草稿draft—notsigned" in "".join("".join(p.extract_text() for p in pypdf.PdfReader(draft_pdf).pages).split())
