@@ -90,3 +90,4 @@ def finalize(home: Home, source: Path, month: str, closed: dict) -> dict:
         if p.is_file():
             os.chmod(p, 0o444)
     return info | {"frozen": False, "files": [str(p) for p in files]}
+
