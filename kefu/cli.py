@@ -101,6 +101,7 @@ PLUGINS = [
     "benchmarks.cli",        # bench (issue 7)
     "ingest.mapping_tools",  # mapping suggest, mapping check (issue 17)
     "kefu.vault",            # keys rotate (issue 19)
+    "kefu.appeals_cli",      # appeals, assessment sign / reopen (issue 21)
 ]
 
 

@@ -51,10 +51,13 @@ def home(tmp_path: Path) -> Home:
     results = pd.DataFrame([result("T1", "company", "ALL", 8, 10), result("T1", "district", "D01", 4, 5),
                             result("T1", "district", "D02", 4, 5), result("T1", "technician", "W01", 4, 5),
                             result("T1", "technician", "W02", 4, 5), result("T2", "district", "D01", 1, 1)])
+    deadline = datetime(2026, 1, 20, 18, 0)
     sla = pd.DataFrame([{"rule_id": "T1", "ticket_id": t, "district_id": d, "technician_id": w, "is_judged": True,
-                         "is_met": met, "period_month": MONTH} for t, d, w, met in TICKETS]
+                         "is_met": met, "state": "met" if met else "breached", "deadline_at": deadline,
+                         "period_month": MONTH} for t, d, w, met in TICKETS]
                        + [{"rule_id": "T2", "ticket_id": "t1", "district_id": "D01", "technician_id": "W01",
-                           "is_judged": True, "is_met": True, "period_month": MONTH}])
+                           "is_judged": True, "is_met": True, "state": "met", "deadline_at": deadline,
+                           "period_month": MONTH}])
     con = duckdb.connect()
     for name, frame in (("kpi_rule_results", results), ("fct_ticket_sla", sla)):
         con.register("f", frame)
@@ -257,3 +260,43 @@ def test_workbook_and_pdf_show_raw_exempted_final_and_the_signer(home, tmp_path)
 
     draft_pdf = pdf.monthly(month_data(home, draft), tmp_path / "d.pdf")
     assert "草稿draft—notsigned" in "".join("".join(p.extract_text() for p in pypdf.PdfReader(draft_pdf).pages).split())
+
+
+def test_cli_template_import_decide_sign_reopen(home, tmp_path, capsys, monkeypatch):
+    import openpyxl
+    import yaml
+
+    from kefu import appeals_excel, cli
+
+    monkeypatch.setattr(appeals, "now_utc", lambda: IN_WINDOW)
+    roles = tmp_path / "roles.yml"
+    roles.write_text(yaml.safe_dump({"users": {HEAD.user: {"role": "district_head", "districts": ["D01"]},
+                                               MANAGER.user: {"role": "manager"}}}), encoding="utf-8")
+    common = ["--month", MONTH, "--home", str(home.root), "--roles", str(roles)]
+    template = tmp_path / "filled.xlsx"
+    assert cli.main(["appeals", "template", *common, "--as", HEAD.user, "--out", str(template)]) == 0
+    wb = openpyxl.load_workbook(template)
+    ws = wb[appeals_excel.SHEET]
+    listed = [(r[0], r[1], r[2]) for r in ws.iter_rows(min_row=4, values_only=True)]
+    # D01's failed items only: the ticket t9 and D01's unit result (a technician's result is theirs to appeal)
+    assert listed == [("T1", "ticket", "t9"), ("T1", "unit", "district:D01")]
+    ws.cell(row=4, column=7, value="停电未登记 outage not recorded")
+    ws.cell(row=4, column=8, value="missing.pdf")
+    wb.save(template)
+    assert cli.main(["appeals", "import", str(template), *common, "--as", HEAD.user]) == 2
+    err = capsys.readouterr().err
+    assert "row 4, column 附件 (H): no file" in err and appeals.appeals(home, MONTH) == []  # nothing filed
+    (tmp_path / "missing.pdf").write_bytes(b"%PDF outage")
+    assert cli.main(["appeals", "import", str(template), *common, "--as", HEAD.user]) == 0
+    [a] = appeals.appeals(home, MONTH)
+    assert (a.item, a.filed_by, a.attachment) == (Item.ticket("T1", "t9"), HEAD.user, "missing.pdf")
+    assert cli.main(["assessment", "sign", *common, "--as", MANAGER.user]) == 2
+    assert "not decided yet" in capsys.readouterr().err
+    assert cli.main(["appeals", "decide", *common, "--as", MANAGER.user, a.appeal_id, "approved",
+                     "--comment", "停电已核实"]) == 0
+    assert cli.main(["assessment", "sign", *common, "--as", HEAD.user]) == 2  # a district head cannot sign
+    assert cli.main(["assessment", "sign", *common, "--as", MANAGER.user]) == 0
+    assert appeals.status(home, MONTH).state == "final"
+    assert cli.main(["assessment", "reopen", *common, "--as", MANAGER.user, "--reason", "补录"]) == 0
+    assert cli.main(["assessment", "status", "--month", MONTH, "--home", str(home.root)]) == 0
+    assert "草稿 draft" in capsys.readouterr().out
