@@ -19,8 +19,9 @@ access = auth.gate()  # stops here, before any query, unless the visitor may see
 technicians = st.Page("views/technicians.py", title="维修人员", icon=":material/engineering:",
                       default=access.role == "technician")
 warning = st.Page("views/warning.py", title="超时预警", icon=":material/alarm:")
+appeal = st.Page("views/appeals.py", title="申诉", icon=":material/gavel:")  # issue 21
 if access.role == "technician":  # their own scorecard and their own tickets only
-    PAGES = {"考核": [technicians, warning]}
+    PAGES = {"考核": [technicians, warning, appeal]}
 else:
     PAGES = {
         "考核": [
@@ -28,6 +29,7 @@ else:
             st.Page("views/districts.py", title="片区考核", icon=":material/map:"),
             technicians,
             warning,
+            appeal,
             st.Page("views/coverage.py", title="数据覆盖", icon=":material/dataset:"),
         ],
         "服务": [
