@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from kefu import appeals, appeals_adjust
@@ -91,3 +93,41 @@ def finalize(home: Home, source: Path, month: str, closed: dict) -> dict:
             os.chmod(p, 0o444)
     return info | {"frozen": False, "files": [str(p) for p in files]}
 
+
+
+DEMO_SIGNER = "kefu-demo (演示自动签发 demo auto sign-off)"
+
+
+@contextmanager
+def signing_drafts(home: Home, months: list[str], actor: str = DEMO_SIGNER, every: float = 2.0) -> Iterator[None]:
+    """While the block runs, sign each of `months` as soon as its draft is published (a thread
+    polling the ledger): what `kefu demo` uses so its monthly_assessment runs do not wait for a
+    person. The signature names the demo, so a demo month is never mistaken for a signed one."""
+    import threading
+
+    from kefu.access import Access
+
+    manager = Access(actor, "manager")
+    stop = threading.Event()
+
+    def watch() -> None:
+        todo = list(months)
+        while todo and not stop.is_set():
+            for month in list(todo):
+                st = appeals.status(home, month) if appeals.ledger_path(home).exists() else None
+                if st is not None and st.state == "final":
+                    todo.remove(month)
+                elif st is not None and st.state == "draft" and st.drafted:
+                    try:
+                        appeals.sign(home, manager, month)
+                    except appeals.AppealError:
+                        pass  # an appeal is pending: try again
+            stop.wait(every)
+
+    thread = threading.Thread(target=watch, name="kefu-demo-signer", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=10)

@@ -121,7 +121,11 @@ def run_demo(out: Path, seed: int = 1, months: int | None = None, days: int | No
         raise SystemExit(f"kefu demo: nightly {nights[-1]['key'] if nights else ''} failed:\n"
                          f"{nights[-1]['log_tail'] if nights else ''}")
     months_ = _months(run_days)
-    monthly = airflow_runner.run_in_child("monthly_assessment", months_, env, on_result=show) if months_ else []
+    from kefu.assessment_flow import signing_drafts
+
+    with signing_drafts(home, months_):  # the demo signs each draft itself (issue 21; D-130)
+        monthly = airflow_runner.run_in_child("monthly_assessment", months_, env | {"KEFU_SIGNOFF_POKE_SECONDS": "3"},
+                                              on_result=show) if months_ else []
     if monthly and monthly[-1]["state"] != "success":
         raise SystemExit(f"kefu demo: monthly_assessment {monthly[-1]['key']} failed:\n{monthly[-1]['log_tail']}")
     exact = None

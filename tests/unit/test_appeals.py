@@ -300,3 +300,20 @@ def test_cli_template_import_decide_sign_reopen(home, tmp_path, capsys, monkeypa
     assert cli.main(["assessment", "reopen", *common, "--as", MANAGER.user, "--reason", "补录"]) == 0
     assert cli.main(["assessment", "status", "--month", MONTH, "--home", str(home.root)]) == 0
     assert "草稿 draft" in capsys.readouterr().out
+
+
+def test_the_demo_signer_signs_a_draft_once_no_appeal_is_pending(home):
+    import time
+
+    from kefu import assessment_flow
+
+    a = appeals.file_appeal(home, HEAD, MONTH, Item.ticket("T1", "t9"), "停电", at=IN_WINDOW)
+    with assessment_flow.signing_drafts(home, [MONTH], every=0.1):
+        time.sleep(0.5)
+        assert appeals.status(home, MONTH).state == "draft"  # the pending appeal holds it
+        appeals.decide(home, MANAGER, MONTH, a.appeal_id, "rejected", "无记录 no record")
+        deadline = time.monotonic() + 10
+        while appeals.status(home, MONTH).state != "final" and time.monotonic() < deadline:
+            time.sleep(0.1)
+    st = appeals.status(home, MONTH)
+    assert (st.state, st.signed_by) == ("final", assessment_flow.DEMO_SIGNER)
