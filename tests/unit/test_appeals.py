@@ -317,3 +317,14 @@ def test_the_demo_signer_signs_a_draft_once_no_appeal_is_pending(home):
             time.sleep(0.1)
     st = appeals.status(home, MONTH)
     assert (st.state, st.signed_by) == ("final", assessment_flow.DEMO_SIGNER)
+
+
+def test_rotating_the_archive_key_keeps_the_attachments_readable(home):
+    from kefu import vault
+
+    appeals.file_appeal(home, HEAD, MONTH, Item.ticket("T1", "t9"), "停电", attachment=_attachment(home), at=IN_WINDOW)
+    before = vault.Vault.for_home(home.root).keys(create=False)
+    vault.rotate(home.root)
+    assert vault.Vault.for_home(home.root).keys(create=False) != before  # the old key is gone
+    clear = appeals.attachment_copy(home, appeals.appeals(home, MONTH)[0], home.root / "after.txt")
+    assert clear.read_bytes() == b"outage report\n"
