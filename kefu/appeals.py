@@ -124,7 +124,7 @@ def now_utc() -> datetime:
 
 
 def _append(con: sqlite3.Connection, *, at: datetime, actor: str, role: str, event: str, month: str,
-            after: str, before: str | None = None, appeal_id: str | None = None, item: "Item | None" = None,
+            after: str, before: str | None = None, appeal_id: str | None = None, item: Item | None = None,
             facts: dict | None = None) -> int:
     cur = con.execute(
         "insert into events (at, actor, role, event, month, appeal_id, rule_id, item_kind, item_id, grain, "
@@ -217,11 +217,11 @@ class Item:
     unit_id: str | None = None
 
     @classmethod
-    def ticket(cls, rule_id: str, ticket_id: str) -> "Item":
+    def ticket(cls, rule_id: str, ticket_id: str) -> Item:
         return cls(rule_id, "ticket", ticket_id)
 
     @classmethod
-    def unit(cls, rule_id: str, grain: str, unit_id: str) -> "Item":
+    def unit(cls, rule_id: str, grain: str, unit_id: str) -> Item:
         return cls(rule_id, "unit", f"{grain}:{unit_id}", grain, unit_id)
 
     @property

@@ -99,8 +99,8 @@ def signoff_info(month: str, st: MonthStatus, approved: list[Appeal], rows: pd.D
             "signed_at": st.signed_at.isoformat() if st.signed_at else None,
             "window_ends": st.window_ends.isoformat() if st.window_ends else None,
             "reopenings": st.reopenings, "exempted_appeals": [a.appeal_id for a in approved],
-            "results_failed_raw": int((judged["raw_passed"] == False).sum()),  # noqa: E712 (pandas)
-            "results_failed_final": int((judged["passed"] == False).sum()),  # noqa: E712
+            "results_failed_raw": int((judged["raw_passed"] == False).sum()),
+            "results_failed_final": int((judged["passed"] == False).sum()),
             "items_exempted": int(rows.loc[rows["grain"] == "company", "exempted_items"].sum())
             + sum(a.item.kind == "unit" for a in approved)}
 

@@ -98,11 +98,14 @@ class Row:
 
 def read_rows(path: Path) -> list[Row]:
     """The rows of a filled template with a reason; raises naming file, row and column."""
+    import zipfile
+
     import openpyxl
+    from openpyxl.utils.exceptions import InvalidFileException
 
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # not an xlsx, damaged
+    except (OSError, KeyError, zipfile.BadZipFile, InvalidFileException) as exc:  # not an xlsx, damaged
         raise AppealError(f"{path}: not a readable Excel workbook ({exc})") from None
     if SHEET not in wb.sheetnames:
         raise AppealError(f"{path}: no sheet {SHEET!r} (use the template of `kefu appeals template`)")

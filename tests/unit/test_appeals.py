@@ -203,7 +203,7 @@ def _attachment(home: Home) -> Path:
     return p
 
 
-def month_data(home: Home, signoff) -> "object":
+def month_data(home: Home, signoff) -> object:
     """A MonthData of the hand-written results (what kefu.reports.data.load_month gives from a warehouse)."""
     from kefu.reports.data import MonthData
 
