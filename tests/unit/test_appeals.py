@@ -328,3 +328,15 @@ def test_rotating_the_archive_key_keeps_the_attachments_readable(home):
     assert vault.Vault.for_home(home.root).keys(create=False) != before  # the old key is gone
     clear = appeals.attachment_copy(home, appeals.appeals(home, MONTH)[0], home.root / "after.txt")
     assert clear.read_bytes() == b"outage report\n"
+
+
+def test_without_a_sign_off_view_the_reports_are_as_before(home, tmp_path):
+    import openpyxl
+    import pypdf
+
+    from kefu.reports import pdf, workbook
+
+    wb = openpyxl.load_workbook(workbook.write(month_data(home, None), tmp_path / "plain.xlsx"))
+    assert "申诉 Appeals" not in wb.sheetnames and "签" not in wb["概览 Summary"]["A1"].value
+    text = "".join(p.extract_text() for p in pypdf.PdfReader(pdf.monthly(month_data(home, None), tmp_path / "p.pdf")).pages)
+    assert "申诉" not in text and "草稿" not in text
