@@ -247,10 +247,10 @@ class Appeal:
     history: list[dict] = field(default_factory=list)
 
 
-def appeals(home: Home, month: str) -> list[Appeal]:
-    """The month's appeals, their state from their events (filed, then at most one decision)."""
+def appeals_of(rows: list[dict], month: str) -> list[Appeal]:
+    """The month's appeals from its event rows (oldest first): filed, then at most one decision."""
     out: dict[str, Appeal] = {}
-    for r in events(home, month):
+    for r in rows:
         if r["event"] == "appeal_filed":
             item = Item(r["rule_id"], r["item_kind"], r["item_id"], r["grain"], r["unit_id"])
             f = r["facts"]
@@ -263,6 +263,11 @@ def appeals(home: Home, month: str) -> list[Appeal]:
             a.comment = r["facts"].get("comment")
             a.history.append(r)
     return list(out.values())
+
+
+def appeals(home: Home, month: str) -> list[Appeal]:
+    """The month's appeals and their states."""
+    return appeals_of(events(home, month), month)
 
 
 def exemptions(home: Home, month: str) -> list[Appeal]:
@@ -380,15 +385,7 @@ def _rows(con: sqlite3.Connection, month: str) -> list[dict]:
 
 
 def _appeals_in(con: sqlite3.Connection, month: str) -> list[Appeal]:
-    out: dict[str, Appeal] = {}
-    for r in _rows(con, month):
-        if r["event"] == "appeal_filed":
-            out[r["appeal_id"]] = Appeal(r["appeal_id"], month, Item(r["rule_id"], r["item_kind"], r["item_id"],
-                                         r["grain"], r["unit_id"]), r["actor"], _ts(r["at"]), r["facts"]["reason"],
-                                         r["facts"].get("district_id"), r["facts"].get("technician_id"))
-        elif r["event"] == "appeal_decided":
-            out[r["appeal_id"]].state = r["after_state"]
-    return list(out.values())
+    return appeals_of(_rows(con, month), month)
 
 
 def decide(home: Home, who: Access, month: str, appeal_id: str, decision: str, comment: str,
@@ -502,11 +499,3 @@ def published_text(text: str | None) -> str | None:
     from ingest.pii import mask_free_text
 
     return None if text is None else mask_free_text(text)
-
-
-def copy_tree_readonly(folder: Path) -> None:
-    """Files of a final month readable by every reader, writable by nobody (frozen)."""
-    for p in folder.iterdir():
-        if p.is_file():
-            os.chmod(p, 0o444)
-
