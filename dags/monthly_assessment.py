@@ -8,11 +8,17 @@ closes any month on demand.
 1. **prepare** — a warehouse as of 24:00 of the month's last day: the published copy when it
    holds that day, else a scratch copy rebuilt as of that day from the export history, so
    closing a month again gives the same assessment (docs/decisions.md D-73);
-2. **close_month** — the month's rows of every KPI mart frozen as Parquet in
-   `published/assessment/YYYY-MM/`, with the year's totals through the month (the run on 1 January closes December: the final yearly totals);
-3. **reports** — the assessment workbook (Excel), the 服务监督报告 PDF (R1) and the weekly
-   summaries (R2) beside them;
-4. **cleanup** the scratch copy; 5. **notify**.
+2. **close_month** — the *draft*: the month's rows of every KPI mart frozen as Parquet in
+   `published/assessment/YYYY-MM/`, with the year's totals through the month (the run on 1 January
+   closes December: the final yearly totals); the appeal window opens (kefu/appeals.py). A month
+   already signed stays frozen (re-open it first: `kefu assessment reopen`);
+3. **reports** — the draft workbook (Excel), 服务监督报告 PDF (R1) and weekly summaries (R2),
+   marked 草稿 draft;
+4. **wait_for_signoff** — a sensor (mode reschedule) until the department manager signs the month
+   (`kefu assessment sign`, after the appeals are decided: `kefu appeals …`, dashboard 申诉);
+5. **final** — the approved appeals exempted (核减), the final results, workbook and PDF with raw,
+   exempted and final figures and who signed, every file read-only (docs/decisions.md D-129..D-131);
+6. **cleanup** the scratch copy; 7. **notify**.
 
 Reads only the published copy: it never takes the nightly run's writer slot.
 """
@@ -24,7 +30,8 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import Param, dag, get_current_context, task
 
-from kefu.pipeline_airflow import default_args, home, month_of, on_failure, run_id, stop_on
+from kefu.pipeline_airflow import (default_args, home, month_of, on_failure, run_id, signoff_poke_seconds,
+                                   signoff_timeout, stop_on)
 
 
 @dag(
@@ -39,7 +46,7 @@ from kefu.pipeline_airflow import default_args, home, month_of, on_failure, run_
     tags=["kefu", "monthly"],
     params={"month": Param(None, type=["null", "string"], pattern=r"^\d{4}-\d{2}$",
                            description="month to close, YYYY-MM (default: the month before the logical date)")},
-    dagrun_timeout=timedelta(hours=6),
+    dagrun_timeout=signoff_timeout() + timedelta(hours=6),  # the run waits for the sign-off
 )
 def monthly_assessment():
     @task(retries=0)
@@ -55,19 +62,31 @@ def monthly_assessment():
     def close_month(source: str) -> dict:
         from pathlib import Path
 
-        from kefu import pipeline
+        from kefu import assessment_flow
 
-        month = month_of(get_current_context())
-        return pipeline.close_month(Path(source), month, home().assessment_dir(month))
+        return assessment_flow.draft(home(), Path(source), month_of(get_current_context()))
 
     @task
-    def reports(source: str, _closed: dict) -> list[str]:
+    def reports(source: str, closed: dict) -> list[str]:
         from pathlib import Path
 
-        from kefu import pipeline
+        from kefu import assessment_flow
 
-        month = month_of(get_current_context())
-        return pipeline.month_reports(Path(source), month, home().assessment_dir(month))
+        return assessment_flow.draft_reports(home(), Path(source), closed["month"], closed)
+
+    @task.sensor(poke_interval=signoff_poke_seconds(), timeout=signoff_timeout().total_seconds(), mode="reschedule")
+    def wait_for_signoff(closed: dict, _draft_files: list[str]) -> bool:
+        from kefu import assessment_flow
+
+        return assessment_flow.signed_off(home(), closed["month"])
+
+    @task
+    def final(source: str, closed: dict) -> dict:
+        from pathlib import Path
+
+        from kefu import assessment_flow
+
+        return assessment_flow.finalize(home(), Path(source), closed["month"], closed)
 
     @task
     def cleanup(source: str) -> None:
@@ -77,13 +96,17 @@ def monthly_assessment():
         shutil.rmtree(Path(source).parent, ignore_errors=True)
 
     @task
-    def notify(closed: dict, files: list[str]) -> str:
+    def notify(closed: dict, signed: dict) -> str:
         from kefu import pipeline
 
         month = closed["month"]
-        text = (f"客服考核 monthly assessment {month} closed (as of {closed['as_of_date']}): "
-                f"{closed['tables'].get('kpi_rule_results', 0)} rule results in {home().assessment_dir(month)}\n"
-                + "\n".join(f"  {f}" for f in files))
+        text = (f"客服考核 monthly assessment {month} final (as of {closed['as_of_date']}), signed by "
+                f"{signed.get('signed_by')}: {closed['tables'].get('kpi_rule_results', 0)} rule results in "
+                f"{home().assessment_dir(month)}"
+                + (" (already final: frozen, nothing recomputed)" if signed.get("frozen") else
+                   f"; unit results failed {signed.get('results_failed_raw')} raw → {signed.get('results_failed_final')} "
+                   f"final, {len(signed.get('exempted_appeals', []))} appeals exempted\n"
+                   + "\n".join(f"  {f}" for f in signed.get("files", []))))
         print(text)
         pipeline.write_run_log(home(), text, month, run_id(get_current_context()))
         pipeline.notify(f"月度考核 {month}", text, event="draft_ready")
@@ -91,9 +114,11 @@ def monthly_assessment():
 
     src = prepare()
     closed = close_month(src)
-    files = reports(src, closed)
+    draft_files = reports(src, closed)
+    signed = final(src, closed)
+    wait_for_signoff(closed, draft_files) >> signed
     # cleanup is a teardown: it always runs, and its success does not hide a failed run
-    notify(closed, files) >> cleanup(src).as_teardown(setups=src)
+    notify(closed, signed) >> cleanup(src).as_teardown(setups=src)
 
 
 monthly_assessment()

@@ -20,8 +20,9 @@ technicians = st.Page("views/technicians.py", title="维修人员", icon=":mater
                       default=access.role == "technician")
 warning = st.Page("views/warning.py", title="超时预警", icon=":material/alarm:")
 score = st.Page("views/score.py", title="考核得分", icon=":material/leaderboard:")
+appeal = st.Page("views/appeals.py", title="申诉", icon=":material/gavel:")  # issue 21
 if access.role == "technician":  # their own scorecard and their own tickets only
-    PAGES = {"考核": [technicians, score, warning]}
+    PAGES = {"考核": [technicians, score, warning, appeal]}
 else:
     PAGES = {
         "考核": [
@@ -30,6 +31,7 @@ else:
             technicians,
             score,
             warning,
+            appeal,
             st.Page("views/coverage.py", title="数据覆盖", icon=":material/dataset:"),
         ],
         "服务": [

@@ -102,6 +102,7 @@ PLUGINS = [
     "ingest.mapping_tools",  # mapping suggest, mapping check (issue 17)
     "kefu.vault",            # keys rotate (issue 19)
     "kefu.notify_cli",       # notify test (issue 21)
+    "kefu.appeals_cli",      # appeals, assessment sign / reopen (issue 21)
 ]
 
 

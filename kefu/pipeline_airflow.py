@@ -85,3 +85,15 @@ def stop_on(*errors: type[BaseException]) -> Iterator[None]:
         yield
     except errors as exc:
         raise AirflowFailException(str(exc)) from exc
+
+
+def signoff_poke_seconds() -> float:
+    """How often the DAG's sensor asks whether the month is signed: KEFU_SIGNOFF_POKE_SECONDS, default
+    30 minutes (a window of working days; the tests use a few seconds)."""
+    return float(os.environ.get("KEFU_SIGNOFF_POKE_SECONDS", "1800"))
+
+
+def signoff_timeout():
+    """How long a run waits for the sign-off before it fails: KEFU_SIGNOFF_TIMEOUT_DAYS, default 28 days
+    (the rulebook's window of working days plus the decisions, well inside the next month's run)."""
+    return timedelta(days=float(os.environ.get("KEFU_SIGNOFF_TIMEOUT_DAYS", "28")))

@@ -48,13 +48,20 @@ def _cmd_monthly(args) -> int:
     home = _home(args)
     try:
         with tempfile.TemporaryDirectory(dir=home.root, prefix=".month.") as tmp:
+            from kefu import assessment_flow  # draft → sign-off → final, as the DAG (issue 21)
+
             src = pipeline.prepare_month(home, args.month, Path(tmp))
-            info = pipeline.close_month(src, args.month, home.assessment_dir(args.month))
-            files = pipeline.month_reports(src, args.month, home.assessment_dir(args.month))
+            info = assessment_flow.draft(home, src, args.month)
+            if assessment_flow.signed_off(home, args.month):
+                files = assessment_flow.finalize(home, src, args.month, info)["files"]
+            else:
+                files = assessment_flow.draft_reports(home, src, args.month, info)
     except pipeline.PipelineError as exc:
         print(f"kefu monthly: {exc}", file=sys.stderr)
         return 1
-    print(f"月度考核 {args.month} closed as of {info['as_of_date']}: {home.assessment_dir(args.month)}")
+    print(f"月度考核 {args.month} closed as of {info['as_of_date']}: {home.assessment_dir(args.month)} — "
+          + ("final, frozen" if info.get("frozen") else "final" if assessment_flow.signed_off(home, args.month)
+             else "draft: appeals until the window closes, then `kefu assessment sign`, then `kefu monthly` again"))
     for f in files:
         print(f"  {f}")
     return 0
@@ -121,7 +128,11 @@ def run_demo(out: Path, seed: int = 1, months: int | None = None, days: int | No
         raise SystemExit(f"kefu demo: nightly {nights[-1]['key'] if nights else ''} failed:\n"
                          f"{nights[-1]['log_tail'] if nights else ''}")
     months_ = _months(run_days)
-    monthly = airflow_runner.run_in_child("monthly_assessment", months_, env, on_result=show) if months_ else []
+    from kefu.assessment_flow import signing_drafts
+
+    with signing_drafts(home, months_):  # the demo signs each draft itself (issue 21; D-130)
+        monthly = airflow_runner.run_in_child("monthly_assessment", months_, env | {"KEFU_SIGNOFF_POKE_SECONDS": "3"},
+                                              on_result=show) if months_ else []
     if monthly and monthly[-1]["state"] != "success":
         raise SystemExit(f"kefu demo: monthly_assessment {monthly[-1]['key']} failed:\n{monthly[-1]['log_tail']}")
     exact = None

@@ -199,6 +199,11 @@ def rotate(root: Path, vault: Vault | None = None) -> dict:
             else:
                 vault.encrypt_file(p, p)
             files += 1
+    attachments = Path(root) / "appeals" / "attachments"  # appeal evidence (kefu/appeals.py), always encrypted
+    for p in sorted(attachments.iterdir()) if attachments.is_dir() else []:
+        if p.is_file() and not p.name.startswith(".") and is_encrypted(p):
+            vault.rotate_file(p)
+            files += 1
     vault._write_keys([new])
     return {"key_file": str(vault.key_file), "files": files}
 

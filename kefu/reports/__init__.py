@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 
@@ -27,14 +28,15 @@ def _atomic(write, path: Path) -> Path:
     return path
 
 
-def build_monthly(source: Path, month: str, out_dir: Path) -> list[Path]:
+def build_monthly(source: Path, month: str, out_dir: Path, signoff=None) -> list[Path]:
     """Write the month's workbook, PDF report and weekly summaries into out_dir; return their paths.
 
     source is a DuckDB warehouse file, opened read-only. Raises LookupError when it holds no rule
-    results for the month."""
+    results for the month. signoff (kefu.appeals_adjust.SignoffView): the workbook and PDF also show
+    the draft / signed state, raw vs final figures and the appeals (the monthly_assessment DAG)."""
     con = sandbox.connect(source)  # read-only and sandboxed, like every reader (kefu/sandbox.py)
     try:
-        month_data = data.load_month(con, month)
+        month_data = dataclasses.replace(data.load_month(con, month), signoff=signoff)
         weeks = [data.load_week(con, day) for day in data.meeting_days(month, month_data.as_of)]
     finally:
         con.close()

@@ -104,6 +104,7 @@ class MonthData:
     notes: list[dict] = field(default_factory=list)  # measured without an optional column, and how (D-119)
     scores: list[dict] = field(default_factory=list)      # the score 考核得分 per unit (kefu/reports/score.py)
     deductions: list[dict] = field(default_factory=list)  # the failed lines behind the scores
+    signoff: Any = None  # kefu.appeals_adjust.SignoffView: draft / signed, raw vs final, appeals (issue 21)
 
     def by_rule(self) -> dict[str, list[dict]]:
         out: dict[str, list[dict]] = {}

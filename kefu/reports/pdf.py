@@ -10,6 +10,7 @@ from pathlib import Path
 import jinja2
 from weasyprint import HTML
 
+from kefu.reports import signoff_sheets
 from kefu.reports.data import GRAINS, RESULTS, STATES, MonthData, WeekData, month_days, summary_rows
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -158,7 +159,8 @@ def monthly(data: MonthData, path: Path) -> Path:
 
     return render("monthly.html.j2", path, data=data, summary=summary, overview=overview, failed=failed,
                   trends=trend_rows(data), chart=history_chart(data.history), days=month_days(data.month),
-                  label=month_label(data.month), score=score.pdf_sections(data.scores), score_scheme=score.scheme())
+                  label=month_label(data.month), score=score.pdf_sections(data.scores), score_scheme=score.scheme(),
+                  changed=signoff_sheets.enriched(data, data.signoff.changed) if data.signoff else [])
 
 
 # --- the weekly summary ------------------------------------------------------------------------------

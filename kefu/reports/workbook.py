@@ -17,6 +17,7 @@ from typing import Any
 import xlsxwriter
 
 from kefu import contract, rulebook
+from kefu.reports import signoff_sheets
 from kefu.reports.data import GRAINS, RESULTS, STATES, MonthData, summary_rows
 
 HEADER_ROWS = 3  # title, Chinese header, English header
@@ -227,8 +228,11 @@ def write(data: MonthData, path: Path) -> Path:
                                          "strings_to_numbers": False})
     fmt = _formats(wb)
     label = f"{data.month[:4]}年{int(data.month[5:])}月"
-    write_sheet(wb, fmt, "概览 Summary", f"{label} 考核概览 · Assessment summary {data.month}",
+    signed = f" · {data.signoff.label}" if data.signoff is not None else ""
+    write_sheet(wb, fmt, "概览 Summary", f"{label} 考核概览 · Assessment summary {data.month}{signed}",
                 SUMMARY_COLS, summary_rows(data), freeze_cols=2)
+    if data.signoff is not None:  # issue 21: raw / exempted / final figures and the appeals
+        signoff_sheets.write(wb, fmt, data, label)
     for grain, (zh, en) in GRAINS.items():
         results = [r for r in data.results if r["grain"] == grain]
         if results:
@@ -257,6 +261,6 @@ def write(data: MonthData, path: Path) -> Path:
     write_sheet(wb, fmt, "规定原文 Regulations", "考核规则与规定原文 · Rules and regulation wording",
                 RULE_COLS, data.measures, freeze_cols=1)
     wb.set_properties({"title": f"月度考核结果 {data.month}", "subject": "客服考核 monthly assessment",
-                       "comments": f"数据截至 as of {data.as_of:%Y-%m-%d %H:%M}"})
+                       "comments": f"数据截至 as of {data.as_of:%Y-%m-%d %H:%M}{signed}"})
     wb.close()
     return path

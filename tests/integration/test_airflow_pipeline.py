@@ -23,12 +23,15 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from kefu import airflow_runner, exactness, pipeline
+from kefu import airflow_runner, appeals, exactness, pipeline
+from kefu.access import Access
 from kefu.home import Home
 
 pytestmark = [pytest.mark.slow, pytest.mark.airflow]
 
 NIGHTLY_TASKS = {"ingest", "dbt_build", "contract_gate", "threshold_suites", "publish", "dbt_docs", "notify"}
+MONTHLY_TASKS = {"prepare", "close_month", "reports", "wait_for_signoff", "final", "notify", "cleanup"}
+MANAGER = Access("wang.fang@example.com", "manager")
 
 
 def sha256(path: Path) -> str:
@@ -85,6 +88,7 @@ def test_dagbag_imports_both_dags_with_their_settings(tmp_path):
     assert nightly["tasks"]["contract_gate"]["retries"] == 0  # a data problem is not retried
     monthly = out["dags"]["monthly_assessment"]
     assert monthly["max_active_runs"] == 1 and monthly["doc_md"]
+    assert set(monthly["tasks"]) == MONTHLY_TASKS  # draft, then a sensor waits for the sign-off (issue 21)
     backfill = out["dags"]["backfill"]
     assert backfill["max_active_runs"] == 1 and backfill["doc_md"] and backfill["callback"]
     assert set(backfill["tasks"]) == NIGHTLY_TASKS and backfill["schedule"] == ""  # triggered by hand
@@ -136,15 +140,66 @@ def test_nightly_dag_publishes_the_answer_key(month_run):
     assert failed > 0 and recorded == failed
 
 
-def test_monthly_assessment_closes_the_month(month_run):
+def run_month_signing(home: Home, env: dict, month: str, act) -> list[dict]:
+    """monthly_assessment of `month` in a thread; once its draft is published (the sensor waits for
+    the sign-off, poking every 2 s) act() plays the district heads and the manager."""
+    import threading
+
+    env = env | {"KEFU_SIGNOFF_POKE_SECONDS": "2"}
+    out: dict = {}
+    before = len(appeals.events(home, month)) if appeals.ledger_path(home).exists() else 0
+    run = threading.Thread(target=lambda: out.update(results=airflow_runner.run_in_child("monthly_assessment", [month], env)))
+    run.start()
+    deadline = time.monotonic() + 1800
+    while not any(e["event"] == "draft_ready" for e in (appeals.events(home, month)[before:]
+                                                         if appeals.ledger_path(home).exists() else [])) \
+            or not (home.assessment_dir(month) / f"service_report_{month}.pdf").exists():
+        assert run.is_alive(), f"the run ended before its draft: {out}"
+        assert time.monotonic() < deadline, "no draft after 30 minutes"
+        time.sleep(2)
+    time.sleep(3)  # the draft reports are renamed into place before the sensor's first poke
+    assert run.is_alive(), "the run did not wait for the sign-off"
+    act()
+    run.join(timeout=1800)
+    assert not run.is_alive()
+    return out["results"]
+
+
+def test_monthly_assessment_draft_appeal_approve_sign_final(month_run):
+    """Issue 21 end to end through Airflow: draft → appeal → approve → sign → final, the workbook and
+    PDF showing raw, exempted and final figures and who signed."""
+    import openpyxl
+    import pypdf
+
     home, env, _ = month_run
-    results = airflow_runner.run_in_child("monthly_assessment", ["2026-01"], env)
-    assert_success(results, ["2026-01"])
-    assert set(results[0]["tasks"]) == {"prepare", "close_month", "reports", "notify", "cleanup"}
     out = home.assessment_dir("2026-01")
+    item: dict = {}
+
+    def appeal_approve_sign() -> None:
+        assert appeals.status(home, "2026-01").state == "draft"
+        assert "草稿 draft" in openpyxl.load_workbook(out / "assessment_2026-01.xlsx")["概览 Summary"]["A1"].value
+        con = duckdb.connect()
+        rule, ticket, district = con.execute(
+            "select rule_id, ticket_id, district_id from read_parquet(?) where rule_id = 'T1' and is_judged "
+            "and not is_met and district_id is not null order by ticket_id limit 1",
+            [str(out / "fct_ticket_sla.parquet")]).fetchone()
+        raw = dict(con.execute("select grain || ':' || unit_id, [numerator, denominator] from read_parquet(?) "
+                               "where rule_id = ? and grain in ('company', 'district') and unit_id in ('ALL', ?)",
+                               [str(out / "kpi_rule_results.parquet"), rule, district]).fetchall())
+        con.close()
+        head = Access(f"head.{district}@example.com", "district_head", districts=(district,))
+        a = appeals.file_appeal(home, head, "2026-01", appeals.Item.ticket(rule, ticket), "停电未登记 outage not recorded")
+        appeals.decide(home, MANAGER, "2026-01", a.appeal_id, "approved", "停电已核实 outage confirmed")
+        appeals.sign(home, MANAGER, "2026-01")
+        item.update(rule=rule, district=district, raw=raw, appeal=a.appeal_id)
+
+    results = run_month_signing(home, env, "2026-01", appeal_approve_sign)
+    assert_success(results, ["2026-01"])
+    assert set(results[0]["tasks"]) == MONTHLY_TASKS
     info = json.loads((out / "assessment.json").read_text(encoding="utf-8"))
     assert info["as_of_date"] == "2026-01-31"
     assert {p.stat().st_mode & 0o444 for p in out.iterdir()} == {0o444}  # readable by every reader
+    assert {p.stat().st_mode & 0o222 for p in out.iterdir()} == {0}  # final: frozen
     con = duckdb.connect(str(home.published), read_only=True)
     diff = con.execute(
         f"select count(*) from ((select * from read_parquet('{out / 'kpi_rule_results.parquet'}') "
@@ -152,9 +207,27 @@ def test_monthly_assessment_closes_the_month(month_run):
         f"(select * from marts.kpi_rule_results where period_month = '2026-01' "
         f"except select * from read_parquet('{out / 'kpi_rule_results.parquet'}')))").fetchone()[0]
     n = con.execute("select count(*) from marts.kpi_rule_results where period_month = '2026-01'").fetchone()[0]
+    final = dict(con.execute(f"select grain || ':' || unit_id, [numerator, denominator] from "
+                             f"read_parquet('{out / 'kpi_rule_results_final.parquet'}') where rule_id = ? "
+                             f"and grain in ('company', 'district') and unit_id in ('ALL', ?)",
+                             [item["rule"], item["district"]]).fetchall())
     con.close()
-    assert n > 0 and diff == 0
+    assert n > 0 and diff == 0  # the raw draft is the published month
     assert info["tables"]["kpi_rule_results"] == n
+    # the exempted (failed) ticket left the company's and its district's denominators, nothing else
+    for key, (num, den) in item["raw"].items():
+        assert final[key] == [num, den - 1], key
+    signoff = json.loads((out / "signoff.json").read_text(encoding="utf-8"))
+    assert (signoff["state"], signoff["signed_by"], signoff["exempted_appeals"]) == ("final", MANAGER.user, [item["appeal"]])
+    wb = openpyxl.load_workbook(out / "assessment_2026-01.xlsx")
+    assert f"已签发 signed by {MANAGER.user}" in wb["概览 Summary"]["A1"].value
+    assert item["appeal"] in [r[0] for r in wb["申诉 Appeals"].iter_rows(min_row=4, values_only=True)]
+    header = [c.value for c in wb["核减前后 Raw vs final"][2]]
+    changed = [dict(zip(header, r)) for r in wb["核减前后 Raw vs final"].iter_rows(min_row=4, values_only=True)
+               if r[header.index("核减项数")]]
+    assert {(r["考核层级"], r["原始分母"] - r["核减后分母"]) for r in changed} >= {("片区", 1), ("全公司", 1)}
+    text = "".join("".join(p.extract_text() for p in pypdf.PdfReader(out / "service_report_2026-01.pdf").pages).split())
+    assert f"已签发signedby{MANAGER.user}" in text and item["appeal"] in text and "申诉、核减与签发" in text
 
 
 def test_rerunning_dates_and_the_month_changes_nothing(month_run):
@@ -174,9 +247,31 @@ def test_rerunning_dates_and_the_month_changes_nothing(month_run):
     assert home.manifest.read_text(encoding="utf-8") == manifest_before
     assert pipeline.fingerprint(home.warehouse) == jan30["fingerprint"]
 
-    # the month closed again from that state gives the identical assessment
+    # the month closed again from that state gives the identical assessment: signed, it is frozen
     assert_success(airflow_runner.run_in_child("monthly_assessment", ["2026-01"], env), ["2026-01"])
     assert sha256(closed) == closed_before
+
+
+def test_reopening_a_signed_month_recomputes_it_as_a_draft_to_sign_again(month_run):
+    home, env, _ = month_run
+    out = home.assessment_dir("2026-01")
+    signed_before = json.loads((out / "signoff.json").read_text(encoding="utf-8"))
+    appeals.reopen(home, MANAGER, "2026-01", "补录停电记录 late outage record")
+    assert appeals.status(home, "2026-01").state == "draft"
+
+    def sign_again() -> None:
+        assert json.loads((out / "signoff.json").read_text(encoding="utf-8"))["state"] == "draft"
+        assert not (out / "kpi_rule_results_final.parquet").exists()  # the old final went with the old draft
+        appeals.sign(home, MANAGER, "2026-01")
+
+    assert_success(run_month_signing(home, env, "2026-01", sign_again), ["2026-01"])
+    signed = json.loads((out / "signoff.json").read_text(encoding="utf-8"))
+    assert signed["state"] == "final" and signed["reopenings"] == 1 and signed["signed_at"] > signed_before["signed_at"]
+    # the approval of the first cycle still stands
+    assert signed["exempted_appeals"] == signed_before["exempted_appeals"]
+    kinds = [e["event"] for e in appeals.events(home, "2026-01")]
+    assert kinds == ["draft_ready", "appeal_filed", "appeal_decided", "month_signed", "month_reopened",
+                     "draft_ready", "month_signed"]
 
 
 # --- failures: a corrupt export, a killed run -----------------------------------------------------
