@@ -109,7 +109,7 @@ def monthly_assessment():
                    + "\n".join(f"  {f}" for f in signed.get("files", []))))
         print(text)
         pipeline.write_run_log(home(), text, month, run_id(get_current_context()))
-        pipeline.notify(f"月度考核 {month}", text, event="draft_ready")
+        pipeline.notify(f"月度考核 {month}", text, event="month_final")
         return text
 
     src = prepare()

@@ -373,7 +373,8 @@ def file_appeal(home: Home, who: Access, month: str, item: Item, reason: str,
             facts |= _store_attachment(home, appeal_id, attachment)
         _append(con, at=at, actor=who.user, role=who.role, event="appeal_filed", month=month, appeal_id=appeal_id,
                 item=item, before=None, after="pending", facts=facts)
-    announce(home, "appeal_filed", month, appeal_id=appeal_id, item=item.label, by=who.user, recorded=True)
+    announce(home, "appeal_filed", month, appeal_id=appeal_id, item=item.label, by=who.user, recorded=True,
+             audience=_audience(units.get("district_id"), units.get("technician_id")))
     return next(a for a in appeals(home, month) if a.appeal_id == appeal_id)
 
 
@@ -409,7 +410,8 @@ def decide(home: Home, who: Access, month: str, appeal_id: str, decision: str, c
             raise AppealError(f"{appeal_id} was already decided: {a.state}")
         _append(con, at=at, actor=who.user, role=who.role, event="appeal_decided", month=month, appeal_id=appeal_id,
                 item=a.item, before="pending", after=decision, facts={"decision": decision, "comment": comment.strip()})
-    announce(home, "appeal_decided", month, appeal_id=appeal_id, decision=decision, by=who.user, recorded=True)
+    announce(home, "appeal_decided", month, appeal_id=appeal_id, decision=decision, by=who.user, recorded=True,
+             audience=_audience(a.district_id, getattr(a, "technician_id", None)))
     return next(x for x in appeals(home, month) if x.appeal_id == appeal_id)
 
 
@@ -465,10 +467,18 @@ def record_draft(home: Home, month: str, actor: str = "monthly_assessment", fact
     return st
 
 
-def announce(home: Home, event: str, month: str, recorded: bool = False, **facts: Any) -> dict:
+def _audience(district_id: str | None, technician_id: str | None) -> list[str]:
+    """Who besides the manager hears of an appeal: its district (head) and its technician."""
+    return [*([f"district:{district_id}"] if district_id else []), *([f"technician:{technician_id}"] if technician_id else [])]
+
+
+def announce(home: Home, event: str, month: str, recorded: bool = False, audience: list[str] | tuple = (),
+             **facts: Any) -> dict:
     """The one place the appeal events leave this module (draft ready, appeal filed, decision made,
     month signed, month re-opened). The event itself is already a ledger row (recorded=True from the
-    functions above); the notifier (kefu.notify) is to be called from here. Returns the message."""
+    functions above); it is kept in appeals/announcements.jsonl and delivered through kefu.notify
+    (apprise: e-mail, WeCom / DingTalk / Feishu robots) to the manager (every event's default
+    audience) and `audience` (the district and technician concerned). Returns the message."""
     if event not in ANNOUNCED:
         raise AppealError(f"unknown event {event!r}: expected one of {', '.join(ANNOUNCED)}")
     if not recorded:
@@ -476,12 +486,21 @@ def announce(home: Home, event: str, month: str, recorded: bool = False, **facts
     titles = {"draft_ready": "考核草稿已发布 draft ready", "appeal_filed": "新申诉 appeal filed",
               "appeal_decided": "申诉已审核 decision made", "month_signed": "月度考核已签发 month signed",
               "month_reopened": "月度考核已重新开账 month re-opened"}
-    message = {"event": event, "month": month, "subject": f"[客服考核] {titles[event]} {month}", "facts": facts}
+    message = {"event": event, "month": month, "subject": f"{titles[event]} {month}", "facts": facts,
+               "audience": list(audience)}
     log = home.root / "appeals" / "announcements.jsonl"
     private_dir(log.parent)
     with open(log, "a", encoding="utf-8") as f:
         f.write(json.dumps(message | {"at": now_utc().isoformat(timespec="seconds")}, ensure_ascii=False,
                            default=str) + "\n")
+    from kefu import notify
+
+    if event in ("draft_ready", "month_signed", "month_reopened"):  # every filer has a stake in these
+        audience = [*audience, "role:district_head", "role:technician"]
+    body = "\n".join([f"月份 month: {month}", *(f"{k}: {v}" for k, v in facts.items())])
+    config = os.environ.get(notify.CONFIG_ENV) or home.root / "secrets" / "notify.yml"
+    message["deliveries"] = [d.ok for d in notify.send(event, message["subject"], body, audience, config=config,
+                                                        log_file=home.root / "logs" / "notifications.jsonl")]
     return message
 
 

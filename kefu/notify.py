@@ -65,6 +65,7 @@ EVENTS: dict[str, Event] = {
     "appeal_filed": Event("考核申诉已提交", "Appeal filed", ("role:manager",)),
     "appeal_decided": Event("考核申诉已裁定", "Appeal decided", ("role:manager",)),
     "month_signed": Event("月度考核已签发", "Month signed", ("role:manager",), "success"),
+    "month_final": Event("月度考核已定稿", "Month final, reports published", ("role:manager",), "success"),
     "month_reopened": Event("月度考核已重新打开", "Month reopened", ("role:manager",), "warning"),
     "run_failed": Event("运行失败", "Run failed", ("role:manager", "role:operator"), "failure"),
 }

@@ -1,5 +1,9 @@
+import json
 import os
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import parse_qs
 
 import pytest
 
@@ -78,3 +82,40 @@ def built_demo(tmp_path_factory):
         return cache[(seed, months)]
 
     return make
+
+
+class Receiver:
+    """A local HTTP receiver for notification tests (apprise json:// and form://): POSTs kept as (path, content type, parsed payload); a path containing /fail is answered 500."""
+
+    def __init__(self) -> None:
+        self.posts: list[tuple[str, str, dict]] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                ctype = self.headers.get("Content-Type", "")
+                payload = json.loads(raw) if "json" in ctype else \
+                    {k: v[0] for k, v in parse_qs(raw.decode("utf-8")).items()}
+                outer.posts.append((self.path, ctype, payload))
+                self.send_response(500 if "/fail" in self.path else 200)
+                self.end_headers()
+                self.wfile.write(b"{}")
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def at(self, path: str) -> list[dict]:
+        return [p for (pth, _, p) in self.posts if pth == path]
+
+
+@pytest.fixture
+def receiver():
+    r = Receiver()
+    yield r
+    r.server.shutdown()
+    r.server.server_close()

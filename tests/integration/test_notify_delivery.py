@@ -12,7 +12,6 @@ import json
 import socket
 import threading
 from email.header import decode_header, make_header
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import parse_qs
@@ -23,43 +22,6 @@ from kefu import notify
 
 ROOT = Path(__file__).resolve().parents[2]
 PHONE = "13912345678"
-
-
-class Receiver:
-    """POSTs kept as (path, content type, parsed payload); a path containing /fail is answered 500."""
-
-    def __init__(self) -> None:
-        self.posts: list[tuple[str, str, dict]] = []
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                ctype = self.headers.get("Content-Type", "")
-                payload = json.loads(raw) if "json" in ctype else \
-                    {k: v[0] for k, v in parse_qs(raw.decode("utf-8")).items()}
-                outer.posts.append((self.path, ctype, payload))
-                self.send_response(500 if "/fail" in self.path else 200)
-                self.end_headers()
-                self.wfile.write(b"{}")
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def at(self, path: str) -> list[dict]:
-        return [p for (pth, _, p) in self.posts if pth == path]
-
-
-@pytest.fixture
-def receiver():
-    r = Receiver()
-    yield r
-    r.server.shutdown()
-    r.server.server_close()
 
 
 @pytest.fixture
@@ -85,7 +47,7 @@ def smtp():
     ctl.stop()
 
 
-def routed(receiver: Receiver) -> dict:
+def routed(receiver) -> dict:
     base = f"127.0.0.1:{receiver.port}"
     return {"channels": {
         "manager-hook": {"url": f"json://{base}/manager", "audience": ["role:manager"]},
@@ -234,7 +196,7 @@ def test_kefu_notify_test_prints_what_went_where_masked(receiver, tmp_path, monk
 
 
 @pytest.mark.airflow  # imports the DAG file (Airflow)
-def test_the_monthly_notify_task_sends_draft_ready(receiver, tmp_path, monkeypatch):
+def test_the_monthly_notify_task_sends_month_final(receiver, tmp_path, monkeypatch):
     cfg = tmp_path / "notify.yml"
     cfg.write_text(f"channels:\n  manager:\n    url: json://127.0.0.1:{receiver.port}/manager\n    audience: [role:manager]\n",
                    encoding="utf-8")
@@ -245,7 +207,8 @@ def test_the_monthly_notify_task_sends_draft_ready(receiver, tmp_path, monkeypat
     monkeypatch.setattr(monthly, "get_current_context", lambda: {"params": {"month": "2026-01"}, "run_id": "manual__m"})
     task = monthly.monthly_assessment().get_task("notify")
     task.python_callable({"month": "2026-01", "as_of_date": "2026-01-31", "tables": {"kpi_rule_results": 4321}},
-                         ["assessment.xlsx", "report.pdf"])
+                         {"signed_by": "wang.fang", "results_failed_raw": 9, "results_failed_final": 8,
+                          "exempted_appeals": ["2026-01-A001"], "files": ["assessment.xlsx", "report.pdf"]})
     (msg,) = receiver.at("/manager")
-    assert msg["title"] == "[客服考核] 月度考核草稿已生成 · Draft assessment ready: 月度考核 2026-01"
+    assert msg["title"] == "[客服考核] 月度考核已定稿 · Month final, reports published: 月度考核 2026-01"
     assert "4321 rule results" in msg["message"] and "report.pdf" in msg["message"]

@@ -11,6 +11,7 @@ frozen draft: ten T1 tickets of January 2026, every expected figure counted by h
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
@@ -215,7 +216,7 @@ def month_data(home: Home, signoff) -> object:
         r |= {"value_kind": "rate", "prev_value": None, "prev_passed": None, "unit_name": f"单位{r['unit_id']}"}
     measures = [{"measure_id": m, "rule_id": m, "name_zh": "名称", "name_en": "name", "value_kind": "rate",
                  "comparison": ">=", "source": "D1", "wording": "", "targets": "0.9"} for m in ("T1", "T2")]
-    return MonthData(MONTH, "2025-12", datetime(2026, 2, 1), rows, measures, [], [], [], [], [], [], signoff)
+    return MonthData(MONTH, "2025-12", datetime(2026, 2, 1), rows, measures, [], [], [], [], [], [], signoff=signoff)
 
 
 def test_workbook_and_pdf_show_raw_exempted_final_and_the_signer(home, tmp_path):
@@ -340,3 +341,31 @@ def test_without_a_sign_off_view_the_reports_are_as_before(home, tmp_path):
     assert "申诉 Appeals" not in wb.sheetnames and "签" not in wb["概览 Summary"]["A1"].value
     text = "".join(p.extract_text() for p in pypdf.PdfReader(pdf.monthly(month_data(home, None), tmp_path / "p.pdf")).pages)
     assert "申诉" not in text and "草稿" not in text
+
+
+def test_each_appeal_step_reaches_the_people_concerned_through_kefu_notify(home, receiver, monkeypatch):
+    """Filed → the manager and the district's own channel; decided → the same; signed → the manager
+    and every district head. Delivered by apprise to a local HTTP receiver (tests/conftest.py)."""
+    from kefu import notify
+
+    base = f"127.0.0.1:{receiver.port}"
+    cfg = home.root / "secrets" / "notify.yml"
+    cfg.parent.mkdir(parents=True, exist_ok=True)
+    cfg.write_text("channels:\n"
+                   f"  manager: {{url: 'json://{base}/manager', audience: [role:manager]}}\n"
+                   f"  d01: {{url: 'json://{base}/d01', audience: [district:D01]}}\n"
+                   f"  d02: {{url: 'json://{base}/d02', audience: [district:D02]}}\n"
+                   f"  heads: {{url: 'json://{base}/heads', audience: [role:district_head]}}\n", encoding="utf-8")
+    monkeypatch.delenv(notify.CONFIG_ENV, raising=False)
+    a = appeals.file_appeal(home, HEAD, MONTH, Item.ticket("T1", "t9"), "停电 outage 13812345678", at=IN_WINDOW)
+    appeals.decide(home, MANAGER, MONTH, a.appeal_id, "approved", "属实 confirmed")
+    appeals.sign(home, MANAGER, MONTH)
+    manager = [m["title"] for m in receiver.at("/manager")]
+    assert [t.split(" · ")[0] for t in manager] == ["[客服考核] 考核申诉已提交", "[客服考核] 考核申诉已裁定",
+                                                  "[客服考核] 月度考核已签发"]
+    d01 = [m["title"].split(" · ")[0] for m in receiver.at("/d01")]
+    assert d01 == ["[客服考核] 考核申诉已提交", "[客服考核] 考核申诉已裁定"]  # t9 is a D01 ticket
+    assert receiver.at("/d02") == []  # not their district
+    assert [m["title"].split(" · ")[0] for m in receiver.at("/heads")] == ["[客服考核] 月度考核已签发"]
+    assert a.appeal_id in receiver.at("/d01")[0]["message"]
+    assert "13812345678" not in json.dumps(receiver.posts, ensure_ascii=False)  # reasons never leave the ledger
