@@ -323,13 +323,22 @@ def _locate(path: Path, offset: int, encoding: str) -> str:
     return ""
 
 
+HALF_SECOND = timedelta(microseconds=500_000)
+
+
 def _cell_text(v: Any) -> str:
+    t = type(v)
+    if t is str:  # most cells: checked first (the reader calls this once per cell)
+        return v
+    if t is datetime:  # Excel float noise rounded to the second; isoformat = strftime('%Y-%m-%d %H:%M:%S')
+        v = (v + HALF_SECOND).replace(microsecond=0)
+        return v.isoformat(" ") if 1000 <= v.year else v.strftime("%Y-%m-%d %H:%M:%S")
     if v is None:
         return ""
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, datetime):
-        v = (v + timedelta(microseconds=500_000)).replace(microsecond=0)  # Excel float noise
+        v = (v + HALF_SECOND).replace(microsecond=0)  # Excel float noise
         return v.strftime("%Y-%m-%d %H:%M:%S")
     if isinstance(v, date):  # a date-only number format: the value is that day's midnight
         return f"{v.isoformat()} 00:00:00"
