@@ -14,6 +14,7 @@ docs/benchmarks.md quotes the city runs (benchmarks/results/build_measure_city/)
 from __future__ import annotations
 
 import argparse
+import os
 import json
 import resource
 import shutil
@@ -34,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=1, help="runs, each on a fresh copy (default 1)")
     ap.add_argument("--keep", type=Path, help="build the last run into this copy and keep it")
     a = ap.parse_args(argv)
+    os.environ.setdefault(build.WRITE_JSON_ENV, "true")  # dbt's per-model timings (run_results.json)
     runs = []
     for i in range(a.repeat):
         with tempfile.TemporaryDirectory() as tmp:

@@ -9,6 +9,10 @@ from pathlib import Path
 def _cmd_bench(args: argparse.Namespace) -> int:
     from benchmarks import bench_pipeline
 
+    if args.nights:
+        from benchmarks import bench_nights
+
+        return bench_nights.main(args.preset, Path(args.out) if args.out else None, args.nights)
     return bench_pipeline.main(args.preset, Path(args.out) if args.out else None, args.skip_generate, args.months)
 
 
@@ -28,4 +32,7 @@ def add_parser(sub) -> None:
     b.add_argument("--skip-generate", action="store_true", help="reuse the exports already in DIR/data")
     b.add_argument("--months", type=int, default=None, help="generate only the first N months (default: the "
                    "preset's 12 on city and province); the nights measured are month 1 and month N")
+    b.add_argument("--nights", default=None, metavar="first,last|YYYY-MM-DD,…",
+                   help="time only these nights, each on a home the bulk backfill built up to the day before "
+                   "(the exports in DIR/data; benchmarks/bench_nights.py)")
     b.set_defaults(func=_cmd_bench)

@@ -85,9 +85,10 @@ def detect(path: Path) -> Detected:
                 head = chunk[:4]
             h.update(chunk)
             nul = nul or b"\x00" in chunk
-            crlf += chunk.count(b"\r\n") + (last == b"\r" and chunk[:1] == b"\n")
+            n_cr = chunk.count(b"\r")
+            crlf += (chunk.count(b"\r\n") if n_cr else 0) + (last == b"\r" and chunk[:1] == b"\n")
             lf += chunk.count(b"\n")
-            cr += chunk.count(b"\r")
+            cr += n_cr
             last = chunk[-1:]
             if utf8_ok:
                 try:

@@ -323,13 +323,22 @@ def _locate(path: Path, offset: int, encoding: str) -> str:
     return ""
 
 
+HALF_SECOND = timedelta(microseconds=500_000)
+
+
 def _cell_text(v: Any) -> str:
+    t = type(v)
+    if t is str:  # most cells: checked first (the reader calls this once per cell)
+        return v
+    if t is datetime:  # Excel float noise rounded to the second: + 0.5 s, then the seconds (truncated)
+        v = v + HALF_SECOND
+        return v.isoformat(" ", "seconds") if v.year >= 1000 else v.strftime("%Y-%m-%d %H:%M:%S")
     if v is None:
         return ""
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, datetime):
-        v = (v + timedelta(microseconds=500_000)).replace(microsecond=0)  # Excel float noise
+        v = (v + HALF_SECOND).replace(microsecond=0)  # Excel float noise
         return v.strftime("%Y-%m-%d %H:%M:%S")
     if isinstance(v, date):  # a date-only number format: the value is that day's midnight
         return f"{v.isoformat()} 00:00:00"
@@ -416,7 +425,7 @@ def prepare_xlsx(path: Path, det: enc.Detected, mappings: Mappings, tmp_dir: Pat
                     body.pop()
                 n = 0
                 for excel_row, cells in body:
-                    vals = [_cell_text(c) for c in cells[:width]]
+                    vals = [c if type(c) is str else _cell_text(c) for c in cells[:width]]
                     n += 1
                     if progress and n % 10_000 == 0:
                         progress(10_000)

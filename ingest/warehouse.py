@@ -25,6 +25,9 @@ SQL_TYPES = {
 }
 META_COLUMNS = [("_file_id", "BIGINT"), ("_row_number", "BIGINT"), ("_export_date", "DATE"),
                 ("_loaded_at", "TIMESTAMP")]
+# HMAC hex is incompressible noise: DuckDB's default (FSST) analysis and encoding of it cost ~0.6 µs a
+# value on write and halve its size; stored uncompressed it is 64 bytes a value (docs/decisions.md D-170)
+HASH_STORAGE = " USING COMPRESSION uncompressed"
 VERSION_COLUMN = "updated_at"  # an entity with this column: the latest value wins
 
 
@@ -104,9 +107,10 @@ def ensure(con: duckdb.DuckDBPyConnection) -> None:
         existing.setdefault(t, set()).add(c)
     for ent in contract.load().values():
         cols = stored_columns(ent)
+        hashes = {f"{c}_hash" for c, _ in pii_columns(ent)}
         for table in (ent.name, f"{ent.name}_superseded"):
             if table not in existing:
-                body = ", ".join(f"{q(n)} {t}" for n, t in cols)
+                body = ", ".join(f"{q(n)} {t}{HASH_STORAGE if n in hashes else ''}" for n, t in cols)
                 con.execute(f"CREATE TABLE raw.{q(table)} ({body})")
             else:
                 for n, t in cols:

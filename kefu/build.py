@@ -188,6 +188,9 @@ def run_dbt(args: list[str], warehouse: Path, target_path: Path | None = None,
     return out
 
 
+WRITE_JSON_ENV = "DBT_WRITE_JSON"
+
+
 def build(warehouse: Path, select: str | None = None, target_path: Path | None = None,
           full_refresh: bool = False, exclude: str | None = None, vars: dict[str, str] | None = None) -> None:
     """`dbt build`; incremental models (D-70) add the new exports unless full_refresh rebuilds them.
@@ -200,4 +203,8 @@ def build(warehouse: Path, select: str | None = None, target_path: Path | None =
     unknown = set(vars or {}) - set(RUN_VARS)
     if unknown:
         raise ValueError(f"unknown run vars {sorted(unknown)}; known: {RUN_VARS}")
-    run_dbt(args, warehouse, target_path, run_vars=vars)
+    # dbt's JSON artifacts (manifest.json twice, semantic_manifest.json, run_results.json) cost ~0.9 CPU s
+    # a build and nothing reads them; partial parsing keeps its own file. DBT_WRITE_JSON=true to keep them
+    # (benchmarks/build_measure.py does, for dbt's per-model timings); docs/decisions.md D-172
+    keep = {} if WRITE_JSON_ENV in os.environ else {WRITE_JSON_ENV: "false"}
+    run_dbt(args, warehouse, target_path, run_vars=vars, extra_env=keep)
