@@ -73,17 +73,21 @@ valued as (
 
 ),
 
+judged as (
+
+    select
+        *,
+        {{ rulebook_passed('value', 'comparison', 'threshold') }} as passed
+    from valued
+
+),
+
 final as (
 
     select
         *,
-        case comparison
-            when '>=' then value >= threshold
-            when '<=' then value <= threshold
-            when '>' then value > threshold
-            when '<' then value < threshold
-        end as passed
-    from valued
+        {{ rulebook_status('value', 'threshold', 'passed') }} as status
+    from judged
 
 )
 
