@@ -142,16 +142,12 @@ def load_month(con: duckdb.DuckDBPyConnection, month: str) -> MonthData:
         """)
     measures.sort(key=lambda r: order.get(r["measure_id"], len(order)))
 
-    # the same tally the monthly DAG freezes for the year (kefu.pipeline.close_month)
+    # the year's tally, the one the monthly DAG freezes (marts.kpi_rule_results_ytd, D-148)
     yearly = rows(con, """
-        select rule_id, grain, unit_id, count(*) as months_judged,
-               count(*) filter (where passed) as months_passed,
-               count(*) filter (where not passed) as months_failed,
-               min(period_month) as first_month, max(period_month) as last_month
-        from marts.kpi_rule_results
-        where left(period_month, 4) = $y and period_month <= $m and threshold is not null
-        group by all
-        """, {"m": month, "y": month[:4]})
+        select rule_id, grain, unit_id, months_judged, months_passed, months_failed, first_month, last_month
+        from marts.kpi_rule_results_ytd
+        where period_month = $m
+        """, {"m": month})
     for r in yearly:
         r["unit_name"] = names.get((r["grain"], r["unit_id"]), r["unit_id"])
     yearly.sort(key=sort_key)

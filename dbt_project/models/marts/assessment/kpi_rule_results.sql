@@ -32,6 +32,12 @@ measurability as (
 
 ),
 
+calendar_months as (
+
+    select * from {{ ref('dim_month') }}
+
+),
+
 valued as (
 
     select
@@ -82,12 +88,31 @@ judged as (
 
 ),
 
-final as (
+statused as (
 
     select
         *,
         {{ rulebook_status('value', 'threshold', 'passed') }} as status
     from judged
+
+),
+
+final as (
+
+    select
+        statused.*,
+        -- the same unit's figure the month before (D-149)
+        previous.value as previous_value,
+        previous.passed as previous_passed,
+        statused.value - previous.value as change
+    from statused
+    left join calendar_months
+        on calendar_months.period_month = statused.period_month
+    left join statused as previous
+        on previous.rule_id = statused.rule_id
+        and previous.grain = statused.grain
+        and previous.unit_id = statused.unit_id
+        and previous.period_month = calendar_months.previous_month
 
 )
 
