@@ -35,9 +35,12 @@ def rows(con: duckdb.DuckDBPyConnection, sql: str, params: dict | None = None) -
     return [dict(zip(cols, r)) for r in cur.fetchall()]
 
 
-def previous_month(month: str) -> str:
-    first = date.fromisoformat(month + "-01")
-    return (first - timedelta(days=1)).strftime("%Y-%m")
+def month_before(con: duckdb.DuckDBPyConnection, month: str) -> str:
+    """The month before `month`, as marts.dim_month holds it (D-149)."""
+    found = con.execute("select previous_month from marts.dim_month where period_month = ?", [month]).fetchone()
+    if found is None:
+        raise LookupError(f"marts.dim_month has no month {month}")
+    return found[0]
 
 
 def as_of(con: duckdb.DuckDBPyConnection) -> datetime:
@@ -110,7 +113,7 @@ class MonthData:
 
 
 def load_month(con: duckdb.DuckDBPyConnection, month: str) -> MonthData:
-    prev, until = previous_month(month), as_of(con)
+    prev, until = month_before(con, month), as_of(con)
     order = _rule_order()
     names = unit_names(con)
 
@@ -118,13 +121,11 @@ def load_month(con: duckdb.DuckDBPyConnection, month: str) -> MonthData:
         return (order.get(r["rule_id"], len(order)), list(GRAINS).index(r["grain"]), r["unit_id"])
 
     results = rows(con, """
-        select r.*, m.value_kind, p.value as prev_value, p.passed as prev_passed
+        select r.*, m.value_kind, r.previous_value as prev_value, r.previous_passed as prev_passed
         from marts.kpi_rule_results as r
         inner join rulebook.rulebook_measures as m on m.measure_id = r.rule_id
-        left join marts.kpi_rule_results as p
-            on p.rule_id = r.rule_id and p.grain = r.grain and p.unit_id = r.unit_id and p.period_month = $prev
         where r.period_month = $m
-        """, {"m": month, "prev": prev})
+        """, {"m": month})
     if not results:
         held = [m for (m,) in con.execute("select distinct period_month from marts.kpi_rule_results order by 1").fetchall()]
         raise LookupError(f"the warehouse has no rule results for {month} (it holds {', '.join(held) or 'none'})")
@@ -240,30 +241,17 @@ def week_window(meeting: date) -> tuple[datetime, datetime]:
     return end - timedelta(days=7), end
 
 
-_WEEK_RULES = """
-    select rule_id, any_value(name_zh) as name_zh, count(*) as judged,
-           count(*) filter (where is_met) as met, count(*) filter (where not is_met) as not_met
-    from marts.fct_ticket_sla
-    where is_judged and outcome_at >= $start and outcome_at < $end
-    group by rule_id
-"""
-
-
 def load_week(con: duckdb.DuckDBPyConnection, meeting: date) -> WeekData:
     """One R2 week: ticket items judged (decisions D-06: met at completion, breached at the deadline)
-    between the previous Friday 00:00 and the meeting Friday 00:00, against the rulebook thresholds."""
+    between the previous Friday 00:00 and the meeting Friday 00:00, as marts.kpi_ticket_rules_weekly
+    judged them against the rulebook thresholds (D-150)."""
     start, end = week_window(meeting)
-    measures, order = rulebook.load(), _rule_order()
-    prev = {r["rule_id"]: r for r in rows(con, _WEEK_RULES, {"start": start - timedelta(days=7), "end": start})}
-    rules = rows(con, _WEEK_RULES, {"start": start, "end": end})
-    for r in rules:
-        m = measures[r["rule_id"]]
-        r["value"] = r["met"] / r["judged"]
-        r["value_kind"], r["comparison"] = m.value, m.comparison
-        r["threshold"] = m.target_for(rulebook.company_unit())
-        r["passed"] = m.passes(r["value"], rulebook.company_unit())
-        before = prev.get(r["rule_id"])
-        r["prev_value"] = before["met"] / before["judged"] if before else None
+    order = _rule_order()
+    rules = rows(con, """
+        select rule_id, name_zh, judged, met, not_met, value, value_kind, comparison, threshold, passed,
+               status, previous_value as prev_value
+        from marts.kpi_ticket_rules_weekly where meeting_date = $meeting
+        """, {"meeting": meeting})
     rules.sort(key=lambda r: order.get(r["rule_id"], len(order)))
     types = contract.entity("tickets").column("ticket_type").values
     opened = rows(con, """
