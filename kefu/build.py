@@ -89,6 +89,7 @@ def rulebook_lists() -> dict:
     return {
         "families": {f: rulebook.family_measures(f) for f in rulebook.families()},
         "grains": {g: rulebook.grain_measures(g) for g in rulebook.GRAINS},
+        "ticket_clock": rulebook.ticket_clock_measures(),
         "company_unit": rulebook.company_unit(),
         "amber_margin": rulebook.amber_margin(),
     }

@@ -240,6 +240,15 @@ def display_order() -> dict[str, int]:
     return {m.id: i for i, m in enumerate(ranked)}
 
 
+def ticket_clock_measures() -> list[str]:
+    """The measures the ticket time-limit engine judges per ticket (rulebook ticket_clock_measures)."""
+    ids = list(settings()["ticket_clock_measures"])
+    unknown = [i for i in ids if i not in load()]
+    if unknown:
+        raise ValueError(f"rulebook: ticket_clock_measures names unknown measures {unknown}")
+    return ids
+
+
 def amber_margin() -> float:
     """The relative margin within which a failed value is amber, not red (D-146)."""
     return float(settings()["amber_margin"])

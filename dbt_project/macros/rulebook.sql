@@ -96,3 +96,13 @@ select * from final
         else 'red'
     end
 {%- endmacro %}
+
+{#- A list of measure ids as SQL literals for `in (...)`, quoted and comma-separated. -#}
+{% macro rulebook_sql_list(ids) -%}
+    {%- for i in ids %}'{{ i }}'{{ ", " if not loop.last }}{% endfor -%}
+{%- endmacro %}
+
+{#- The measures the ticket time-limit engine judges per ticket (rulebook ticket_clock_measures). -#}
+{% macro rulebook_ticket_clock_measures() -%}
+    {{ return(rulebook_lists()['ticket_clock']) }}
+{%- endmacro %}
