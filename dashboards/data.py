@@ -38,7 +38,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from kefu import contract, rulebook, sandbox
+from kefu import rulebook, sandbox
 from kefu.access import Access, ScopeError, scoped_sql
 from kefu.home import connect_published
 
@@ -163,13 +163,9 @@ def rule_order() -> dict[str, int]:
 
 @lru_cache(maxsize=1)
 def group_labels() -> dict[tuple[str, str], str]:
-    """(grain, unit_id) -> Chinese name of the units that are groups, not places or people:
-    queues and brands from the data contract's labels, the company unit from the rulebook."""
-    tiers = contract.entity("customers").column("tier").values
-    return {("company", rulebook.company_unit()): "全公司",
-            **{("queue", q): label for q, label in contract.entity("calls").column("queue").values.items()},
-            **{("brand_group", g): tiers[g] for g in rulebook.settings()["brand_groups"]},
-            ("brand_group", "other"): "其他品牌", ("tier_group", "vip"): "VIP客户", ("tier_group", "ordinary"): "普通客户"}
+    """(grain, unit_id) -> Chinese name of the units that are groups, not places or people (the
+    rulebook's and the data contract's labels; the same rows as marts.dim_unit holds)."""
+    return {(grain, unit): name for grain, unit, name in rulebook.group_units()}
 
 
 # ------------------------------------------------------------------ filters' choices
@@ -212,17 +208,10 @@ def as_of(path) -> str | None:
 # ------------------------------------------------------------------ rule results
 
 def unit_names(path) -> dict[tuple[str, str], str]:
-    """(grain, unit_id) -> the unit's name: districts and halls by name, technicians by masked name
-    (no clear personal data), groups by their labels. Read once per publish."""
-    frame = query(path, """
-        select 'district' as grain, district_id as unit_id, arg_max(district_name, period_month) as name
-        from marts.dim_district group by all
-        union all
-        select 'technician', technician_id, arg_max(technician_name_masked, valid_from)
-        from marts.dim_technician group by all
-        union all  -- no hall dimension in marts: hall names as the hall-queue export gives them
-        select 'hall', hall_id, any_value(hall_name) from staging.stg_hall_visits group by all""")
-    return {**dict(zip(zip(frame["grain"], frame["unit_id"]), frame["name"])), **group_labels()}
+    """(grain, unit_id) -> the unit's name from marts.dim_unit (D-152): districts and halls by name,
+    technicians by masked name (no clear personal data), groups by their labels. Read once per publish."""
+    frame = query(path, "select grain, unit_id, unit_name from marts.dim_unit")
+    return {**group_labels(), **dict(zip(zip(frame["grain"], frame["unit_id"]), frame["unit_name"]))}
 
 
 def rule_results(path, month: str, rules: Sequence[str] | None = None, scope: Scope | None = None) -> pd.DataFrame:

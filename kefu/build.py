@@ -75,6 +75,7 @@ def seed_files() -> dict[str, str]:
         "rulebook_needs.csv": _csv(needs, ["measure_id", "grain", "entity", "column_name"]),
         "contract_entities.csv": _csv(entities, ["entity", "name_zh", "kind", "source"]),
         "rulebook_tiers.csv": _csv(tiers, ["tier", "is_vip", "tier_group", "brand_group"]),
+        "rulebook_group_units.csv": _csv([list(u) for u in rulebook.group_units()], ["grain", "unit_id", "unit_name"]),
         "calendar_official.csv": _csv(cal, ["calendar_date", "is_workday"]),
     }
 

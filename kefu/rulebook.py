@@ -249,6 +249,20 @@ def ticket_clock_measures() -> list[str]:
     return ids
 
 
+def group_units() -> list[tuple[str, str, str]]:
+    """(grain, unit_id, name) of every unit that is a group, not a place or person (D-152): the
+    company, the hotline queues (the data contract's labels), the brand groups, the tier groups."""
+    from kefu import contract
+
+    labels = settings()["group_labels"]
+    tiers = contract.entity("customers").column("tier").values
+    return [("company", company_unit(), labels["company"]),
+            *[("queue", q, name) for q, name in contract.entity("calls").column("queue").values.items()],
+            *[("brand_group", g, tiers[g]) for g in settings()["brand_groups"]],
+            ("brand_group", "other", labels["other_brand_group"]),
+            *[("tier_group", g, name) for g, name in labels["tier_group"].items()]]
+
+
 def amber_margin() -> float:
     """The relative margin within which a failed value is amber, not red (D-146)."""
     return float(settings()["amber_margin"])

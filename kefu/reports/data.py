@@ -50,25 +50,11 @@ def as_of(con: duckdb.DuckDBPyConnection) -> datetime:
 
 
 def unit_names(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], str]:
-    """(grain, unit_id) -> the unit's name: districts and halls by their names, technicians by
-    their masked names (no clear personal data), groups by their contract / rulebook labels.
-    A unit keeps its latest name."""
-    tiers = contract.entity("customers").column("tier").values
-    names = {("company", rulebook.company_unit()): GRAINS["company"][0]}
-    names |= {("queue", k): v for k, v in contract.entity("calls").column("queue").values.items()}
-    names |= {("tier_group", "vip"): "VIP客户", ("tier_group", "ordinary"): "普通客户"}
-    names |= {("brand_group", g): tiers[g] for g in rulebook.settings()["brand_groups"]}
-    names[("brand_group", "other")] = "其他品牌"
-    queries = {
-        "district": "select district_id, arg_max(district_name, period_month) from marts.dim_district group by district_id",
-        "technician": "select technician_id, arg_max(technician_name_masked, valid_from) "
-                      "from marts.dim_technician group by technician_id",
-        # no hall dimension in marts yet: the hall names staging read from the hall-queue export
-        "hall": "select hall_id, any_value(hall_name) from staging.stg_hall_visits group by hall_id",
-    }
-    for grain, sql in queries.items():
-        names |= {(grain, uid): name for uid, name in con.execute(sql).fetchall()}
-    return names
+    """(grain, unit_id) -> the unit's name, from marts.dim_unit (D-152): districts and halls by their
+    names, technicians by their masked names (no clear personal data), groups by their contract /
+    rulebook labels; a unit keeps its latest name."""
+    return {(grain, uid): name for grain, uid, name in
+            con.execute("select grain, unit_id, unit_name from marts.dim_unit").fetchall()}
 
 
 def _rule_order() -> dict[str, int]:
