@@ -30,10 +30,9 @@ from pathlib import Path
 import duckdb
 
 from kefu import build
-from kefu.home import MANIFEST_TABLE, Home, embedded_manifest, read_manifest
+from kefu.home import MANIFEST_TABLE, POOL, Home, embedded_manifest, read_manifest  # noqa: F401  (POOL, defined once)
 from kefu.vault import Vault, private_dir, prune_archive, restore_tree
 
-POOL = "kefu_warehouse"  # the one writer slot of the working warehouse
 STATE_FILE = "state.json"  # beside the working warehouse: what the last build was
 
 
