@@ -58,7 +58,7 @@ def unit_names(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], str]:
 
 
 def _rule_order() -> dict[str, int]:
-    return {mid: i for i, mid in enumerate(rulebook.load())}
+    return rulebook.display_order()
 
 
 def late_tickets(con: duckdb.DuckDBPyConnection, names: dict, until: datetime, where: str, params: dict) -> list[dict]:
