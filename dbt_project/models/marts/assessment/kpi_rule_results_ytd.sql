@@ -52,9 +52,9 @@ tallied as (
         through_months.catalogue_rule_id,
         through_months.grain,
         through_months.unit_id,
-        cast(count(rule_results.rule_id) as {{ dbt.type_int() }}) as months_judged,
-        cast(count(case when rule_results.passed then 1 end) as {{ dbt.type_int() }}) as months_passed,
-        cast(count(case when not rule_results.passed then 1 end) as {{ dbt.type_int() }}) as months_failed,
+        cast(count(rule_results.rule_id) as {{ dbt.type_bigint() }}) as months_judged,
+        cast(count(case when rule_results.passed then 1 end) as {{ dbt.type_bigint() }}) as months_passed,
+        cast(count(case when not rule_results.passed then 1 end) as {{ dbt.type_bigint() }}) as months_failed,
         min(rule_results.period_month) as first_month,
         max(rule_results.period_month) as last_month
     from through_months
