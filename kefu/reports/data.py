@@ -142,8 +142,8 @@ def load_month(con: duckdb.DuckDBPyConnection, month: str) -> MonthData:
     tickets = late_tickets(con, names, until, "period_month = $m", {"m": month})
     tickets.sort(key=lambda t: (order.get(t["rule_id"], len(order)), -t["hours_late"], t["ticket_id"]))
 
-    district = rows(con, "select * from marts.kpi_district_monthly where period_month = $m order by district_id",
-                    {"m": month})
+    district = rows(con, "select * from marts.kpi_district_monthly where period_month = $m "
+                         "order by district_rank, district_id", {"m": month})  # the mart's ranking (D-147)
     technician = rows(con, "select * from marts.kpi_technician_monthly where period_month = $m "
                            "order by measures_failed desc, technician_id", {"m": month})
     technician = [{"technician_id": t["technician_id"],
