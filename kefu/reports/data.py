@@ -99,7 +99,7 @@ class MonthData:
 
 
 def load_month(con: duckdb.DuckDBPyConnection, month: str) -> MonthData:
-    prev, until = month_before(con, month), as_of(con)
+    until = as_of(con)
     order = _rule_order()
     names = unit_names(con)
 
@@ -115,6 +115,7 @@ def load_month(con: duckdb.DuckDBPyConnection, month: str) -> MonthData:
     if not results:
         held = [m for (m,) in con.execute("select distinct period_month from marts.kpi_rule_results order by 1").fetchall()]
         raise LookupError(f"the warehouse has no rule results for {month} (it holds {', '.join(held) or 'none'})")
+    prev = month_before(con, month)
     for r in results:
         r["unit_name"] = names.get((r["grain"], r["unit_id"]), r["unit_id"])
     results.sort(key=sort_key)
