@@ -11,14 +11,12 @@ Figures. Values, thresholds and pass/fail come from the marts (`marts.kpi_rule_r
 the marts built on it), wording from the rulebook seeds (`rulebook.rulebook_measures`).
 Nothing here types a threshold or judges a rule.
 
-Status colours (红黄绿), defined once in `status_sql`:
-
-- green (绿, 达标): the rule passed (`passed` of the mart);
-- amber (黄, 临界未达标): the rule failed, but its value lies within AMBER_MARGIN (5 %) of its
-  threshold, relative to the threshold: |value − threshold| ≤ 5 % × |threshold|. A zero
-  threshold has no margin, so any failure of a zero-tolerance rule (H4, H5) is red;
-- red (红, 未达标): the rule failed by more than that margin;
-- grey (灰, 仅统计): a measured rule without a threshold (R3).
+Status colours (红黄绿) are the marts' `status` (marts.kpi_rule_results.status, decided there
+with the rulebook's amber_margin, D-146): green (绿, 达标) passed; amber (黄, 临界未达标) failed
+within the margin of its threshold; red (红, 未达标) failed by more; grey (灰, 仅统计) a measured
+rule without a threshold (R3). The month before, the district ranking and the year-to-date tally
+are marts too (kpi_rule_results.previous_value, kpi_district_monthly.district_rank,
+kpi_rule_results_ytd): nothing here decides or tallies.
 
 Not measurable (无数据): a rule whose inputs an export lacked has no figure at all; the reason
 comes from `marts.kpi_rule_measurability` (:func:`not_measurable`) and is shown grey (D-92).
@@ -34,31 +32,22 @@ import threading
 import time
 from collections.abc import Sequence
 from contextlib import contextmanager
-from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
-from kefu import contract, rulebook, sandbox
+from kefu import rulebook, sandbox
 from kefu.access import Access, ScopeError, scoped_sql
 from kefu.home import connect_published
 
 log = logging.getLogger(__name__)
 
-AMBER_MARGIN = 0.05
 STATUSES = {"green": "达标", "amber": "临界未达标", "red": "未达标", "none": "仅统计"}
 
 # A scope picks, per rule, the most specific rows the filters select: (grain, unit_id or "*", priority).
 Scope = tuple[tuple[str, str, int], ...]
-
-
-def status_sql(value: str, threshold: str, passed: str) -> str:
-    """The SQL expression of the status colour (module docstring) of a value, threshold and pass flag."""
-    return (f"case when {passed} is null then 'none' when {passed} then 'green' "
-            f"when abs({value} - {threshold}) <= {AMBER_MARGIN} * abs({threshold}) then 'amber' "
-            f"else 'red' end")
 
 
 # ------------------------------------------------------------------ reading the published file
@@ -168,23 +157,15 @@ def clear_cache() -> None:
 
 @lru_cache(maxsize=1)
 def rule_order() -> dict[str, int]:
-    """Measures in rulebook order (T, N, C, V, H, S, P, B, A, R)."""
-    return {mid: i for i, mid in enumerate(rulebook.load())}
+    """Measures in the rulebook's display order (families T, N, C, V, H, S, P, B, A, R)."""
+    return rulebook.display_order()
 
 
 @lru_cache(maxsize=1)
 def group_labels() -> dict[tuple[str, str], str]:
-    """(grain, unit_id) -> Chinese name of the units that are groups, not places or people:
-    queues and brands from the data contract's labels, the company unit from the rulebook."""
-    tiers = contract.entity("customers").column("tier").values
-    return {("company", rulebook.company_unit()): "全公司",
-            **{("queue", q): label for q, label in contract.entity("calls").column("queue").values.items()},
-            **{("brand_group", g): tiers[g] for g in rulebook.settings()["brand_groups"]},
-            ("brand_group", "other"): "其他品牌", ("tier_group", "vip"): "VIP客户", ("tier_group", "ordinary"): "普通客户"}
-
-
-def previous_month(month: str) -> str:
-    return (date.fromisoformat(month + "-01") - timedelta(days=1)).strftime("%Y-%m")
+    """(grain, unit_id) -> Chinese name of the units that are groups, not places or people (the
+    rulebook's and the data contract's labels; the same rows as marts.dim_unit holds)."""
+    return {(grain, unit): name for grain, unit, name in rulebook.group_units()}
 
 
 # ------------------------------------------------------------------ filters' choices
@@ -227,17 +208,10 @@ def as_of(path) -> str | None:
 # ------------------------------------------------------------------ rule results
 
 def unit_names(path) -> dict[tuple[str, str], str]:
-    """(grain, unit_id) -> the unit's name: districts and halls by name, technicians by masked name
-    (no clear personal data), groups by their labels. Read once per publish."""
-    frame = query(path, """
-        select 'district' as grain, district_id as unit_id, arg_max(district_name, period_month) as name
-        from marts.dim_district group by all
-        union all
-        select 'technician', technician_id, arg_max(technician_name_masked, valid_from)
-        from marts.dim_technician group by all
-        union all  -- no hall dimension in marts: hall names as the hall-queue export gives them
-        select 'hall', hall_id, any_value(hall_name) from staging.stg_hall_visits group by all""")
-    return {**dict(zip(zip(frame["grain"], frame["unit_id"]), frame["name"])), **group_labels()}
+    """(grain, unit_id) -> the unit's name from marts.dim_unit (D-152): districts and halls by name,
+    technicians by masked name (no clear personal data), groups by their labels. Read once per publish."""
+    frame = query(path, "select grain, unit_id, unit_name from marts.dim_unit")
+    return {**group_labels(), **dict(zip(zip(frame["grain"], frame["unit_id"]), frame["unit_name"]))}
 
 
 def rule_results(path, month: str, rules: Sequence[str] | None = None, scope: Scope | None = None) -> pd.DataFrame:
@@ -258,15 +232,11 @@ def rule_results(path, month: str, rules: Sequence[str] | None = None, scope: Sc
             where r.period_month = ? and (? or list_contains(?, r.rule_id))
         )
         select r.rule_id, m.name_zh, r.grain, r.unit_id,
-               r.numerator, r.denominator, r.value, r.comparison, r.threshold, r.passed,
-               {status_sql('r.value', 'r.threshold', 'r.passed')} as status,
-               p.value as previous_value, r.value - p.value as change,
+               r.numerator, r.denominator, r.value, r.comparison, r.threshold, r.passed, r.status,
+               r.previous_value, r.change,
                m.value_kind, m.source, m.wording, r.period_month
         from results as r
         join rulebook.rulebook_measures as m on m.measure_id = r.rule_id
-        left join marts.kpi_rule_results as p
-            on p.rule_id = r.rule_id and p.grain = r.grain and p.unit_id = r.unit_id
-            and p.period_month = strftime(strptime(r.period_month || '-01', '%Y-%m-%d') - interval 1 month, '%Y-%m')
         where r.scope_rank = 1""", params)
     names = unit_names(path)
     frame.insert(4, "unit_name", [names.get((g, u), u) for g, u in zip(frame["grain"], frame["unit_id"])])
@@ -313,8 +283,8 @@ def coverage_daily(path) -> pd.DataFrame:
 
 def rule_trend(path, rule_id: str, grain: str, unit_id: str) -> pd.DataFrame:
     """One unit's value and threshold of a rule, month by month (thresholds from the mart: C6 moves)."""
-    return query(path, f"""
-        select period_month, value, threshold, passed, {status_sql('value', 'threshold', 'passed')} as status
+    return query(path, """
+        select period_month, value, threshold, passed, status
         from marts.kpi_rule_results where rule_id = ? and grain = ? and unit_id = ? order by period_month""",
                  [rule_id, grain, unit_id])
 
@@ -337,16 +307,12 @@ def scope_for(district: str | None, technician: str | None, tier: str | None, ti
 
 # ------------------------------------------------------------------ districts (A1–A6)
 
-_DISTRICT_RULES = ("a1", "a2", "a3", "a4", "a6")
-
-
 def district_assessment(path, month: str) -> pd.DataFrame:
-    """kpi_district_monthly of a month, ranked: fewest failed rules first, then lowest complaint rate (A2)."""
-    statuses = ", ".join(f"{status_sql(f'{r}_value', f'{r}_threshold', f'{r}_passed')} as {r}_status"
-                         for r in _DISTRICT_RULES)
-    return query(path, f"""
-        select rank() over (order by rules_failed, a2_value, district_id) as rank, *, {statuses}
-        from marts.kpi_district_monthly where period_month = ? order by rank""", [month])
+    """kpi_district_monthly of a month in the mart's ranking (district_rank: fewest failed rules
+    first, then lowest complaint rate A2), with each rule's status from the mart."""
+    return query(path, """
+        select district_rank as rank, * from marts.kpi_district_monthly
+        where period_month = ? order by district_rank""", [month])
 
 
 def district_yearly(path, year: str) -> pd.DataFrame:
@@ -360,9 +326,9 @@ def technician_scorecards(path, month: str, district: str | None = None,
     """The technician scorecards of a month: (values, statuses), one row per technician and a
     column per measure judged at the technician grain — kpi_technician_monthly's values, with
     each cell's status from the kpi_rule_results row behind it."""
-    frame = query(path, f"""
+    frame = query(path, """
         select s.technician_id, t.technician_name, t.district_id, s.measures_judged, s.measures_failed,
-               r.rule_id, r.value, {status_sql('r.value', 'r.threshold', 'r.passed')} as status
+               r.rule_id, r.value, r.status
         from marts.kpi_technician_monthly as s
         join marts.kpi_rule_results as r
             on r.grain = 'technician' and r.unit_id = s.technician_id and r.period_month = s.period_month

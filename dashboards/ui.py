@@ -112,7 +112,7 @@ def sidebar() -> Filters:
                             format_func=lambda t: "全部等级" if t is None else tier_names.get(t, t))
         as_of = data.as_of(path)
         st.caption(f"数据截至 {as_of}" if as_of else "")
-        st.caption(f"状态：绿 达标 · 黄 未达标但距阈值不超过 {data.AMBER_MARGIN:.0%} · 红 未达标 · "
+        st.caption(f"状态：绿 达标 · 黄 未达标但距阈值不超过 {rulebook.amber_margin():.0%} · 红 未达标 · "
                    "灰 无数据（导出缺列，无法计算 · not measurable）")
     tier_row = tiers.set_index("tier").loc[tier].to_dict() if tier else None
     return Filters(Path(path), month, district, technician, tier, tier_row)

@@ -172,8 +172,9 @@ def run_contract_gate(warehouse: Path, day: date, docs_dir: Path | None) -> Gate
 
 
 def run_threshold_suites(warehouse: Path, months: list[str], docs_dir: Path | None) -> tuple[GateResult, pd.DataFrame]:
-    """The rulebook threshold suites over kpi_rule_results of `months`: every unit x month whose value
-    breaches its threshold becomes a row of the returned breaches (not a failure of the run)."""
+    """The threshold suites over kpi_rule_results of `months`: every unit x month the mart failed
+    (passed = false, D-151) becomes a row of the returned breaches, with the value, threshold and
+    comparison the mart judged it by (not a failure of the run)."""
     res, runs = run_suites(warehouse, "thresholds", {"months": list(months)}, docs_dir, result_format="COMPLETE")
     rows = []
     for _, result in runs:
@@ -184,8 +185,8 @@ def run_threshold_suites(warehouse: Path, months: list[str], docs_dir: Path | No
             for row in r.result.get("unexpected_index_list") or []:
                 rows.append({**{k: row[k] for k in ("period_month", "grain", "unit_id")},
                              "value": float(row["value"]), "rule_id": meta["rule_id"],
-                             "measure_id": meta["measure_id"], "threshold": float(meta["threshold"]),
-                             "comparison": meta["comparison"]})
+                             "measure_id": meta["measure_id"], "threshold": float(row["threshold"]),
+                             "comparison": row["comparison"]})
     breaches = pd.DataFrame(rows, columns=BREACH_COLUMNS).sort_values(
         ["measure_id", "period_month", "grain", "unit_id"], ignore_index=True)
     return res, breaches

@@ -173,45 +173,53 @@ def kpi_suite() -> dict:
                   parameters={"measures_due": due})
 
 
-def _between(m: rulebook.Measure, target: float, condition, note: str) -> gxe.Expectation:
-    bound = {">=": {"min_value": target}, ">": {"min_value": target, "strict_min": True},
-             "<=": {"max_value": target}, "<": {"max_value": target, "strict_max": True}}[m.comparison]
-    return gxe.ExpectColumnValuesToBeBetween(
-        column="value", row_condition=condition, **bound,
-        description=f"{m.id} {m.name_zh}: value {m.comparison} {target:g}{note}",
-        meta={"rule_id": m.rule, "measure_id": m.id, "threshold": target, "comparison": m.comparison})
+# Columns that name a row of a threshold suite's unexpected rows: the key and the verdict's figures
+# (a breach records them as the mart decided them).
+VERDICT_ROW_ID = KPI_KEY + ["value", "threshold", "comparison", "status"]
 
 
 def threshold_expectations(m: rulebook.Measure) -> list[gxe.Expectation]:
-    """value <comparison> target for every row of the measure; a target per unit applies to the
-    unit of that id, or to the districts of that area type; a linear pace scales it by month/12."""
+    """The mart's verdict on every row of the measure, read, not re-decided (D-151): a row the mart
+    failed (passed = false) is a breach; the comparison it was judged by is the rulebook's."""
     rule = Column("rule_id") == m.id
-    if isinstance(m.target, dict):
-        area_types = contract.entity("districts").column("area_type").values
-        return [_between(m, float(t), rule & (Column("area_type" if k in area_types else "unit_id") == k),
-                         f" ({k})") for k, t in m.target.items()]
-    if m.spec.get("pace") == "linear":
-        return [_between(m, float(m.target) * (month / 12), rule & (Column("month_of_year") == month),
-                         f" (month {month}: {month}/12 of the year)") for month in range(1, 13)]
-    return [_between(m, float(m.target), rule, "")]
+    meta = {"rule_id": m.rule, "measure_id": m.id, "comparison": m.comparison}
+    return [gxe.ExpectColumnValuesToBeInSet(
+                column="passed", value_set=[True], row_condition=rule,
+                description=f"{m.id} {m.name_zh}: the mart's verdict is passed (value {m.comparison} threshold)",
+                meta=meta),
+            gxe.ExpectColumnValuesToBeInSet(
+                column="comparison", value_set=[m.comparison], row_condition=rule,
+                description=f"{m.id}: judged by the rulebook's comparison {m.comparison}",
+                meta={"check": "verdict"})]
+
+
+def verdict_expectations() -> list[gxe.Expectation]:
+    """Every judged row has a threshold and a verdict, and its status colour agrees with the verdict."""
+    return [gxe.ExpectColumnValuesToNotBeNull(column=c, meta={"check": "verdict"},
+                                              description=f"every judged row has a {c}")
+            for c in ("threshold", "passed", "status")] + [
+        gxe.ExpectColumnPairValuesToBeInSet(
+            column_A="passed", column_B="status",
+            value_pairs_set=[(True, "green"), (False, "amber"), (False, "red")],
+            meta={"check": "verdict"},
+            description="status agrees with the verdict: passed is green, failed is amber or red")]
 
 
 def threshold_suites() -> list[dict]:
-    families: dict[str, list[rulebook.Measure]] = {}
-    for m in rulebook.numeric_measures():
-        families.setdefault(m.rule[0], []).append(m)
+    """One suite per rule family (rulebook `families:`) with a judged measure."""
     out = []
-    for family, measures in families.items():
+    for family in rulebook.families():
+        measures = [rulebook.load()[i] for i in rulebook.family_measures(family)]
+        if not measures:
+            continue
         ids = ", ".join(f"'{m.id}'" for m in measures)
-        query = ("select r.rule_id, r.period_month, r.grain, r.unit_id, r.value, r.passed, d.area_type, "
-                 "cast(substr(r.period_month, 6, 2) as integer) as month_of_year "
-                 "from marts.kpi_rule_results r left join staging.stg_districts d "
-                 "on r.grain = 'district' and d.district_id = r.unit_id "
-                 f"where list_contains($months, r.period_month) and r.rule_id in ({ids})")
-        ex = [e for m in measures for e in threshold_expectations(m)]
-        out.append(_suite(f"thresholds.{family}", "thresholds", "marts.kpi_rule_results", query, KPI_KEY,
-                          f"rules {family}* ({', '.join(m.id for m in measures)}): every unit's value "
-                          "against the rulebook threshold, for the run's months", ex))
+        query = ("select rule_id, period_month, grain, unit_id, value, threshold, comparison, passed, status "
+                 "from marts.kpi_rule_results "
+                 f"where list_contains($months, period_month) and rule_id in ({ids})")
+        ex = [e for m in measures for e in threshold_expectations(m)] + verdict_expectations()
+        out.append(_suite(f"thresholds.{family}", "thresholds", "marts.kpi_rule_results", query, VERDICT_ROW_ID,
+                          f"rules {family}* ({', '.join(m.id for m in measures)}): every unit's verdict as "
+                          "kpi_rule_results decided it, for the run's months (a failed row is a breach)", ex))
     return out
 
 

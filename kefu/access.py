@@ -158,6 +158,7 @@ RELATIONS = {
     "marts.fct_notices": "district",
     "marts.fct_surveys": "district",
     "marts.dim_technician": "technician_dim",
+    "marts.dim_unit": "unit",
     "marts.kpi_technician_monthly": "technician",
     "marts.fct_ticket_sla": "ticket",
     "marts.rpt_early_warning": "ticket",

@@ -19,9 +19,10 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from kefu.home import POOL  # the one writer slot of the working warehouse, defined once
+
 ROOT = Path(__file__).resolve().parents[1]
 DAGS = ROOT / "dags"
-POOL = "kefu_warehouse"
 
 
 def airflow_env(kefu_home: Path, airflow_home: Path, demo_key: bool = False) -> dict[str, str]:

@@ -24,6 +24,8 @@ from pathlib import Path
 import duckdb
 
 DEFAULT_HOME = Path("out/kefu_home")
+# The Airflow pool of the one writer slot of the working warehouse (nightly and backfill DAGs, the runner).
+POOL = "kefu_warehouse"
 
 
 @dataclass(frozen=True)

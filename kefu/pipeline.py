@@ -30,10 +30,9 @@ from pathlib import Path
 import duckdb
 
 from kefu import build
-from kefu.home import MANIFEST_TABLE, Home, embedded_manifest, read_manifest
+from kefu.home import MANIFEST_TABLE, POOL, Home, embedded_manifest, read_manifest  # noqa: F401  (POOL, defined once)
 from kefu.vault import Vault, private_dir, prune_archive, restore_tree
 
-POOL = "kefu_warehouse"  # the one writer slot of the working warehouse
 STATE_FILE = "state.json"  # beside the working warehouse: what the last build was
 
 
@@ -461,11 +460,9 @@ def close_month(source: Path, month: str, out_dir: Path) -> dict:
         # the year's totals through this month (A5 年度汇总); the December close is the final tally,
         # handed over by the run on 1 January
         year = month[:4]
-        rows["yearly_totals"] = freeze(
-            "select ? as period_year, rule_id, catalogue_rule_id, grain, unit_id, count(*) as months_judged, "
-            "count(*) filter (where passed) as months_passed, count(*) filter (where not passed) as months_failed "
-            "from marts.kpi_rule_results where left(period_month, 4) = ? and period_month <= ? "
-            "and threshold is not null group by all", "yearly_totals", [year, year, month])
+        rows["yearly_totals"] = freeze(  # tallied once, in marts.kpi_rule_results_ytd (D-148)
+            "select period_year, rule_id, catalogue_rule_id, grain, unit_id, months_judged, months_passed, "
+            "months_failed from marts.kpi_rule_results_ytd where period_month = ?", "yearly_totals", [month])
         rows["kpi_district_yearly"] = freeze(
             "select * from marts.kpi_district_yearly where period_year = ?", "kpi_district_yearly", [year])
         as_of = con.execute("select max(as_of_date) from intermediate.int_tickets_as_of").fetchone()[0]

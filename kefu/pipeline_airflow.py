@@ -9,9 +9,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
 
-from kefu.home import Home
+from kefu.home import POOL, Home  # noqa: F401  (POOL: the DAG files import it from here)
 
-POOL = "kefu_warehouse"
 TZ = "Asia/Shanghai"
 
 

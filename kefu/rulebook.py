@@ -238,6 +238,82 @@ def numeric_measures() -> list[Measure]:
     return [m for m in load().values() if m.is_numeric]
 
 
+# ------------------------------------------------------------------ the lists (D-145)
+
+@dataclass(frozen=True)
+class Family:
+    id: str
+    name_zh: str
+    name_en: str
+
+
+@lru_cache(maxsize=1)
+def families() -> dict[str, Family]:
+    """The rule families of the rulebook (`families:`), in display order."""
+    out = {f["id"]: Family(f["id"], f["name_zh"], f["name_en"]) for f in settings()["families"]}
+    for m in load().values():
+        if family_of(m) not in out:
+            raise ValueError(f"rulebook: {m.id} belongs to family {family_of(m)!r}, which `families:` does not list")
+    return out
+
+
+def family_of(measure: Measure) -> str:
+    """The family of a measure: the letters its catalogue rule id starts with (T1 -> T)."""
+    return re.match(r"^[A-Z]+", measure.rule).group(0)
+
+
+def family_measures(family: str, judged_only: bool = True) -> list[str]:
+    """The measure ids of a family in rulebook order; judged_only keeps those with a threshold."""
+    if family not in families():
+        raise KeyError(f"rulebook has no family {family!r} (families: {', '.join(families())})")
+    return [m.id for m in load().values() if family_of(m) == family and (m.is_numeric or not judged_only)]
+
+
+def page_measures(page: str) -> list[str]:
+    """The measure ids shown on a dashboard page (their `page:`), in rulebook order."""
+    return [m.id for m in load().values() if m.spec.get("page") == page]
+
+
+def grain_measures(grain: str, judged_only: bool = True) -> list[str]:
+    """The measure ids judged at a grain, in rulebook order."""
+    return [m.id for m in load().values() if grain in m.grains and (m.is_numeric or not judged_only)]
+
+
+def display_order() -> dict[str, int]:
+    """measure id -> its place in display order: by family (`families:`), then as the file lists them."""
+    fam = list(families())
+    ranked = sorted(load().values(), key=lambda m: fam.index(family_of(m)))
+    return {m.id: i for i, m in enumerate(ranked)}
+
+
+def ticket_clock_measures() -> list[str]:
+    """The measures the ticket time-limit engine judges per ticket (rulebook ticket_clock_measures)."""
+    ids = list(settings()["ticket_clock_measures"])
+    unknown = [i for i in ids if i not in load()]
+    if unknown:
+        raise ValueError(f"rulebook: ticket_clock_measures names unknown measures {unknown}")
+    return ids
+
+
+def group_units() -> list[tuple[str, str, str]]:
+    """(grain, unit_id, name) of every unit that is a group, not a place or person (D-152): the
+    company, the hotline queues (the data contract's labels), the brand groups, the tier groups."""
+    from kefu import contract
+
+    labels = settings()["group_labels"]
+    tiers = contract.entity("customers").column("tier").values
+    return [("company", company_unit(), labels["company"]),
+            *[("queue", q, name) for q, name in contract.entity("calls").column("queue").values.items()],
+            *[("brand_group", g, tiers[g]) for g in settings()["brand_groups"]],
+            ("brand_group", "other", labels["other_brand_group"]),
+            *[("tier_group", g, name) for g, name in labels["tier_group"].items()]]
+
+
+def amber_margin() -> float:
+    """The relative margin within which a failed value is amber, not red (D-146)."""
+    return float(settings()["amber_margin"])
+
+
 def catalogue_rule_ids(catalogue: str | Path) -> list[str]:
     """Rule IDs as they appear in the first column of the catalogue's tables."""
     ids: list[str] = []

@@ -3,9 +3,9 @@
 import streamlit as st
 
 from dashboards import data, ui
+from kefu import rulebook
 
-ui.rule_family("回访与免打扰 · Callbacks and do-not-disturb",
-               ["C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8", "C9", "P1"], "callbacks")
+ui.rule_family("回访与免打扰 · Callbacks and do-not-disturb", rulebook.page_measures("callbacks"), "callbacks")
 f = ui.filters()
 st.subheader("外呼免打扰 (P1) · 外呼与违规次数")
 policy = data.contact_policy(f.warehouse, f.month)

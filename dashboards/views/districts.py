@@ -6,7 +6,7 @@ import streamlit as st
 from dashboards import data, ui
 from kefu import rulebook
 
-RULES = ["A1", "A2", "A3", "A4", "A6"]
+RULES = rulebook.family_measures("A")
 f = ui.filters()
 st.title("片区考核 · District assessment (A1–A6)")
 frame = data.district_assessment(f.warehouse, f.month)

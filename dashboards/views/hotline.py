@@ -7,8 +7,9 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboards import data, ui
+from kefu import rulebook
 
-ui.rule_family("热线 · Hotline", ["H1", "H2.1", "H2.2", "H3.1", "H3.2", "H3.3", "H4", "H5"], "hotline")
+ui.rule_family("热线 · Hotline", rulebook.page_measures("hotline"), "hotline")
 f = ui.filters()
 queue = f.tier_row["tier_group"] if f.tier_row else None
 heat = data.coverage_heatmap(f.warehouse, f.month, queue)

@@ -4,8 +4,9 @@ with the notices given too late."""
 import streamlit as st
 
 from dashboards import data, ui
+from kefu import rulebook
 
-ui.rule_family("停机与施工通知 · Notices", ["N1", "N2"], "notices")
+ui.rule_family("停机与施工通知 · Notices", rulebook.page_measures("notices"), "notices")
 f = ui.filters()
 late = data.late_notices(f.warehouse, f.month, f.district)
 st.subheader(f"通知不及时明细（{len(late)} 条）")

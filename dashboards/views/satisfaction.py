@@ -5,12 +5,12 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboards import data, ui
-from kefu import contract
+from kefu import contract, rulebook
 
-ui.rule_family("满意度 · Satisfaction", ["S1", "S2", "S3"], "satisfaction")
+ui.rule_family("满意度 · Satisfaction", rulebook.page_measures("satisfaction"), "satisfaction")
 f = ui.filters()
 left, right = st.columns(2)
-brands = data.rule_results(f.warehouse, f.month, ["S1"], (("brand_group", "*", 1),))
+brands = data.rule_results(f.warehouse, f.month, rulebook.grain_measures("brand_group"), (("brand_group", "*", 1),))
 left.plotly_chart(ui.bar_chart(brands, "unit_name", "rate", f"S1 热线满意率 · 分品牌 · {f.month}"), key="s1_brands")
 
 by_tier = data.satisfaction_by_tier(f.warehouse, f.month)

@@ -5,11 +5,6 @@
     'reached', 'problem_found'
 {%- endmacro %}
 
-{#- The company unit of every company-grain row (rulebook `company_unit`). -#}
-{% macro district_company_unit() -%}
-    'ALL'
-{%- endmacro %}
-
 {#- Wide columns of a pivot of kpi_rule_results: one group per rule
     (<rule>_numerator, _denominator, _value, _threshold, _passed), from a relation with
     rule_id, numerator, denominator, value, threshold, passed, grouped by the caller. -#}

@@ -66,3 +66,50 @@ select * from final
     (select rulebook_settings.setting_value from {{ ref('rulebook_settings') }} as rulebook_settings
      where rulebook_settings.measure_id = '{{ measure_id }}' and rulebook_settings.setting = '{{ setting }}')
 {%- endmacro %}
+
+{#- The judged measures of a rule family (rulebook `families:`), in rulebook order (D-145). -#}
+{% macro rulebook_family(family) -%}
+    {{ return(rulebook_lists()['families'][family]) }}
+{%- endmacro %}
+
+{#- The judged measures of a grain (rulebook `grains:` of each measure), in rulebook order. -#}
+{% macro rulebook_grain_measures(grain) -%}
+    {{ return(rulebook_lists()['grains'][grain]) }}
+{%- endmacro %}
+
+{#- The company unit of every company-grain row, as a SQL literal (rulebook `company_unit`). -#}
+{% macro rulebook_company_unit() -%}
+    '{{ rulebook_lists()['company_unit'] }}'
+{%- endmacro %}
+
+{#- The pass/fail verdict of a value against its threshold: decided here and only here (D-146). -#}
+{% macro rulebook_passed(value, comparison, threshold) -%}
+    case {{ comparison }}
+        when '>=' then {{ value }} >= {{ threshold }}
+        when '<=' then {{ value }} <= {{ threshold }}
+        when '>' then {{ value }} > {{ threshold }}
+        when '<' then {{ value }} < {{ threshold }}
+    end
+{%- endmacro %}
+
+{#- The status colour of a verdict (rulebook `amber_margin`, D-146): green passed; amber failed
+    within the margin of the threshold (relative; a zero threshold has none); red failed by more;
+    none without a threshold. -#}
+{% macro rulebook_status(value, threshold, passed) -%}
+    case
+        when {{ passed }} is null then 'none'
+        when {{ passed }} then 'green'
+        when abs({{ value }} - {{ threshold }}) <= {{ rulebook_lists()['amber_margin'] }} * abs({{ threshold }}) then 'amber'
+        else 'red'
+    end
+{%- endmacro %}
+
+{#- A list of measure ids as SQL literals for `in (...)`, quoted and comma-separated. -#}
+{% macro rulebook_sql_list(ids) -%}
+    {%- for i in ids %}'{{ i }}'{{ ", " if not loop.last }}{% endfor -%}
+{%- endmacro %}
+
+{#- The measures the ticket time-limit engine judges per ticket (rulebook ticket_clock_measures). -#}
+{% macro rulebook_ticket_clock_measures() -%}
+    {{ return(rulebook_lists()['ticket_clock']) }}
+{%- endmacro %}

@@ -35,9 +35,12 @@ def rows(con: duckdb.DuckDBPyConnection, sql: str, params: dict | None = None) -
     return [dict(zip(cols, r)) for r in cur.fetchall()]
 
 
-def previous_month(month: str) -> str:
-    first = date.fromisoformat(month + "-01")
-    return (first - timedelta(days=1)).strftime("%Y-%m")
+def month_before(con: duckdb.DuckDBPyConnection, month: str) -> str:
+    """The month before `month`, as marts.dim_month holds it (D-149)."""
+    found = con.execute("select previous_month from marts.dim_month where period_month = ?", [month]).fetchone()
+    if found is None:
+        raise LookupError(f"marts.dim_month has no month {month}")
+    return found[0]
 
 
 def as_of(con: duckdb.DuckDBPyConnection) -> datetime:
@@ -47,29 +50,15 @@ def as_of(con: duckdb.DuckDBPyConnection) -> datetime:
 
 
 def unit_names(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], str]:
-    """(grain, unit_id) -> the unit's name: districts and halls by their names, technicians by
-    their masked names (no clear personal data), groups by their contract / rulebook labels.
-    A unit keeps its latest name."""
-    tiers = contract.entity("customers").column("tier").values
-    names = {("company", rulebook.company_unit()): GRAINS["company"][0]}
-    names |= {("queue", k): v for k, v in contract.entity("calls").column("queue").values.items()}
-    names |= {("tier_group", "vip"): "VIP客户", ("tier_group", "ordinary"): "普通客户"}
-    names |= {("brand_group", g): tiers[g] for g in rulebook.settings()["brand_groups"]}
-    names[("brand_group", "other")] = "其他品牌"
-    queries = {
-        "district": "select district_id, arg_max(district_name, period_month) from marts.dim_district group by district_id",
-        "technician": "select technician_id, arg_max(technician_name_masked, valid_from) "
-                      "from marts.dim_technician group by technician_id",
-        # no hall dimension in marts yet: the hall names staging read from the hall-queue export
-        "hall": "select hall_id, any_value(hall_name) from staging.stg_hall_visits group by hall_id",
-    }
-    for grain, sql in queries.items():
-        names |= {(grain, uid): name for uid, name in con.execute(sql).fetchall()}
-    return names
+    """(grain, unit_id) -> the unit's name, from marts.dim_unit (D-152): districts and halls by their
+    names, technicians by their masked names (no clear personal data), groups by their contract /
+    rulebook labels; a unit keeps its latest name."""
+    return {(grain, uid): name for grain, uid, name in
+            con.execute("select grain, unit_id, unit_name from marts.dim_unit").fetchall()}
 
 
 def _rule_order() -> dict[str, int]:
-    return {mid: i for i, mid in enumerate(rulebook.load())}
+    return rulebook.display_order()
 
 
 def late_tickets(con: duckdb.DuckDBPyConnection, names: dict, until: datetime, where: str, params: dict) -> list[dict]:
@@ -114,7 +103,7 @@ class MonthData:
 
 
 def load_month(con: duckdb.DuckDBPyConnection, month: str) -> MonthData:
-    prev, until = previous_month(month), as_of(con)
+    until = as_of(con)
     order = _rule_order()
     names = unit_names(con)
 
@@ -122,16 +111,15 @@ def load_month(con: duckdb.DuckDBPyConnection, month: str) -> MonthData:
         return (order.get(r["rule_id"], len(order)), list(GRAINS).index(r["grain"]), r["unit_id"])
 
     results = rows(con, """
-        select r.*, m.value_kind, p.value as prev_value, p.passed as prev_passed
+        select r.*, m.value_kind, r.previous_value as prev_value, r.previous_passed as prev_passed
         from marts.kpi_rule_results as r
         inner join rulebook.rulebook_measures as m on m.measure_id = r.rule_id
-        left join marts.kpi_rule_results as p
-            on p.rule_id = r.rule_id and p.grain = r.grain and p.unit_id = r.unit_id and p.period_month = $prev
         where r.period_month = $m
-        """, {"m": month, "prev": prev})
+        """, {"m": month})
     if not results:
         held = [m for (m,) in con.execute("select distinct period_month from marts.kpi_rule_results order by 1").fetchall()]
         raise LookupError(f"the warehouse has no rule results for {month} (it holds {', '.join(held) or 'none'})")
+    prev = month_before(con, month)
     for r in results:
         r["unit_name"] = names.get((r["grain"], r["unit_id"]), r["unit_id"])
     results.sort(key=sort_key)
@@ -146,16 +134,12 @@ def load_month(con: duckdb.DuckDBPyConnection, month: str) -> MonthData:
         """)
     measures.sort(key=lambda r: order.get(r["measure_id"], len(order)))
 
-    # the same tally the monthly DAG freezes for the year (kefu.pipeline.close_month)
+    # the year's tally, the one the monthly DAG freezes (marts.kpi_rule_results_ytd, D-148)
     yearly = rows(con, """
-        select rule_id, grain, unit_id, count(*) as months_judged,
-               count(*) filter (where passed) as months_passed,
-               count(*) filter (where not passed) as months_failed,
-               min(period_month) as first_month, max(period_month) as last_month
-        from marts.kpi_rule_results
-        where left(period_month, 4) = $y and period_month <= $m and threshold is not null
-        group by all
-        """, {"m": month, "y": month[:4]})
+        select rule_id, grain, unit_id, months_judged, months_passed, months_failed, first_month, last_month
+        from marts.kpi_rule_results_ytd
+        where period_month = $m
+        """, {"m": month})
     for r in yearly:
         r["unit_name"] = names.get((r["grain"], r["unit_id"]), r["unit_id"])
     yearly.sort(key=sort_key)
@@ -163,8 +147,8 @@ def load_month(con: duckdb.DuckDBPyConnection, month: str) -> MonthData:
     tickets = late_tickets(con, names, until, "period_month = $m", {"m": month})
     tickets.sort(key=lambda t: (order.get(t["rule_id"], len(order)), -t["hours_late"], t["ticket_id"]))
 
-    district = rows(con, "select * from marts.kpi_district_monthly where period_month = $m order by district_id",
-                    {"m": month})
+    district = rows(con, "select * from marts.kpi_district_monthly where period_month = $m "
+                         "order by district_rank, district_id", {"m": month})  # the mart's ranking (D-147)
     technician = rows(con, "select * from marts.kpi_technician_monthly where period_month = $m "
                            "order by measures_failed desc, technician_id", {"m": month})
     technician = [{"technician_id": t["technician_id"],
@@ -265,30 +249,17 @@ def week_window(meeting: date) -> tuple[datetime, datetime]:
     return end - timedelta(days=7), end
 
 
-_WEEK_RULES = """
-    select rule_id, any_value(name_zh) as name_zh, count(*) as judged,
-           count(*) filter (where is_met) as met, count(*) filter (where not is_met) as not_met
-    from marts.fct_ticket_sla
-    where is_judged and outcome_at >= $start and outcome_at < $end
-    group by rule_id
-"""
-
-
 def load_week(con: duckdb.DuckDBPyConnection, meeting: date) -> WeekData:
     """One R2 week: ticket items judged (decisions D-06: met at completion, breached at the deadline)
-    between the previous Friday 00:00 and the meeting Friday 00:00, against the rulebook thresholds."""
+    between the previous Friday 00:00 and the meeting Friday 00:00, as marts.kpi_ticket_rules_weekly
+    judged them against the rulebook thresholds (D-150)."""
     start, end = week_window(meeting)
-    measures, order = rulebook.load(), _rule_order()
-    prev = {r["rule_id"]: r for r in rows(con, _WEEK_RULES, {"start": start - timedelta(days=7), "end": start})}
-    rules = rows(con, _WEEK_RULES, {"start": start, "end": end})
-    for r in rules:
-        m = measures[r["rule_id"]]
-        r["value"] = r["met"] / r["judged"]
-        r["value_kind"], r["comparison"] = m.value, m.comparison
-        r["threshold"] = m.target_for(rulebook.company_unit())
-        r["passed"] = m.passes(r["value"], rulebook.company_unit())
-        before = prev.get(r["rule_id"])
-        r["prev_value"] = before["met"] / before["judged"] if before else None
+    order = _rule_order()
+    rules = rows(con, """
+        select rule_id, name_zh, judged, met, not_met, value, value_kind, comparison, threshold, passed,
+               status, previous_value as prev_value
+        from marts.kpi_ticket_rules_weekly where meeting_date = $meeting
+        """, {"meeting": meeting})
     rules.sort(key=lambda r: order.get(r["rule_id"], len(order)))
     types = contract.entity("tickets").column("ticket_type").values
     opened = rows(con, """

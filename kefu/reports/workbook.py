@@ -184,6 +184,7 @@ MART_COLS = {
     "rules_failed": ("未达标项数", "Rules failed", "count"),
     "measures_failed": ("未达标项数", "Measures failed", "count"),
     "is_all_passed": ("全部达标", "All passed", "result"),
+    "district_rank": ("排名", "Rank", "int"),  # the mart's ranking (D-147)
 }
 PARTS = {"numerator": ("分子", "numerator"), "denominator": ("分母", "denominator"), "value": ("数值", "value"),
          "threshold": ("阈值", "threshold"), "passed": ("结果", "result")}

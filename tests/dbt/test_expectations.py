@@ -47,11 +47,23 @@ def test_committed_suites_are_generated_from_contract_and_rulebook():
 
 
 def test_threshold_suites_carry_every_rulebook_target():
-    """Every numeric measure has a threshold expectation in its family's suite."""
+    """Every numeric measure has a verdict expectation in its family's suite."""
     from kefu import rulebook
 
-    covered = {e["meta"]["measure_id"] for s in gates.load_suites("thresholds") for e in s["expectations"]}
+    covered = {e["meta"]["measure_id"] for s in gates.load_suites("thresholds") for e in s["expectations"]
+               if "measure_id" in (e.get("meta") or {})}
     assert covered == {m.id for m in rulebook.numeric_measures()}
+
+
+def test_threshold_suites_read_the_marts_verdict_and_type_no_threshold():
+    """D-151: the suites check kpi_rule_results.passed / status, they do not compare value with a
+    number of their own: no expectation of a threshold suite carries a min or max value."""
+    for s in gates.load_suites("thresholds"):
+        for e in s["expectations"]:
+            kwargs = e["kwargs"]
+            assert not {"min_value", "max_value"} & set(kwargs), (s["name"], e["type"], kwargs)
+            if "measure_id" in (e.get("meta") or {}):
+                assert kwargs["column"] == "passed" and kwargs["value_set"] == [True], (s["name"], e)
 
 
 @pytest.mark.slow

@@ -156,7 +156,7 @@ def test_status_colour_is_green_when_passed_amber_within_the_margin_red_beyond(w
             return "none"
         if r.passed_mart:
             return "green"
-        return "amber" if abs(r.value_mart - r.threshold_mart) <= data.AMBER_MARGIN * abs(r.threshold_mart) else "red"
+        return "amber" if abs(r.value_mart - r.threshold_mart) <= rulebook.amber_margin() * abs(r.threshold_mart) else "red"
 
     assert joined["status"].tolist() == [colour(r) for r in joined.itertuples()]
     assert {"green", "amber", "red"} <= set(joined["status"])

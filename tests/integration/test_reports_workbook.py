@@ -154,8 +154,9 @@ def test_first_month_of_the_data_has_no_last_month(warehouse, tmp_path):
 
 
 PLANTED = {
-    ("marts.dim_district", "district_name", "district_id = 'D01'"): '=HYPERLINK("http://example.com","点我")',
-    ("marts.dim_technician", "technician_name_masked", "technician_id = 'W00002'"): "@SUM(1+1)",
+    # unit names come from marts.dim_unit (D-152)
+    ("marts.dim_unit", "unit_name", "grain = 'district' and unit_id = 'D01'"): '=HYPERLINK("http://example.com","点我")',
+    ("marts.dim_unit", "unit_name", "grain = 'technician' and unit_id = 'W00002'"): "@SUM(1+1)",
     ("rulebook.rulebook_measures", "wording", "measure_id = 'T1'"): "+1+2 投诉内容",
     ("rulebook.rulebook_measures", "name_zh", "measure_id = 'T2'"): "-3+4 工单摘要",
 }

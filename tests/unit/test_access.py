@@ -25,6 +25,7 @@ create table marts.kpi_rule_results as select * from (values
   ('H1', 'queue', 'vip'), ('S1', 'brand_group', 'gd'), ('P1', 'tier_group', 'vip'),
   ('B1', 'hall', 'H1'), ('B1', 'hall', 'H2')) t(rule_id, grain, unit_id);
 create table marts.kpi_contact_policy_monthly as select * from marts.kpi_rule_results;
+create table marts.dim_unit as select distinct grain, unit_id from marts.kpi_rule_results;
 create table marts.dim_technician as select * from (values
   ('W1', 'D01'), ('W2', 'D02'), ('W3', 'D02'), ('W3', 'D01')) t(technician_id, district_id);
 create table marts.dim_district as select * from (values ('D01', '城东', 'HA'), ('D02', '城西', 'HB')) t(district_id, district_name, head_id);
@@ -88,6 +89,8 @@ for _score in ("marts.kpi_score_monthly", "marts.kpi_score_lines", "marts.kpi_sc
 EXPECTED["rulebook.rulebook_score_measures"] = ("measure_id", {HEAD: {"T1"}, TECH: {"T1"}})
 EXPECTED["rulebook.rulebook_score_settings"] = ("cast(base as varchar)", {HEAD: {"100.0"}, TECH: {"100.0"}})
 EXPECTED["marts.kpi_contact_policy_monthly"] = ("grain || ':' || unit_id", EXPECTED["marts.kpi_rule_results"][1])
+# the units' names are scoped like the units' figures (D-152)
+EXPECTED["marts.dim_unit"] = ("grain || ':' || unit_id", EXPECTED["marts.kpi_rule_results"][1])
 
 
 @pytest.fixture(scope="module")

@@ -3,10 +3,10 @@
     for H1-H5, R3, S1, S2, A4, P1, B1 and B2. Each judged item is counted once per set of units, then
     expanded to the grains the rulebook lists for its measure (seed rulebook_grains); an item without a
     unit for a grain (a call with no district) counts at its other grains only (docs/decisions.md).
-    The company unit is the rulebook's company_unit, ALL.
+    The company unit is the rulebook's company_unit (macro rulebook_company_unit).
 -#}
 {%- set grain_units = [
-    ('company', "'ALL'"),
+    ('company', rulebook_company_unit()),
     ('district', 'district_id'),
     ('queue', 'queue'),
     ('brand_group', 'brand_group'),

@@ -1,6 +1,6 @@
 -- Numerator and denominator of every measure of the district / callbacks / notices family
 -- (N1, N2, C3, C4, C5, C6, C7, C8, A1, A2, A6) per month, grain and unit, in the shape
--- kpi_rule_results unions. Grains come from the rulebook seed; company unit 'ALL'.
+-- kpi_rule_results unions. Grains come from the rulebook seed; company unit from the rulebook.
 -- A1's target_key is the district's area_type; every other measure has one target ('*').
 
 with grains as (
@@ -114,7 +114,7 @@ items_by_grain as (
         items.period_month,
         grains.grain,
         case grains.grain
-            when 'company' then {{ district_company_unit() }}
+            when 'company' then {{ rulebook_company_unit() }}
             when 'district' then items.district_id
         end as unit_id,
         items.is_met
@@ -199,13 +199,13 @@ assessed as (
 
     union all
 
-    select 'A2' as rule_id, period_month, 'company' as grain, {{ district_company_unit() }} as unit_id,
+    select 'A2' as rule_id, period_month, 'company' as grain, {{ rulebook_company_unit() }} as unit_id,
         complaints as numerator, households as denominator, '*' as target_key
     from company_figures
 
     union all
 
-    select 'A6' as rule_id, period_month, 'company' as grain, {{ district_company_unit() }} as unit_id,
+    select 'A6' as rule_id, period_month, 'company' as grain, {{ rulebook_company_unit() }} as unit_id,
         households as numerator, previous_households as denominator, '*' as target_key
     from company_figures
     where previous_households > 0

@@ -106,7 +106,7 @@ units as (
         measure_items.period_month,
         grains.grain,
         case grains.grain
-            when 'company' then 'ALL'
+            when 'company' then {{ rulebook_company_unit() }}
             when 'district' then measure_items.district_id
             when 'technician' then measure_items.technician_id
         end as unit_id,

@@ -32,6 +32,12 @@ measurability as (
 
 ),
 
+calendar_months as (
+
+    select * from {{ ref('dim_month') }}
+
+),
+
 valued as (
 
     select
@@ -73,17 +79,40 @@ valued as (
 
 ),
 
-final as (
+judged as (
 
     select
         *,
-        case comparison
-            when '>=' then value >= threshold
-            when '<=' then value <= threshold
-            when '>' then value > threshold
-            when '<' then value < threshold
-        end as passed
+        {{ rulebook_passed('value', 'comparison', 'threshold') }} as passed
     from valued
+
+),
+
+statused as (
+
+    select
+        *,
+        {{ rulebook_status('value', 'threshold', 'passed') }} as status
+    from judged
+
+),
+
+final as (
+
+    select
+        statused.*,
+        -- the same unit's figure the month before (D-149)
+        previous.value as previous_value,
+        previous.passed as previous_passed,
+        statused.value - previous.value as change
+    from statused
+    left join calendar_months
+        on calendar_months.period_month = statused.period_month
+    left join statused as previous
+        on previous.rule_id = statused.rule_id
+        and previous.grain = statused.grain
+        and previous.unit_id = statused.unit_id
+        and previous.period_month = calendar_months.previous_month
 
 )
 

@@ -3,6 +3,6 @@
 -- kpi_rule_results (C6's threshold is its year-to-date pace, M/12). C1 is also judged per
 -- technician in kpi_rule_results; that grain is not pivoted here.
 
-{%- set rules = ['C1', 'C2', 'C3', 'C4', 'C5', 'C6', 'C7', 'C8', 'C9'] %}
+{%- set rules = rulebook_family('C') %}
 
 {{ rule_results_wide(rules) }}

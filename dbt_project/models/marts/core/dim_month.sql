@@ -29,6 +29,8 @@ final as (
     select
         -- keys
         months.period_month,
+        -- the month before (YYYY-MM): every month-on-month comparison reads it (D-149)
+        {{ month_text(dbt.dateadd('day', -1, 'months.month_start')) }} as previous_month,
         -- dates
         months.month_start,
         months.month_end,

@@ -4,7 +4,7 @@
 -- count of rules assessed / passed / failed. A5 (monthly assessment, yearly totals) is
 -- this table with kpi_district_yearly; A3 and A4 come from the tickets and contacts families.
 
-{%- set rules = ['A1', 'A2', 'A3', 'A4', 'A6'] %}
+{%- set rules = rulebook_family('A') %}
 
 with rule_results as (
 
@@ -32,6 +32,9 @@ pivoted as (
         unit_id as district_id,
         period_month,
         {{ district_rule_columns(rules) }},
+        {% for r in rules -%}
+        max(case when rule_id = '{{ r }}' then status end) as {{ r | lower }}_status,
+        {% endfor -%}
         cast(count(*) as {{ dbt.type_int() }}) as rules_assessed,
         cast(sum(case when passed then 1 else 0 end) as {{ dbt.type_int() }}) as rules_passed,
         cast(sum(case when not passed then 1 else 0 end) as {{ dbt.type_int() }}) as rules_failed
@@ -60,12 +63,18 @@ final as (
         pivoted.{{ c }}_value,
         pivoted.{{ c }}_threshold,
         pivoted.{{ c }}_passed,
+        pivoted.{{ c }}_status,
         {% endfor -%}
         -- totals
         pivoted.rules_assessed,
         pivoted.rules_passed,
         pivoted.rules_failed,
-        pivoted.rules_failed = 0 as is_all_passed
+        pivoted.rules_failed = 0 as is_all_passed,
+        -- the month's district ranking (D-147): fewest failed rules first, then lowest complaint rate (A2)
+        cast(rank() over (
+            partition by pivoted.period_month
+            order by pivoted.rules_failed, pivoted.a2_value, pivoted.district_id
+        ) as {{ dbt.type_int() }}) as district_rank
     from pivoted
     left join districts
         on districts.district_id = pivoted.district_id

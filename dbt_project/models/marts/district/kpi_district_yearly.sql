@@ -4,7 +4,7 @@
 -- households at the latest month against the yearly target households_target (A6, D-52:
 -- reported here, not judged monthly).
 
-{%- set rules = ['A1', 'A2', 'A3', 'A4', 'A6'] %}
+{%- set rules = rulebook_family('A') %}
 
 with monthly as (
 

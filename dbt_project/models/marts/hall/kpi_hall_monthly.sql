@@ -26,7 +26,7 @@ final as (
         comparison,
         passed
     from rule_results
-    where rule_id in ('B1', 'B2')
+    where rule_id in ({{ rulebook_sql_list(rulebook_family('B')) }})
 
 )
 

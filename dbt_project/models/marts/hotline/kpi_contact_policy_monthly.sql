@@ -18,7 +18,7 @@ calls_by_unit as (
     select
         period_month,
         'company' as grain,
-        'ALL' as unit_id,
+        {{ rulebook_company_unit() }} as unit_id,
         sum(phone_calls) as phone_calls,
         sum(breaching_calls) as breaching_calls
     from customer_months

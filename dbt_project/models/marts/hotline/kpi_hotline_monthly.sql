@@ -26,7 +26,7 @@ final as (
         comparison,
         passed
     from rule_results
-    where rule_id in ('H1', 'H2.1', 'H2.2', 'H3.1', 'H3.2', 'H3.3', 'H4', 'H5')
+    where rule_id in ({{ rulebook_sql_list(rulebook_family('H')) }})
 
 )
 

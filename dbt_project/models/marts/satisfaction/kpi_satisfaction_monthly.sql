@@ -27,7 +27,7 @@ final as (
         comparison,
         passed
     from rule_results
-    where rule_id in ('S1', 'S2', 'S3', 'A4')
+    where rule_id in ({{ rulebook_sql_list(rulebook_family('S') + ['A4']) }})  -- A4: the districts' satisfaction
 
 )
 

@@ -1,6 +1,5 @@
 {#- The SLA measures of the time-limit engine, one group of columns each (int_ticket_clock). -#}
-{%- set sla_measures = ['T1', 'T2', 'T3', 'T4', 'T5', 'T6', 'T7', 'T8', 'T9', 'C1', 'C2', 'C9',
-                        'V1', 'V2', 'V3', 'V4', 'V5', 'V6', 'V7'] -%}
+{%- set sla_measures = rulebook_ticket_clock_measures() -%}
 -- One row per ticket (current version) with every SLA column: for each measure that applies, its
 -- deadline, state, met flag and judged month (null where the measure does not apply).
 

@@ -1,17 +1,9 @@
--- depends_on: {{ ref('rulebook_grains') }}
 {#-
-    The measures judged at technician grain, read from the rulebook (seed rulebook_grains) when the
-    model runs, so a measure added to that grain in the rulebook gets its columns without a code
-    change; the list below is only used while the seed is not loaded yet (parsing, compiling on an empty warehouse).
+    The measures judged at technician grain, in rulebook order, from the rulebook (generated macro
+    rulebook_lists, D-145): a measure added to that grain in the rulebook gets its columns without
+    a code change.
 -#}
-{%- set technician_measures = ['T1', 'T2', 'T3', 'T4', 'C1', 'V1', 'V2', 'V3', 'V4', 'V5', 'V6', 'S3'] -%}
-{%- set grains_relation = load_relation(ref('rulebook_grains')) if execute else none -%}
-{%- if grains_relation is not none -%}
-    {%- set found = run_query("select measure_id from " ~ grains_relation ~ " where grain = 'technician' order by measure_id") -%}
-    {%- if found and found.rows | length > 0 -%}
-        {%- set technician_measures = found.columns[0].values() | list -%}
-    {%- endif -%}
-{%- endif -%}
+{%- set technician_measures = rulebook_grain_measures('technician') -%}
 -- Technician monthly scorecard: one row per technician × month with, per measure judged at the
 -- technician grain, its numerator, denominator, value and pass flag. Read from kpi_rule_results
 -- (grain technician), so thresholds and pass/fail are decided in one place. Credit goes to the

@@ -1,4 +1,4 @@
-{%- set vip_measures = ['V1', 'V2', 'V3', 'V4', 'V5', 'V6', 'V7'] -%}
+{%- set vip_measures = rulebook_family('V') -%}
 -- VIP field service (D1: V1–V7) by month for the company (unit ALL) and every district: per
 -- measure its numerator, denominator, value, threshold and pass flag, read from kpi_rule_results
 -- so thresholds and pass/fail are decided in one place. A measure with nothing judged in the
