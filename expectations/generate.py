@@ -36,7 +36,7 @@ DAILY_ENTITIES = ("tickets", "calls")
 REFERENCE_LISTS = ("districts", "technicians")
 
 # Columns that name a row of kpi_rule_results (its unique key).
-KPI_KEY = ["rule_id", "period_month", "grain", "unit_id"]
+KPI_KEY = ["measure_id", "period_month", "grain", "unit_id"]
 
 
 def _sql(text: str) -> str:
@@ -135,12 +135,12 @@ def load_log_suite() -> dict:
 def kpi_suite() -> dict:
     measures = [m for m in rulebook.load().values() if m.grains]
     rates = [m.id for m in measures if m.value == "rate"]
-    is_rate = Column("rule_id").is_in(rates)
+    is_rate = Column("measure_id").is_in(rates)
     query = "select * from marts.kpi_rule_results where period_month = $month"
     ex: list[gxe.Expectation] = [gxe.ExpectColumnValuesToNotBeNull(column=c)
                                  for c in KPI_KEY + ["numerator", "denominator", "value"]]
     ex += [gxe.ExpectCompoundColumnsToBeUnique(column_list=KPI_KEY),
-           gxe.ExpectColumnValuesToBeInSet(column="rule_id", value_set=[m.id for m in measures]),
+           gxe.ExpectColumnValuesToBeInSet(column="measure_id", value_set=[m.id for m in measures]),
            gxe.ExpectColumnValuesToBeInSet(column="grain", value_set=list(rulebook.GRAINS)),
            gxe.ExpectColumnValuesToBeBetween(column="denominator", min_value=0, strict_min=True),
            gxe.ExpectColumnValuesToBeBetween(column="numerator", min_value=0),
@@ -150,7 +150,7 @@ def kpi_suite() -> dict:
            gxe.ExpectColumnValuesToBeBetween(column="value", min_value=0, max_value=1, row_condition=is_rate,
                                              description="rate measures: value between 0 and 1"),
            gxe.ExpectColumnDistinctValuesToContainSet(
-               column="rule_id", value_set={"$PARAMETER": "measures_due"},
+               column="measure_id", value_set={"$PARAMETER": "measures_due"},
                description="a month that ended holds every measure judged the month before (quarter-end "
                            "measures at quarter ends): no rule silently vanishes")]
     # An open month cannot be asked for every measure (on the 1st most have nothing to judge yet);
@@ -158,15 +158,15 @@ def kpi_suite() -> dict:
     # measures at quarter ends; but not a measure the month's exports cannot measure at any grain
     # (kpi_rule_measurability, D-90).
     quarterly = [m.id for m in measures if str(m.spec.get("period", "")).startswith("quarter end")]
-    due = f"""select rule_id from (
-                  select rule_id from marts.kpi_rule_results
-                  where period_month = $previous_month and not list_contains({quarterly}, rule_id)
-                  union select unnest({quarterly}) as rule_id where month(cast($day as date)) % 3 = 0)
+    due = f"""select measure_id from (
+                  select measure_id from marts.kpi_rule_results
+                  where period_month = $previous_month and not list_contains({quarterly}, measure_id)
+                  union select unnest({quarterly}) as measure_id where month(cast($day as date)) % 3 = 0)
               where cast($day as date) = last_day(cast($day as date))
-                  and rule_id not in (select measure_id from marts.kpi_rule_measurability
+                  and measure_id not in (select measure_id from marts.kpi_rule_measurability
                                       where period_month = strftime(cast($day as date), '%Y-%m')
                                       group by measure_id having bool_and(not measurable))
-              order by rule_id"""
+              order by measure_id"""
     return _suite("contract.kpi_rule_results", "contract", "marts.kpi_rule_results", query, KPI_KEY,
                   "marts.kpi_rule_results, the business date's month: key, rulebook measures and grains, "
                   "rates within 0..1; at month end every measure of the month before is present", ex,
@@ -181,7 +181,7 @@ VERDICT_ROW_ID = KPI_KEY + ["value", "threshold", "comparison", "status"]
 def threshold_expectations(m: rulebook.Measure) -> list[gxe.Expectation]:
     """The mart's verdict on every row of the measure, read, not re-decided (D-151): a row the mart
     failed (passed = false) is a breach; the comparison it was judged by is the rulebook's."""
-    rule = Column("rule_id") == m.id
+    rule = Column("measure_id") == m.id
     meta = {"rule_id": m.rule, "measure_id": m.id, "comparison": m.comparison}
     return [gxe.ExpectColumnValuesToBeInSet(
                 column="passed", value_set=[True], row_condition=rule,
@@ -213,9 +213,9 @@ def threshold_suites() -> list[dict]:
         if not measures:
             continue
         ids = ", ".join(f"'{m.id}'" for m in measures)
-        query = ("select rule_id, period_month, grain, unit_id, value, threshold, comparison, passed, status "
+        query = ("select measure_id, period_month, grain, unit_id, value, threshold, comparison, passed, status "
                  "from marts.kpi_rule_results "
-                 f"where list_contains($months, period_month) and rule_id in ({ids})")
+                 f"where list_contains($months, period_month) and measure_id in ({ids})")
         ex = [e for m in measures for e in threshold_expectations(m)] + verdict_expectations()
         out.append(_suite(f"thresholds.{family}", "thresholds", "marts.kpi_rule_results", query, VERDICT_ROW_ID,
                           f"rules {family}* ({', '.join(m.id for m in measures)}): every unit's verdict as "

@@ -60,7 +60,7 @@ create table if not exists events (
                                                 'month_signed', 'month_reopened')),
     month        text not null check (month glob '[0-9][0-9][0-9][0-9]-[0-1][0-9]'),
     appeal_id    text,
-    rule_id      text,
+    measure_id      text,
     item_kind    text check (item_kind is null or item_kind in ('ticket', 'unit')),
     item_id      text,               -- the ticket id, or grain:unit_id
     grain        text,
@@ -127,10 +127,10 @@ def _append(con: sqlite3.Connection, *, at: datetime, actor: str, role: str, eve
             after: str, before: str | None = None, appeal_id: str | None = None, item: Item | None = None,
             facts: dict | None = None) -> int:
     cur = con.execute(
-        "insert into events (at, actor, role, event, month, appeal_id, rule_id, item_kind, item_id, grain, "
+        "insert into events (at, actor, role, event, month, appeal_id, measure_id, item_kind, item_id, grain, "
         "unit_id, before_state, after_state, facts) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [at.astimezone(UTC).isoformat(timespec="seconds"), actor, role, event, month, appeal_id,
-         item.rule_id if item else None, item.kind if item else None, item.item_id if item else None,
+         item.measure_id if item else None, item.kind if item else None, item.item_id if item else None,
          item.grain if item else None, item.unit_id if item else None, before, after,
          json.dumps(facts or {}, ensure_ascii=False, default=str)])
     return int(cur.lastrowid)
@@ -210,23 +210,23 @@ def status(home: Home, month: str) -> MonthStatus:
 
 @dataclass(frozen=True)
 class Item:
-    rule_id: str
+    measure_id: str
     kind: str              # ticket | unit
     item_id: str           # ticket id, or grain:unit_id
     grain: str | None = None
     unit_id: str | None = None
 
     @classmethod
-    def ticket(cls, rule_id: str, ticket_id: str) -> Item:
-        return cls(rule_id, "ticket", ticket_id)
+    def ticket(cls, measure_id: str, ticket_id: str) -> Item:
+        return cls(measure_id, "ticket", ticket_id)
 
     @classmethod
-    def unit(cls, rule_id: str, grain: str, unit_id: str) -> Item:
-        return cls(rule_id, "unit", f"{grain}:{unit_id}", grain, unit_id)
+    def unit(cls, measure_id: str, grain: str, unit_id: str) -> Item:
+        return cls(measure_id, "unit", f"{grain}:{unit_id}", grain, unit_id)
 
     @property
     def label(self) -> str:
-        return f"{self.rule_id} × {'工单 ticket ' + self.item_id if self.kind == 'ticket' else self.item_id}"
+        return f"{self.measure_id} × {'工单 ticket ' + self.item_id if self.kind == 'ticket' else self.item_id}"
 
 
 @dataclass
@@ -252,7 +252,7 @@ def appeals_of(rows: list[dict], month: str) -> list[Appeal]:
     out: dict[str, Appeal] = {}
     for r in rows:
         if r["event"] == "appeal_filed":
-            item = Item(r["rule_id"], r["item_kind"], r["item_id"], r["grain"], r["unit_id"])
+            item = Item(r["measure_id"], r["item_kind"], r["item_id"], r["grain"], r["unit_id"])
             f = r["facts"]
             out[r["appeal_id"]] = Appeal(r["appeal_id"], month, item, r["actor"], _ts(r["at"]), f["reason"],
                                          f.get("district_id"), f.get("technician_id"), f.get("attachment"),
@@ -290,8 +290,8 @@ def failed_item(home: Home, month: str, item: Item) -> dict:
         if item.kind == "ticket":
             row = con.execute(
                 "select district_id, technician_id, is_judged, is_met from read_parquet(?) "
-                "where rule_id = ? and ticket_id = ? and period_month = ?",
-                [str(_draft_file(home, month, "fct_ticket_sla")), item.rule_id, item.item_id, month]).fetchone()
+                "where measure_id = ? and ticket_id = ? and period_month = ?",
+                [str(_draft_file(home, month, "fct_ticket_sla")), item.measure_id, item.item_id, month]).fetchone()
             if row is None:
                 raise AppealError(f"{item.label}: no such item in the {month} draft (rule and ticket id as in "
                                   "the workbook's 未达标工单 sheet)")
@@ -300,8 +300,8 @@ def failed_item(home: Home, month: str, item: Item) -> dict:
                                   "draft — only a failed item can be appealed (只能对未达标项申诉)")
             return {"district_id": row[0], "technician_id": row[1]}
         row = con.execute(
-            "select passed from read_parquet(?) where rule_id = ? and grain = ? and unit_id = ? and period_month = ?",
-            [str(_draft_file(home, month, "kpi_rule_results")), item.rule_id, item.grain, item.unit_id, month]).fetchone()
+            "select passed from read_parquet(?) where measure_id = ? and grain = ? and unit_id = ? and period_month = ?",
+            [str(_draft_file(home, month, "kpi_rule_results")), item.measure_id, item.grain, item.unit_id, month]).fetchone()
     finally:
         con.close()
     if row is None:

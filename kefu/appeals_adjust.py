@@ -30,12 +30,12 @@ FINAL = "kpi_rule_results_final.parquet"
 ADJUSTMENTS = "assessment_adjustments.parquet"
 APPEALS = "appeals.parquet"
 SIGNOFF = "signoff.json"
-EXEMPTION_COLUMNS = ["rule_id", "item_kind", "item_id", "grain", "unit_id"]
+EXEMPTION_COLUMNS = ["measure_id", "item_kind", "item_id", "grain", "unit_id"]
 EXTRA = ["raw_numerator", "raw_denominator", "raw_value", "raw_passed", "exempted_items", "verdict_waived"]
 
 
 def exemption_frame(approved: list[Appeal]) -> pd.DataFrame:
-    return pd.DataFrame([[a.item.rule_id, a.item.kind, a.item.item_id, a.item.grain, a.item.unit_id]
+    return pd.DataFrame([[a.item.measure_id, a.item.kind, a.item.item_id, a.item.grain, a.item.unit_id]
                          for a in approved], columns=EXEMPTION_COLUMNS).astype("string")
 
 
@@ -59,7 +59,7 @@ def adjusted(folder: Path, month: str, approved: list[Appeal]) -> pd.DataFrame:
 
 def appeal_rows(all_appeals: list[Appeal]) -> list[dict]:
     """The appeals as the reports list them: free text masked, no attachment content."""
-    return [{"appeal_id": a.appeal_id, "rule_id": a.item.rule_id, "item_kind": a.item.kind, "item_id": a.item.item_id,
+    return [{"appeal_id": a.appeal_id, "measure_id": a.item.measure_id, "item_kind": a.item.kind, "item_id": a.item.item_id,
              "district_id": a.district_id, "technician_id": a.technician_id, "filed_by": a.filed_by,
              "filed_at": a.filed_at.astimezone(TZ).replace(tzinfo=None), "reason": published_text(a.reason),
              "attachment": a.attachment, "state": a.state, "decided_by": a.decided_by,
@@ -67,7 +67,7 @@ def appeal_rows(all_appeals: list[Appeal]) -> list[dict]:
              "comment": published_text(a.comment)} for a in all_appeals]
 
 
-APPEAL_COLUMNS = ["appeal_id", "rule_id", "item_kind", "item_id", "district_id", "technician_id", "filed_by",
+APPEAL_COLUMNS = ["appeal_id", "measure_id", "item_kind", "item_id", "district_id", "technician_id", "filed_by",
                   "filed_at", "reason", "attachment", "state", "decided_by", "decided_at", "comment"]
 
 

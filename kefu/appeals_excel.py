@@ -22,7 +22,7 @@ from kefu.appeals import AppealError, Item
 from kefu.home import Home
 
 COLUMNS = [  # key, Chinese header, English header, width
-    ("rule_id", "规则", "Rule", 8),
+    ("measure_id", "规则", "Rule", 8),
     ("item_kind", "申诉对象", "Item kind (ticket / unit)", 12),
     ("item_id", "工单编号/单位", "Ticket id or grain:unit", 22),
     ("district_id", "片区", "District", 9),
@@ -44,15 +44,15 @@ def failed_items(home: Home, month: str, who: Access) -> list[dict]:
     con = duckdb.connect()
     try:
         tickets = con.execute(
-            "select rule_id, 'ticket' as item_kind, ticket_id as item_id, district_id, technician_id, "
+            "select measure_id, 'ticket' as item_kind, ticket_id as item_id, district_id, technician_id, "
             "state || ' · deadline ' || strftime(deadline_at, '%Y-%m-%d %H:%M') as detail from read_parquet(?) "
-            "where period_month = ? and is_judged and not is_met order by rule_id, ticket_id",
+            "where period_month = ? and is_judged and not is_met order by measure_id, ticket_id",
             [str(folder / "fct_ticket_sla.parquet"), month]).fetchall()
         units = con.execute(
-            "select rule_id, 'unit' as item_kind, grain || ':' || unit_id as item_id, "
+            "select measure_id, 'unit' as item_kind, grain || ':' || unit_id as item_id, "
             "case when grain = 'district' then unit_id end, case when grain = 'technician' then unit_id end, "
             "printf('%d / %d = %.4f %s %.4f', numerator, denominator, value, comparison, threshold) "
-            "from read_parquet(?) where period_month = ? and passed = false order by rule_id, grain, unit_id",
+            "from read_parquet(?) where period_month = ? and passed = false order by measure_id, grain, unit_id",
             [str(folder / "kpi_rule_results.parquet"), month]).fetchall()
     finally:
         con.close()
@@ -120,7 +120,7 @@ def read_rows(path: Path) -> list[Row]:
         reason = str(row.get("reason") or "").strip()
         if not reason:
             continue  # not appealed
-        kind, item_id, rule = row.get("item_kind"), str(row.get("item_id") or "").strip(), str(row.get("rule_id") or "").strip()
+        kind, item_id, rule = row.get("item_kind"), str(row.get("item_id") or "").strip(), str(row.get("measure_id") or "").strip()
         if kind not in appeals.ITEM_KINDS:
             errors.append(f"{path}: row {number}, column 申诉对象 (B): expected ticket or unit, got {kind!r}")
             continue

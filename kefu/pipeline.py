@@ -461,7 +461,7 @@ def close_month(source: Path, month: str, out_dir: Path) -> dict:
         # handed over by the run on 1 January
         year = month[:4]
         rows["yearly_totals"] = freeze(  # tallied once, in marts.kpi_rule_results_ytd (D-148)
-            "select period_year, rule_id, catalogue_rule_id, grain, unit_id, months_judged, months_passed, "
+            "select period_year, measure_id, rule_id, grain, unit_id, months_judged, months_passed, "
             "months_failed from marts.kpi_rule_results_ytd where period_month = ?", "yearly_totals", [month])
         rows["kpi_district_yearly"] = freeze(
             "select * from marts.kpi_district_yearly where period_year = ?", "kpi_district_yearly", [year])

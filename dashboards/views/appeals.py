@@ -42,7 +42,7 @@ def visible(a: appeals.Appeal) -> bool:
 
 listed = [a for a in appeals.appeals(home, month) if visible(a)]
 clear = access.role == "manager"  # the decider reads the reason as written; everyone else masked
-frame = pd.DataFrame([{"编号": a.appeal_id, "规则": a.item.rule_id, "工单/单位": a.item.item_id, "申诉人": a.filed_by,
+frame = pd.DataFrame([{"编号": a.appeal_id, "规则": a.item.measure_id, "工单/单位": a.item.item_id, "申诉人": a.filed_by,
                        "理由": a.reason if clear else appeals.published_text(a.reason), "附件": a.attachment or "",
                        "结果": {"pending": "待审核", "approved": "核减", "rejected": "驳回"}[a.state],
                        "审核人": a.decided_by or "", "意见": appeals.published_text(a.comment) or ""} for a in listed])
@@ -55,20 +55,20 @@ else:
 if access.role in appeals.FILERS and status.state == "draft":
     st.subheader("提交申诉 · File an appeal")
     items = appeals_excel.failed_items(home, month, access)
-    taken = {a.item.item_id + "|" + a.item.rule_id for a in listed if a.state != "rejected"}
-    items = [i for i in items if f"{i['item_id']}|{i['rule_id']}" not in taken]
+    taken = {a.item.item_id + "|" + a.item.measure_id for a in listed if a.state != "rejected"}
+    items = [i for i in items if f"{i['item_id']}|{i['measure_id']}" not in taken]
     if not items:
         st.caption("没有可申诉的未达标项。No failed item of yours to appeal.")
     else:
         with st.form("file_appeal", clear_on_submit=True):
             pick = st.selectbox("未达标项 Failed item", range(len(items)), key="appeal_item",
-                                format_func=lambda i: f"{items[i]['rule_id']} · {items[i]['item_id']} · {items[i]['detail']}")
+                                format_func=lambda i: f"{items[i]['measure_id']} · {items[i]['item_id']} · {items[i]['detail']}")
             reason = st.text_area("申诉理由 Reason", key="appeal_reason")
             upload = st.file_uploader("附件 Attachment", key="appeal_attachment")
             if st.form_submit_button("提交 File"):
                 chosen = items[pick]
-                item = appeals.Item.ticket(chosen["rule_id"], chosen["item_id"]) if chosen["item_kind"] == "ticket" \
-                    else appeals.Item.unit(chosen["rule_id"], *chosen["item_id"].split(":", 1))
+                item = appeals.Item.ticket(chosen["measure_id"], chosen["item_id"]) if chosen["item_kind"] == "ticket" \
+                    else appeals.Item.unit(chosen["measure_id"], *chosen["item_id"].split(":", 1))
                 try:
                     with tempfile.TemporaryDirectory() as tmp:
                         path = None

@@ -5,7 +5,7 @@
     Two steps, each applied to a relation:
       score_lines(results)  - one line per scored unit x month x scored measure (x member district
                               for a district head): passed / failed / not_measurable and the points
-                              it costs. `results` has kpi_rule_results' columns (rule_id,
+                              it costs. `results` has kpi_rule_results' columns (measure_id,
                               period_month, grain, unit_id, numerator, denominator, value,
                               threshold, passed): the assessment itself, or adjusted
                               (post-exemption) results of the same shape.
@@ -134,7 +134,7 @@ judged as (
         measurability.reason as measurability_reason
     from lines
     left join results
-        on results.rule_id = lines.measure_id
+        on results.measure_id = lines.measure_id
         and results.grain = lines.judged_grain
         and results.unit_id = lines.member_id
         and results.period_month = lines.period_month
@@ -171,7 +171,7 @@ final as (
         statused.member_id,
         statused.measure_id,
         -- labels
-        measures.rule_id as catalogue_rule_id,
+        measures.rule_id,
         measures.name_zh,
         measures.name_en,
         -- the result scored

@@ -65,7 +65,7 @@ def late_tickets(con: duckdb.DuckDBPyConnection, names: dict, until: datetime, w
     """Ticket items judged and not met (marts.fct_ticket_sla) that match `where`, with their district
     and technician names and how late they were (to completion, or to the as-of time if still open)."""
     tickets = rows(con, f"""
-        select rule_id, name_zh, ticket_id, district_id, technician_id, ticket_type, severity, customer_tier,
+        select measure_id, name_zh, ticket_id, district_id, technician_id, ticket_type, severity, customer_tier,
                opened_at, deadline_at, completed_at, state,
                date_diff('minute', deadline_at, coalesce(completed_at, $until)) / 60.0 as hours_late
         from marts.fct_ticket_sla
@@ -98,7 +98,7 @@ class MonthData:
     def by_rule(self) -> dict[str, list[dict]]:
         out: dict[str, list[dict]] = {}
         for r in self.results:
-            out.setdefault(r["rule_id"], []).append(r)
+            out.setdefault(r["measure_id"], []).append(r)
         return out
 
 
@@ -108,12 +108,12 @@ def load_month(con: duckdb.DuckDBPyConnection, month: str) -> MonthData:
     names = unit_names(con)
 
     def sort_key(r: dict) -> tuple:
-        return (order.get(r["rule_id"], len(order)), list(GRAINS).index(r["grain"]), r["unit_id"])
+        return (order.get(r["measure_id"], len(order)), list(GRAINS).index(r["grain"]), r["unit_id"])
 
     results = rows(con, """
         select r.*, m.value_kind, r.previous_value as prev_value, r.previous_passed as prev_passed
         from marts.kpi_rule_results as r
-        inner join rulebook.rulebook_measures as m on m.measure_id = r.rule_id
+        inner join rulebook.rulebook_measures as m on m.measure_id = r.measure_id
         where r.period_month = $m
         """, {"m": month})
     if not results:
@@ -136,7 +136,7 @@ def load_month(con: duckdb.DuckDBPyConnection, month: str) -> MonthData:
 
     # the year's tally, the one the monthly DAG freezes (marts.kpi_rule_results_ytd, D-148)
     yearly = rows(con, """
-        select rule_id, grain, unit_id, months_judged, months_passed, months_failed, first_month, last_month
+        select measure_id, grain, unit_id, months_judged, months_passed, months_failed, first_month, last_month
         from marts.kpi_rule_results_ytd
         where period_month = $m
         """, {"m": month})
@@ -145,7 +145,7 @@ def load_month(con: duckdb.DuckDBPyConnection, month: str) -> MonthData:
     yearly.sort(key=sort_key)
 
     tickets = late_tickets(con, names, until, "period_month = $m", {"m": month})
-    tickets.sort(key=lambda t: (order.get(t["rule_id"], len(order)), -t["hours_late"], t["ticket_id"]))
+    tickets.sort(key=lambda t: (order.get(t["measure_id"], len(order)), -t["hours_late"], t["ticket_id"]))
 
     district = rows(con, "select * from marts.kpi_district_monthly where period_month = $m "
                          "order by district_rank, district_id", {"m": month})  # the mart's ranking (D-147)
@@ -158,20 +158,20 @@ def load_month(con: duckdb.DuckDBPyConnection, month: str) -> MonthData:
     history = rows(con, """
         select period_month, count(*) filter (where threshold is not null) as judged,
                count(*) filter (where not passed) as failed,
-               count(distinct rule_id) filter (where not passed) as rules_failed
+               count(distinct measure_id) filter (where not passed) as rules_failed
         from marts.kpi_rule_results
         where left(period_month, 4) = $y and period_month <= $m
         group by period_month order by period_month
         """, {"m": month, "y": month[:4]})
     not_measurable = rows(con, """
-        select measure_id as rule_id, rule_id as catalogue_rule_id, name_zh, name_en, grain, reason
+        select measure_id, rule_id, name_zh, name_en, grain, reason
         from marts.kpi_rule_measurability
         where period_month = $m and not measurable
         """, {"m": month})
     for r in not_measurable:
         r["grain_zh"], r["grain_en"] = GRAINS.get(r["grain"], (r["grain"], r["grain"]))
         r["label"] = "无数据 · not measurable: " + r["reason"].removeprefix("column ")
-    not_measurable.sort(key=lambda r: (order.get(r["rule_id"], len(order)), list(GRAINS).index(r["grain"])))
+    not_measurable.sort(key=lambda r: (order.get(r["measure_id"], len(order)), list(GRAINS).index(r["grain"])))
     notes = measured_with_notes(con, month, order)
     from kefu.reports import score
 
@@ -183,14 +183,14 @@ def measured_with_notes(con, month: str, order: dict[str, int]) -> list[dict]:
     """Measures of the month computed without an optional column the export lacked, one row per
     measure and note (D-119: A2 without complaint_validity counts every complaint)."""
     found = rows(con, """
-        select measure_id as rule_id, any_value(name_zh) as name_zh, any_value(name_en) as name_en, note
+        select measure_id, any_value(name_zh) as name_zh, any_value(name_en) as name_en, note
         from marts.kpi_rule_measurability
         where period_month = $m and measurable and note is not null
         group by measure_id, note
         """, {"m": month})
     for r in found:
         r["label"] = "注 · note: " + r["note"].removeprefix("column ")
-    return sorted(found, key=lambda r: order.get(r["rule_id"], len(order)))
+    return sorted(found, key=lambda r: order.get(r["measure_id"], len(order)))
 
 
 def summary_rows(data: MonthData) -> list[dict]:
@@ -204,7 +204,7 @@ def summary_rows(data: MonthData) -> list[dict]:
         company = next((r for r in results if r["grain"] == "company"), {})
         units = [r for r in results if r["grain"] != "company"]
         out.append({
-            "rule_id": m["measure_id"], "name_zh": m["name_zh"], "name_en": m["name_en"],
+            "measure_id": m["measure_id"], "name_zh": m["name_zh"], "name_en": m["name_en"],
             "value_kind": m["value_kind"], "comparison": m["comparison"], "source": m["source"],
             "value": company.get("value"), "threshold": company.get("threshold"),
             "passed": company.get("passed"), "prev_value": company.get("prev_value"),
@@ -256,11 +256,11 @@ def load_week(con: duckdb.DuckDBPyConnection, meeting: date) -> WeekData:
     start, end = week_window(meeting)
     order = _rule_order()
     rules = rows(con, """
-        select rule_id, name_zh, judged, met, not_met, value, value_kind, comparison, threshold, passed,
+        select measure_id, name_zh, judged, met, not_met, value, value_kind, comparison, threshold, passed,
                status, previous_value as prev_value
         from marts.kpi_ticket_rules_weekly where meeting_date = $meeting
         """, {"meeting": meeting})
-    rules.sort(key=lambda r: order.get(r["rule_id"], len(order)))
+    rules.sort(key=lambda r: order.get(r["measure_id"], len(order)))
     types = contract.entity("tickets").column("ticket_type").values
     opened = rows(con, """
         select ticket_type, count(*) as tickets, count(*) filter (where is_vip) as vip_tickets
@@ -271,5 +271,5 @@ def load_week(con: duckdb.DuckDBPyConnection, meeting: date) -> WeekData:
         o["label"] = types.get(o["ticket_type"], o["ticket_type"])
     tickets = late_tickets(con, unit_names(con), as_of(con), "outcome_at >= $start and outcome_at < $end",
                            {"start": start, "end": end})
-    tickets.sort(key=lambda t: (-t["hours_late"], t["ticket_id"], t["rule_id"]))
+    tickets.sort(key=lambda t: (-t["hours_late"], t["ticket_id"], t["measure_id"]))
     return WeekData(meeting, start, end, rules, opened, tickets, len(tickets))

@@ -16,7 +16,7 @@ def cols():
     from kefu.reports.workbook import Col  # workbook imports this module: imported late
 
     adjust = [
-        Col("rule_id", "规则", "Rule", width=7),
+        Col("measure_id", "规则", "Rule", width=7),
         Col("grain", "考核层级", "Grain", width=10, labels={g: zh for g, (zh, _) in GRAINS.items()}),
         Col("unit_id", "单位编号", "Unit ID", width=11),
         Col("unit_name", "单位名称", "Unit", width=16),
@@ -34,7 +34,7 @@ def cols():
     ]
     appeals = [
         Col("appeal_id", "申诉编号", "Appeal", width=15),
-        Col("rule_id", "规则", "Rule", width=7),
+        Col("measure_id", "规则", "Rule", width=7),
         Col("item_kind", "申诉对象", "Item kind", width=9, labels=KINDS),
         Col("item_id", "工单/单位", "Ticket / unit", width=16),
         Col("district_id", "片区", "District", width=8),
@@ -66,10 +66,10 @@ def write(wb: xlsxwriter.Workbook, fmt: dict, data: MonthData, label: str) -> No
 
 def enriched(data: MonthData, adjustments: list[dict]) -> list[dict]:
     """Adjustment rows with the unit's name and the measure's value kind (for formatting)."""
-    known = {(r["rule_id"], r["grain"], r["unit_id"]): r for r in data.results}
+    known = {(r["measure_id"], r["grain"], r["unit_id"]): r for r in data.results}
     out = []
     for r in adjustments:
-        base = known.get((r["rule_id"], r["grain"], r["unit_id"]), {})
+        base = known.get((r["measure_id"], r["grain"], r["unit_id"]), {})
         out.append(r | {"unit_name": base.get("unit_name", r["unit_id"]), "value_kind": base.get("value_kind"),
                         "waived": "是" if r["verdict_waived"] else ""})
     return out

@@ -30,13 +30,13 @@ exemptions as (
 exempted_tickets as (
 
     select
-        ticket_sla.rule_id,
+        ticket_sla.measure_id,
         ticket_sla.district_id,
         ticket_sla.technician_id,
         case when ticket_sla.is_met then 1 else 0 end as hits
     from exemptions
     inner join ticket_sla
-        on ticket_sla.rule_id = exemptions.rule_id
+        on ticket_sla.measure_id = exemptions.measure_id
         and ticket_sla.ticket_id = exemptions.item_id
         and ticket_sla.period_month = $month
         and ticket_sla.is_judged
@@ -46,27 +46,27 @@ exempted_tickets as (
 
 exempted_units as (
 
-    select rule_id, 'company' as grain, $company_unit as unit_id, hits from exempted_tickets
+    select measure_id, 'company' as grain, $company_unit as unit_id, hits from exempted_tickets
     union all
-    select rule_id, 'district' as grain, district_id as unit_id, hits from exempted_tickets
+    select measure_id, 'district' as grain, district_id as unit_id, hits from exempted_tickets
     where district_id is not null
     union all
-    select rule_id, 'technician' as grain, technician_id as unit_id, hits from exempted_tickets
+    select measure_id, 'technician' as grain, technician_id as unit_id, hits from exempted_tickets
     where technician_id is not null
 
 ),
 
 removed as (
 
-    select rule_id, grain, unit_id, cast(sum(hits) as bigint) as hits, count(*) as items
+    select measure_id, grain, unit_id, cast(sum(hits) as bigint) as hits, count(*) as items
     from exempted_units
-    group by rule_id, grain, unit_id
+    group by measure_id, grain, unit_id
 
 ),
 
 waived as (
 
-    select distinct rule_id, grain, unit_id
+    select distinct measure_id, grain, unit_id
     from exemptions
     where item_kind = 'unit'
 
@@ -84,14 +84,14 @@ recounted as (
         raw_results.value as raw_value,
         raw_results.passed as raw_passed,
         coalesce(removed.items, 0) as exempted_items,
-        waived.rule_id is not null as verdict_waived
+        waived.measure_id is not null as verdict_waived
     from raw_results
     left join removed
-        on removed.rule_id = raw_results.rule_id
+        on removed.measure_id = raw_results.measure_id
         and removed.grain = raw_results.grain
         and removed.unit_id = raw_results.unit_id
     left join waived
-        on waived.rule_id = raw_results.rule_id
+        on waived.measure_id = raw_results.measure_id
         and waived.grain = raw_results.grain
         and waived.unit_id = raw_results.unit_id
     where raw_results.period_month = $month

@@ -38,7 +38,7 @@ def scored(tmp_path_factory) -> Path:
     scheme = rulebook.score_scheme()
     with duckdb.connect(str(warehouse)) as con:
         con.execute("create schema marts")
-        con.execute("create table marts.kpi_rule_results (rule_id varchar, period_month varchar, grain varchar, "
+        con.execute("create table marts.kpi_rule_results (measure_id varchar, period_month varchar, grain varchar, "
                     "unit_id varchar, numerator bigint, denominator bigint, value double, threshold double, "
                     "passed boolean)")
         con.executemany("insert into marts.kpi_rule_results values (?, ?, ?, ?, ?, ?, ?, ?, ?)", _results_rows(scheme))

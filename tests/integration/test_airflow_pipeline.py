@@ -180,11 +180,11 @@ def test_monthly_assessment_draft_appeal_approve_sign_final(month_run):
         assert "草稿 draft" in openpyxl.load_workbook(out / "assessment_2026-01.xlsx")["概览 Summary"]["A1"].value
         con = duckdb.connect()
         rule, ticket, district = con.execute(
-            "select rule_id, ticket_id, district_id from read_parquet(?) where rule_id = 'T1' and is_judged "
+            "select measure_id, ticket_id, district_id from read_parquet(?) where measure_id = 'T1' and is_judged "
             "and not is_met and district_id is not null order by ticket_id limit 1",
             [str(out / "fct_ticket_sla.parquet")]).fetchone()
         raw = dict(con.execute("select grain || ':' || unit_id, [numerator, denominator] from read_parquet(?) "
-                               "where rule_id = ? and grain in ('company', 'district') and unit_id in ('ALL', ?)",
+                               "where measure_id = ? and grain in ('company', 'district') and unit_id in ('ALL', ?)",
                                [str(out / "kpi_rule_results.parquet"), rule, district]).fetchall())
         con.close()
         head = Access(f"head.{district}@example.com", "district_head", districts=(district,))
@@ -208,7 +208,7 @@ def test_monthly_assessment_draft_appeal_approve_sign_final(month_run):
         f"except select * from read_parquet('{out / 'kpi_rule_results.parquet'}')))").fetchone()[0]
     n = con.execute("select count(*) from marts.kpi_rule_results where period_month = '2026-01'").fetchone()[0]
     final = dict(con.execute(f"select grain || ':' || unit_id, [numerator, denominator] from "
-                             f"read_parquet('{out / 'kpi_rule_results_final.parquet'}') where rule_id = ? "
+                             f"read_parquet('{out / 'kpi_rule_results_final.parquet'}') where measure_id = ? "
                              f"and grain in ('company', 'district') and unit_id in ('ALL', ?)",
                              [item["rule"], item["district"]]).fetchall())
     con.close()

@@ -39,9 +39,9 @@ TICKETS = [(f"t{i}", "D01", "W01", True) for i in range(1, 5)] + [("t9", "D01", 
 
 def result(rule: str, grain: str, unit: str, num: int, den: int, threshold: float = 0.9) -> dict:
     value = num / den
-    return {"rule_id": rule, "period_month": MONTH, "grain": grain, "unit_id": unit, "numerator": num,
+    return {"measure_id": rule, "period_month": MONTH, "grain": grain, "unit_id": unit, "numerator": num,
             "denominator": den, "value": value, "threshold": threshold, "comparison": ">=",
-            "catalogue_rule_id": rule, "name_zh": "名称", "name_en": "name", "passed": value >= threshold}
+            "rule_id": rule, "name_zh": "名称", "name_en": "name", "passed": value >= threshold}
 
 
 @pytest.fixture()
@@ -53,10 +53,10 @@ def home(tmp_path: Path) -> Home:
                             result("T1", "district", "D02", 4, 5), result("T1", "technician", "W01", 4, 5),
                             result("T1", "technician", "W02", 4, 5), result("T2", "district", "D01", 1, 1)])
     deadline = datetime(2026, 1, 20, 18, 0)
-    sla = pd.DataFrame([{"rule_id": "T1", "ticket_id": t, "district_id": d, "technician_id": w, "is_judged": True,
+    sla = pd.DataFrame([{"measure_id": "T1", "ticket_id": t, "district_id": d, "technician_id": w, "is_judged": True,
                          "is_met": met, "state": "met" if met else "breached", "deadline_at": deadline,
                          "period_month": MONTH} for t, d, w, met in TICKETS]
-                       + [{"rule_id": "T2", "ticket_id": "t1", "district_id": "D01", "technician_id": "W01",
+                       + [{"measure_id": "T2", "ticket_id": "t1", "district_id": "D01", "technician_id": "W01",
                            "is_judged": True, "is_met": True, "state": "met", "deadline_at": deadline,
                            "period_month": MONTH}])
     con = duckdb.connect()
@@ -71,7 +71,7 @@ def home(tmp_path: Path) -> Home:
 
 def final_rows(home: Home) -> dict[tuple[str, str, str], tuple]:
     con = duckdb.connect()
-    rows = con.execute("select rule_id, grain, unit_id, numerator, denominator, value, passed from read_parquet(?)",
+    rows = con.execute("select measure_id, grain, unit_id, numerator, denominator, value, passed from read_parquet(?)",
                        [str(home.assessment_dir(MONTH) / appeals_adjust.FINAL)]).fetchall()
     con.close()
     return {r[:3]: r[3:] for r in rows}
@@ -214,7 +214,7 @@ def month_data(home: Home, signoff) -> object:
     rows = results.to_dict("records")
     for r in rows:
         r |= {"value_kind": "rate", "prev_value": None, "prev_passed": None, "unit_name": f"单位{r['unit_id']}"}
-    measures = [{"measure_id": m, "rule_id": m, "name_zh": "名称", "name_en": "name", "value_kind": "rate",
+    measures = [{"measure_id": m, "measure_id": m, "name_zh": "名称", "name_en": "name", "value_kind": "rate",
                  "comparison": ">=", "source": "D1", "wording": "", "targets": "0.9"} for m in ("T1", "T2")]
     return MonthData(MONTH, "2025-12", datetime(2026, 2, 1), rows, measures, [], [], [], [], [], [], signoff=signoff)
 

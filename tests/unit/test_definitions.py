@@ -88,6 +88,6 @@ def test_the_monthly_report_lists_a_measure_computed_without_its_optional_column
         ('A2', 'A2', '片区月投诉率', 'District monthly complaint rate', 'district', '2026-03', true, 'column n'),
         ('A2', 'A2', '片区月投诉率', 'District monthly complaint rate', 'company', '2026-02', true, 'column old'),
         ('T1', 'T1', 'x', 'x', 'company', '2026-03', false, null))
-        as t(measure_id, rule_id, name_zh, name_en, grain, period_month, measurable, note)""")
+        as t(measure_id, measure_id, name_zh, name_en, grain, period_month, measurable, note)""")
     got = measured_with_notes(con, "2026-03", {"A2": 0})
-    assert [(r["rule_id"], r["label"]) for r in got] == [("A2", "注 · note: n")]
+    assert [(r["measure_id"], r["label"]) for r in got] == [("A2", "注 · note: n")]

@@ -62,7 +62,7 @@ def copies_of_family_lists(files: dict[str, str]) -> list[str]:
 def test_the_finder_finds_a_typed_family_list():
     """The search can fail: a hand-typed list of each kind is found."""
     typed = {"a.py": 'RULES = ["A1", "A2", "A3", "A4", "A6"]\n',
-             "b.sql": "where rule_id in ('H1', 'H2.1', 'H2.2')\n",
+             "b.sql": "where measure_id in ('H1', 'H2.1', 'H2.2')\n",
              "c.yml": "          - accepted_values:\n              arguments:\n                values: [N1, N2]\n",
              "d.yml": "description: Notices (N1, N2) given late.\n"}  # prose names rules: not a list
     found = copies_of_family_lists(typed)

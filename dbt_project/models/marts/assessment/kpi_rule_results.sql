@@ -42,7 +42,7 @@ valued as (
 
     select
         -- keys
-        results.rule_id,
+        results.measure_id,
         results.period_month,
         results.grain,
         results.unit_id,
@@ -59,19 +59,19 @@ valued as (
                 else 1.0
             end as threshold,
         measures.comparison,
-        measures.rule_id as catalogue_rule_id,
+        measures.rule_id,
         measures.name_zh,
         measures.name_en
     from results
-    inner join measures on measures.measure_id = results.rule_id
+    inner join measures on measures.measure_id = results.measure_id
     left join targets as unit_target
-        on unit_target.measure_id = results.rule_id
+        on unit_target.measure_id = results.measure_id
         and unit_target.target_key = results.target_key
     left join targets as single_target
-        on single_target.measure_id = results.rule_id
+        on single_target.measure_id = results.measure_id
         and single_target.target_key = '*'
     left join measurability
-        on measurability.measure_id = results.rule_id
+        on measurability.measure_id = results.measure_id
         and measurability.grain = results.grain
         and measurability.period_month = results.period_month
     where results.denominator > 0
@@ -109,7 +109,7 @@ final as (
     left join calendar_months
         on calendar_months.period_month = statused.period_month
     left join statused as previous
-        on previous.rule_id = statused.rule_id
+        on previous.measure_id = statused.measure_id
         and previous.grain = statused.grain
         and previous.unit_id = statused.unit_id
         and previous.period_month = calendar_months.previous_month

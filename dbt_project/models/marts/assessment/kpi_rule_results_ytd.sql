@@ -20,14 +20,14 @@ months as (
 unit_years as (
 
     select
+        measure_id,
         rule_id,
-        catalogue_rule_id,
         grain,
         unit_id,
         substring(period_month, 1, 4) as period_year,
         min(period_month) as first_month
     from rule_results
-    group by rule_id, catalogue_rule_id, grain, unit_id, substring(period_month, 1, 4)
+    group by measure_id, rule_id, grain, unit_id, substring(period_month, 1, 4)
 
 ),
 
@@ -48,32 +48,32 @@ tallied as (
     select
         through_months.period_month,
         through_months.period_year,
+        through_months.measure_id,
         through_months.rule_id,
-        through_months.catalogue_rule_id,
         through_months.grain,
         through_months.unit_id,
-        cast(count(rule_results.rule_id) as {{ dbt.type_bigint() }}) as months_judged,
+        cast(count(rule_results.measure_id) as {{ dbt.type_bigint() }}) as months_judged,
         cast(count(case when rule_results.passed then 1 end) as {{ dbt.type_bigint() }}) as months_passed,
         cast(count(case when not rule_results.passed then 1 end) as {{ dbt.type_bigint() }}) as months_failed,
         min(rule_results.period_month) as first_month,
         max(rule_results.period_month) as last_month
     from through_months
     left join rule_results
-        on rule_results.rule_id = through_months.rule_id
+        on rule_results.measure_id = through_months.measure_id
         and rule_results.grain = through_months.grain
         and rule_results.unit_id = through_months.unit_id
         and substring(rule_results.period_month, 1, 4) = through_months.period_year
         and rule_results.period_month <= through_months.period_month
     group by
-        through_months.period_month, through_months.period_year, through_months.rule_id,
-        through_months.catalogue_rule_id, through_months.grain, through_months.unit_id
+        through_months.period_month, through_months.period_year, through_months.measure_id,
+        through_months.rule_id, through_months.grain, through_months.unit_id
 
 ),
 
 final as (
 
     select
-        {{ dbt.concat(['rule_id', "'|'", 'period_month', "'|'", 'grain', "'|'", 'unit_id']) }} as ytd_key,
+        {{ dbt.concat(['measure_id', "'|'", 'period_month', "'|'", 'grain', "'|'", 'unit_id']) }} as ytd_key,
         *
     from tallied
 

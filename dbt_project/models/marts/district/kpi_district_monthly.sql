@@ -22,7 +22,7 @@ assessed as (
 
     select * from rule_results
     where grain = 'district'
-        and rule_id in ({% for r in rules %}'{{ r }}'{{ "," if not loop.last }}{% endfor %})
+        and measure_id in ({% for r in rules %}'{{ r }}'{{ "," if not loop.last }}{% endfor %})
 
 ),
 
@@ -33,7 +33,7 @@ pivoted as (
         period_month,
         {{ district_rule_columns(rules) }},
         {% for r in rules -%}
-        max(case when rule_id = '{{ r }}' then status end) as {{ r | lower }}_status,
+        max(case when measure_id = '{{ r }}' then status end) as {{ r | lower }}_status,
         {% endfor -%}
         cast(count(*) as {{ dbt.type_int() }}) as rules_assessed,
         cast(sum(case when passed then 1 else 0 end) as {{ dbt.type_int() }}) as rules_passed,

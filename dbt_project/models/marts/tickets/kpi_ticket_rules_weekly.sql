@@ -29,7 +29,7 @@ weekly_items as (
     select
         -- the Friday the item's week starts on (a week truncated to Monday, shifted by four days)
         cast({{ dbt.dateadd('day', 4, dbt.date_trunc('week', dbt.dateadd('day', -4, 'outcome_at'))) }} as date) as week_start,
-        rule_id,
+        measure_id,
         name_zh,
         is_met
     from sla_items
@@ -41,13 +41,13 @@ counted as (
     select
         cast({{ dbt.dateadd('day', 7, 'week_start') }} as date) as meeting_date,
         week_start,
-        rule_id,
+        measure_id,
         min(name_zh) as name_zh,
         cast(count(*) as {{ dbt.type_int() }}) as judged,
         cast(sum(case when is_met then 1 else 0 end) as {{ dbt.type_int() }}) as met,
         cast(sum(case when is_met then 0 else 1 end) as {{ dbt.type_int() }}) as not_met
     from weekly_items
-    group by week_start, rule_id
+    group by week_start, measure_id
 
 ),
 
@@ -60,12 +60,12 @@ valued as (
         nullif(measures.comparison, '') as comparison,
         measures.value_kind
     from counted
-    inner join measures on measures.measure_id = counted.rule_id
+    inner join measures on measures.measure_id = counted.measure_id
     left join targets as company_target
-        on company_target.measure_id = counted.rule_id
+        on company_target.measure_id = counted.measure_id
         and company_target.target_key = {{ rulebook_company_unit() }}
     left join targets as single_target
-        on single_target.measure_id = counted.rule_id
+        on single_target.measure_id = counted.measure_id
         and single_target.target_key = '*'
 
 ),
@@ -82,13 +82,13 @@ judged as (
 final as (
 
     select
-        {{ dbt.concat(['judged.rule_id', "'|'", 'cast(judged.meeting_date as ' ~ dbt.type_string() ~ ')']) }} as rule_week_key,
+        {{ dbt.concat(['judged.measure_id', "'|'", 'cast(judged.meeting_date as ' ~ dbt.type_string() ~ ')']) }} as rule_week_key,
         judged.*,
         {{ rulebook_status('judged.value', 'judged.threshold', 'judged.passed') }} as status,
         previous.value as previous_value
     from judged
     left join judged as previous
-        on previous.rule_id = judged.rule_id
+        on previous.measure_id = judged.measure_id
         and previous.meeting_date = judged.week_start
 
 )
