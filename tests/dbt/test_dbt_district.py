@@ -1,4 +1,4 @@
-"""Static checks of the district / callbacks / notices dbt models (W3) that dbt's own tests cannot make:
+"""Static checks of the district / callbacks / notices dbt models that dbt's own tests cannot make:
 portability (the same SQL must run on Spark), no limit or threshold typed in SQL, and every model
 and every column documented in the yml beside it. Fast: no warehouse is built."""
 

@@ -1,4 +1,4 @@
-"""The Airflow DAGs end to end (issue 5): dag.test() of `nightly` and `monthly_assessment` on a
+"""The Airflow DAGs end to end: dag.test() of `nightly` and `monthly_assessment` on a
 private AIRFLOW_HOME (SQLite), the published copy, backfill/idempotency, a corrupt export and a
 run killed during dbt.
 
