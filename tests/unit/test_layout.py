@@ -33,3 +33,14 @@ def test_the_import_scan_sees_a_generator_import(tmp_path: Path) -> None:
     probe = tmp_path / "probe.py"
     probe.write_text("def f():\n    from generator.formats import FORMATS\n", encoding="utf-8")
     assert "generator.formats" in _imported_modules(probe)
+
+
+def test_intermediate_folders_are_named_after_the_mart_families() -> None:
+    models = ROOT / "dbt_project" / "models"
+    intermediate = {p.name for p in (models / "intermediate").iterdir() if p.is_dir()}
+    marts = {p.name for p in (models / "marts").iterdir() if p.is_dir()}
+    assert intermediate and intermediate <= marts, (
+        f"intermediate folders without a mart family of that name: {sorted(intermediate - marts)} "
+        f"(families: {sorted(marts)}; docs/style.md)")
+    empty = sorted(p.name for p in (models / "intermediate").iterdir() if p.is_dir() and not any(p.glob("*.sql")))
+    assert not empty, f"empty intermediate folders: {empty}"
