@@ -5,7 +5,7 @@
 Reads every daily export it needs with pandas (read_csv with the file's encoding and only the
 needed columns, read_excel with the calamine engine for the workbooks: the compiled reader the
 warehouse and the floor use, which pandas offers as `engine="calamine"`), keeps the newest version of each row, and
-computes the same rows as marts.kpi_rule_results for these rules (rule_id, period_month, grain,
+computes the same rows as marts.kpi_rule_results for these rules (measure_id, period_month, grain,
 unit_id, numerator, denominator, value). Limits and brand groups come from kefu/rulebook.yml
 (through benchmarks.floor.variables, shared with the floor). Definitions: docs/decisions.md.
 """
@@ -46,7 +46,7 @@ def judged(rule: str, items: pd.DataFrame, as_of_at: pd.Timestamp) -> pd.DataFra
     hit = items["done_at"] <= items["deadline_at"]
     breached = ~hit & (items["done_at"].notna() | (items["deadline_at"] < as_of_at))
     period = month(items["done_at"]).where(hit, month(items["deadline_at"] - pd.Timedelta(seconds=1)))
-    out = pd.DataFrame({"rule_id": rule, "period_month": period, "unit": items["district_id"], "hit": hit})
+    out = pd.DataFrame({"measure_id": rule, "period_month": period, "unit": items["district_id"], "hit": hit})
     return out[hit | breached]
 
 
@@ -99,20 +99,20 @@ def compute(landing: Path) -> pd.DataFrame:
     short_abandon = calls["接通时间"].isna() & (calls["是否放弃"] == "是") & \
         (calls["挂机时间"] < start + sec(v["h1_short_abandon_s"]))
     scope = (calls["队列"] == "VIP队列") & (calls["选择人工"] == "是") & ~short_abandon
-    h1 = pd.DataFrame({"rule_id": "H1", "period_month": month(start), "unit": calls["所属片区"],
+    h1 = pd.DataFrame({"measure_id": "H1", "period_month": month(start), "unit": calls["所属片区"],
                        "hit": calls["接通时间"] <= start + sec(v["h1_limit_s"])})[scope]
 
     # S1 (D-30): valid hotline answers by brand group
     sv = sv[(sv["调查类型"] == "热线满意度") & ~sv["评价结果"].isin(["未接通", "拒访"])]
-    s1 = pd.DataFrame({"rule_id": "S1", "period_month": month(pd.to_datetime(sv["调查时间"], format=SURVEY_TS)),
+    s1 = pd.DataFrame({"measure_id": "S1", "period_month": month(pd.to_datetime(sv["调查时间"], format=SURVEY_TS)),
                        "unit": sv["客户级别"].map(v["brand_group"]).fillna("other"),
                        "hit": sv["评价结果"].isin(["5", "4", "满意", "基本满意"])})
 
     items = pd.concat([t9, c1, h1, s1], ignore_index=True)
-    by_unit = items.dropna(subset=["unit"]).groupby(["rule_id", "period_month", "unit"])["hit"].agg(["sum", "count"])
+    by_unit = items.dropna(subset=["unit"]).groupby(["measure_id", "period_month", "unit"])["hit"].agg(["sum", "count"])
     by_unit = by_unit.reset_index().rename(columns={"unit": "unit_id"})
-    by_unit["grain"] = by_unit["rule_id"].map({"S1": "brand_group"}).fillna("district")
-    company = items[items["rule_id"] != "S1"].groupby(["rule_id", "period_month"])["hit"].agg(["sum", "count"])
+    by_unit["grain"] = by_unit["measure_id"].map({"S1": "brand_group"}).fillna("district")
+    company = items[items["measure_id"] != "S1"].groupby(["measure_id", "period_month"])["hit"].agg(["sum", "count"])
     company = company.reset_index().assign(grain="company", unit_id="ALL")
 
     # A2 (D-50): complaints opened in the month / households
@@ -120,18 +120,18 @@ def compute(landing: Path) -> pd.DataFrame:
     by_district = comp.groupby(["所属片区", "period_month"]).size().rename("sum")
     a2 = hh.rename(columns={"片区编号": "所属片区", "月份": "period_month", "在网用户数": "count"})
     a2 = a2.join(by_district, on=["所属片区", "period_month"]).fillna({"sum": 0})
-    a2_district = a2.assign(rule_id="A2", grain="district", unit_id=a2["所属片区"])
+    a2_district = a2.assign(measure_id="A2", grain="district", unit_id=a2["所属片区"])
     a2_company = a2.groupby("period_month")["count"].sum().reset_index()
     a2_company["sum"] = a2_company["period_month"].map(comp.groupby("period_month").size()).fillna(0)
-    a2_company = a2_company.assign(rule_id="A2", grain="company", unit_id="ALL")
+    a2_company = a2_company.assign(measure_id="A2", grain="company", unit_id="ALL")
 
-    cols = ["rule_id", "period_month", "grain", "unit_id", "sum", "count"]
+    cols = ["measure_id", "period_month", "grain", "unit_id", "sum", "count"]
     out = pd.concat([df[cols] for df in (by_unit, company, a2_district, a2_company)], ignore_index=True)
     out = out.rename(columns={"sum": "numerator", "count": "denominator"}).astype({"numerator": "int64",
                                                                                     "denominator": "int64"})
     out = out[out["denominator"] > 0]
     out["value"] = out["numerator"] / out["denominator"]
-    return out.sort_values(["rule_id", "period_month", "grain", "unit_id"], ignore_index=True)
+    return out.sort_values(["measure_id", "period_month", "grain", "unit_id"], ignore_index=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -142,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     df = compute(args.landing)
     if args.csv:
         df.to_csv(args.csv, index=False)
-    print(df.groupby(["rule_id", "grain"]).size().to_string())
+    print(df.groupby(["measure_id", "grain"]).size().to_string())
     return 0
 
 

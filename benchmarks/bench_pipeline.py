@@ -189,8 +189,8 @@ def warehouse_rows(warehouse: Path):
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         return con.execute(
-            "select rule_id, period_month, grain, unit_id, numerator, denominator from marts.kpi_rule_results "
-            f"where rule_id in {RULES} and grain in {GRAINS}").df()
+            "select measure_id, period_month, grain, unit_id, numerator, denominator from marts.kpi_rule_results "
+            f"where measure_id in {RULES} and grain in {GRAINS}").df()
     finally:
         con.close()
 
@@ -201,7 +201,7 @@ def mismatches(warehouse: Path, csv: Path) -> int:
 
     ours = warehouse_rows(warehouse)
     theirs = pd.read_csv(csv, dtype={"period_month": str, "unit_id": str})
-    m = ours.merge(theirs, on=["rule_id", "period_month", "grain", "unit_id"], how="outer", indicator=True)
+    m = ours.merge(theirs, on=["measure_id", "period_month", "grain", "unit_id"], how="outer", indicator=True)
     bad = (m["_merge"] != "both") | (m["numerator_x"] != m["numerator_y"]) | (m["denominator_x"] != m["denominator_y"])
     return int(bad.sum())
 

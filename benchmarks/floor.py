@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     df, t = run(args.landing, args.work)
     if args.csv:
         df.to_csv(args.csv, index=False)
-    print(df.groupby(["rule_id", "grain"]).size().to_string())
+    print(df.groupby(["measure_id", "grain"]).size().to_string())
     print(f"decode {t['decode_seconds']:.2f} s, query {t['query_seconds']:.2f} s")
     return 0
 

@@ -9,7 +9,7 @@
 --     DuckDB reads neither GBK nor XLSX without its encodings / excel extensions (see floor.py).
 --   t9_limit_s, c1_limit_s, h1_limit_s, h1_short_abandon_s   limits in seconds, from kefu/rulebook.yml
 --   brand_group   MAP customer-tier label -> S1 brand group, from kefu/rulebook.yml
--- Output: rule_id, period_month, grain, unit_id, numerator, denominator, value — the key and
+-- Output: measure_id, period_month, grain, unit_id, numerator, denominator, value — the key and
 -- figures of marts.kpi_rule_results. Definitions: docs/decisions.md D-06 to D-08, D-10, D-20,
 -- D-30, D-40, D-50.
 
@@ -86,7 +86,7 @@ as_of as (
 deadline_items as (
 
     -- T9: opened -> first reply within the limit; C1: resolved -> first reaching callback at or after it
-    select 'T9' as rule_id, district_id, first_reply_at as done_at,
+    select 'T9' as measure_id, district_id, first_reply_at as done_at,
         opened_at + to_seconds(getvariable('t9_limit_s')) as deadline_at
     from tickets
 
@@ -106,7 +106,7 @@ judged_items as (
 
     -- met in the month it was done; breached (late or still open past the deadline) in the month
     -- of deadline - 1 s; open within the limit at the as-of time: not judged (D-06)
-    select rule_id, district_id,
+    select measure_id, district_id,
         done_at <= deadline_at as hit,
         case
             when done_at <= deadline_at then strftime(done_at, '%Y-%m')
@@ -118,7 +118,7 @@ judged_items as (
 
 items as (
 
-    select rule_id, period_month, district_id as unit, hit from judged_items where period_month is not null
+    select measure_id, period_month, district_id as unit, hit from judged_items where period_month is not null
 
     union all
 
@@ -142,8 +142,8 @@ items as (
 
 item_results as (
 
-    select rule_id, period_month,
-        case when rule_id = 'S1' then 'brand_group' else 'district' end as grain,
+    select measure_id, period_month,
+        case when measure_id = 'S1' then 'brand_group' else 'district' end as grain,
         unit as unit_id, count(*) filter (where hit) as numerator, count(*) as denominator
     from items
     where unit is not null
@@ -151,9 +151,9 @@ item_results as (
 
     union all
 
-    select rule_id, period_month, 'company', 'ALL', count(*) filter (where hit), count(*)
+    select measure_id, period_month, 'company', 'ALL', count(*) filter (where hit), count(*)
     from items
-    where rule_id <> 'S1'
+    where measure_id <> 'S1'
     group by all
 
 ),
@@ -170,7 +170,7 @@ complaints as (
 a2_results as (
 
     -- A2 (D-50): complaints opened in the month / the district's households
-    select 'A2' as rule_id, h.period_month, 'district' as grain, h.district_id as unit_id,
+    select 'A2' as measure_id, h.period_month, 'district' as grain, h.district_id as unit_id,
         coalesce(c.complaints, 0) as numerator, h.households as denominator
     from households h
     left join complaints c using (district_id, period_month)
@@ -185,7 +185,7 @@ a2_results as (
 
 )
 
-select rule_id, period_month, grain, unit_id, numerator, denominator, numerator / denominator as value
+select measure_id, period_month, grain, unit_id, numerator, denominator, numerator / denominator as value
 from (select * from item_results union all select * from a2_results)
 where denominator > 0
 order by all

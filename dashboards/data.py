@@ -252,25 +252,25 @@ def rule_results(path, month: str, rules: Sequence[str] | None = None, scope: Sc
     frame = query(path, f"""
         with scope(grain, unit_id, priority) as (values {values}),
         results as (
-            select r.*, rank() over (partition by r.rule_id order by s.priority) as scope_rank
+            select r.*, rank() over (partition by r.measure_id order by s.priority) as scope_rank
             from marts.kpi_rule_results as r
             join scope as s on (s.grain = '*' or s.grain = r.grain) and (s.unit_id = '*' or s.unit_id = r.unit_id)
-            where r.period_month = ? and (? or list_contains(?, r.rule_id))
+            where r.period_month = ? and (? or list_contains(?, r.measure_id))
         )
-        select r.rule_id, m.name_zh, r.grain, r.unit_id,
+        select r.measure_id, m.name_zh, r.grain, r.unit_id,
                r.numerator, r.denominator, r.value, r.comparison, r.threshold, r.passed,
                {status_sql('r.value', 'r.threshold', 'r.passed')} as status,
                p.value as previous_value, r.value - p.value as change,
                m.value_kind, m.source, m.wording, r.period_month
         from results as r
-        join rulebook.rulebook_measures as m on m.measure_id = r.rule_id
+        join rulebook.rulebook_measures as m on m.measure_id = r.measure_id
         left join marts.kpi_rule_results as p
-            on p.rule_id = r.rule_id and p.grain = r.grain and p.unit_id = r.unit_id
+            on p.measure_id = r.measure_id and p.grain = r.grain and p.unit_id = r.unit_id
             and p.period_month = strftime(strptime(r.period_month || '-01', '%Y-%m-%d') - interval 1 month, '%Y-%m')
         where r.scope_rank = 1""", params)
     names = unit_names(path)
     frame.insert(4, "unit_name", [names.get((g, u), u) for g, u in zip(frame["grain"], frame["unit_id"])])
-    order = frame["rule_id"].map(rule_order())
+    order = frame["measure_id"].map(rule_order())
     return frame.assign(_o=order).sort_values(["_o", "grain", "unit_id"]).drop(columns="_o").reset_index(drop=True)
 
 
@@ -278,11 +278,11 @@ def not_measurable(path, month: str, rules: Sequence[str] | None = None) -> pd.D
     """The measure x grain pairs of a month the exports cannot measure, with the reason (D-90):
     `column tickets.product missing from ticket_system`."""
     frame = query(path, """
-        select measure_id as rule_id, name_zh, grain, reason
+        select measure_id, name_zh, grain, reason
         from marts.kpi_rule_measurability
         where period_month = ? and not measurable and (? or list_contains(?, measure_id))""",
                   [month, rules is None, list(rules or [])])
-    order = frame["rule_id"].map(rule_order())
+    order = frame["measure_id"].map(rule_order())
     return frame.assign(_o=order).sort_values(["_o", "grain"]).drop(columns="_o").reset_index(drop=True)
 
 
@@ -294,11 +294,11 @@ def not_measurable_label(reason: str) -> str:
 def coverage_rules(path) -> pd.DataFrame:
     """Per entity and source: which measures its latest export makes measurable, since when (D-94)."""
     frame = query(path, """
-        select c.entity, e.name_zh as entity_zh, c.source_system, c.measure_id as rule_id, c.name_zh, c.grain,
+        select c.entity, e.name_zh as entity_zh, c.source_system, c.measure_id, c.name_zh, c.grain,
                c.measurable, c.measurable_since, c.first_date, c.last_date, c.reason
         from marts.data_coverage_rules as c
         join rulebook.contract_entities as e on e.entity = c.entity""")
-    order = frame["rule_id"].map(rule_order())
+    order = frame["measure_id"].map(rule_order())
     return frame.assign(_o=order).sort_values(["entity", "source_system", "_o", "grain"]).drop(
         columns="_o").reset_index(drop=True)
 
@@ -311,12 +311,12 @@ def coverage_daily(path) -> pd.DataFrame:
         from marts.data_coverage order by entity, source_system, business_date""")
 
 
-def rule_trend(path, rule_id: str, grain: str, unit_id: str) -> pd.DataFrame:
+def rule_trend(path, measure_id: str, grain: str, unit_id: str) -> pd.DataFrame:
     """One unit's value and threshold of a rule, month by month (thresholds from the mart: C6 moves)."""
     return query(path, f"""
         select period_month, value, threshold, passed, {status_sql('value', 'threshold', 'passed')} as status
-        from marts.kpi_rule_results where rule_id = ? and grain = ? and unit_id = ? order by period_month""",
-                 [rule_id, grain, unit_id])
+        from marts.kpi_rule_results where measure_id = ? and grain = ? and unit_id = ? order by period_month""",
+                 [measure_id, grain, unit_id])
 
 
 def scope_for(district: str | None, technician: str | None, tier: str | None, tier_row: dict | None) -> Scope:
@@ -362,7 +362,7 @@ def technician_scorecards(path, month: str, district: str | None = None,
     each cell's status from the kpi_rule_results row behind it."""
     frame = query(path, f"""
         select s.technician_id, t.technician_name, t.district_id, s.measures_judged, s.measures_failed,
-               r.rule_id, r.value, {status_sql('r.value', 'r.threshold', 'r.passed')} as status
+               r.measure_id, r.value, {status_sql('r.value', 'r.threshold', 'r.passed')} as status
         from marts.kpi_technician_monthly as s
         join marts.kpi_rule_results as r
             on r.grain = 'technician' and r.unit_id = s.technician_id and r.period_month = s.period_month
@@ -372,25 +372,25 @@ def technician_scorecards(path, month: str, district: str | None = None,
         where s.period_month = ? and (? is null or t.district_id = ?) and (? is null or s.technician_id = ?)""",
                   [month, district, district, technician, technician])
     keys = ["technician_id", "technician_name", "district_id", "measures_judged", "measures_failed"]
-    columns = sorted(frame["rule_id"].unique(), key=rule_order().get)
-    values = frame.pivot(index=keys, columns="rule_id", values="value").reindex(columns=columns)
-    statuses = frame.pivot(index=keys, columns="rule_id", values="status").reindex(columns=columns)
+    columns = sorted(frame["measure_id"].unique(), key=rule_order().get)
+    values = frame.pivot(index=keys, columns="measure_id", values="value").reindex(columns=columns)
+    statuses = frame.pivot(index=keys, columns="measure_id", values="status").reindex(columns=columns)
     order = values.reset_index().sort_values(["measures_failed", "technician_id"], ascending=[False, True]).index
     values, statuses = values.reset_index().loc[order], statuses.reset_index().loc[order]
     values.columns.name = statuses.columns.name = None
     return values.reset_index(drop=True), statuses.reset_index(drop=True)
 
 
-def failed_tickets(path, rule_id: str, month: str, technician: str | None = None,
+def failed_tickets(path, measure_id: str, month: str, technician: str | None = None,
                    district: str | None = None, tier: str | None = None) -> pd.DataFrame:
     """The tickets behind a red cell: judged in the month, not met (marts.fct_ticket_sla)."""
     return query(path, """
-        select ticket_id, rule_id, name_zh, ticket_type, customer_tier, district_id, technician_id,
+        select ticket_id, measure_id, name_zh, ticket_type, customer_tier, district_id, technician_id,
                opened_at, clock_start_at, deadline_at, completed_at, round(paused_seconds / 3600.0, 1) as paused_hours, state
         from marts.fct_ticket_sla
-        where rule_id = ? and period_month = ? and is_judged and not is_met
+        where measure_id = ? and period_month = ? and is_judged and not is_met
           and (? is null or technician_id = ?) and (? is null or district_id = ?) and (? is null or customer_tier = ?)
-        order by deadline_at, ticket_id""", [rule_id, month, technician, technician, district, district, tier, tier])
+        order by deadline_at, ticket_id""", [measure_id, month, technician, technician, district, district, tier, tier])
 
 
 # ------------------------------------------------------------------ hotline, callbacks, notices
@@ -429,11 +429,11 @@ def satisfaction_by_tier(path, month: str) -> pd.DataFrame:
 def late_notices(path, month: str, district: str | None = None) -> pd.DataFrame:
     """Notices (N1, N2) given later than the rule requires, in the month."""
     return query(path, """
-        select rule_id, notice_kind, district_id, event_at, notice_at,
+        select measure_id, notice_kind, district_id, event_at, notice_at,
                round(notice_lead_seconds / 3600.0, 1) as lead_hours, required_lead_seconds / 3600.0 as required_hours
         from marts.fct_notices
         where period_month = ? and not is_notified_in_time and (? is null or district_id = ?)
-        order by rule_id, event_at""", [month, district, district])
+        order by measure_id, event_at""", [month, district, district])
 
 
 # ------------------------------------------------------------------ early warning
@@ -442,7 +442,7 @@ def early_warning(path, district: str | None = None, technician: str | None = No
                   tier: str | None = None) -> pd.DataFrame:
     """Open tickets overdue or due within the warning window (rpt_early_warning), soonest first."""
     return query(path, """
-        select ticket_id, rule_id, name_zh, warning_level, round(hours_left, 1) as hours_left, deadline_at, district_id, technician_id,
+        select ticket_id, measure_id, name_zh, warning_level, round(hours_left, 1) as hours_left, deadline_at, district_id, technician_id,
                ticket_type, customer_tier, limit_text, opened_at
         from marts.rpt_early_warning
         where (? is null or district_id = ?) and (? is null or technician_id = ?) and (? is null or customer_tier = ?)

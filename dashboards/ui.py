@@ -27,7 +27,7 @@ STATES = {"met": "按时", "breached": "超时", "open_overdue": "未办结已�
 # Chinese column headers of the tables and their downloads; ticket columns take the data contract's headers.
 LABELS = {
     **{c.name: c.zh for c in contract.entity("tickets").columns},
-    "rank": "排名", "rule_id": "规则", "name_zh": "名称", "grain": "考核层级", "unit_id": "单位编号",
+    "rank": "排名", "measure_id": "规则", "name_zh": "名称", "grain": "考核层级", "unit_id": "单位编号",
     "unit_name": "单位", "numerator": "分子", "denominator": "分母", "value": "实际值", "comparison": "比较",
     "threshold": "阈值", "passed": "是否达标", "status": "状态", "previous_value": "上月值", "change": "环比变化",
     "value_kind": "值类型", "source": "制度", "wording": "规定原文", "period_month": "月份",
@@ -190,7 +190,7 @@ def table(frame: pd.DataFrame, name: str, columns: list[str] | None = None, disp
 
 def rule_table(frame: pd.DataFrame, name: str, columns: list[str] | None = None, rows: int = 12):
     """Rule rows: value, threshold and change formatted by value kind, the status cell coloured."""
-    columns = columns or ["rule_id", "name_zh", "grain", "unit_name", "numerator", "denominator", "value",
+    columns = columns or ["measure_id", "name_zh", "grain", "unit_name", "numerator", "denominator", "value",
                           "comparison", "threshold", "status", "change"]
     labelled = frame.assign(grain=frame["grain"].map(GRAINS), status=frame["status"].map(data.STATUSES))
     kinds = frame["value_kind"]
@@ -241,7 +241,7 @@ def metric_card(r) -> None:
     """A rule of a unit: status, value, change from last month; the threshold and counts on hover."""
     with st.container(border=True):
         st.badge(data.STATUSES[r.status], color=BADGES[r.status])
-        st.metric(f"{r.rule_id} {r.name_zh}", fmt(r.value, r.value_kind), fmt_change(r.change, r.value_kind),
+        st.metric(f"{r.measure_id} {r.name_zh}", fmt(r.value, r.value_kind), fmt_change(r.change, r.value_kind),
                   delta_color="inverse" if r.comparison in ("<=", "<") else "normal",
                   help=f"{r.unit_name} · 阈值 {r.comparison or ''} {fmt(r.threshold, r.value_kind)}"
                        f" · {r.numerator:,}/{r.denominator:,}")
@@ -257,7 +257,7 @@ def metric_cards(rows: pd.DataFrame, per_row: int = 4) -> None:
 
 def rule_detail(rows: pd.DataFrame, f: Filters, key: str, card: bool = True) -> None:
     """A rule of the scope on demand: the regulation's wording and its trend with the threshold line."""
-    labels = [f"{r.rule_id} {r.name_zh} · {r.unit_name}" for r in rows.itertuples()]
+    labels = [f"{r.measure_id} {r.name_zh} · {r.unit_name}" for r in rows.itertuples()]
     pick = st.selectbox("查看规则（规定原文与趋势）", labels, key=f"{key}_rule")
     if pick is None:
         return
@@ -266,12 +266,12 @@ def rule_detail(rows: pd.DataFrame, f: Filters, key: str, card: bool = True) -> 
     with left:
         if card:
             metric_card(r)
-        st.markdown(f"**{r.rule_id} {r.name_zh}**（制度 {r.source}）")
+        st.markdown(f"**{r.measure_id} {r.name_zh}**（制度 {r.source}）")
         st.info(r.wording or "—")
         st.caption(f"{GRAINS[r.grain]}：{r.unit_name} · 分子 {r.numerator:,} / 分母 {r.denominator:,} · "
                    f"阈值 {r.comparison or ''} {fmt(r.threshold, r.value_kind)}")
-    trend = data.rule_trend(f.warehouse, r.rule_id, r.grain, r.unit_id)
-    right.plotly_chart(trend_chart(trend, r.value_kind, f"{r.rule_id} 月度趋势 · {r.unit_name}"),
+    trend = data.rule_trend(f.warehouse, r.measure_id, r.grain, r.unit_id)
+    right.plotly_chart(trend_chart(trend, r.value_kind, f"{r.measure_id} 月度趋势 · {r.unit_name}"),
                        key=f"{key}_trend")
 
 
@@ -319,13 +319,13 @@ def not_measurable(f: Filters, rules: list[str] | None) -> pd.DataFrame:
     grains = {g for g, _, _ in f.scope}
     # the scope's grains, and the grains of a rule judged only elsewhere (A3: districts only)
     judged = {m.id: set(m.grains) for m in rulebook.load().values()}
-    keep = [g in grains or not (judged.get(r, set()) & grains) for r, g in zip(missing["rule_id"], missing["grain"])]
+    keep = [g in grains or not (judged.get(r, set()) & grains) for r, g in zip(missing["measure_id"], missing["grain"])]
     missing = missing[pd.Series(keep, index=missing.index, dtype=bool)]  # a list would select columns when empty
     if missing.empty:
         return missing
     st.markdown("**无数据的规则 · Not measurable**")
     for r in missing.itertuples():
-        st.markdown(f":gray[**{r.rule_id} {r.name_zh}**（{GRAINS.get(r.grain, r.grain)}）· "
+        st.markdown(f":gray[**{r.measure_id} {r.name_zh}**（{GRAINS.get(r.grain, r.grain)}）· "
                     f"{data.not_measurable_label(r.reason)}]")
     return missing
 
@@ -339,7 +339,7 @@ def rule_family(title: str, rules: list[str] | None, key: str, cards: bool = Tru
     if scoped.empty:
         st.info("本月该范围没有考核数据。")
         return scoped
-    note = unshown_note(rules, set(scoped["rule_id"]) | set(missing["rule_id"]), f.month,
+    note = unshown_note(rules, set(scoped["measure_id"]) | set(missing["measure_id"]), f.month,
                         {g for g, _, _ in f.scope}, data.as_of(f.warehouse))
     if note:
         st.caption(note)

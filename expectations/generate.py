@@ -36,7 +36,7 @@ DAILY_ENTITIES = ("tickets", "calls")
 REFERENCE_LISTS = ("districts", "technicians")
 
 # Columns that name a row of kpi_rule_results (its unique key).
-KPI_KEY = ["rule_id", "period_month", "grain", "unit_id"]
+KPI_KEY = ["measure_id", "period_month", "grain", "unit_id"]
 
 
 def _sql(text: str) -> str:
@@ -135,12 +135,12 @@ def load_log_suite() -> dict:
 def kpi_suite() -> dict:
     measures = [m for m in rulebook.load().values() if m.grains]
     rates = [m.id for m in measures if m.value == "rate"]
-    is_rate = Column("rule_id").is_in(rates)
+    is_rate = Column("measure_id").is_in(rates)
     query = "select * from marts.kpi_rule_results where period_month = $month"
     ex: list[gxe.Expectation] = [gxe.ExpectColumnValuesToNotBeNull(column=c)
                                  for c in KPI_KEY + ["numerator", "denominator", "value"]]
     ex += [gxe.ExpectCompoundColumnsToBeUnique(column_list=KPI_KEY),
-           gxe.ExpectColumnValuesToBeInSet(column="rule_id", value_set=[m.id for m in measures]),
+           gxe.ExpectColumnValuesToBeInSet(column="measure_id", value_set=[m.id for m in measures]),
            gxe.ExpectColumnValuesToBeInSet(column="grain", value_set=list(rulebook.GRAINS)),
            gxe.ExpectColumnValuesToBeBetween(column="denominator", min_value=0, strict_min=True),
            gxe.ExpectColumnValuesToBeBetween(column="numerator", min_value=0),
@@ -150,7 +150,7 @@ def kpi_suite() -> dict:
            gxe.ExpectColumnValuesToBeBetween(column="value", min_value=0, max_value=1, row_condition=is_rate,
                                              description="rate measures: value between 0 and 1"),
            gxe.ExpectColumnDistinctValuesToContainSet(
-               column="rule_id", value_set={"$PARAMETER": "measures_due"},
+               column="measure_id", value_set={"$PARAMETER": "measures_due"},
                description="a month that ended holds every measure judged the month before (quarter-end "
                            "measures at quarter ends): no rule silently vanishes")]
     # An open month cannot be asked for every measure (on the 1st most have nothing to judge yet);
@@ -158,15 +158,15 @@ def kpi_suite() -> dict:
     # measures at quarter ends; but not a measure the month's exports cannot measure at any grain
     # (kpi_rule_measurability, D-90).
     quarterly = [m.id for m in measures if str(m.spec.get("period", "")).startswith("quarter end")]
-    due = f"""select rule_id from (
-                  select rule_id from marts.kpi_rule_results
-                  where period_month = $previous_month and not list_contains({quarterly}, rule_id)
-                  union select unnest({quarterly}) as rule_id where month(cast($day as date)) % 3 = 0)
+    due = f"""select measure_id from (
+                  select measure_id from marts.kpi_rule_results
+                  where period_month = $previous_month and not list_contains({quarterly}, measure_id)
+                  union select unnest({quarterly}) as measure_id where month(cast($day as date)) % 3 = 0)
               where cast($day as date) = last_day(cast($day as date))
-                  and rule_id not in (select measure_id from marts.kpi_rule_measurability
+                  and measure_id not in (select measure_id from marts.kpi_rule_measurability
                                       where period_month = strftime(cast($day as date), '%Y-%m')
                                       group by measure_id having bool_and(not measurable))
-              order by rule_id"""
+              order by measure_id"""
     return _suite("contract.kpi_rule_results", "contract", "marts.kpi_rule_results", query, KPI_KEY,
                   "marts.kpi_rule_results, the business date's month: key, rulebook measures and grains, "
                   "rates within 0..1; at month end every measure of the month before is present", ex,
@@ -185,7 +185,7 @@ def _between(m: rulebook.Measure, target: float, condition, note: str) -> gxe.Ex
 def threshold_expectations(m: rulebook.Measure) -> list[gxe.Expectation]:
     """value <comparison> target for every row of the measure; a target per unit applies to the
     unit of that id, or to the districts of that area type; a linear pace scales it by month/12."""
-    rule = Column("rule_id") == m.id
+    rule = Column("measure_id") == m.id
     if isinstance(m.target, dict):
         area_types = contract.entity("districts").column("area_type").values
         return [_between(m, float(t), rule & (Column("area_type" if k in area_types else "unit_id") == k),
@@ -203,11 +203,11 @@ def threshold_suites() -> list[dict]:
     out = []
     for family, measures in families.items():
         ids = ", ".join(f"'{m.id}'" for m in measures)
-        query = ("select r.rule_id, r.period_month, r.grain, r.unit_id, r.value, r.passed, d.area_type, "
+        query = ("select r.measure_id, r.period_month, r.grain, r.unit_id, r.value, r.passed, d.area_type, "
                  "cast(substr(r.period_month, 6, 2) as integer) as month_of_year "
                  "from marts.kpi_rule_results r left join staging.stg_districts d "
                  "on r.grain = 'district' and d.district_id = r.unit_id "
-                 f"where list_contains($months, r.period_month) and r.rule_id in ({ids})")
+                 f"where list_contains($months, r.period_month) and r.measure_id in ({ids})")
         ex = [e for m in measures for e in threshold_expectations(m)]
         out.append(_suite(f"thresholds.{family}", "thresholds", "marts.kpi_rule_results", query, KPI_KEY,
                           f"rules {family}* ({', '.join(m.id for m in measures)}): every unit's value "

@@ -372,21 +372,21 @@ class AnswerKey:
         for (mid, ym, grain, unit), (num, den) in self.tally.cells.items():
             if not den:
                 continue
-            out.append({"rule_id": mid, "period_month": ym_text(ym), "grain": grain, "unit_id": unit,
+            out.append({"measure_id": mid, "period_month": ym_text(ym), "grain": grain, "unit_id": unit,
                         "numerator": num, "denominator": den, "value": num / den})
-        out.sort(key=lambda r: (order[r["rule_id"]], r["period_month"], GRAIN_ORDER[r["grain"]], r["unit_id"]))
+        out.sort(key=lambda r: (order[r["measure_id"]], r["period_month"], GRAIN_ORDER[r["grain"]], r["unit_id"]))
         return out
 
     def write_csv(self, path: Path) -> int:
         rows = self.finish()
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        cols = ["rule_id", "period_month", "grain", "unit_id", "numerator", "denominator", "value"]
+        cols = ["measure_id", "period_month", "grain", "unit_id", "numerator", "denominator", "value"]
         with open(path, "w", encoding="utf-8", newline="") as fh:
             w = csv.writer(fh, lineterminator="\n")
             w.writerow(cols)
             for r in rows:
-                w.writerow([r["rule_id"], r["period_month"], r["grain"], r["unit_id"], r["numerator"],
+                w.writerow([r["measure_id"], r["period_month"], r["grain"], r["unit_id"], r["numerator"],
                             r["denominator"], repr(r["value"])])
         return len(rows)
 

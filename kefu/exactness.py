@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-KEY = ["rule_id", "period_month", "grain", "unit_id"]
+KEY = ["measure_id", "period_month", "grain", "unit_id"]
 
 
 def compare(warehouse: Path, key_csv: Path, relation: str = "marts.kpi_rule_results",
@@ -19,15 +19,15 @@ def compare(warehouse: Path, key_csv: Path, relation: str = "marts.kpi_rule_resu
     """Rows that differ: side = only_key | only_warehouse | numbers_differ."""
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        got = con.execute(f"select rule_id, period_month, grain, unit_id, numerator, denominator, "
+        got = con.execute(f"select measure_id, period_month, grain, unit_id, numerator, denominator, "
                           f"cast(numerator as double) / denominator as value from {relation} "
                           f"where denominator > 0").df()
     finally:
         con.close()
     want = pd.read_csv(key_csv, dtype={"unit_id": str, "period_month": str})
     if measures is not None:
-        got = got[got.rule_id.isin(measures)]
-        want = want[want.rule_id.isin(measures)]
+        got = got[got.measure_id.isin(measures)]
+        want = want[want.measure_id.isin(measures)]
     m = want.merge(got, on=KEY, how="outer", suffixes=("_key", "_wh"), indicator=True)
     m["side"] = m["_merge"].astype(str).map({"left_only": "only_key", "right_only": "only_warehouse", "both": ""})
     both = m["_merge"] == "both"
@@ -40,5 +40,5 @@ def compare(warehouse: Path, key_csv: Path, relation: str = "marts.kpi_rule_resu
 def summary(diff: pd.DataFrame) -> str:
     if diff.empty:
         return "kpi_rule_results equals the answer key"
-    by = diff.groupby(["rule_id", "side"]).size().rename("rows").reset_index()
+    by = diff.groupby(["measure_id", "side"]).size().rename("rows").reset_index()
     return "differences:\n" + by.to_string(index=False)

@@ -23,9 +23,9 @@ missing = rules[~rules["measurable"].astype(bool)]
 if not missing.empty:
     st.markdown("**无数据的规则 · Not measurable**")
     for r in missing.itertuples():
-        st.markdown(f":gray[**{r.rule_id} {r.name_zh}**（{ui.GRAINS.get(r.grain, r.grain)}）· "
+        st.markdown(f":gray[**{r.measure_id} {r.name_zh}**（{ui.GRAINS.get(r.grain, r.grain)}）· "
                     f"{data.not_measurable_label(r.reason)}]")
-ui.table(rules, "coverage_rules", ["entity", "source_system", "rule_id", "name_zh", "grain", "measurable",
+ui.table(rules, "coverage_rules", ["entity", "source_system", "measure_id", "name_zh", "grain", "measurable",
                                    "measurable_since", "first_date", "last_date", "reason"])
 
 st.subheader("每个业务日的行数 · Rows per business date")

@@ -29,7 +29,7 @@ selected_rules as (
 
     select * from rule_results
     where grain in ({% for g in grains %}'{{ g }}'{{ "," if not loop.last }}{% endfor %})
-        and rule_id in ({% for r in rules %}'{{ r }}'{{ "," if not loop.last }}{% endfor %})
+        and measure_id in ({% for r in rules %}'{{ r }}'{{ "," if not loop.last }}{% endfor %})
 
 ),
 

@@ -70,7 +70,7 @@ def close_month(source: Path, month: str, out_dir: Path) -> dict:
         # handed over by the run on 1 January
         year = month[:4]
         rows["yearly_totals"] = freeze(
-            "select ? as period_year, rule_id, catalogue_rule_id, grain, unit_id, count(*) as months_judged, "
+            "select ? as period_year, measure_id, rule_id, grain, unit_id, count(*) as months_judged, "
             "count(*) filter (where passed) as months_passed, count(*) filter (where not passed) as months_failed "
             "from marts.kpi_rule_results where left(period_month, 4) = ? and period_month <= ? "
             "and threshold is not null group by all", "yearly_totals", [year, year, month])

@@ -76,7 +76,7 @@ def late_tickets(con: duckdb.DuckDBPyConnection, names: dict, until: datetime, w
     """Ticket items judged and not met (marts.fct_ticket_sla) that match `where`, with their district
     and technician names and how late they were (to completion, or to the as-of time if still open)."""
     tickets = rows(con, f"""
-        select rule_id, name_zh, ticket_id, district_id, technician_id, ticket_type, severity, customer_tier,
+        select measure_id, name_zh, ticket_id, district_id, technician_id, ticket_type, severity, customer_tier,
                opened_at, deadline_at, completed_at, state,
                date_diff('minute', deadline_at, coalesce(completed_at, $until)) / 60.0 as hours_late
         from marts.fct_ticket_sla
@@ -105,7 +105,7 @@ class MonthData:
     def by_rule(self) -> dict[str, list[dict]]:
         out: dict[str, list[dict]] = {}
         for r in self.results:
-            out.setdefault(r["rule_id"], []).append(r)
+            out.setdefault(r["measure_id"], []).append(r)
         return out
 
 
@@ -115,14 +115,14 @@ def load_month(con: duckdb.DuckDBPyConnection, month: str) -> MonthData:
     names = unit_names(con)
 
     def sort_key(r: dict) -> tuple:
-        return (order.get(r["rule_id"], len(order)), list(GRAINS).index(r["grain"]), r["unit_id"])
+        return (order.get(r["measure_id"], len(order)), list(GRAINS).index(r["grain"]), r["unit_id"])
 
     results = rows(con, """
         select r.*, m.value_kind, p.value as prev_value, p.passed as prev_passed
         from marts.kpi_rule_results as r
-        inner join rulebook.rulebook_measures as m on m.measure_id = r.rule_id
+        inner join rulebook.rulebook_measures as m on m.measure_id = r.measure_id
         left join marts.kpi_rule_results as p
-            on p.rule_id = r.rule_id and p.grain = r.grain and p.unit_id = r.unit_id and p.period_month = $prev
+            on p.measure_id = r.measure_id and p.grain = r.grain and p.unit_id = r.unit_id and p.period_month = $prev
         where r.period_month = $m
         """, {"m": month, "prev": prev})
     if not results:
@@ -144,7 +144,7 @@ def load_month(con: duckdb.DuckDBPyConnection, month: str) -> MonthData:
 
     # the same tally the monthly DAG freezes for the year (kefu.pipeline.close_month)
     yearly = rows(con, """
-        select rule_id, grain, unit_id, count(*) as months_judged,
+        select measure_id, grain, unit_id, count(*) as months_judged,
                count(*) filter (where passed) as months_passed,
                count(*) filter (where not passed) as months_failed,
                min(period_month) as first_month, max(period_month) as last_month
@@ -157,7 +157,7 @@ def load_month(con: duckdb.DuckDBPyConnection, month: str) -> MonthData:
     yearly.sort(key=sort_key)
 
     tickets = late_tickets(con, names, until, "period_month = $m", {"m": month})
-    tickets.sort(key=lambda t: (order.get(t["rule_id"], len(order)), -t["hours_late"], t["ticket_id"]))
+    tickets.sort(key=lambda t: (order.get(t["measure_id"], len(order)), -t["hours_late"], t["ticket_id"]))
 
     district = rows(con, "select * from marts.kpi_district_monthly where period_month = $m order by district_id",
                     {"m": month})
@@ -170,20 +170,20 @@ def load_month(con: duckdb.DuckDBPyConnection, month: str) -> MonthData:
     history = rows(con, """
         select period_month, count(*) filter (where threshold is not null) as judged,
                count(*) filter (where not passed) as failed,
-               count(distinct rule_id) filter (where not passed) as rules_failed
+               count(distinct measure_id) filter (where not passed) as rules_failed
         from marts.kpi_rule_results
         where left(period_month, 4) = $y and period_month <= $m
         group by period_month order by period_month
         """, {"m": month, "y": month[:4]})
     not_measurable = rows(con, """
-        select measure_id as rule_id, rule_id as catalogue_rule_id, name_zh, name_en, grain, reason
+        select measure_id, rule_id, name_zh, name_en, grain, reason
         from marts.kpi_rule_measurability
         where period_month = $m and not measurable
         """, {"m": month})
     for r in not_measurable:
         r["grain_zh"], r["grain_en"] = GRAINS.get(r["grain"], (r["grain"], r["grain"]))
         r["label"] = "无数据 · not measurable: " + r["reason"].removeprefix("column ")
-    not_measurable.sort(key=lambda r: (order.get(r["rule_id"], len(order)), list(GRAINS).index(r["grain"])))
+    not_measurable.sort(key=lambda r: (order.get(r["measure_id"], len(order)), list(GRAINS).index(r["grain"])))
     return MonthData(month, prev, until, results, measures, yearly, tickets, district, technician, history,
                      not_measurable)
 
@@ -199,7 +199,7 @@ def summary_rows(data: MonthData) -> list[dict]:
         company = next((r for r in results if r["grain"] == "company"), {})
         units = [r for r in results if r["grain"] != "company"]
         out.append({
-            "rule_id": m["measure_id"], "name_zh": m["name_zh"], "name_en": m["name_en"],
+            "measure_id": m["measure_id"], "name_zh": m["name_zh"], "name_en": m["name_en"],
             "value_kind": m["value_kind"], "comparison": m["comparison"], "source": m["source"],
             "value": company.get("value"), "threshold": company.get("threshold"),
             "passed": company.get("passed"), "prev_value": company.get("prev_value"),
@@ -245,11 +245,11 @@ def week_window(meeting: date) -> tuple[datetime, datetime]:
 
 
 _WEEK_RULES = """
-    select rule_id, any_value(name_zh) as name_zh, count(*) as judged,
+    select measure_id, any_value(name_zh) as name_zh, count(*) as judged,
            count(*) filter (where is_met) as met, count(*) filter (where not is_met) as not_met
     from marts.fct_ticket_sla
     where is_judged and outcome_at >= $start and outcome_at < $end
-    group by rule_id
+    group by measure_id
 """
 
 
@@ -258,17 +258,17 @@ def load_week(con: duckdb.DuckDBPyConnection, meeting: date) -> WeekData:
     between the previous Friday 00:00 and the meeting Friday 00:00, against the rulebook thresholds."""
     start, end = week_window(meeting)
     measures, order = rulebook.load(), _rule_order()
-    prev = {r["rule_id"]: r for r in rows(con, _WEEK_RULES, {"start": start - timedelta(days=7), "end": start})}
+    prev = {r["measure_id"]: r for r in rows(con, _WEEK_RULES, {"start": start - timedelta(days=7), "end": start})}
     rules = rows(con, _WEEK_RULES, {"start": start, "end": end})
     for r in rules:
-        m = measures[r["rule_id"]]
+        m = measures[r["measure_id"]]
         r["value"] = r["met"] / r["judged"]
         r["value_kind"], r["comparison"] = m.value, m.comparison
         r["threshold"] = m.target_for(rulebook.company_unit())
         r["passed"] = m.passes(r["value"], rulebook.company_unit())
-        before = prev.get(r["rule_id"])
+        before = prev.get(r["measure_id"])
         r["prev_value"] = before["met"] / before["judged"] if before else None
-    rules.sort(key=lambda r: order.get(r["rule_id"], len(order)))
+    rules.sort(key=lambda r: order.get(r["measure_id"], len(order)))
     types = contract.entity("tickets").column("ticket_type").values
     opened = rows(con, """
         select ticket_type, count(*) as tickets, count(*) filter (where is_vip) as vip_tickets
@@ -279,5 +279,5 @@ def load_week(con: duckdb.DuckDBPyConnection, meeting: date) -> WeekData:
         o["label"] = types.get(o["ticket_type"], o["ticket_type"])
     tickets = late_tickets(con, unit_names(con), as_of(con), "outcome_at >= $start and outcome_at < $end",
                            {"start": start, "end": end})
-    tickets.sort(key=lambda t: (-t["hours_late"], t["ticket_id"], t["rule_id"]))
+    tickets.sort(key=lambda t: (-t["hours_late"], t["ticket_id"], t["measure_id"]))
     return WeekData(meeting, start, end, rules, opened, tickets, len(tickets))

@@ -78,9 +78,9 @@ def failed_rules(data: MonthData) -> list[dict]:
     wording = {m["measure_id"]: m for m in data.measures}
     tickets_by_rule: dict[str, list[dict]] = {}
     for t in data.tickets:
-        tickets_by_rule.setdefault(t["rule_id"], []).append(t)
+        tickets_by_rule.setdefault(t["measure_id"], []).append(t)
     out = []
-    for rule_id, results in data.by_rule().items():
+    for measure_id, results in data.by_rule().items():
         failed = [r for r in results if r["passed"] is False]
         if not failed:
             continue
@@ -94,14 +94,14 @@ def failed_rules(data: MonthData) -> list[dict]:
                 grains.append({"grain": grain, "judged": len(judged), "failed": len(bad)})
                 worst += bad[:WORST_PER_GRAIN]
         shown = {(r["grain"], r["unit_id"]) for r in worst}
-        tickets = tickets_by_rule.get(rule_id, [])
+        tickets = tickets_by_rule.get(measure_id, [])
         behind = [t for t in tickets if ("district", t["district_id"]) in shown
                   or ("technician", t["technician_id"]) in shown]
         out.append({
-            "rule_id": rule_id, "measure": wording.get(rule_id, {}), "results": results,
+            "measure_id": measure_id, "measure": wording.get(measure_id, {}), "results": results,
             "company": next((r for r in results if r["grain"] == "company"), None),
             "grains": grains, "worst": worst,
-            "tickets": behind[:TICKETS_PER_RULE], "tickets_total": len(tickets), "traced": rule_id in tickets_by_rule,
+            "tickets": behind[:TICKETS_PER_RULE], "tickets_total": len(tickets), "traced": measure_id in tickets_by_rule,
         })
     return out
 
@@ -143,9 +143,9 @@ def monthly(data: MonthData, path: Path) -> Path:
     prev = next((h for h in data.history if h["period_month"] == data.prev_month), None)
     failed = failed_rules(data)
     summary = {
-        "rules_judged": len({r["rule_id"] for r in judged}),
+        "rules_judged": len({r["measure_id"] for r in judged}),
         "rules_failed": len(failed),
-        "rules_measured": len({r["rule_id"] for r in data.results if r["threshold"] is None}),
+        "rules_measured": len({r["measure_id"] for r in data.results if r["threshold"] is None}),
         "results_judged": len(judged),
         "results_failed": sum(r["passed"] is False for r in judged),
         "prev_rules_failed": prev["rules_failed"] if prev else None,

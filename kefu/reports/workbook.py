@@ -98,7 +98,7 @@ def _formats(wb: xlsxwriter.Workbook) -> dict:
 # --- the sheets -----------------------------------------------------------------------------------
 
 GRAIN_COLS = [
-    Col("rule_id", "规则", "Rule", width=7),
+    Col("measure_id", "规则", "Rule", width=7),
     Col("name_zh", "指标名称", "Indicator", width=26),
     Col("unit_id", "单位编号", "Unit ID", width=11),
     Col("unit_name", "单位名称", "Unit", width=16),
@@ -114,7 +114,7 @@ GRAIN_COLS = [
 
 
 SUMMARY_COLS = [
-    Col("rule_id", "规则", "Rule", width=7),
+    Col("measure_id", "规则", "Rule", width=7),
     Col("name_zh", "指标名称", "Indicator", width=26),
     Col("name_en", "英文名称", "Indicator (English)", width=30),
     Col("value", "全公司数值", "Company value", "value", 12),
@@ -127,7 +127,7 @@ SUMMARY_COLS = [
 ]
 
 YEARLY_COLS = [
-    Col("rule_id", "规则", "Rule", width=7),
+    Col("measure_id", "规则", "Rule", width=7),
     Col("grain", "考核层级", "Grain", width=10, labels={g: zh for g, (zh, _) in GRAINS.items()}),
     Col("unit_id", "单位编号", "Unit ID", width=11),
     Col("unit_name", "单位名称", "Unit", width=16),
@@ -141,7 +141,7 @@ YEARLY_COLS = [
 
 def ticket_cols() -> list[Col]:
     return [
-        Col("rule_id", "规则", "Rule", width=7),
+        Col("measure_id", "规则", "Rule", width=7),
         Col("name_zh", "指标名称", "Indicator", width=24),
         Col("ticket_id", "工单编号", "Ticket", width=19),
         Col("district_id", "片区编号", "District ID", width=10),
@@ -189,7 +189,7 @@ PARTS = {"numerator": ("分子", "numerator"), "denominator": ("分母", "denomi
 
 
 NOT_MEASURABLE_COLS = [
-    Col("rule_id", "规则", "Rule", width=8),
+    Col("measure_id", "规则", "Rule", width=8),
     Col("name_zh", "指标", "Indicator", width=26),
     Col("grain", "考核层级", "Grain", width=12, labels={g: zh for g, (zh, _) in GRAINS.items()}),
     Col("label", "原因", "Why not measurable", width=60),

@@ -106,7 +106,7 @@ def test_overview_district_filter_shows_the_districts_value(dashboard, browser):
     warehouse, url = dashboard
     month = one(warehouse, "select max(period_month) from marts.kpi_rule_results")
     name = one(warehouse, "select arg_max(district_name, period_month) from marts.dim_district where district_id = 'D02'")
-    value = "select value from marts.kpi_rule_results where rule_id = 'T1' and grain = ? and unit_id = ? and period_month = ?"
+    value = "select value from marts.kpi_rule_results where measure_id = 'T1' and grain = ? and unit_id = ? and period_month = ?"
     company, district = one(warehouse, value, ["company", "ALL", month]), one(warehouse, value, ["district", "D02", month])
     assert ui.fmt(company) != ui.fmt(district)
 
@@ -125,7 +125,7 @@ def test_hotline_tier_filter_shows_the_vip_queue_and_the_heat_map(dashboard, bro
 
     warehouse, url = dashboard
     month = one(warehouse, "select max(period_month) from marts.kpi_rule_results")
-    value = "select value from marts.kpi_hotline_monthly where rule_id = 'H2.1' and grain = ? and unit_id = ? and period_month = ?"
+    value = "select value from marts.kpi_hotline_monthly where measure_id = 'H2.1' and grain = ? and unit_id = ? and period_month = ?"
     company, vip = one(warehouse, value, ["company", "ALL", month]), one(warehouse, value, ["queue", "vip", month])
 
     page = browser.new_page(viewport={"width": 1440, "height": 2100}, locale="zh-CN")

@@ -63,10 +63,10 @@ def _open_items_falling_due(warehouse: Path, night: date) -> list[tuple]:
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         return con.execute(
-            "select sla.ticket_id, sla.rule_id, tickets.export_date from marts.fct_ticket_sla as sla "
+            "select sla.ticket_id, sla.measure_id, tickets.export_date from marts.fct_ticket_sla as sla "
             "inner join marts.fct_tickets as tickets on tickets.ticket_id = sla.ticket_id "
             "where sla.state = 'open_within_limit' and sla.judged_by = 'deadline' "
-            "and not sla.is_met_by_customer_unreachable and list_contains(?, sla.rule_id) and sla.deadline_at < ?",
+            "and not sla.is_met_by_customer_unreachable and list_contains(?, sla.measure_id) and sla.deadline_at < ?",
             [list(OWN_DEADLINES), datetime.combine(night + timedelta(days=1), datetime.min.time())]).fetchall()
     finally:
         con.close()
@@ -80,7 +80,7 @@ def _assert_judged_overdue(warehouse: Path, night: date, falls_due: list[tuple])
         paused = {r[0] for r in con.execute(
             "select ticket_id from raw.ticket_pauses where _export_date >= ?", [night]).fetchall()}
         states = {(t, r): (e, s, judged, met) for t, r, e, s, judged, met in con.execute(
-            "select sla.ticket_id, sla.rule_id, tickets.export_date, sla.state, sla.is_judged, sla.is_met "
+            "select sla.ticket_id, sla.measure_id, tickets.export_date, sla.state, sla.is_judged, sla.is_met "
             "from marts.fct_ticket_sla as sla inner join marts.fct_tickets as tickets "
             "on tickets.ticket_id = sla.ticket_id").fetchall()}
     finally:
@@ -109,7 +109,7 @@ def _plant_stale_row(warehouse: Path, night: date) -> str:
     con = duckdb.connect(str(warehouse))
     try:
         planted = con.execute(
-            "insert into marts.fct_ticket_sla select * replace (ticket_id || '|ZZ' as sla_id, 'ZZ' as rule_id) "
+            "insert into marts.fct_ticket_sla select * replace (ticket_id || '|ZZ' as sla_id, 'ZZ' as measure_id) "
             "from marts.fct_ticket_sla where sla_id = (select min(sla_id) from marts.fct_ticket_sla where ticket_id "
             "in (select ticket_id from raw.tickets where _export_date = ?)) returning sla_id", [night]).fetchall()
         assert len(planted) == 1

@@ -79,7 +79,7 @@ def test_contract_gate_fails_naming_suite_table_and_expectation(demo, tmp_path):
     q("delete from raw.technicians where technician_id = ?", tech)
     # 3. a key of the KPI mart is duplicated (a rule other than T9, whose rows step 7 deletes)
     q("insert into marts.kpi_rule_results select * from marts.kpi_rule_results "
-      "where period_month = ? and rule_id <> 'T9' limit 1", month)
+      "where period_month = ? and measure_id <> 'T9' limit 1", month)
     # 4. the day's call export is empty
     q("delete from raw.calls where _export_date = ?", day)
     # 5. an audit row whose rows read do not add up
@@ -87,10 +87,10 @@ def test_contract_gate_fails_naming_suite_table_and_expectation(demo, tmp_path):
     q("update audit.load_log set rows_read = rows_read + 1 where file_id = ?", file_id)
     # 6. a rate above 1
     q("""update marts.kpi_rule_results set numerator = denominator + 1, value = (denominator + 1.0) / denominator
-         where period_month = ? and rule_id = 'T1' and grain = 'company'""", month)
+         where period_month = ? and measure_id = 'T1' and grain = 'company'""", month)
     # 7. a measure judged the month before vanishes from the month that just ended
     assert day.month != (day + timedelta(days=1)).month, "the demo ends on a month's last day"
-    q("delete from marts.kpi_rule_results where period_month = ? and rule_id = 'T9'", month)
+    q("delete from marts.kpi_rule_results where period_month = ? and measure_id = 'T9'", month)
     con.close()
 
     res = gates.run_contract_gate(target, day, tmp_path / "docs")
@@ -106,7 +106,7 @@ def test_contract_gate_fails_naming_suite_table_and_expectation(demo, tmp_path):
         ("contract.kpi_rule_results", "marts.kpi_rule_results",
          "expect_column_pair_values_a_to_be_greater_than_b", None),
         ("contract.kpi_rule_results", "marts.kpi_rule_results",
-         "expect_column_distinct_values_to_contain_set", "rule_id"),
+         "expect_column_distinct_values_to_contain_set", "measure_id"),
     }
     assert failed == expected, res.message()
     msg = res.message()
@@ -156,7 +156,7 @@ def test_threshold_breaches_are_exactly_the_failed_kpi_rows(demo, thresholds):
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         failed = con.execute("""
-            select catalogue_rule_id as rule_id, rule_id as measure_id, period_month, grain, unit_id,
+            select rule_id, measure_id, period_month, grain, unit_id,
                    value, threshold, comparison
             from marts.kpi_rule_results where not passed and list_contains(?, period_month)
             order by measure_id, period_month, grain, unit_id""", [months]).df()
@@ -166,7 +166,7 @@ def test_threshold_breaches_are_exactly_the_failed_kpi_rows(demo, thresholds):
     assert list(breaches.columns) == gates.BREACH_COLUMNS
     key = ["measure_id", "period_month", "grain", "unit_id"]
     assert breaches[key].values.tolist() == failed[key].values.tolist()
-    assert breaches[["rule_id", "comparison"]].values.tolist() == failed[["rule_id", "comparison"]].values.tolist()
+    assert breaches[["measure_id", "comparison"]].values.tolist() == failed[["measure_id", "comparison"]].values.tolist()
     assert (breaches["value"] == failed["value"]).all()
     assert ((breaches["threshold"] - failed["threshold"]).abs() < 1e-12).all()
     assert not res.success and res.evaluated == sum(len(s["expectations"]) for s in gates.load_suites("thresholds"))

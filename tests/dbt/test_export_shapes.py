@@ -95,7 +95,7 @@ def _nothing_lost(wh: Path, data_lines: dict[str, int]) -> None:
 
 
 def _figure(wh: Path, rule: str, grain: str = "company", unit: str = "ALL") -> tuple:
-    rows = _q(wh, "select numerator, denominator, value, passed from marts.kpi_rule_results where rule_id = ? "
+    rows = _q(wh, "select numerator, denominator, value, passed from marts.kpi_rule_results where measure_id = ? "
                   "and grain = ? and unit_id = ? and period_month = ?", [rule, grain, unit, MONTH])
     assert len(rows) == 1, (rule, grain, unit, rows)
     return rows[0]
@@ -221,7 +221,7 @@ def test_a_call_centre_workbook_with_title_two_row_header_and_footer_gives_h1_by
     # the export has no district column: the district grain says why, the company figure stands
     measurable, reason = _measurability(wh, "H1", "district")
     assert measurable is False and "calls.district_id" in reason and "call_centre" in reason
-    assert _q(wh, "select count(*) from marts.kpi_rule_results where rule_id = 'H1' and grain = 'district'") == [(0,)]
+    assert _q(wh, "select count(*) from marts.kpi_rule_results where measure_id = 'H1' and grain = 'district'") == [(0,)]
     # the phone numbers are hashed and masked, never clear
     assert _q(wh, "select count(*) from raw.calls where caller_phone_masked like '138****%'") == [(6,)]
 
@@ -305,7 +305,7 @@ def test_a_minimal_export_measures_t9_and_a2_and_says_why_t1_cannot_be(tmp_path)
     # T1 needs the product, the severity … which the export lacks: not measurable, with the reason
     measurable, reason = _measurability(wh, "T1", "company")
     assert measurable is False and "tickets.product" in reason and "small_operator" in reason
-    assert _q(wh, "select count(*) from marts.kpi_rule_results where rule_id = 'T1'") == [(0,)]
+    assert _q(wh, "select count(*) from marts.kpi_rule_results where measure_id = 'T1'") == [(0,)]
     # no district column: the district grain is not measurable, said why
     measurable, reason = _measurability(wh, "T9", "district")
     assert measurable is False and "tickets.district_id" in reason

@@ -134,11 +134,11 @@ def test_rules_reading_an_absent_column_are_not_measurable_with_the_reason(wareh
     # rules fed by other entities are untouched
     assert rows[("H1", "company", "2026-03")] == (True, None)
     # kpi_rule_results never shows a figure for a not-measurable measure x grain x month
-    shown = _q(warehouse, "select r.rule_id, r.grain, r.period_month from marts.kpi_rule_results r "
-                          "join marts.kpi_rule_measurability m on m.measure_id = r.rule_id and m.grain = r.grain "
+    shown = _q(warehouse, "select r.measure_id, r.grain, r.period_month from marts.kpi_rule_results r "
+                          "join marts.kpi_rule_measurability m on m.measure_id = r.measure_id and m.grain = r.grain "
                           "and m.period_month = r.period_month where not m.measurable")
     assert shown == []
-    assert _q(warehouse, "select count(*) from marts.kpi_rule_results where rule_id = 'T9' and grain = 'district' "
+    assert _q(warehouse, "select count(*) from marts.kpi_rule_results where measure_id = 'T9' and grain = 'district' "
                          "and period_month = '2026-03'") == [(0,)]
 
 
@@ -146,11 +146,11 @@ def test_the_company_figure_is_computed_without_district_and_technician_columns(
     # by hand: February 2 of 3 tickets replied within 24 h; March 3 of 4
     got = {p: (n, d, v, ok) for p, n, d, v, ok in _q(
         warehouse, "select period_month, numerator, denominator, value, passed from marts.kpi_rule_results "
-                   "where rule_id = 'T9' and grain = 'company' order by 1")}
+                   "where measure_id = 'T9' and grain = 'company' order by 1")}
     assert got["2026-02"] == (2, 3, pytest.approx(2 / 3), False)
     assert got["2026-03"] == (3, 4, pytest.approx(3 / 4), False)
     # February's export has districts: D01 2/2, D02 0/1
-    assert _q(warehouse, "select unit_id, numerator, denominator from marts.kpi_rule_results where rule_id = 'T9' "
+    assert _q(warehouse, "select unit_id, numerator, denominator from marts.kpi_rule_results where measure_id = 'T9' "
                          "and grain = 'district' and period_month = '2026-02' order by 1") == [
         ("D01", 2, 2), ("D02", 0, 1)]
 

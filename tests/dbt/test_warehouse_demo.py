@@ -57,25 +57,25 @@ def test_every_ticket_kpi_cell_traces_to_its_tickets_with_one_query(con):
     """numerator / denominator of kpi_rule_results = met / judged rows of fct_ticket_sla for that unit."""
     mismatches = con.execute("""
         with traced as (
-            select rule_id, period_month, 'company' as grain, 'ALL' as unit_id,
+            select measure_id, period_month, 'company' as grain, 'ALL' as unit_id,
                    count(*) as denominator, sum(case when is_met then 1 else 0 end) as numerator
             from marts.fct_ticket_sla where is_judged group by all
             union all
-            select rule_id, period_month, 'district', district_id, count(*), sum(case when is_met then 1 else 0 end)
+            select measure_id, period_month, 'district', district_id, count(*), sum(case when is_met then 1 else 0 end)
             from marts.fct_ticket_sla where is_judged and district_id is not null group by all
             union all
-            select rule_id, period_month, 'technician', technician_id, count(*), sum(case when is_met then 1 else 0 end)
+            select measure_id, period_month, 'technician', technician_id, count(*), sum(case when is_met then 1 else 0 end)
             from marts.fct_ticket_sla where is_judged and technician_id is not null group by all
         )
-        select k.rule_id, k.period_month, k.grain, k.unit_id, k.numerator, k.denominator, t.numerator, t.denominator
+        select k.measure_id, k.period_month, k.grain, k.unit_id, k.numerator, k.denominator, t.numerator, t.denominator
         from marts.kpi_rule_results k
-        join intermediate.int_kpi__tickets i using (rule_id, period_month, grain, unit_id)
-        left join traced t using (rule_id, period_month, grain, unit_id)
-        where k.rule_id <> 'S3'
+        join intermediate.int_kpi__tickets i using (measure_id, period_month, grain, unit_id)
+        left join traced t using (measure_id, period_month, grain, unit_id)
+        where k.measure_id <> 'S3'
           and (t.denominator is null or t.denominator <> k.denominator or t.numerator <> k.numerator)
     """).fetchall()
     assert mismatches == []
-    assert scalar(con, "select count(*) from marts.kpi_rule_results where rule_id = 'T1'") > 0
+    assert scalar(con, "select count(*) from marts.kpi_rule_results where measure_id = 'T1'") > 0
 
 
 @pytest.mark.slow
@@ -96,7 +96,7 @@ def test_kpi_rule_results_equals_the_answer_key_for_the_demo_preset(built_demo):
     warehouse, key = built_demo(SEED, MONTHS)
     diff = exactness.compare(warehouse, key)
     assert diff.empty, exactness.summary(diff) + "\n" + diff.head(20).to_string()
-    assert {m.id for m in rulebook.numeric_measures()} <= set(pd.read_csv(key).rule_id)
+    assert {m.id for m in rulebook.numeric_measures()} <= set(pd.read_csv(key).measure_id)
 
 
 @pytest.mark.slow
@@ -113,6 +113,6 @@ def test_the_guide_traces_a_red_t9_cell_to_exactly_its_breached_tickets(con):
     trace = next(q for q in re.findall(r"```sql\n(.*?)```", guide, re.S) if "from marts.fct_ticket_sla" in q)
     num, den, passed = con.execute(
         "select numerator, denominator, passed from marts.kpi_rule_results "
-        "where rule_id = 'T9' and grain = 'district' and unit_id = 'D02' and period_month = '2026-01'").fetchone()
+        "where measure_id = 'T9' and grain = 'district' and unit_id = 'D02' and period_month = '2026-01'").fetchone()
     assert passed is False
     assert len(con.execute(trace).fetchall()) == den - num

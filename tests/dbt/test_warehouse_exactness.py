@@ -17,5 +17,5 @@ def test_kpi_rule_results_equals_the_answer_key(built_demo, seed, months):
     warehouse, key = built_demo(seed, months)
     diff = exactness.compare(warehouse, key)
     assert diff.empty, exactness.summary(diff) + "\n" + diff.head(20).to_string()
-    covered = set(pd.read_csv(key).rule_id)
+    covered = set(pd.read_csv(key).measure_id)
     assert {m.id for m in rulebook.numeric_measures()} <= covered

@@ -8,7 +8,7 @@ import pytest
 
 from benchmarks import baseline_pandas, bench_pipeline, floor
 
-KEY = ["rule_id", "period_month", "grain", "unit_id"]
+KEY = ["measure_id", "period_month", "grain", "unit_id"]
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +24,7 @@ def demo(built_demo, tmp_path_factory):
 
 def _compare(warehouse: Path, theirs: pd.DataFrame) -> pd.DataFrame:
     ours = bench_pipeline.warehouse_rows(warehouse)
-    assert set(ours["rule_id"]) == set(bench_pipeline.RULES)
+    assert set(ours["measure_id"]) == set(bench_pipeline.RULES)
     m = ours.merge(theirs, on=KEY, how="outer", suffixes=("_warehouse", "_script"), indicator=True)
     return m[(m["_merge"] != "both") | (m["numerator_warehouse"] != m["numerator_script"])
              | (m["denominator_warehouse"] != m["denominator_script"])]

@@ -55,7 +55,7 @@ def sheet(book, prefix: str):
 
 
 def test_every_grain_sheet_equals_kpi_rule_results(book, warehouse):
-    expected = query(warehouse, "select grain, rule_id, unit_id, numerator, denominator, value, threshold, passed "
+    expected = query(warehouse, "select grain, measure_id, unit_id, numerator, denominator, value, threshold, passed "
                                 "from marts.kpi_rule_results where period_month = $m", {"m": MONTH})
     assert expected
     grains = {g for g, *_ in expected}
@@ -73,12 +73,12 @@ def test_every_grain_sheet_equals_kpi_rule_results(book, warehouse):
 
 def test_summary_sheet_holds_the_company_value_and_failed_units(book, warehouse):
     rows = {r["Rule"]: r for r in sheet_rows(sheet(book, "概览"))}
-    company = query(warehouse, "select rule_id, value, passed from marts.kpi_rule_results "
+    company = query(warehouse, "select measure_id, value, passed from marts.kpi_rule_results "
                                "where period_month = $m and grain = 'company'", {"m": MONTH})
     for rule, value, passed in company:
         assert rows[rule]["Company value"] == pytest.approx(value, rel=1e-12)
         assert rows[rule]["Company result"] == RESULTS[passed]
-    failed = query(warehouse, "select rule_id, count(*) filter (where not passed) from marts.kpi_rule_results "
+    failed = query(warehouse, "select measure_id, count(*) filter (where not passed) from marts.kpi_rule_results "
                               "where period_month = $m and grain <> 'company' group by 1", {"m": MONTH})
     for rule, n in failed:
         assert rows[rule]["Units failed"] == n, rule
@@ -106,7 +106,7 @@ def test_district_assessment_sheet_equals_the_mart(book, warehouse):
 
 def test_year_to_date_sheet_counts_months_passed_and_failed(book, warehouse):
     want = query(warehouse, """
-        select rule_id, grain, unit_id, count(*), count(*) filter (where passed), count(*) filter (where not passed)
+        select measure_id, grain, unit_id, count(*), count(*) filter (where passed), count(*) filter (where not passed)
         from marts.kpi_rule_results
         where left(period_month, 4) = $y and period_month <= $m and threshold is not null
         group by all""", {"m": MONTH, "y": MONTH[:4]})
@@ -119,9 +119,9 @@ def test_year_to_date_sheet_counts_months_passed_and_failed(book, warehouse):
 
 def test_ticket_sheet_lists_every_late_ticket_behind_the_red_cells(book, warehouse):
     # a red cell's late tickets number denominator - numerator (analyst guide); the districts partition them
-    want = dict(query(warehouse, "select rule_id, sum(denominator - numerator) from marts.kpi_rule_results "
-                                 "where period_month = $m and grain = 'district' and rule_id in "
-                                 "(select rule_id from marts.fct_ticket_sla) group by 1", {"m": MONTH}))
+    want = dict(query(warehouse, "select measure_id, sum(denominator - numerator) from marts.kpi_rule_results "
+                                 "where period_month = $m and grain = 'district' and measure_id in "
+                                 "(select measure_id from marts.fct_ticket_sla) group by 1", {"m": MONTH}))
     got: dict[str, int] = {}
     for r in sheet_rows(sheet(book, "未达标工单")):
         got[r["Rule"]] = got.get(r["Rule"], 0) + 1

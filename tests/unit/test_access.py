@@ -23,7 +23,7 @@ create table marts.kpi_rule_results as select * from (values
   ('T9', 'company', 'ALL'), ('T9', 'district', 'D01'), ('T9', 'district', 'D02'),
   ('T9', 'technician', 'W1'), ('T9', 'technician', 'W2'), ('T9', 'technician', 'W3'),
   ('H1', 'queue', 'vip'), ('S1', 'brand_group', 'gd'), ('P1', 'tier_group', 'vip'),
-  ('B1', 'hall', 'H1'), ('B1', 'hall', 'H2')) t(rule_id, grain, unit_id);
+  ('B1', 'hall', 'H1'), ('B1', 'hall', 'H2')) t(measure_id, grain, unit_id);
 create table marts.kpi_contact_policy_monthly as select * from marts.kpi_rule_results;
 create table marts.dim_technician as select * from (values
   ('W1', 'D01'), ('W2', 'D02'), ('W3', 'D02'), ('W3', 'D01')) t(technician_id, district_id);

@@ -230,12 +230,12 @@ def test_answer_key_has_passing_and_failing_units_for_every_measure_and_grain(de
     area = _area_types(demo)
     seen: dict[tuple[str, str], set[bool]] = {}
     for r in _answer_key(demo):
-        m = rulebook.load()[r["rule_id"]]
+        m = rulebook.load()[r["measure_id"]]
         value = float(r["value"])
         if m.spec.get("pace") == "linear":  # yearly duty judged against month/12 of its target (D-43)
             value = value * 12 / int(r["period_month"][5:7])
         ok = m.passes(value, r["unit_id"], qualifier=area.get(r["unit_id"]))
-        seen.setdefault((r["rule_id"], r["grain"]), set()).add(bool(ok))
+        seen.setdefault((r["measure_id"], r["grain"]), set()).add(bool(ok))
     problems = []
     for m in rulebook.numeric_measures():
         for g in m.grains:
@@ -249,7 +249,7 @@ def test_answer_key_has_passing_and_failing_units_for_every_measure_and_grain(de
 
 @pytest.mark.slow  # the demo preset's three months generated
 def test_some_districts_have_no_complaint_in_a_month(demo):
-    a2 = [r for r in _answer_key(demo) if r["rule_id"] == "A2" and r["grain"] == "district"]
+    a2 = [r for r in _answer_key(demo) if r["measure_id"] == "A2" and r["grain"] == "district"]
     assert a2 and any(float(r["numerator"]) == 0 for r in a2) and any(float(r["numerator"]) > 0 for r in a2)
 
 

@@ -84,13 +84,13 @@ class Scenario:
 
 def cell(rows: list[dict], rule: str, month: str, grain: str = "company", unit: str = "ALL"):
     hits = [(r["numerator"], r["denominator"]) for r in rows
-            if (r["rule_id"], r["period_month"], r["grain"], r["unit_id"]) == (rule, month, grain, unit)]
+            if (r["measure_id"], r["period_month"], r["grain"], r["unit_id"]) == (rule, month, grain, unit)]
     assert len(hits) <= 1
     return hits[0] if hits else None
 
 
 def rule_rows(rows: list[dict], rule: str) -> list[dict]:
-    return [r for r in rows if r["rule_id"] == rule]
+    return [r for r in rows if r["measure_id"] == rule]
 
 
 # ---------------------------------------------------------------- hours clock, midnight, versions
@@ -555,18 +555,18 @@ def full_scenario() -> Scenario:
 def test_finish_emits_every_numeric_measure_and_r3():
     rows = full_scenario().run()
     expected = {m.id for m in rulebook.numeric_measures()} | {"R3"}
-    assert expected - {r["rule_id"] for r in rows} == set()
+    assert expected - {r["measure_id"] for r in rows} == set()
     for r in rows:
         assert r["denominator"] > 0
         assert r["value"] == r["numerator"] / r["denominator"]
-        assert r["grain"] in rulebook.load()[r["rule_id"]].grains
+        assert r["grain"] in rulebook.load()[r["measure_id"]].grains
 
 
 def test_every_measure_is_emitted_at_every_grain_it_lists():
     rows = full_scenario().run()
     seen = defaultdict(set)
     for r in rows:
-        seen[r["rule_id"]].add(r["grain"])
+        seen[r["measure_id"]].add(r["grain"])
     for m in rulebook.numeric_measures():
         assert seen[m.id] == set(m.grains), m.id
 
@@ -577,7 +577,7 @@ def test_write_csv_writes_one_line_per_row(tmp_path):
     path = tmp_path / "expected" / "kpi_expected.csv"
     assert s.key.write_csv(path) == len(rows)
     lines = path.read_text(encoding="utf-8").splitlines()
-    assert lines[0] == "rule_id,period_month,grain,unit_id,numerator,denominator,value"
+    assert lines[0] == "measure_id,period_month,grain,unit_id,numerator,denominator,value"
     assert len(lines) == len(rows) + 1
 
 

@@ -102,8 +102,8 @@ def test_a_rule_is_named_by_its_id_a_range_or_a_wide_column(text, measure_id, ex
 
 @pytest.mark.parametrize("source, expected", [
     ('rules = ["C5", "C6"]', True),
-    ("frame[frame.rule_id == 'C5']", True),
-    ('{"rule_id": "C5", "value": 1}', True),
+    ("frame[frame.measure_id == 'C5']", True),
+    ('{"measure_id": "C5", "value": 1}', True),
     ('{"call_id": "C5", "ended_at": "2026/3/2"}', False),  # a call id that happens to read C5
     ("ticket(ticket_id='C5')", False),
     ('"C55"', False),

@@ -19,7 +19,7 @@ def home(tmp_path):
     published = tmp_path / "published" / "kefu.duckdb"
     published.parent.mkdir()
     with duckdb.connect(str(published)) as c:
-        c.execute("create schema marts; create table marts.kpi_rule_results as select 'T9' as rule_id, 0.97::double as value")
+        c.execute("create schema marts; create table marts.kpi_rule_results as select 'T9' as measure_id, 0.97::double as value")
     archive = tmp_path / "archive" / "2026-01-01"
     archive.mkdir(parents=True)
     (archive / "客户资料_20260101.csv").write_text(f"客户编号,手机号\nC1,{PHONE}\n", encoding="utf-8")
@@ -101,7 +101,7 @@ def test_a_sandboxed_reader_and_a_plain_read_only_connection_coexist_in_one_proc
     with duckdb.connect(str(path), read_only=True) as plain:
         con = sandbox.connect(path)
         cur = sandbox.cursor(con, path)
-        assert cur.execute("select rule_id from marts.kpi_rule_results").fetchall() == [("T9",)]
+        assert cur.execute("select measure_id from marts.kpi_rule_results").fetchall() == [("T9",)]
         with pytest.raises(duckdb.Error):
             cur.execute(f"select * from read_csv('{home}/archive/2026-01-01/客户资料_20260101.csv')")
         # the plain connection keeps its own settings: the sandbox locked only its own instance

@@ -53,8 +53,8 @@ grains as (
 call_items as (
 
     -- H1 (D-20): month and clock of queued_at
-    select 'H1' as rule_id, queued_month as period_month, district_id, queue,
-        is_answered_within_service_level as is_hit
+    select 'H1' as measure_id, queued_month as period_month, district_id, queue,
+        is_answered_within_service_level as is_met
     from calls
     where is_h1_in_scope
 
@@ -121,7 +121,7 @@ fault_hours_company as (
 items as (
 
     select
-        rule_id,
+        measure_id,
         period_month,
         cast(null as {{ dbt.type_string() }}) as only_grain,
         district_id,
@@ -130,7 +130,7 @@ items as (
         cast(null as {{ dbt.type_string() }}) as tier_group,
         cast(null as {{ dbt.type_string() }}) as hall_id,
         '*' as target_key,
-        is_hit
+        is_met
     from call_items
 
     union all
@@ -189,7 +189,7 @@ counted_items as (
     -- counted once per rule, month and unit set before the expansion to grains below, which
     -- then reads a few thousand rows six times instead of every judged call
     select
-        rule_id,
+        measure_id,
         period_month,
         only_grain,
         district_id,
@@ -198,10 +198,10 @@ counted_items as (
         tier_group,
         hall_id,
         target_key,
-        sum(case when is_hit then 1 else 0 end) as hits,
+        sum(case when is_met then 1 else 0 end) as met_count,
         count(*) as items
     from items
-    group by rule_id, period_month, only_grain, district_id, queue, brand_group, tier_group, hall_id, target_key
+    group by measure_id, period_month, only_grain, district_id, queue, brand_group, tier_group, hall_id, target_key
 
 ),
 
@@ -209,12 +209,12 @@ unit_items as (
 
     {% for grain, unit in grain_units -%}
     select
-        rule_id,
+        measure_id,
         period_month,
         '{{ grain }}' as grain,
         cast({{ unit }} as {{ dbt.type_string() }}) as unit_id,
         target_key,
-        hits,
+        met_count,
         items
     from counted_items
     where (only_grain is null or only_grain = '{{ grain }}')
@@ -233,7 +233,7 @@ judged_grains as (
     select unit_items.*
     from unit_items
     inner join grains
-        on grains.measure_id = unit_items.rule_id
+        on grains.measure_id = unit_items.measure_id
         and grains.grain = unit_items.grain
 
 ),
@@ -241,22 +241,22 @@ judged_grains as (
 aggregated as (
 
     select
-        rule_id,
+        measure_id,
         period_month,
         grain,
         unit_id,
-        cast(sum(hits) as {{ dbt.type_bigint() }}) as numerator,
+        cast(sum(met_count) as {{ dbt.type_bigint() }}) as numerator,
         cast(sum(items) as {{ dbt.type_bigint() }}) as denominator,
         target_key
     from judged_grains
-    group by rule_id, period_month, grain, unit_id, target_key
+    group by measure_id, period_month, grain, unit_id, target_key
 
 ),
 
 final as (
 
     select
-        cast(rule_id as {{ dbt.type_string() }}) as rule_id,
+        cast(measure_id as {{ dbt.type_string() }}) as measure_id,
         cast(period_month as {{ dbt.type_string() }}) as period_month,
         cast(grain as {{ dbt.type_string() }}) as grain,
         unit_id,

@@ -66,43 +66,43 @@ tickets as (
 -- one row per judged item: measure, month, district (may be null), met
 items as (
 
-    select 'N1' as rule_id, period_month, district_id, is_notified_in_time as is_met
+    select 'N1' as measure_id, period_month, district_id, is_notified_in_time as is_met
     from suspensions
 
     union all
 
-    select 'N2' as rule_id, n2_period_month as period_month, district_id, is_notified_in_time as is_met
+    select 'N2' as measure_id, n2_period_month as period_month, district_id, is_notified_in_time as is_met
     from notices
 
     union all
 
-    select 'C5' as rule_id, c5_period_month as period_month, district_id, is_called_back_in_time as is_met
+    select 'C5' as measure_id, c5_period_month as period_month, district_id, is_called_back_in_time as is_met
     from notices
     where is_cutover and is_called_back_in_time is not null
 
     union all
 
-    select 'C4' as rule_id, period_month, district_id, is_handled_same_day as is_met
+    select 'C4' as measure_id, period_month, district_id, is_handled_same_day as is_met
     from problems
 
     union all
 
-    select 'C3' as rule_id, period_month, district_id, is_called_last_week as is_met
+    select 'C3' as measure_id, period_month, district_id, is_called_last_week as is_met
     from repeat_faults
 
     union all
 
-    select 'C6' as rule_id, period_month, district_id, is_reached_ytd as is_met
+    select 'C6' as measure_id, period_month, district_id, is_reached_ytd as is_met
     from red_vips
 
     union all
 
-    select 'C7' as rule_id, period_month, district_id, is_called_back as is_met
+    select 'C7' as measure_id, period_month, district_id, is_called_back as is_met
     from projects
 
     union all
 
-    select 'C8' as rule_id, period_month, district_id, is_cared_in_quarter as is_met
+    select 'C8' as measure_id, period_month, district_id, is_cared_in_quarter as is_met
     from vips
 
 ),
@@ -110,7 +110,7 @@ items as (
 items_by_grain as (
 
     select
-        items.rule_id,
+        items.measure_id,
         items.period_month,
         grains.grain,
         case grains.grain
@@ -119,14 +119,14 @@ items_by_grain as (
         end as unit_id,
         items.is_met
     from items
-    inner join grains on grains.measure_id = items.rule_id
+    inner join grains on grains.measure_id = items.measure_id
 
 ),
 
 item_measures as (
 
     select
-        rule_id,
+        measure_id,
         period_month,
         grain,
         unit_id,
@@ -135,7 +135,7 @@ item_measures as (
         '*' as target_key
     from items_by_grain
     where unit_id is not null
-    group by rule_id, period_month, grain, unit_id
+    group by measure_id, period_month, grain, unit_id
 
 ),
 
@@ -178,33 +178,33 @@ company_figures as (
 -- district assessment: one figure per district (or company) and month, not item counts
 assessed as (
 
-    select 'A1' as rule_id, period_month, 'district' as grain, district_id as unit_id,
+    select 'A1' as measure_id, period_month, 'district' as grain, district_id as unit_id,
         households as numerator, technicians as denominator, area_type as target_key
     from district_months
     where technicians > 0
 
     union all
 
-    select 'A2' as rule_id, period_month, 'district' as grain, district_id as unit_id,
+    select 'A2' as measure_id, period_month, 'district' as grain, district_id as unit_id,
         complaints as numerator, households as denominator, '*' as target_key
     from district_months
 
     union all
 
-    select 'A6' as rule_id, period_month, 'district' as grain, district_id as unit_id,
+    select 'A6' as measure_id, period_month, 'district' as grain, district_id as unit_id,
         households as numerator, previous_households as denominator, '*' as target_key
     from district_months
     where previous_households > 0
 
     union all
 
-    select 'A2' as rule_id, period_month, 'company' as grain, {{ district_company_unit() }} as unit_id,
+    select 'A2' as measure_id, period_month, 'company' as grain, {{ district_company_unit() }} as unit_id,
         complaints as numerator, households as denominator, '*' as target_key
     from company_figures
 
     union all
 
-    select 'A6' as rule_id, period_month, 'company' as grain, {{ district_company_unit() }} as unit_id,
+    select 'A6' as measure_id, period_month, 'company' as grain, {{ district_company_unit() }} as unit_id,
         households as numerator, previous_households as denominator, '*' as target_key
     from company_figures
     where previous_households > 0
@@ -216,19 +216,19 @@ assessed_at_grains as (
     select assessed.*
     from assessed
     inner join grains
-        on grains.measure_id = assessed.rule_id
+        on grains.measure_id = assessed.measure_id
         and grains.grain = assessed.grain
 
 ),
 
 unioned as (
 
-    select rule_id, period_month, grain, unit_id, numerator, denominator, target_key
+    select measure_id, period_month, grain, unit_id, numerator, denominator, target_key
     from item_measures
 
     union all
 
-    select rule_id, period_month, grain, unit_id, numerator, denominator, target_key
+    select measure_id, period_month, grain, unit_id, numerator, denominator, target_key
     from assessed_at_grains
 
 ),
@@ -236,7 +236,7 @@ unioned as (
 final as (
 
     select
-        cast(rule_id as {{ dbt.type_string() }}) as rule_id,
+        cast(measure_id as {{ dbt.type_string() }}) as measure_id,
         cast(period_month as {{ dbt.type_string() }}) as period_month,
         cast(grain as {{ dbt.type_string() }}) as grain,
         cast(unit_id as {{ dbt.type_string() }}) as unit_id,

@@ -43,7 +43,7 @@ ticket_items as (
         clock.period_month,
         tickets.district_id,
         tickets.technician_id,
-        case when clock.is_met then 1 else 0 end as hits
+        case when clock.is_met then 1 else 0 end as met_count
     from clock
     inner join tickets on tickets.ticket_id = clock.ticket_id
     where clock.is_judged
@@ -57,7 +57,7 @@ survey_items as (
         period_month,
         district_id,
         technician_id,
-        case when is_satisfied then 1 else 0 end as hits
+        case when is_satisfied then 1 else 0 end as met_count
     from s3_surveys
 
 ),
@@ -71,7 +71,7 @@ items as (
         period_month,
         district_id,
         technician_id,
-        sum(hits) as hits,
+        sum(met_count) as met_count,
         count(*) as items
     from (
         select * from ticket_items
@@ -86,11 +86,11 @@ measure_items as (
 
     -- a measure defined as another (A3 = T9) counts the same items
     select
-        measures.measure_id as rule_id,
+        measures.measure_id,
         items.period_month,
         items.district_id,
         items.technician_id,
-        items.hits,
+        items.met_count,
         items.items
     from items
     inner join measures
@@ -102,7 +102,7 @@ measure_items as (
 units as (
 
     select
-        measure_items.rule_id,
+        measure_items.measure_id,
         measure_items.period_month,
         grains.grain,
         case grains.grain
@@ -110,26 +110,26 @@ units as (
             when 'district' then measure_items.district_id
             when 'technician' then measure_items.technician_id
         end as unit_id,
-        measure_items.hits,
+        measure_items.met_count,
         measure_items.items
     from measure_items
-    inner join grains on grains.measure_id = measure_items.rule_id
+    inner join grains on grains.measure_id = measure_items.measure_id
 
 ),
 
 final as (
 
     select
-        cast(rule_id as {{ dbt.type_string() }}) as rule_id,
+        cast(measure_id as {{ dbt.type_string() }}) as measure_id,
         cast(period_month as {{ dbt.type_string() }}) as period_month,
         cast(grain as {{ dbt.type_string() }}) as grain,
         cast(unit_id as {{ dbt.type_string() }}) as unit_id,
-        cast(sum(hits) as {{ dbt.type_bigint() }}) as numerator,
+        cast(sum(met_count) as {{ dbt.type_bigint() }}) as numerator,
         cast(sum(items) as {{ dbt.type_bigint() }}) as denominator,
         cast('*' as {{ dbt.type_string() }}) as target_key
     from units
     where unit_id is not null
-    group by rule_id, period_month, grain, unit_id
+    group by measure_id, period_month, grain, unit_id
 
 )
 

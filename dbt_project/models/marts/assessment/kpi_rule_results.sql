@@ -36,7 +36,7 @@ valued as (
 
     select
         -- keys
-        results.rule_id,
+        results.measure_id,
         results.period_month,
         results.grain,
         results.unit_id,
@@ -53,19 +53,19 @@ valued as (
                 else 1.0
             end as threshold,
         measures.comparison,
-        measures.rule_id as catalogue_rule_id,
+        measures.rule_id,
         measures.name_zh,
         measures.name_en
     from results
-    inner join measures on measures.measure_id = results.rule_id
+    inner join measures on measures.measure_id = results.measure_id
     left join targets as unit_target
-        on unit_target.measure_id = results.rule_id
+        on unit_target.measure_id = results.measure_id
         and unit_target.target_key = results.target_key
     left join targets as single_target
-        on single_target.measure_id = results.rule_id
+        on single_target.measure_id = results.measure_id
         and single_target.target_key = '*'
     left join measurability
-        on measurability.measure_id = results.rule_id
+        on measurability.measure_id = results.measure_id
         and measurability.grain = results.grain
         and measurability.period_month = results.period_month
     where results.denominator > 0

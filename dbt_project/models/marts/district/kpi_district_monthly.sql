@@ -22,7 +22,7 @@ assessed as (
 
     select * from rule_results
     where grain = 'district'
-        and rule_id in ({% for r in rules %}'{{ r }}'{{ "," if not loop.last }}{% endfor %})
+        and measure_id in ({% for r in rules %}'{{ r }}'{{ "," if not loop.last }}{% endfor %})
 
 ),
 

@@ -12,7 +12,7 @@ final as (
     select
         -- keys
         period_month,
-        rule_id,
+        measure_id,
         grain,
         unit_id,
         -- names
@@ -26,7 +26,7 @@ final as (
         comparison,
         passed
     from rule_results
-    where rule_id in ('B1', 'B2')
+    where measure_id in ('B1', 'B2')
 
 )
 

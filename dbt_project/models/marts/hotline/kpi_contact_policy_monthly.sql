@@ -42,7 +42,7 @@ final as (
     select
         -- keys
         rule_results.period_month,
-        rule_results.rule_id,
+        rule_results.measure_id,
         rule_results.grain,
         rule_results.unit_id,
         -- names
@@ -62,7 +62,7 @@ final as (
         on calls_by_unit.period_month = rule_results.period_month
         and calls_by_unit.grain = rule_results.grain
         and calls_by_unit.unit_id = rule_results.unit_id
-    where rule_results.rule_id = 'P1'
+    where rule_results.measure_id = 'P1'
 
 )
 

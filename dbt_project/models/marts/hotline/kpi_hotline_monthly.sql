@@ -11,11 +11,11 @@ final as (
     select
         -- keys
         period_month,
-        rule_id,
+        measure_id,
         grain,
         unit_id,
         -- names
-        catalogue_rule_id,
+        rule_id,
         name_zh,
         name_en,
         -- figures
@@ -26,7 +26,7 @@ final as (
         comparison,
         passed
     from rule_results
-    where rule_id in ('H1', 'H2.1', 'H2.2', 'H3.1', 'H3.2', 'H3.3', 'H4', 'H5')
+    where measure_id in ('H1', 'H2.1', 'H2.2', 'H3.1', 'H3.2', 'H3.3', 'H4', 'H5')
 
 )
 

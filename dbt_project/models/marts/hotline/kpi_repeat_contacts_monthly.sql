@@ -12,7 +12,7 @@ final as (
     select
         -- keys
         period_month,
-        rule_id,
+        measure_id,
         grain,
         unit_id,
         -- names
@@ -25,7 +25,7 @@ final as (
         threshold,
         passed
     from rule_results
-    where rule_id = 'R3'
+    where measure_id = 'R3'
 
 )
 

@@ -19,7 +19,7 @@ suspension_notices as (
     select
         -- keys
         {{ dbt.concat(["'suspension|'", 'suspension_id']) }} as notice_key,
-        'N1' as rule_id,
+        'N1' as measure_id,
         'suspension' as notice_kind,
         -- ids
         suspension_id,
@@ -45,7 +45,7 @@ affected_notices as (
     select
         -- keys
         {{ dbt.concat(["'work|'", 'work_id', "'|'", 'customer_id']) }} as notice_key,
-        'N2' as rule_id,
+        'N2' as measure_id,
         'work' as notice_kind,
         -- ids
         cast(null as {{ dbt.type_string() }}) as suspension_id,

@@ -12,11 +12,11 @@ final as (
     select
         -- keys
         period_month,
-        rule_id,
+        measure_id,
         grain,
         unit_id,
         -- names
-        catalogue_rule_id,
+        rule_id,
         name_zh,
         name_en,
         -- figures
@@ -27,7 +27,7 @@ final as (
         comparison,
         passed
     from rule_results
-    where rule_id in ('S1', 'S2', 'S3', 'A4')
+    where measure_id in ('S1', 'S2', 'S3', 'A4')
 
 )
 

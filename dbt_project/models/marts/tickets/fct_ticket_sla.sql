@@ -1,6 +1,6 @@
 -- Ticket × measure, long form: every time limit that applies to a ticket with its clock, deadline,
 -- state and the month it is judged in. The table to trace a red cell of kpi_rule_results to its
--- tickets: filter rule_id, period_month and the unit's column (district_id / technician_id), and
+-- tickets: filter measure_id, period_month and the unit's column (district_id / technician_id), and
 -- is_judged. A measure defined as another (A3 = T9, rulebook same_as) is listed under both ids.
 
 -- Incremental (D-70): a run rewrites the tickets of int_tickets_rejudged.
@@ -34,7 +34,7 @@ final as (
     select
         -- ids
         {{ dbt.concat(['clock.ticket_id', "'|'", 'measures.measure_id']) }} as sla_id,
-        measures.measure_id as rule_id,
+        measures.measure_id,
         clock.measure_id as source_measure_id,
         clock.ticket_id,
         tickets.district_id,

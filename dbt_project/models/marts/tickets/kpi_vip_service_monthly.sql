@@ -8,7 +8,7 @@ with results as (
 
     select * from {{ ref('kpi_rule_results') }}
     where grain in ('company', 'district')
-        and rule_id in ({% for m in vip_measures %}'{{ m }}'{{ ', ' if not loop.last }}{% endfor %})
+        and measure_id in ({% for m in vip_measures %}'{{ m }}'{{ ', ' if not loop.last }}{% endfor %})
 
 ),
 
@@ -26,11 +26,11 @@ final as (
         -- per measure
         {%- for m in vip_measures %}
         {%- set p = m | lower %}
-        max(case when rule_id = '{{ m }}' then numerator end) as {{ p }}_numerator,
-        max(case when rule_id = '{{ m }}' then denominator end) as {{ p }}_denominator,
-        max(case when rule_id = '{{ m }}' then value end) as {{ p }}_value,
-        max(case when rule_id = '{{ m }}' then threshold end) as {{ p }}_threshold,
-        max(case when rule_id = '{{ m }}' then case when passed then 1 else 0 end end) = 1 as {{ p }}_passed{{ ',' if not loop.last }}
+        max(case when measure_id = '{{ m }}' then numerator end) as {{ p }}_numerator,
+        max(case when measure_id = '{{ m }}' then denominator end) as {{ p }}_denominator,
+        max(case when measure_id = '{{ m }}' then value end) as {{ p }}_value,
+        max(case when measure_id = '{{ m }}' then threshold end) as {{ p }}_threshold,
+        max(case when measure_id = '{{ m }}' then case when passed then 1 else 0 end end) = 1 as {{ p }}_passed{{ ',' if not loop.last }}
         {%- endfor %}
     from results
     group by period_month, grain, unit_id

@@ -58,7 +58,7 @@ final as (
     select
         -- ids
         open_parts.ticket_id,
-        open_parts.measure_id as rule_id,
+        open_parts.measure_id,
         open_parts.part_id,
         tickets.district_id,
         tickets.technician_id,
