@@ -9,7 +9,7 @@ times warm (cached: every later visit). dashboards.data logs each
 query it runs with its seconds; per page the benchmark prints the number of queries, p50/p95
 of their total time per cold run, and p50/p95 of the full page run cold and warm. With
 --district the sidebar's district filter is set first (a narrower scope, other queries).
-The target of issue 6 is a page load ≤ 1 s (p95) on the city preset.
+The target is a page load ≤ 1 s (p95) on the city preset (docs/benchmarks.md).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@
 
 Call records are the city preset's biggest daily export (GB18030 CSV, ~8k–10k rows a day).
 Without --landing the script writes `--days` daily files of sample call records in the
-generator's exact format (ingest/samples.py), plus one big file that concatenates them.
+generator's exact format (generator/samples.py), plus one big file that concatenates them.
 With --landing it takes the 话务详单_*.csv files of a generated landing folder
 (e.g. `kefu generate --preset city --months 1`).
 
@@ -67,7 +67,7 @@ def _py(code: str, *args: str) -> dict:
 
 
 def make_files(work: Path, days: int, per_day: int) -> list[Path]:
-    from ingest import samples
+    from generator import samples
 
     start = date(2026, 3, 2)
     files = []

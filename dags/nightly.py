@@ -21,11 +21,13 @@ Every task that opens the working DuckDB file runs in the 1-slot pool `kefu_ware
 from __future__ import annotations
 
 import os
+from contextlib import nullcontext
 from datetime import timedelta
 
 import pendulum
 from airflow.sdk import Param, dag, get_current_context, task
 
+from kefu.pipeline.order import NIGHTLY_STEPS
 from kefu.pipeline_airflow import (
     POOL,
     business_date,
@@ -57,83 +59,32 @@ from kefu.pipeline_airflow import (
     dagrun_timeout=timedelta(hours=6),
 )
 def nightly():
-    @task(pool=POOL)
-    def ingest() -> dict:
-        from kefu import pipeline
+    # One task per step of kefu.pipeline.NIGHTLY_STEPS, in its order (D-156): each task gets what
+    # every earlier task returned, so the order declared there is the order the tasks run.
+    done: dict = {}
+    for step in NIGHTLY_STEPS:
+        options = {"task_id": step.task_id, "doc_md": f"`kefu.pipeline.{step.function}`"}
+        if step.writer:
+            options["pool"] = POOL
+        if step.blocking:
+            options["retries"] = 0  # a data problem: retrying cannot fix it
+        done[step.key] = task(**options)(run_step)(step.key, dict(done))
 
-        ctx = get_current_context()
-        h = home()
-        with stop_on(pipeline.PipelineError), pipeline.writer_lock(h):
-            out = pipeline.ingest_day(h, business_date(ctx), demo_key=bool(ctx["params"]["demo_key"]))
-        print(out.pop("summary", ""))
-        return out
 
-    @task(pool=POOL)
-    def dbt_build(_ingested: dict) -> dict:
-        from kefu import pipeline
+def run_step(key: str, done: dict) -> dict:
+    """Run one step of the night; the writer steps hold the writer slot."""
+    from kefu import pipeline
 
-        ctx = get_current_context()
-        h = home()
-        with pipeline.writer_lock(h):
-            return pipeline.build_day(h, business_date(ctx), target_path=h.root / "dbt_target" / "nightly")
-
-    @task(pool=POOL, retries=0)
-    def contract_gate(_built: dict) -> dict:
-        from kefu import pipeline
-
-        ctx = get_current_context()
-        h = home()
-        with stop_on(pipeline.PipelineError), pipeline.writer_lock(h):
-            return pipeline.contract_gate(h, business_date(ctx), run_id(ctx))
-
-    @task(pool=POOL)
-    def threshold_suites(_gate: dict) -> dict:
-        from kefu import pipeline
-
-        ctx = get_current_context()
-        h = home()
-        with pipeline.writer_lock(h):
-            return pipeline.threshold_check(h, business_date(ctx), run_id(ctx))
-
-    @task(pool=POOL)
-    def publish(_thresholds: dict) -> dict:
-        from kefu import pipeline
-
-        ctx = get_current_context()
-        h = home()
-        with pipeline.writer_lock(h):
-            return pipeline.publish(h, business_date(ctx), run_id(ctx))
-
-    @task
-    def dbt_docs(published: dict) -> dict:
-        """The analysts' dbt docs site, generated against the published copy (no writer slot)."""
-        from kefu import pipeline
-
-        return pipeline.analyst_docs(home(), published)
-
-    @task
-    def notify(ingested: dict, built: dict, gate: dict, thresholds: dict, published: dict, docs: dict) -> str:
-        from kefu import pipeline
-
-        ctx = get_current_context()
-        day, rid = business_date(ctx), run_id(ctx)
-        rep = pipeline.NightReport(day.isoformat(), rid, {"ingest": ingested, "build": built, "contract": gate,
-                                                           "thresholds": thresholds, "publish": published,
-                                                           "docs": docs})
-        text = rep.text()
-        print(text)
-        pipeline.write_run_log(home(), text, day.isoformat(), rid)
-        pipeline.prune_data_docs(home())
-        pipeline.notify(f"nightly {day} ok · {thresholds.get('breaches', 0)} breaches", text)
-        return text
-
-    i = ingest()
-    b = dbt_build(i)
-    g = contract_gate(b)
-    t = threshold_suites(g)
-    p = publish(t)
-    d = dbt_docs(p)
-    notify(i, b, g, t, p, d)
-
+    ctx = get_current_context()
+    h = home()
+    step = pipeline.step(key)
+    run = pipeline.Run(h, business_date(ctx), run_id(ctx), demo_key=bool(ctx["params"]["demo_key"]),
+                       target_path=h.root / "dbt_target" / "nightly", done=done)
+    with stop_on(pipeline.PipelineError) if step.blocking else nullcontext(), \
+            pipeline.writer_lock(h) if step.writer else nullcontext():
+        out = step.call(run)
+    if "summary" in out:  # the ingest's per-file table: to the log, not to XCom
+        print(out.pop("summary"))
+    return out
 
 nightly()

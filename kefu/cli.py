@@ -94,11 +94,11 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
 
 # modules that add their own subcommands (add_parser(sub) sets func=...)
 PLUGINS = [
-    "kefu.pipeline_cli",     # nightly, monthly, rebuild, airflow (issue 5)
-    "dashboards.cli",        # dashboard (issue 6)
-    "kefu.reports.cli",      # report (issue 6)
-    "kefu.analyst",          # sql, docs (issue 6)
-    "benchmarks.cli",        # bench (issue 7)
+    "kefu.pipeline_cli",     # nightly, monthly, rebuild, demo, airflow-ui
+    "dashboards.cli",        # dashboard
+    "kefu.reports.cli",      # report
+    "kefu.analyst",          # sql, docs
+    "benchmarks.cli",        # bench
     "ingest.mapping_tools",  # mapping suggest, mapping check (issue 17)
     "kefu.vault",            # keys rotate (issue 19)
     "kefu.notify_cli",       # notify test (issue 21)

@@ -136,6 +136,17 @@ def to_markdown() -> str:
         "a silent 0 or 100%. A missing `district_id` or `technician_id` only makes the district or",
         "technician grain not measurable; the company figure is still computed.",
         "",
+        "**Who checks what (one gate per check, docs/decisions.md D-155).** Everything this contract",
+        "says about a staged row — every column staged, required cells filled where the export has",
+        "the column, the business key unique, enums within their values, `district_id` /",
+        "`technician_id` in the reference lists, the day's tickets and calls not empty — is checked",
+        "once, by the Great Expectations contract suites `expectations/suites/contract.stg_<entity>.json`,",
+        "generated from this contract and run every night before anything is published (blocking).",
+        "The staging models carry no dbt data test of their own; dbt tests judge the models built",
+        "from them (grains, relationships between marts, unit tests of the rule logic) at the month",
+        "close, in `kefu rebuild` and in CI (D-72). `tests/unit/test_one_gate_per_check.py` fails",
+        "when a check is made by both.",
+        "",
         "| entity | 中文 | kind | source system | columns |",
         "|---|---|---|---|---|",
     ]
@@ -154,7 +165,7 @@ def to_markdown() -> str:
                 f"{'no' if c.required else 'yes'} | {'**PII**' if c.pii else ''} | {_md_escape(c.doc)} |"
             )
     out += ["", "## Rules and the columns they read", "",
-            "Every rule ID of the catalogue (shared/kpi-catalogue.md), with the contract columns it needs.",
+            "Every rule ID of the catalogue (docs/kpi-catalogue.md), with the contract columns it needs.",
             "", "| measure | rule | 名称 | columns read |", "|---|---|---|---|"]
     for m in rulebook.load().values():
         cols = ", ".join(f"`{r}`" for r in m.reads) or "— (a reporting duty, met by the reports)"

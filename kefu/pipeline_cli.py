@@ -1,6 +1,6 @@
 """`kefu nightly | monthly | rebuild | demo | airflow-ui`: the pipeline from the command line.
 
-`nightly`, `monthly` and `rebuild` run the same functions as the Airflow tasks (kefu/pipeline.py) in
+`nightly`, `monthly` and `rebuild` run the same functions as the Airflow tasks (kefu/pipeline/) in
 this process; `demo` runs the real DAGs through Airflow (`dag.test()`, SQLite metadata in a private
 AIRFLOW_HOME) over every demo day; `airflow-ui` starts `airflow standalone` on an installation.
 """

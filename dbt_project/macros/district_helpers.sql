@@ -1,4 +1,4 @@
-{#- Helpers of the district / callbacks / notices family (W3). -#}
+{#- Helpers of the district / callbacks / notices models. -#}
 
 {#- Callback outcomes that reached the customer (D-40). -#}
 {% macro district_reached_outcomes() -%}

@@ -16,8 +16,8 @@
       - DuckDB: one MERGE on the key that updates a row only when some column differs, inserts
         the new rows and deletes the re-judged tickets' rows the run no longer produces. Most
         re-judged tickets come out unchanged; deleting and re-inserting their rows left deletions
-        in every row group of these tables, which DuckDB's checkpoint then vacuums (city, month
-        12, the night's dbt build: 40.0 -> 36.8 CPU s). Its source is read in the target's row
+        in every row group of these tables, which DuckDB's checkpoint then vacuums (the merge
+        costs less: docs/benchmarks.md, D-70). Its source is read in the target's row
         order (in_target_order, macros/merge_in_target_order.sql).
       - engines whose MERGE takes no subquery in a WHEN NOT MATCHED BY SOURCE condition (Spark
         with Delta): the pre-hook delete_rejudged_tickets() deletes the re-judged tickets' rows

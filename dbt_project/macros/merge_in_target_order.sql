@@ -3,11 +3,9 @@
     DuckDB updates a matched row by fetching and decompressing, per column, the 2048-row vector
     that holds it; it batches updates only while consecutive row ids fall in the same vector
     (duckdb/duckdb#11275, back since 1.5). A MERGE whose source comes in any other order pays that
-    fetch once per updated row. On the province warehouse, in a build catching up six weeks
-    (benchmarks/catchup_prepare.py), int_calls_judged merged 4.7 M calls, 453,281 of them already
-    judged, in 870 s; in the target's row order, in 53 s (the whole build 2,066 -> 285 CPU s,
-    docs/benchmarks.md). The order costs one join and one sort of the batch: +0.4 s of model time
-    on a city night.
+    fetch once per updated row: a catch-up build is many times slower than in the target's row
+    order. The order costs one join and one sort of the batch (figures: docs/benchmarks.md,
+    "Figures behind the decisions", D-70).
 
     in_target_order(temp_relation, target_relation, unique_key) returns (before, source, after):
     `before` copies the batch dbt built (temp_relation) into a temporary table sorted by the row

@@ -4,7 +4,7 @@
     history_as_of   rebuild as that night saw it, from the export history (D-71)
 
     The nightly pipeline passes them as environment variables, not --vars: dbt re-parses the whole
-    project whenever --vars change (about 6 s a night here), while a changed env var only re-parses
+    project whenever --vars change (docs/benchmarks.md, D-71), while a changed env var only re-parses
     the few files that read it. `dbt build --vars '{as_of_date: ...}'` by hand works the same. -#}
 {% macro run_var(name) -%}
     {{ return(var(name, '') or env_var('KEFU_' ~ (name | upper), '')) }}

@@ -1,4 +1,4 @@
-"""Static checks of the district / callbacks / notices dbt models (W3) that dbt's own tests cannot make:
+"""Static checks of the district / callbacks / notices dbt models that dbt's own tests cannot make:
 portability (the same SQL must run on Spark), no limit or threshold typed in SQL, and every model
 and every column documented in the yml beside it. Fast: no warehouse is built."""
 
@@ -9,13 +9,8 @@ import pytest
 import yaml
 
 DBT = Path(__file__).resolve().parents[2] / "dbt_project"
-FAMILY_DIRS = [
-    DBT / "models" / "intermediate" / "district",
-    DBT / "models" / "marts" / "district",
-    DBT / "models" / "marts" / "callbacks",
-    DBT / "models" / "marts" / "notices",
-    DBT / "models" / "marts" / "core",
-]
+FAMILY_DIRS = [DBT / "models" / layer / family for layer in ("intermediate", "marts")
+               for family in ("district", "callbacks", "notices", "core")] + [DBT / "models" / "intermediate" / "assessment"]
 FAMILY_SQL = sorted(p for d in FAMILY_DIRS for p in d.glob("*.sql")) + sorted((DBT / "macros").glob("district_*.sql"))
 
 # DuckDB-only syntax that would not run on Spark (use dbt's cross-database macros instead).

@@ -61,7 +61,7 @@ def test_raw_sources_declare_the_contract_keys_and_version_column():
 @pytest.mark.slow  # two dbt start-ups with a full parse each
 def test_dbt_runs_duckdb_under_the_memory_limit_of_its_environment(tmp_path, monkeypatch):
     """profiles.yml passes KEFU_DBT_MEMORY_LIMIT (default 6GB) to DuckDB: a build spills instead of
-    growing past it (issue 7: a province build within 8 GB)."""
+    growing past it (a province build within 8 GB, docs/benchmarks.md)."""
     sql = "select current_setting('memory_limit') as lim"
     monkeypatch.setenv("KEFU_DBT_MEMORY_LIMIT", "1234MiB")
     out = build.run_dbt(["show", "--inline", sql, "--output", "json", "--log-format", "text"],

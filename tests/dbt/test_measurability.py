@@ -15,7 +15,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingest import config, samples
+from generator import samples
+from ingest import config
 from ingest.loader import ingest
 from kefu import contract, rulebook
 

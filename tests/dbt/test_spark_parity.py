@@ -1,4 +1,4 @@
-"""The same dbt project on Spark (issue 7; docs/scaling.md): the demo warehouse built on DuckDB,
+"""The same dbt project on Spark (docs/scaling.md): the demo warehouse built on DuckDB,
 its inputs registered on Spark, the models built there by dbt-spark, and marts.kpi_rule_results
 compared row by row on a local Spark session (tests/dbt/test_spark_cluster.py: on a standalone
 cluster). Needs the optional extra `spark` and Java 17."""

@@ -1,4 +1,4 @@
-"""kpi_rule_results equals the generator's independent answer key (issue 4, item 8).
+"""kpi_rule_results equals the generator's independent answer key.
 
 Counts must be equal exactly and values within 1e-9, for every measure, month and
 unit. Seed 1 (the demo preset, 3 months) is checked in test_warehouse_demo.py,

@@ -1,4 +1,4 @@
-"""The Airflow DAGs end to end (issue 5): dag.test() of `nightly` and `monthly_assessment` on a
+"""The Airflow DAGs end to end: dag.test() of `nightly` and `monthly_assessment` on a
 private AIRFLOW_HOME (SQLite), the published copy, backfill/idempotency, a corrupt export and a
 run killed during dbt.
 
@@ -71,7 +71,7 @@ def test_dagbag_imports_both_dags_with_their_settings(tmp_path):
         "for dag_id, dag in bag.dags.items():\n"
         "    out['dags'][dag_id] = {'max_active_runs': dag.max_active_runs, 'doc_md': bool(dag.doc_md),\n"
         "        'callback': dag.on_failure_callback is not None, 'schedule': str(getattr(dag.timetable, '_expression', '')),\n"
-        "        'tasks': {t.task_id: {'pool': t.pool, 'retries': t.retries,\n"
+        "        'tasks': {t.task_id: {'pool': t.pool, 'retries': t.retries, 'upstream': sorted(t.upstream_task_ids),\n"
         "                             'callback': bool(t.on_failure_callback)} for t in dag.tasks}}\n"
         "print('RESULT ' + json.dumps(out))\n")
     res = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
@@ -93,6 +93,27 @@ def test_dagbag_imports_both_dags_with_their_settings(tmp_path):
     assert backfill["max_active_runs"] == 1 and backfill["doc_md"] and backfill["callback"]
     assert set(backfill["tasks"]) == NIGHTLY_TASKS and backfill["schedule"] == ""  # triggered by hand
     assert {t for t, v in backfill["tasks"].items() if v["pool"] == pipeline.POOL} == writers
+    declared = [s.task_id for s in pipeline.NIGHTLY_STEPS]
+    assert runs_in_order(nightly["tasks"]) == declared  # the step order is declared once (D-156)
+    assert runs_in_order(backfill["tasks"]) == declared
+    assert {s.task_id for s in pipeline.NIGHTLY_STEPS if s.writer} == writers
+
+
+def runs_in_order(tasks: dict[str, dict]) -> list[str]:
+    """The task ids in the one order their dependencies allow; fails when two could run in either order."""
+    order: list[str] = []
+    while len(order) < len(tasks):
+        ready = [t for t, v in tasks.items() if t not in order and set(v["upstream"]) <= set(order)]
+        assert len(ready) == 1, f"after {order}, {ready} could run next: the order is not one chain"
+        order += ready
+    return order
+
+
+def test_runs_in_order_sees_a_task_out_of_the_chain():
+    chain = {"a": {"upstream": []}, "b": {"upstream": ["a"]}, "c": {"upstream": ["a", "b"]}}
+    assert runs_in_order(chain) == ["a", "b", "c"]
+    with pytest.raises(AssertionError):
+        runs_in_order({**chain, "c": {"upstream": ["a"]}})
 
 
 # --- the happy path, backfill and idempotency ---------------------------------------------------

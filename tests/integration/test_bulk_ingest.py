@@ -14,7 +14,8 @@ import duckdb
 import pytest
 
 from generator.formats import FORMATS
-from ingest import config, samples
+from generator import samples
+from ingest import config
 from ingest.bulk import bulk_ingest, day_batch
 from ingest.loader import CRASH_ENV, ingest
 

@@ -1,6 +1,6 @@
 """The fault corpus of issue 22 ("nothing lost, nothing silent"): one small file per hostile input.
 
-Every case is written here, by the test, from a clean sample export (ingest.samples) with the fault
+Every case is written here, by the test, from a clean sample export (generator.samples) with the fault
 planted by hand: line endings mixed, an oversized cell, numbers that are not plain integers, an XLSX
 header merged over two columns, an empty file, undecodable bytes in a known row and column, a workbook
 whose data is on its second sheet. Each test asserts the outcome (loaded / quarantined with which reason
@@ -28,7 +28,8 @@ import duckdb
 import openpyxl
 import pytest
 
-from ingest import config, samples
+from generator import samples
+from ingest import config
 from ingest.loader import CRASH_ENV, ingest
 from kefu import contract
 

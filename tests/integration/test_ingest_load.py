@@ -14,7 +14,8 @@ import duckdb
 import pytest
 
 from generator.formats import FORMATS, ExportWriter
-from ingest import config, pii, samples
+from generator import samples
+from ingest import config, pii
 from ingest.loader import CRASH_ENV, ingest
 from kefu.vault import Vault
 

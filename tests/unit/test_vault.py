@@ -13,7 +13,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingest import config, samples
+from generator import samples
+from ingest import config
 from ingest.loader import ingest
 from kefu import pipeline, vault
 from kefu.cli import main
