@@ -272,6 +272,8 @@ class ContactsSimulator:
         self._n1 = int(rb["N1"].limit("all").duration.total_seconds())
         self._n2 = int(rb["N2"].limit("all").duration.total_seconds())
         self._p1_window = rb["P1"].limit("window").duration.days
+        counted = [p for p in ("marketing", "other") if p in rulebook.p1_counted_purposes()]  # not C8's care calls
+        self._p1_chain_purposes = [list(self.rates.outbound_purposes).index(p) for p in counted or ["marketing"]]
 
         pop = population
         from generator.population import TIERS  # the population's tier codes
@@ -752,7 +754,7 @@ class ContactsSimulator:
             c = self._pick_unblocked(rng, d, dn, g)
             if c is None:
                 continue
-            p = int(rng.choice([purposes.index("marketing"), purposes.index("notice")]))
+            p = int(rng.choice(self._p1_chain_purposes))  # a purpose P1 counts (D-118), so the chain breaches
             add(np.array([c]), np.array([p]), np.zeros(1))
             self._pending[c] = True
             for j, off in enumerate(offs):
