@@ -55,8 +55,13 @@ def compute(landing: Path) -> pd.DataFrame:
     v = variables()
     sec = lambda n: pd.Timedelta(seconds=n)  # noqa: E731
 
-    t = read_all(landing, "工单明细_*.csv", encoding="utf-8-sig", dtype=str,
-                 usecols=["工单编号", "工单类型", "所属片区", "受理时间", "首次回复时间", "处理完成时间", "最后更新时间"])
+    t = read_all(
+        landing,
+        "工单明细_*.csv",
+        encoding="utf-8-sig",
+        dtype=str,
+        usecols=["工单编号", "工单类型", "所属片区", "受理时间", "首次回复时间", "处理完成时间", "最后更新时间"],
+    )
     for c in ["受理时间", "首次回复时间", "处理完成时间", "最后更新时间"]:
         t[c] = pd.to_datetime(t[c], format=TICKET_TS)
     t = newest(t, ["工单编号"], ["最后更新时间"])
@@ -64,24 +69,54 @@ def compute(landing: Path) -> pd.DataFrame:
     cb = read_all(landing, "回访记录_*.xlsx", header=2, usecols=["回访编号", "工单编号", "回访时间", "回访结果"])
     cb = newest(cb, ["回访编号"])
 
-    calls = read_all(landing, "话务详单_*.csv", encoding="gb18030", dtype=str,
-                     usecols=["流水号", "所属片区", "队列", "呼入时间", "选择人工", "进入排队时间", "接通时间", "挂机时间", "是否放弃"])
+    calls = read_all(
+        landing,
+        "话务详单_*.csv",
+        encoding="gb18030",
+        dtype=str,
+        usecols=[
+            "流水号",
+            "所属片区",
+            "队列",
+            "呼入时间",
+            "选择人工",
+            "进入排队时间",
+            "接通时间",
+            "挂机时间",
+            "是否放弃",
+        ],
+    )
     calls = newest(calls, ["流水号"])
 
-    sv = read_all(landing, "满意度调查_*.csv", encoding="gbk", dtype=str,
-                  usecols=["调查编号", "调查类型", "客户级别", "调查时间", "评价结果"])
+    sv = read_all(
+        landing,
+        "满意度调查_*.csv",
+        encoding="gbk",
+        dtype=str,
+        usecols=["调查编号", "调查类型", "客户级别", "调查时间", "评价结果"],
+    )
     sv = newest(sv, ["调查编号"])
 
     hh = read_all(landing, "片区用户数_*.xlsx", header=2, dtype={"片区编号": str, "月份": str})
     hh = newest(hh, ["片区编号", "月份"])
 
     # 24:00 of the last export day (D-07)
-    as_of_at = max(pd.to_datetime(df["_file"].str.extract(r"_(\d{8})\.")[0], format="%Y%m%d").max()
-                   for df in (t, cb, sv)) + pd.Timedelta(days=1)
+    as_of_at = max(
+        pd.to_datetime(df["_file"].str.extract(r"_(\d{8})\.")[0], format="%Y%m%d").max() for df in (t, cb, sv)
+    ) + pd.Timedelta(days=1)
 
     # T9 (D-10): opened -> first reply
-    t9 = judged("T9", pd.DataFrame({"district_id": t["所属片区"], "done_at": t["首次回复时间"],
-                                    "deadline_at": t["受理时间"] + sec(v["t9_limit_s"])}), as_of_at)
+    t9 = judged(
+        "T9",
+        pd.DataFrame(
+            {
+                "district_id": t["所属片区"],
+                "done_at": t["首次回复时间"],
+                "deadline_at": t["受理时间"] + sec(v["t9_limit_s"]),
+            }
+        ),
+        as_of_at,
+    )
 
     # C1 (D-40): resolved installs, repairs, complaints -> first reaching callback at or after resolved
     r = t[t["处理完成时间"].notna() & t["工单类型"].isin(["新装", "报修", "投诉"])]
@@ -89,24 +124,47 @@ def compute(landing: Path) -> pd.DataFrame:
     j = r.merge(reach, on="工单编号", how="left")
     j = j[j["回访时间"] >= j["处理完成时间"]]
     first_cb = j.groupby("工单编号")["回访时间"].min()
-    c1 = judged("C1", pd.DataFrame({"district_id": r["所属片区"], "done_at": r["工单编号"].map(first_cb),
-                                    "deadline_at": r["处理完成时间"] + sec(v["c1_limit_s"])}), as_of_at)
+    c1 = judged(
+        "C1",
+        pd.DataFrame(
+            {
+                "district_id": r["所属片区"],
+                "done_at": r["工单编号"].map(first_cb),
+                "deadline_at": r["处理完成时间"] + sec(v["c1_limit_s"]),
+            }
+        ),
+        as_of_at,
+    )
 
     # H1 (D-20): VIP-queue calls that asked for a human, abandons included
     for c in ["呼入时间", "进入排队时间", "接通时间", "挂机时间"]:
         calls[c] = pd.to_datetime(calls[c], format=CALL_TS)
     start = calls["进入排队时间"].fillna(calls["呼入时间"])
-    short_abandon = calls["接通时间"].isna() & (calls["是否放弃"] == "是") & \
-        (calls["挂机时间"] < start + sec(v["h1_short_abandon_s"]))
+    short_abandon = (
+        calls["接通时间"].isna()
+        & (calls["是否放弃"] == "是")
+        & (calls["挂机时间"] < start + sec(v["h1_short_abandon_s"]))
+    )
     scope = (calls["队列"] == "VIP队列") & (calls["选择人工"] == "是") & ~short_abandon
-    h1 = pd.DataFrame({"rule_id": "H1", "period_month": month(start), "unit": calls["所属片区"],
-                       "hit": calls["接通时间"] <= start + sec(v["h1_limit_s"])})[scope]
+    h1 = pd.DataFrame(
+        {
+            "rule_id": "H1",
+            "period_month": month(start),
+            "unit": calls["所属片区"],
+            "hit": calls["接通时间"] <= start + sec(v["h1_limit_s"]),
+        }
+    )[scope]
 
     # S1 (D-30): valid hotline answers by brand group
     sv = sv[(sv["调查类型"] == "热线满意度") & ~sv["评价结果"].isin(["未接通", "拒访"])]
-    s1 = pd.DataFrame({"rule_id": "S1", "period_month": month(pd.to_datetime(sv["调查时间"], format=SURVEY_TS)),
-                       "unit": sv["客户级别"].map(v["brand_group"]).fillna("other"),
-                       "hit": sv["评价结果"].isin(["5", "4", "满意", "基本满意"])})
+    s1 = pd.DataFrame(
+        {
+            "rule_id": "S1",
+            "period_month": month(pd.to_datetime(sv["调查时间"], format=SURVEY_TS)),
+            "unit": sv["客户级别"].map(v["brand_group"]).fillna("other"),
+            "hit": sv["评价结果"].isin(["5", "4", "满意", "基本满意"]),
+        }
+    )
 
     items = pd.concat([t9, c1, h1, s1], ignore_index=True)
     by_unit = items.dropna(subset=["unit"]).groupby(["rule_id", "period_month", "unit"])["hit"].agg(["sum", "count"])
@@ -127,8 +185,9 @@ def compute(landing: Path) -> pd.DataFrame:
 
     cols = ["rule_id", "period_month", "grain", "unit_id", "sum", "count"]
     out = pd.concat([df[cols] for df in (by_unit, company, a2_district, a2_company)], ignore_index=True)
-    out = out.rename(columns={"sum": "numerator", "count": "denominator"}).astype({"numerator": "int64",
-                                                                                    "denominator": "int64"})
+    out = out.rename(columns={"sum": "numerator", "count": "denominator"}).astype(
+        {"numerator": "int64", "denominator": "int64"}
+    )
     out = out[out["denominator"] > 0]
     out["value"] = out["numerator"] / out["denominator"]
     return out.sort_values(["rule_id", "period_month", "grain", "unit_id"], ignore_index=True)

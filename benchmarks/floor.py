@@ -94,8 +94,13 @@ def variables() -> dict:
     labels = contract.entity("surveys").column("customer_tier").values  # canonical -> Chinese label
     groups = {label: rulebook.brand_group(tier) for tier, label in labels.items()}
     groups = {k: v for k, v in groups.items() if v != "other"}
-    return {"t9_limit_s": secs("T9"), "c1_limit_s": secs("C1"), "h1_limit_s": secs("H1"),
-            "h1_short_abandon_s": secs("H1", "short_abandon"), "brand_group": groups}
+    return {
+        "t9_limit_s": secs("T9"),
+        "c1_limit_s": secs("C1"),
+        "h1_limit_s": secs("H1"),
+        "h1_short_abandon_s": secs("H1", "short_abandon"),
+        "brand_group": groups,
+    }
 
 
 def query(globs: dict[str, str], threads: int | None = None) -> pd.DataFrame:

@@ -37,8 +37,14 @@ from kefu.pipeline_airflow import default_args, home, month_of, on_failure, run_
     on_failure_callback=on_failure,
     doc_md=__doc__,
     tags=["kefu", "monthly"],
-    params={"month": Param(None, type=["null", "string"], pattern=r"^\d{4}-\d{2}$",
-                           description="month to close, YYYY-MM (default: the month before the logical date)")},
+    params={
+        "month": Param(
+            None,
+            type=["null", "string"],
+            pattern=r"^\d{4}-\d{2}$",
+            description="month to close, YYYY-MM (default: the month before the logical date)",
+        )
+    },
     dagrun_timeout=timedelta(hours=6),
 )
 def monthly_assessment():
@@ -81,9 +87,11 @@ def monthly_assessment():
         from kefu import pipeline
 
         month = closed["month"]
-        text = (f"客服考核 monthly assessment {month} closed (as of {closed['as_of_date']}): "
-                f"{closed['tables'].get('kpi_rule_results', 0)} rule results in {home().assessment_dir(month)}\n"
-                + "\n".join(f"  {f}" for f in files))
+        text = (
+            f"客服考核 monthly assessment {month} closed (as of {closed['as_of_date']}): "
+            f"{closed['tables'].get('kpi_rule_results', 0)} rule results in {home().assessment_dir(month)}\n"
+            + "\n".join(f"  {f}" for f in files)
+        )
         print(text)
         pipeline.write_run_log(home(), text, month, run_id(get_current_context()))
         pipeline.notify(f"[客服考核] 月度考核 {month}", text)

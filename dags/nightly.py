@@ -48,11 +48,17 @@ from kefu.pipeline_airflow import (
     doc_md=__doc__,
     tags=["kefu", "nightly"],
     params={
-        "business_date": Param(None, type=["null", "string"], format="date",
-                               description="business date YYYY-MM-DD (default: the day before the logical date)"),
-        "demo_key": Param(bool(os.environ.get("KEFU_DEMO_KEY")), type="boolean",
-                          description="hash personal data with the public demo key (demo data only; "
-                                      "default: env KEFU_DEMO_KEY)"),
+        "business_date": Param(
+            None,
+            type=["null", "string"],
+            format="date",
+            description="business date YYYY-MM-DD (default: the day before the logical date)",
+        ),
+        "demo_key": Param(
+            bool(os.environ.get("KEFU_DEMO_KEY")),
+            type="boolean",
+            description="hash personal data with the public demo key (demo data only; default: env KEFU_DEMO_KEY)",
+        ),
     },
     dagrun_timeout=timedelta(hours=6),
 )
@@ -117,9 +123,18 @@ def nightly():
 
         ctx = get_current_context()
         day, rid = business_date(ctx), run_id(ctx)
-        rep = pipeline.NightReport(day.isoformat(), rid, {"ingest": ingested, "build": built, "contract": gate,
-                                                           "thresholds": thresholds, "publish": published,
-                                                           "docs": docs})
+        rep = pipeline.NightReport(
+            day.isoformat(),
+            rid,
+            {
+                "ingest": ingested,
+                "build": built,
+                "contract": gate,
+                "thresholds": thresholds,
+                "publish": published,
+                "docs": docs,
+            },
+        )
         text = rep.text()
         print(text)
         pipeline.write_run_log(home(), text, day.isoformat(), rid)

@@ -56,12 +56,15 @@ Scope = tuple[tuple[str, str, int], ...]
 
 def status_sql(value: str, threshold: str, passed: str) -> str:
     """The SQL expression of the status colour (module docstring) of a value, threshold and pass flag."""
-    return (f"case when {passed} is null then 'none' when {passed} then 'green' "
-            f"when abs({value} - {threshold}) <= {AMBER_MARGIN} * abs({threshold}) then 'amber' "
-            f"else 'red' end")
+    return (
+        f"case when {passed} is null then 'none' when {passed} then 'green' "
+        f"when abs({value} - {threshold}) <= {AMBER_MARGIN} * abs({threshold}) then 'amber' "
+        f"else 'red' end"
+    )
 
 
 # ------------------------------------------------------------------ reading the published file
+
 
 def stamp(path: str | Path) -> tuple[int, int, int]:
     """The identity of the file now at `path`: a publish (os.replace) changes it."""
@@ -105,7 +108,6 @@ class _Published:
                 self._running -= 1
                 self._changed.notify_all()
 
-
     def close(self) -> None:
         """Close the connection once no query runs on it (the next query opens the file again)."""
         with self._changed:
@@ -120,8 +122,9 @@ _PUBLISHED = _Published()
 close = _PUBLISHED.close
 
 
-def run_sql(path: str | Path, sql: str, params: Sequence = (), file_stamp: tuple[int, int, int] | None = None
-            ) -> pd.DataFrame:
+def run_sql(
+    path: str | Path, sql: str, params: Sequence = (), file_stamp: tuple[int, int, int] | None = None
+) -> pd.DataFrame:
     """Run one query, uncached, on the published file with identity `file_stamp` (default: the file now)."""
     started = time.perf_counter()
     with _PUBLISHED.cursor(str(path), file_stamp or stamp(path)) as cur:
@@ -166,6 +169,7 @@ def clear_cache() -> None:
 
 # ------------------------------------------------------------------ labels
 
+
 @lru_cache(maxsize=1)
 def rule_order() -> dict[str, int]:
     """Measures in rulebook order (T, N, C, V, H, S, P, B, A, R)."""
@@ -177,10 +181,14 @@ def group_labels() -> dict[tuple[str, str], str]:
     """(grain, unit_id) -> Chinese name of the units that are groups, not places or people:
     queues and brands from the data contract's labels, the company unit from the rulebook."""
     tiers = contract.entity("customers").column("tier").values
-    return {("company", rulebook.company_unit()): "全公司",
-            **{("queue", q): label for q, label in contract.entity("calls").column("queue").values.items()},
-            **{("brand_group", g): tiers[g] for g in rulebook.settings()["brand_groups"]},
-            ("brand_group", "other"): "其他品牌", ("tier_group", "vip"): "VIP客户", ("tier_group", "ordinary"): "普通客户"}
+    return {
+        ("company", rulebook.company_unit()): "全公司",
+        **{("queue", q): label for q, label in contract.entity("calls").column("queue").values.items()},
+        **{("brand_group", g): tiers[g] for g in rulebook.settings()["brand_groups"]},
+        ("brand_group", "other"): "其他品牌",
+        ("tier_group", "vip"): "VIP客户",
+        ("tier_group", "ordinary"): "普通客户",
+    }
 
 
 def previous_month(month: str) -> str:
@@ -189,27 +197,36 @@ def previous_month(month: str) -> str:
 
 # ------------------------------------------------------------------ filters' choices
 
+
 def months(path) -> list[str]:
     """Months the warehouse judged, newest first."""
     return query(path, "select distinct period_month from marts.kpi_rule_results order by 1 desc")[
-        "period_month"].tolist()
+        "period_month"
+    ].tolist()
 
 
 def districts(path) -> pd.DataFrame:
-    return query(path, "select district_id, arg_max(district_name, period_month) as district_name "
-                       "from marts.dim_district group by district_id order by district_id")
+    return query(
+        path,
+        "select district_id, arg_max(district_name, period_month) as district_name "
+        "from marts.dim_district group by district_id order by district_id",
+    )
 
 
 def technicians(path, month: str, district: str | None = None) -> pd.DataFrame:
     """Technicians assigned in the month (to the district, if given), with masked names."""
-    return query(path, """
+    return query(
+        path,
+        """
         select t.technician_id, arg_max(t.district_id, t.valid_from) as district_id,
                arg_max(t.technician_name_masked, t.valid_from) as technician_name
         from marts.dim_technician as t
         join marts.dim_month as m on m.period_month = ?
         where t.valid_from <= m.month_end and (t.valid_to is null or t.valid_to >= m.month_start)
           and (? is null or t.district_id = ?)
-        group by t.technician_id order by t.technician_id""", [month, district, district])
+        group by t.technician_id order by t.technician_id""",
+        [month, district, district],
+    )
 
 
 def tiers(path) -> pd.DataFrame:
@@ -226,17 +243,21 @@ def as_of(path) -> str | None:
 
 # ------------------------------------------------------------------ rule results
 
+
 def unit_names(path) -> dict[tuple[str, str], str]:
     """(grain, unit_id) -> the unit's name: districts and halls by name, technicians by masked name
     (no clear personal data), groups by their labels. Read once per publish."""
-    frame = query(path, """
+    frame = query(
+        path,
+        """
         select 'district' as grain, district_id as unit_id, arg_max(district_name, period_month) as name
         from marts.dim_district group by all
         union all
         select 'technician', technician_id, arg_max(technician_name_masked, valid_from)
         from marts.dim_technician group by all
         union all  -- no hall dimension in marts: hall names as the hall-queue export gives them
-        select 'hall', hall_id, any_value(hall_name) from staging.stg_hall_visits group by all""")
+        select 'hall', hall_id, any_value(hall_name) from staging.stg_hall_visits group by all""",
+    )
     return {**dict(zip(zip(frame["grain"], frame["unit_id"]), frame["name"])), **group_labels()}
 
 
@@ -249,7 +270,9 @@ def rule_results(path, month: str, rules: Sequence[str] | None = None, scope: Sc
     scope = scope or (("*", "*", 0),)
     values = ", ".join("(?, ?, ?)" for _ in scope)
     params: list = [x for s in scope for x in s] + [month, rules is None, list(rules or [])]
-    frame = query(path, f"""
+    frame = query(
+        path,
+        f"""
         with scope(grain, unit_id, priority) as (values {values}),
         results as (
             select r.*, rank() over (partition by r.rule_id order by s.priority) as scope_rank
@@ -259,7 +282,7 @@ def rule_results(path, month: str, rules: Sequence[str] | None = None, scope: Sc
         )
         select r.rule_id, m.name_zh, r.grain, r.unit_id,
                r.numerator, r.denominator, r.value, r.comparison, r.threshold, r.passed,
-               {status_sql('r.value', 'r.threshold', 'r.passed')} as status,
+               {status_sql("r.value", "r.threshold", "r.passed")} as status,
                p.value as previous_value, r.value - p.value as change,
                m.value_kind, m.source, m.wording, r.period_month
         from results as r
@@ -267,7 +290,9 @@ def rule_results(path, month: str, rules: Sequence[str] | None = None, scope: Sc
         left join marts.kpi_rule_results as p
             on p.rule_id = r.rule_id and p.grain = r.grain and p.unit_id = r.unit_id
             and p.period_month = strftime(strptime(r.period_month || '-01', '%Y-%m-%d') - interval 1 month, '%Y-%m')
-        where r.scope_rank = 1""", params)
+        where r.scope_rank = 1""",
+        params,
+    )
     names = unit_names(path)
     frame.insert(4, "unit_name", [names.get((g, u), u) for g, u in zip(frame["grain"], frame["unit_id"])])
     order = frame["rule_id"].map(rule_order())
@@ -277,11 +302,14 @@ def rule_results(path, month: str, rules: Sequence[str] | None = None, scope: Sc
 def not_measurable(path, month: str, rules: Sequence[str] | None = None) -> pd.DataFrame:
     """The measure x grain pairs of a month the exports cannot measure, with the reason (D-90):
     `column tickets.product missing from ticket_system`."""
-    frame = query(path, """
+    frame = query(
+        path,
+        """
         select measure_id as rule_id, name_zh, grain, reason
         from marts.kpi_rule_measurability
         where period_month = ? and not measurable and (? or list_contains(?, measure_id))""",
-                  [month, rules is None, list(rules or [])])
+        [month, rules is None, list(rules or [])],
+    )
     order = frame["rule_id"].map(rule_order())
     return frame.assign(_o=order).sort_values(["_o", "grain"]).drop(columns="_o").reset_index(drop=True)
 
@@ -293,30 +321,43 @@ def not_measurable_label(reason: str) -> str:
 
 def coverage_rules(path) -> pd.DataFrame:
     """Per entity and source: which measures its latest export makes measurable, since when (D-94)."""
-    frame = query(path, """
+    frame = query(
+        path,
+        """
         select c.entity, e.name_zh as entity_zh, c.source_system, c.measure_id as rule_id, c.name_zh, c.grain,
                c.measurable, c.measurable_since, c.first_date, c.last_date, c.reason
         from marts.data_coverage_rules as c
-        join rulebook.contract_entities as e on e.entity = c.entity""")
+        join rulebook.contract_entities as e on e.entity = c.entity""",
+    )
     order = frame["rule_id"].map(rule_order())
-    return frame.assign(_o=order).sort_values(["entity", "source_system", "_o", "grain"]).drop(
-        columns="_o").reset_index(drop=True)
+    return (
+        frame.assign(_o=order)
+        .sort_values(["entity", "source_system", "_o", "grain"])
+        .drop(columns="_o")
+        .reset_index(drop=True)
+    )
 
 
 def coverage_daily(path) -> pd.DataFrame:
     """Per entity, source and business date: files and rows that arrived, absent columns, missing dates."""
-    return query(path, """
+    return query(
+        path,
+        """
         select entity, entity_zh, source_system, business_date, arrived, files, rows_read, rows_loaded,
                rows_quarantined, absent_columns
-        from marts.data_coverage order by entity, source_system, business_date""")
+        from marts.data_coverage order by entity, source_system, business_date""",
+    )
 
 
 def rule_trend(path, rule_id: str, grain: str, unit_id: str) -> pd.DataFrame:
     """One unit's value and threshold of a rule, month by month (thresholds from the mart: C6 moves)."""
-    return query(path, f"""
-        select period_month, value, threshold, passed, {status_sql('value', 'threshold', 'passed')} as status
+    return query(
+        path,
+        f"""
+        select period_month, value, threshold, passed, {status_sql("value", "threshold", "passed")} as status
         from marts.kpi_rule_results where rule_id = ? and grain = ? and unit_id = ? order by period_month""",
-                 [rule_id, grain, unit_id])
+        [rule_id, grain, unit_id],
+    )
 
 
 def scope_for(district: str | None, technician: str | None, tier: str | None, tier_row: dict | None) -> Scope:
@@ -329,8 +370,11 @@ def scope_for(district: str | None, technician: str | None, tier: str | None, ti
     if district:
         scope.append(("district", district, 2))
     if tier and tier_row:
-        scope += [("queue", tier_row["tier_group"], 3), ("tier_group", tier_row["tier_group"], 3),
-                  ("brand_group", tier_row["brand_group"], 3)]
+        scope += [
+            ("queue", tier_row["tier_group"], 3),
+            ("tier_group", tier_row["tier_group"], 3),
+            ("brand_group", tier_row["brand_group"], 3),
+        ]
     scope += [("company", rulebook.company_unit(), 4), ("brand_group", "*", 5)]
     return tuple(scope)
 
@@ -342,11 +386,16 @@ _DISTRICT_RULES = ("a1", "a2", "a3", "a4", "a6")
 
 def district_assessment(path, month: str) -> pd.DataFrame:
     """kpi_district_monthly of a month, ranked: fewest failed rules first, then lowest complaint rate (A2)."""
-    statuses = ", ".join(f"{status_sql(f'{r}_value', f'{r}_threshold', f'{r}_passed')} as {r}_status"
-                         for r in _DISTRICT_RULES)
-    return query(path, f"""
+    statuses = ", ".join(
+        f"{status_sql(f'{r}_value', f'{r}_threshold', f'{r}_passed')} as {r}_status" for r in _DISTRICT_RULES
+    )
+    return query(
+        path,
+        f"""
         select rank() over (order by rules_failed, a2_value, district_id) as rank, *, {statuses}
-        from marts.kpi_district_monthly where period_month = ? order by rank""", [month])
+        from marts.kpi_district_monthly where period_month = ? order by rank""",
+        [month],
+    )
 
 
 def district_yearly(path, year: str) -> pd.DataFrame:
@@ -355,14 +404,18 @@ def district_yearly(path, year: str) -> pd.DataFrame:
 
 # ------------------------------------------------------------------ technicians
 
-def technician_scorecards(path, month: str, district: str | None = None,
-                          technician: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+
+def technician_scorecards(
+    path, month: str, district: str | None = None, technician: str | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The technician scorecards of a month: (values, statuses), one row per technician and a
     column per measure judged at the technician grain — kpi_technician_monthly's values, with
     each cell's status from the kpi_rule_results row behind it."""
-    frame = query(path, f"""
+    frame = query(
+        path,
+        f"""
         select s.technician_id, t.technician_name, t.district_id, s.measures_judged, s.measures_failed,
-               r.rule_id, r.value, {status_sql('r.value', 'r.threshold', 'r.passed')} as status
+               r.rule_id, r.value, {status_sql("r.value", "r.threshold", "r.passed")} as status
         from marts.kpi_technician_monthly as s
         join marts.kpi_rule_results as r
             on r.grain = 'technician' and r.unit_id = s.technician_id and r.period_month = s.period_month
@@ -370,7 +423,8 @@ def technician_scorecards(path, month: str, district: str | None = None,
                           arg_max(technician_name_masked, valid_from) as technician_name
                    from marts.dim_technician group by technician_id) as t on t.technician_id = s.technician_id
         where s.period_month = ? and (? is null or t.district_id = ?) and (? is null or s.technician_id = ?)""",
-                  [month, district, district, technician, technician])
+        [month, district, district, technician, technician],
+    )
     keys = ["technician_id", "technician_name", "district_id", "measures_judged", "measures_failed"]
     columns = sorted(frame["rule_id"].unique(), key=rule_order().get)
     values = frame.pivot(index=keys, columns="rule_id", values="value").reindex(columns=columns)
@@ -381,69 +435,97 @@ def technician_scorecards(path, month: str, district: str | None = None,
     return values.reset_index(drop=True), statuses.reset_index(drop=True)
 
 
-def failed_tickets(path, rule_id: str, month: str, technician: str | None = None,
-                   district: str | None = None, tier: str | None = None) -> pd.DataFrame:
+def failed_tickets(
+    path, rule_id: str, month: str, technician: str | None = None, district: str | None = None, tier: str | None = None
+) -> pd.DataFrame:
     """The tickets behind a red cell: judged in the month, not met (marts.fct_ticket_sla)."""
-    return query(path, """
+    return query(
+        path,
+        """
         select ticket_id, rule_id, name_zh, ticket_type, customer_tier, district_id, technician_id,
                opened_at, clock_start_at, deadline_at, completed_at, round(paused_seconds / 3600.0, 1) as paused_hours, state
         from marts.fct_ticket_sla
         where rule_id = ? and period_month = ? and is_judged and not is_met
           and (? is null or technician_id = ?) and (? is null or district_id = ?) and (? is null or customer_tier = ?)
-        order by deadline_at, ticket_id""", [rule_id, month, technician, technician, district, district, tier, tier])
+        order by deadline_at, ticket_id""",
+        [rule_id, month, technician, technician, district, district, tier, tier],
+    )
 
 
 # ------------------------------------------------------------------ hotline, callbacks, notices
 
+
 def coverage_heatmap(path, month: str, queue: str | None = None) -> pd.DataFrame:
     """H5 7×24 coverage by weekday (0 = Monday) × hour: hours with fault calls asking for a human,
     hours none was answered (uncovered), the calls offered and answered."""
-    return query(path, """
+    return query(
+        path,
+        """
         select weekday_index, hour_of_day, count(*) as hours_with_calls,
                count(*) filter (where is_uncovered) as hours_uncovered,
                sum(fault_calls_offered) as calls_offered, cast(sum(fault_calls_answered) as bigint) as calls_answered
         from marts.kpi_hotline_coverage_hourly
         where period_month = ? and (? is null or queue = ?)
-        group by all order by weekday_index, hour_of_day""", [month, queue, queue])
+        group by all order by weekday_index, hour_of_day""",
+        [month, queue, queue],
+    )
 
 
 def contact_policy(path, month: str) -> pd.DataFrame:
     """P1 do-not-disturb by unit: customers called, undisturbed, phone calls and breaching calls."""
-    return query(path, """
+    return query(
+        path,
+        """
         select grain, unit_id, customers_called, customers_undisturbed,
                cast(phone_calls as bigint) as phone_calls, cast(breaching_calls as bigint) as breaching_calls,
                value, threshold, passed
-        from marts.kpi_contact_policy_monthly where period_month = ? order by grain, unit_id""", [month])
+        from marts.kpi_contact_policy_monthly where period_month = ? order by grain, unit_id""",
+        [month],
+    )
 
 
 def satisfaction_by_tier(path, month: str) -> pd.DataFrame:
     """Valid survey answers and the satisfied share by customer tier and channel (measured, no threshold)."""
-    return query(path, """
+    return query(
+        path,
+        """
         select customer_tier, channel, count(*) as valid_answers,
                count(*) filter (where is_satisfied) as satisfied_answers,
                count(*) filter (where is_satisfied) / count(*) as satisfaction_rate
         from marts.fct_surveys where period_month = ? and is_valid
-        group by all order by customer_tier, channel""", [month])
+        group by all order by customer_tier, channel""",
+        [month],
+    )
 
 
 def late_notices(path, month: str, district: str | None = None) -> pd.DataFrame:
     """Notices (N1, N2) given later than the rule requires, in the month."""
-    return query(path, """
+    return query(
+        path,
+        """
         select rule_id, notice_kind, district_id, event_at, notice_at,
                round(notice_lead_seconds / 3600.0, 1) as lead_hours, required_lead_seconds / 3600.0 as required_hours
         from marts.fct_notices
         where period_month = ? and not is_notified_in_time and (? is null or district_id = ?)
-        order by rule_id, event_at""", [month, district, district])
+        order by rule_id, event_at""",
+        [month, district, district],
+    )
 
 
 # ------------------------------------------------------------------ early warning
 
-def early_warning(path, district: str | None = None, technician: str | None = None,
-                  tier: str | None = None) -> pd.DataFrame:
+
+def early_warning(
+    path, district: str | None = None, technician: str | None = None, tier: str | None = None
+) -> pd.DataFrame:
     """Open tickets overdue or due within the warning window (rpt_early_warning), soonest first."""
-    return query(path, """
+    return query(
+        path,
+        """
         select ticket_id, rule_id, name_zh, warning_level, round(hours_left, 1) as hours_left, deadline_at, district_id, technician_id,
                ticket_type, customer_tier, limit_text, opened_at
         from marts.rpt_early_warning
         where (? is null or district_id = ?) and (? is null or technician_id = ?) and (? is null or customer_tier = ?)
-        order by hours_left, ticket_id""", [district, district, technician, technician, tier, tier])
+        order by hours_left, ticket_id""",
+        [district, district, technician, technician, tier, tier],
+    )

@@ -43,8 +43,16 @@ def _sql(text: str) -> str:
     return " ".join(text.split())
 
 
-def _suite(name: str, gate: str, table: str, query: str, row_id: list[str], doc: str,
-           expectations: list[gxe.Expectation], parameters: dict[str, str] | None = None) -> dict:
+def _suite(
+    name: str,
+    gate: str,
+    table: str,
+    query: str,
+    row_id: list[str],
+    doc: str,
+    expectations: list[gxe.Expectation],
+    parameters: dict[str, str] | None = None,
+) -> dict:
     kefu = {"gate": gate, "table": table, "query": _sql(query), "row_id": row_id, "doc": doc}
     if parameters:
         kefu["parameters"] = {k: _sql(v) for k, v in parameters.items()}
@@ -66,16 +74,20 @@ def references(ent: contract.Entity) -> dict[str, contract.Entity]:
     """Column -> the reference list it must exist in: a column named like the identifier of a
     reference list (the list's key less its date parts: districts.district_id,
     technicians.technician_id)."""
-    ids = {next(c.name for c in ref.columns if c.key and c.type not in ("date", "month")): ref
-           for ref in map(contract.entity, REFERENCE_LISTS)}
+    ids = {
+        next(c.name for c in ref.columns if c.key and c.type not in ("date", "month")): ref
+        for ref in map(contract.entity, REFERENCE_LISTS)
+    }
     return {c.name: ids[c.name] for c in ent.columns if c.name in ids and ids[c.name].name != ent.name}
 
 
 def staging_suite(ent: contract.Entity) -> dict:
     table = f"staging.stg_{ent.name}"
     refs = references(ent)
-    unknown = {col: f"t.{col} is not null and not exists (select 1 from staging.stg_{ref.name} r "
-                    f"where r.{col} = t.{col})" for col, ref in refs.items()}
+    unknown = {
+        col: f"t.{col} is not null and not exists (select 1 from staging.stg_{ref.name} r where r.{col} = t.{col})"
+        for col, ref in refs.items()
+    }
     derived = "".join(f", case when {cond} then t.{col} end as unknown_{col}" for col, cond in unknown.items())
     # Every row is validated on the night it arrives: an event table's rows of the business date;
     # a reference list's rows (re-)exported that date, plus any older row a newer list orphans
@@ -85,51 +97,103 @@ def staging_suite(ent: contract.Entity) -> dict:
     # A rule input an export lacked loads as NULL (D-90): its not-null check holds for the rows of
     # exports that have the column; audit.source_columns says which file lacked which column.
     inputs = [c for c in ent.columns if c.required and not c.identity]
-    derived += "".join(f", case when t.{stored_names(c)[0]} is null and coalesce(a.absent, '') not like "
-                       f"'%|{c.name}|%' then true end as unexplained_null_{stored_names(c)[0]}" for c in inputs)
-    absent = ("select file_id, '|' || string_agg(column_name, '|') || '|' as absent from audit.source_columns "
-              f"where entity = '{ent.name}' and not present group by file_id")
+    derived += "".join(
+        f", case when t.{stored_names(c)[0]} is null and coalesce(a.absent, '') not like "
+        f"'%|{c.name}|%' then true end as unexplained_null_{stored_names(c)[0]}"
+        for c in inputs
+    )
+    absent = (
+        "select file_id, '|' || string_agg(column_name, '|') || '|' as absent from audit.source_columns "
+        f"where entity = '{ent.name}' and not present group by file_id"
+    )
     join = f" left join ({absent}) a on a.file_id = t.file_id" if inputs else ""
     query = f"select t.*{derived} from {table} t{join} where {where}"
-    ex: list[gxe.Expectation] = [gxe.ExpectTableColumnsToMatchSet(
-        column_set=[n for c in ent.columns for n in stored_names(c)], exact_match=False,
-        description="every contract column is staged (personal data as _hash and _masked)")]
+    ex: list[gxe.Expectation] = [
+        gxe.ExpectTableColumnsToMatchSet(
+            column_set=[n for c in ent.columns for n in stored_names(c)],
+            exact_match=False,
+            description="every contract column is staged (personal data as _hash and _masked)",
+        )
+    ]
     if ent.name in DAILY_ENTITIES:
-        ex.append(gxe.ExpectTableRowCountToBeBetween(
-            min_value=1, description=f"the business date's {ent.name} export is not empty"))
-    ex += [gxe.ExpectColumnValuesToNotBeNull(column=n)
-           for c in ent.columns if c.required and c.identity for n in stored_names(c)[:1]]
-    ex += [gxe.ExpectColumnValuesToBeNull(
-        column=f"unexplained_null_{stored_names(c)[0]}",
-        description=f"{ent.name}.{c.name} has a value wherever the export has the column (D-90)")
-        for c in inputs]
-    ex.append(gxe.ExpectColumnValuesToBeUnique(column=ent.key[0]) if len(ent.key) == 1
-              else gxe.ExpectCompoundColumnsToBeUnique(column_list=ent.key))
-    ex += [gxe.ExpectColumnValuesToBeInSet(column=c.name, value_set=list(c.values))
-           for c in ent.columns if c.type == "enum"]
-    ex += [gxe.ExpectColumnValuesToBeNull(
-        column=f"unknown_{col}", description=f"{ent.name}.{col} exists in the reference list {ref.name}")
-        for col, ref in refs.items()]
-    scope = ("the rows exported on the business date" if daily else
-             "the rows exported on the business date and every row pointing at a missing reference")
-    return _suite(f"contract.stg_{ent.name}", "contract", table, query, ent.key,
-                  f"{ent.zh} ({ent.name}), {scope}: contract columns, key, enums, required columns, "
-                  "references", ex)
+        ex.append(
+            gxe.ExpectTableRowCountToBeBetween(
+                min_value=1, description=f"the business date's {ent.name} export is not empty"
+            )
+        )
+    ex += [
+        gxe.ExpectColumnValuesToNotBeNull(column=n)
+        for c in ent.columns
+        if c.required and c.identity
+        for n in stored_names(c)[:1]
+    ]
+    ex += [
+        gxe.ExpectColumnValuesToBeNull(
+            column=f"unexplained_null_{stored_names(c)[0]}",
+            description=f"{ent.name}.{c.name} has a value wherever the export has the column (D-90)",
+        )
+        for c in inputs
+    ]
+    ex.append(
+        gxe.ExpectColumnValuesToBeUnique(column=ent.key[0])
+        if len(ent.key) == 1
+        else gxe.ExpectCompoundColumnsToBeUnique(column_list=ent.key)
+    )
+    ex += [
+        gxe.ExpectColumnValuesToBeInSet(column=c.name, value_set=list(c.values))
+        for c in ent.columns
+        if c.type == "enum"
+    ]
+    ex += [
+        gxe.ExpectColumnValuesToBeNull(
+            column=f"unknown_{col}", description=f"{ent.name}.{col} exists in the reference list {ref.name}"
+        )
+        for col, ref in refs.items()
+    ]
+    scope = (
+        "the rows exported on the business date"
+        if daily
+        else "the rows exported on the business date and every row pointing at a missing reference"
+    )
+    return _suite(
+        f"contract.stg_{ent.name}",
+        "contract",
+        table,
+        query,
+        ent.key,
+        f"{ent.zh} ({ent.name}), {scope}: contract columns, key, enums, required columns, references",
+        ex,
+    )
 
 
 def load_log_suite() -> dict:
-    query = ("select file_id, file_name, entity, export_date, rows_read, rows_loaded, rows_quarantined, "
-             "rows_loaded + rows_quarantined as rows_loaded_or_quarantined from audit.load_log "
-             "where status = 'loaded'")
-    ex = [gxe.ExpectColumnValuesToNotBeNull(column=c) for c in
-          ("file_id", "entity", "export_date", "rows_read", "rows_loaded", "rows_quarantined")]
-    ex += [gxe.ExpectColumnValuesToBeUnique(column="file_id"),
-           gxe.ExpectColumnValuesToBeInSet(column="entity", value_set=list(contract.load())),
-           gxe.ExpectColumnPairValuesToBeEqual(
-               column_A="rows_read", column_B="rows_loaded_or_quarantined",
-               description="every row read was loaded or quarantined")]
-    return _suite("contract.audit_load_log", "contract", "audit.load_log", query, ["file_id", "file_name"],
-                  "audit.load_log, every loaded file: rows read = rows loaded + rows quarantined", ex)
+    query = (
+        "select file_id, file_name, entity, export_date, rows_read, rows_loaded, rows_quarantined, "
+        "rows_loaded + rows_quarantined as rows_loaded_or_quarantined from audit.load_log "
+        "where status = 'loaded'"
+    )
+    ex = [
+        gxe.ExpectColumnValuesToNotBeNull(column=c)
+        for c in ("file_id", "entity", "export_date", "rows_read", "rows_loaded", "rows_quarantined")
+    ]
+    ex += [
+        gxe.ExpectColumnValuesToBeUnique(column="file_id"),
+        gxe.ExpectColumnValuesToBeInSet(column="entity", value_set=list(contract.load())),
+        gxe.ExpectColumnPairValuesToBeEqual(
+            column_A="rows_read",
+            column_B="rows_loaded_or_quarantined",
+            description="every row read was loaded or quarantined",
+        ),
+    ]
+    return _suite(
+        "contract.audit_load_log",
+        "contract",
+        "audit.load_log",
+        query,
+        ["file_id", "file_name"],
+        "audit.load_log, every loaded file: rows read = rows loaded + rows quarantined",
+        ex,
+    )
 
 
 def kpi_suite() -> dict:
@@ -137,22 +201,36 @@ def kpi_suite() -> dict:
     rates = [m.id for m in measures if m.value == "rate"]
     is_rate = Column("rule_id").is_in(rates)
     query = "select * from marts.kpi_rule_results where period_month = $month"
-    ex: list[gxe.Expectation] = [gxe.ExpectColumnValuesToNotBeNull(column=c)
-                                 for c in KPI_KEY + ["numerator", "denominator", "value"]]
-    ex += [gxe.ExpectCompoundColumnsToBeUnique(column_list=KPI_KEY),
-           gxe.ExpectColumnValuesToBeInSet(column="rule_id", value_set=[m.id for m in measures]),
-           gxe.ExpectColumnValuesToBeInSet(column="grain", value_set=list(rulebook.GRAINS)),
-           gxe.ExpectColumnValuesToBeBetween(column="denominator", min_value=0, strict_min=True),
-           gxe.ExpectColumnValuesToBeBetween(column="numerator", min_value=0),
-           gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-               column_A="denominator", column_B="numerator", or_equal=True, row_condition=is_rate,
-               description="rate measures: numerator <= denominator"),
-           gxe.ExpectColumnValuesToBeBetween(column="value", min_value=0, max_value=1, row_condition=is_rate,
-                                             description="rate measures: value between 0 and 1"),
-           gxe.ExpectColumnDistinctValuesToContainSet(
-               column="rule_id", value_set={"$PARAMETER": "measures_due"},
-               description="a month that ended holds every measure judged the month before (quarter-end "
-                           "measures at quarter ends): no rule silently vanishes")]
+    ex: list[gxe.Expectation] = [
+        gxe.ExpectColumnValuesToNotBeNull(column=c) for c in KPI_KEY + ["numerator", "denominator", "value"]
+    ]
+    ex += [
+        gxe.ExpectCompoundColumnsToBeUnique(column_list=KPI_KEY),
+        gxe.ExpectColumnValuesToBeInSet(column="rule_id", value_set=[m.id for m in measures]),
+        gxe.ExpectColumnValuesToBeInSet(column="grain", value_set=list(rulebook.GRAINS)),
+        gxe.ExpectColumnValuesToBeBetween(column="denominator", min_value=0, strict_min=True),
+        gxe.ExpectColumnValuesToBeBetween(column="numerator", min_value=0),
+        gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A="denominator",
+            column_B="numerator",
+            or_equal=True,
+            row_condition=is_rate,
+            description="rate measures: numerator <= denominator",
+        ),
+        gxe.ExpectColumnValuesToBeBetween(
+            column="value",
+            min_value=0,
+            max_value=1,
+            row_condition=is_rate,
+            description="rate measures: value between 0 and 1",
+        ),
+        gxe.ExpectColumnDistinctValuesToContainSet(
+            column="rule_id",
+            value_set={"$PARAMETER": "measures_due"},
+            description="a month that ended holds every measure judged the month before (quarter-end "
+            "measures at quarter ends): no rule silently vanishes",
+        ),
+    ]
     # An open month cannot be asked for every measure (on the 1st most have nothing to judge yet);
     # once it has ended it must hold every measure the month before held, and the quarter-end
     # measures at quarter ends; but not a measure the month's exports cannot measure at any grain
@@ -167,19 +245,33 @@ def kpi_suite() -> dict:
                                       where period_month = strftime(cast($day as date), '%Y-%m')
                                       group by measure_id having bool_and(not measurable))
               order by rule_id"""
-    return _suite("contract.kpi_rule_results", "contract", "marts.kpi_rule_results", query, KPI_KEY,
-                  "marts.kpi_rule_results, the business date's month: key, rulebook measures and grains, "
-                  "rates within 0..1; at month end every measure of the month before is present", ex,
-                  parameters={"measures_due": due})
+    return _suite(
+        "contract.kpi_rule_results",
+        "contract",
+        "marts.kpi_rule_results",
+        query,
+        KPI_KEY,
+        "marts.kpi_rule_results, the business date's month: key, rulebook measures and grains, "
+        "rates within 0..1; at month end every measure of the month before is present",
+        ex,
+        parameters={"measures_due": due},
+    )
 
 
 def _between(m: rulebook.Measure, target: float, condition, note: str) -> gxe.Expectation:
-    bound = {">=": {"min_value": target}, ">": {"min_value": target, "strict_min": True},
-             "<=": {"max_value": target}, "<": {"max_value": target, "strict_max": True}}[m.comparison]
+    bound = {
+        ">=": {"min_value": target},
+        ">": {"min_value": target, "strict_min": True},
+        "<=": {"max_value": target},
+        "<": {"max_value": target, "strict_max": True},
+    }[m.comparison]
     return gxe.ExpectColumnValuesToBeBetween(
-        column="value", row_condition=condition, **bound,
+        column="value",
+        row_condition=condition,
+        **bound,
         description=f"{m.id} {m.name_zh}: value {m.comparison} {target:g}{note}",
-        meta={"rule_id": m.rule, "measure_id": m.id, "threshold": target, "comparison": m.comparison})
+        meta={"rule_id": m.rule, "measure_id": m.id, "threshold": target, "comparison": m.comparison},
+    )
 
 
 def threshold_expectations(m: rulebook.Measure) -> list[gxe.Expectation]:
@@ -188,11 +280,20 @@ def threshold_expectations(m: rulebook.Measure) -> list[gxe.Expectation]:
     rule = Column("rule_id") == m.id
     if isinstance(m.target, dict):
         area_types = contract.entity("districts").column("area_type").values
-        return [_between(m, float(t), rule & (Column("area_type" if k in area_types else "unit_id") == k),
-                         f" ({k})") for k, t in m.target.items()]
+        return [
+            _between(m, float(t), rule & (Column("area_type" if k in area_types else "unit_id") == k), f" ({k})")
+            for k, t in m.target.items()
+        ]
     if m.spec.get("pace") == "linear":
-        return [_between(m, float(m.target) * (month / 12), rule & (Column("month_of_year") == month),
-                         f" (month {month}: {month}/12 of the year)") for month in range(1, 13)]
+        return [
+            _between(
+                m,
+                float(m.target) * (month / 12),
+                rule & (Column("month_of_year") == month),
+                f" (month {month}: {month}/12 of the year)",
+            )
+            for month in range(1, 13)
+        ]
     return [_between(m, float(m.target), rule, "")]
 
 
@@ -203,15 +304,26 @@ def threshold_suites() -> list[dict]:
     out = []
     for family, measures in families.items():
         ids = ", ".join(f"'{m.id}'" for m in measures)
-        query = ("select r.rule_id, r.period_month, r.grain, r.unit_id, r.value, r.passed, d.area_type, "
-                 "cast(substr(r.period_month, 6, 2) as integer) as month_of_year "
-                 "from marts.kpi_rule_results r left join staging.stg_districts d "
-                 "on r.grain = 'district' and d.district_id = r.unit_id "
-                 f"where list_contains($months, r.period_month) and r.rule_id in ({ids})")
+        query = (
+            "select r.rule_id, r.period_month, r.grain, r.unit_id, r.value, r.passed, d.area_type, "
+            "cast(substr(r.period_month, 6, 2) as integer) as month_of_year "
+            "from marts.kpi_rule_results r left join staging.stg_districts d "
+            "on r.grain = 'district' and d.district_id = r.unit_id "
+            f"where list_contains($months, r.period_month) and r.rule_id in ({ids})"
+        )
         ex = [e for m in measures for e in threshold_expectations(m)]
-        out.append(_suite(f"thresholds.{family}", "thresholds", "marts.kpi_rule_results", query, KPI_KEY,
-                          f"rules {family}* ({', '.join(m.id for m in measures)}): every unit's value "
-                          "against the rulebook threshold, for the run's months", ex))
+        out.append(
+            _suite(
+                f"thresholds.{family}",
+                "thresholds",
+                "marts.kpi_rule_results",
+                query,
+                KPI_KEY,
+                f"rules {family}* ({', '.join(m.id for m in measures)}): every unit's value "
+                "against the rulebook threshold, for the run's months",
+                ex,
+            )
+        )
     return out
 
 
@@ -230,8 +342,14 @@ def stale(directory: Path = SUITES_DIR) -> list[str]:
     """Suite files that differ from what the contract and the rulebook generate (or should not exist)."""
     want = {f"{name}.json": render(s) for name, s in suites().items()}
     have = {p.name for p in directory.glob("*.json")} if directory.is_dir() else set()
-    return sorted({n for n, text in want.items() if not (directory / n).exists()
-                   or (directory / n).read_text(encoding="utf-8") != text} | (have - set(want)))
+    return sorted(
+        {
+            n
+            for n, text in want.items()
+            if not (directory / n).exists() or (directory / n).read_text(encoding="utf-8") != text
+        }
+        | (have - set(want))
+    )
 
 
 def write(directory: Path = SUITES_DIR) -> list[Path]:

@@ -28,10 +28,11 @@ from __future__ import annotations
 import csv
 import math
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from datetime import date, datetime, time, timedelta
 from operator import itemgetter
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from kefu import rulebook, workcal
 
@@ -56,18 +57,68 @@ REACHED = frozenset({"reached", "problem_found"})
 GRAIN_ORDER = {g: i for i, g in enumerate(rulebook.GRAINS)}
 
 TICKET_FIELDS = (
-    "ticket_id", "ticket_type", "product", "severity", "restoration_kind", "needs_survey", "customer_id",
-    "customer_tier", "customer_kind", "district_id", "area_type", "technician_id", "channel", "source_call_id",
-    "related_ticket_id", "opened_at", "formalities_complete_at", "first_reply_at", "dispatched_at",
-    "appointment_at", "arrived_at", "resolved_at", "feedback_at", "updated_at", "answered_on_spot",
-    "explanation_filed", "entered_at", "entry_accurate", "approval_submitted_at", "approval_done_at",
+    "ticket_id",
+    "ticket_type",
+    "product",
+    "severity",
+    "restoration_kind",
+    "needs_survey",
+    "customer_id",
+    "customer_tier",
+    "customer_kind",
+    "district_id",
+    "area_type",
+    "technician_id",
+    "channel",
+    "source_call_id",
+    "related_ticket_id",
+    "opened_at",
+    "formalities_complete_at",
+    "first_reply_at",
+    "dispatched_at",
+    "appointment_at",
+    "arrived_at",
+    "resolved_at",
+    "feedback_at",
+    "updated_at",
+    "answered_on_spot",
+    "explanation_filed",
+    "entered_at",
+    "entry_accurate",
+    "approval_submitted_at",
+    "approval_done_at",
 )
 (
-    T_ID, T_TYPE, T_PRODUCT, T_SEVERITY, T_RESTORATION, T_NEEDS_SURVEY, T_CUSTOMER,
-    T_TIER, T_KIND, T_DISTRICT, T_AREA, T_TECH, T_CHANNEL, T_SOURCE_CALL,
-    T_RELATED, T_OPENED, T_FORMALITIES, T_FIRST_REPLY, T_DISPATCHED,
-    T_APPOINTMENT, T_ARRIVED, T_RESOLVED, T_FEEDBACK, T_UPDATED, T_ON_SPOT,
-    T_EXPLANATION, T_ENTERED, T_ACCURATE, T_APPROVAL_SUBMITTED, T_APPROVAL_DONE,
+    T_ID,
+    T_TYPE,
+    T_PRODUCT,
+    T_SEVERITY,
+    T_RESTORATION,
+    T_NEEDS_SURVEY,
+    T_CUSTOMER,
+    T_TIER,
+    T_KIND,
+    T_DISTRICT,
+    T_AREA,
+    T_TECH,
+    T_CHANNEL,
+    T_SOURCE_CALL,
+    T_RELATED,
+    T_OPENED,
+    T_FORMALITIES,
+    T_FIRST_REPLY,
+    T_DISPATCHED,
+    T_APPOINTMENT,
+    T_ARRIVED,
+    T_RESOLVED,
+    T_FEEDBACK,
+    T_UPDATED,
+    T_ON_SPOT,
+    T_EXPLANATION,
+    T_ENTERED,
+    T_ACCURATE,
+    T_APPROVAL_SUBMITTED,
+    T_APPROVAL_DONE,
 ) = range(len(TICKET_FIELDS))
 _ticket_getter = itemgetter(*TICKET_FIELDS)
 
@@ -179,7 +230,7 @@ NEVER = datetime.max
 class _Ticket:
     """Newest version of one ticket plus what other entities said about it."""
 
-    __slots__ = ("v", "pauses", "callbacks", "complaints", "surveys", "call_end", "check_day", "watched")
+    __slots__ = ("call_end", "callbacks", "check_day", "complaints", "pauses", "surveys", "v", "watched")
 
     def __init__(self, v: tuple) -> None:
         self.v = v
@@ -198,8 +249,9 @@ class _Tally:
     def __init__(self) -> None:
         self.cells: dict[tuple[str, int, str, str], list] = {}
 
-    def add(self, mid: str, ym: int, grains: tuple[str, ...], units: dict[str, Any], hit: bool | int,
-            n: int = 1) -> None:
+    def add(
+        self, mid: str, ym: int, grains: tuple[str, ...], units: dict[str, Any], hit: bool | int, n: int = 1
+    ) -> None:
         cells = self.cells
         for g in grains:
             u = units.get(g)
@@ -240,11 +292,20 @@ class AnswerKey:
         self._min_retention = math.ceil(self._lim["C1"]["all"].duration / DAY) + REOPEN_GRACE_DAYS
         self._late_before = self._late_floor(start)
         self._handlers: dict[str, Callable[[dict], None]] = {
-            "districts": self._district, "district_households": self._households,
-            "technicians": self._technician, "customers": self._customer, "tickets": self._ticket,
-            "ticket_pauses": self._pause, "calls": self._call, "surveys": self._survey,
-            "callbacks": self._callback, "outbound": self._outbound, "hall_visits": self._hall_visit,
-            "suspensions": self._suspension, "works": self._work, "work_notices": self._work_notice,
+            "districts": self._district,
+            "district_households": self._households,
+            "technicians": self._technician,
+            "customers": self._customer,
+            "tickets": self._ticket,
+            "ticket_pauses": self._pause,
+            "calls": self._call,
+            "surveys": self._survey,
+            "callbacks": self._callback,
+            "outbound": self._outbound,
+            "hall_visits": self._hall_visit,
+            "suspensions": self._suspension,
+            "works": self._work,
+            "work_notices": self._work_notice,
         }
         # reference data
         self.area_type: dict[str, str] = {}
@@ -302,8 +363,10 @@ class AnswerKey:
         try:
             handler = self._handlers[entity]
         except KeyError:
-            raise ValueError(f"AnswerKey.feed: unknown entity {entity!r}; expected one of "
-                             f"{sorted(self._handlers)} (kefu/contract.yml)") from None
+            raise ValueError(
+                f"AnswerKey.feed: unknown entity {entity!r}; expected one of "
+                f"{sorted(self._handlers)} (kefu/contract.yml)"
+            ) from None
         handler(row)
 
     def end_of_day(self, day: date) -> None:
@@ -372,8 +435,17 @@ class AnswerKey:
         for (mid, ym, grain, unit), (num, den) in self.tally.cells.items():
             if not den:
                 continue
-            out.append({"rule_id": mid, "period_month": ym_text(ym), "grain": grain, "unit_id": unit,
-                        "numerator": num, "denominator": den, "value": num / den})
+            out.append(
+                {
+                    "rule_id": mid,
+                    "period_month": ym_text(ym),
+                    "grain": grain,
+                    "unit_id": unit,
+                    "numerator": num,
+                    "denominator": den,
+                    "value": num / den,
+                }
+            )
         out.sort(key=lambda r: (order[r["rule_id"]], r["period_month"], GRAIN_ORDER[r["grain"]], r["unit_id"]))
         return out
 
@@ -386,16 +458,30 @@ class AnswerKey:
             w = csv.writer(fh, lineterminator="\n")
             w.writerow(cols)
             for r in rows:
-                w.writerow([r["rule_id"], r["period_month"], r["grain"], r["unit_id"], r["numerator"],
-                            r["denominator"], repr(r["value"])])
+                w.writerow(
+                    [
+                        r["rule_id"],
+                        r["period_month"],
+                        r["grain"],
+                        r["unit_id"],
+                        r["numerator"],
+                        r["denominator"],
+                        repr(r["value"]),
+                    ]
+                )
         return len(rows)
 
     def stats(self) -> dict[str, int]:
         """Sizes of the state held (to check that memory stays bounded)."""
-        return {"live_tickets": len(self._tickets), "call_signatures": len(self._call_sigs),
-                "recent_calls": sum(len(d) for d in self._call_end_days), "r3_keys": len(self._r3_last),
-                "p1_customers": len(self._p1_recent), "vip_customers": len(self._vip_customers),
-                "late_versions": self.late_versions}
+        return {
+            "live_tickets": len(self._tickets),
+            "call_signatures": len(self._call_sigs),
+            "recent_calls": sum(len(d) for d in self._call_end_days),
+            "r3_keys": len(self._r3_last),
+            "p1_customers": len(self._p1_recent),
+            "vip_customers": len(self._vip_customers),
+            "late_versions": self.late_versions,
+        }
 
     # ------------------------------------------------------------------ helpers
     def _late_floor(self, day: date) -> datetime:
@@ -467,8 +553,9 @@ class AnswerKey:
             self._touched.append(rec)
 
     def _pause(self, row: dict) -> None:
-        self._pending_pauses.append((row["ticket_id"], row["pause_id"], row["paused_at"], row["resumed_at"],
-                                     row["reason"]))
+        self._pending_pauses.append(
+            (row["ticket_id"], row["pause_id"], row["paused_at"], row["resumed_at"], row["reason"])
+        )
 
     def _attach_pauses(self) -> None:
         for tid, pid, a, b, reason in self._pending_pauses:
@@ -634,8 +721,10 @@ class AnswerKey:
             if v[T_RESTORATION] in lim["T6"]:
                 clocked("T6", lim["T6"][v[T_RESTORATION]], start)
         elif ttype == "complaint":
-            parts = [(v[T_FIRST_REPLY], opened + lim["T7"]["initial_reply"].duration),
-                     (resolved, self._deadline(lim["T7"]["answer"], opened))]
+            parts = [
+                (v[T_FIRST_REPLY], opened + lim["T7"]["initial_reply"].duration),
+                (resolved, self._deadline(lim["T7"]["answer"], opened)),
+            ]
             if is_vip:
                 key = "vip_close_exception" if v[T_EXPLANATION] else "vip_close"
                 parts.append((resolved, self._deadline(lim["T7"][key], opened)))
@@ -670,15 +759,29 @@ class AnswerKey:
                 out.append(("V4", *outcome(fb, midnight_after(resolved), as_of)))
                 if ttype == "fault":
                     opens = self._fault_opens.get(v[T_CUSTOMER], {})
-                    out.append(("V5", *self._window_free(resolved, lim["V5"]["all"].duration, as_of,
-                                                         (o for t, o in opens.items() if t != v[T_ID]))))
-                out.append(("V6", *self._window_free(resolved, lim["V6"]["all"].duration, as_of,
-                                                     (rec.complaints or {}).values())))
+                    out.append(
+                        (
+                            "V5",
+                            *self._window_free(
+                                resolved,
+                                lim["V5"]["all"].duration,
+                                as_of,
+                                (o for t, o in opens.items() if t != v[T_ID]),
+                            ),
+                        )
+                    )
+                out.append(
+                    (
+                        "V6",
+                        *self._window_free(resolved, lim["V6"]["all"].duration, as_of, (rec.complaints or {}).values()),
+                    )
+                )
         return out
 
     @staticmethod
-    def _window_free(resolved: datetime, window: timedelta, as_of: datetime,
-                     events: Iterable[datetime]) -> tuple[bool | None, int]:
+    def _window_free(
+        resolved: datetime, window: timedelta, as_of: datetime, events: Iterable[datetime]
+    ) -> tuple[bool | None, int]:
         """V5/V6: breached at the first event within (resolved, resolved + window]; met at the window's end."""
         end = resolved + window
         first = min((e for e in events if resolved < e <= end), default=None)
@@ -830,8 +933,9 @@ class AnswerKey:
     def _suspension(self, r: dict) -> None:
         suspended, notice = r["suspended_at"], r["notice_at"]
         ok = notice is not None and suspended - notice >= self._lim["N1"]["all"].duration
-        self.tally.add("N1", ym_of(suspended), self.grains["N1"],
-                       {"company": self.company, "district": r["district_id"]}, ok)
+        self.tally.add(
+            "N1", ym_of(suspended), self.grains["N1"], {"company": self.company, "district": r["district_id"]}, ok
+        )
 
     def _work(self, r: dict) -> None:
         self._works[r["work_id"]] = (r["work_kind"], r["district_id"], r["start_at"], r["end_at"])
@@ -850,8 +954,9 @@ class AnswerKey:
             kind, district, start_at, end_at = w
             notified = r["notified_at"]
             ok = notified is not None and start_at - notified >= n2
-            self.tally.add("N2", ym_of(start_at), self.grains["N2"],
-                           {"company": self.company, "district": district}, ok)
+            self.tally.add(
+                "N2", ym_of(start_at), self.grains["N2"], {"company": self.company, "district": district}, ok
+            )
             if kind == "cutover":
                 deadline = self._deadline(c5, end_at)
                 self._c5_items[(r["work_id"], r["customer_id"])] = (end_at, deadline, district)

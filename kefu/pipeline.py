@@ -43,6 +43,7 @@ class PipelineError(RuntimeError):
 
 # --- small helpers ----------------------------------------------------------------------------
 
+
 def _write_json_atomic(path: Path, data: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -86,6 +87,7 @@ def writer_lock(home: Home, wait: bool = True) -> Iterator[None]:
 
 # --- nightly steps ----------------------------------------------------------------------------
 
+
 def ingest_day(home: Home, day: date, config: Path | None = None, demo_key: bool = False) -> dict:
     """Load the exports of `day` (landing/YYYY-MM-DD) into the working warehouse; archive them.
 
@@ -103,16 +105,29 @@ def ingest_day(home: Home, day: date, config: Path | None = None, demo_key: bool
     cfg = ingest_config.load(config, demo_key=demo_key)
     for d in (home.landing, home.archive, home.rejected):  # private to the service user (D-97)
         private_dir(d)
-    summary = ingest(landing=folder, warehouse_file=home.warehouse, cfg=cfg, archive=archived,
-                     rejected=home.rejected / day.isoformat(), progress=False, vault=Vault.for_home(home.root))
+    summary = ingest(
+        landing=folder,
+        warehouse_file=home.warehouse,
+        cfg=cfg,
+        archive=archived,
+        rejected=home.rejected / day.isoformat(),
+        progress=False,
+        vault=Vault.for_home(home.root),
+    )
     loaded = [r for r in summary.results if r.status == "loaded"]
     # retention counts from the business date, so a rerun of a past night deletes what that night did
     deleted = prune_archive(home.root, cfg.archive_retention_days, today=day)
-    return {"business_date": day.isoformat(), "files": len(summary.results), "loaded": len(loaded),
-            "rejected": summary.count("rejected"), "duplicate": summary.count("duplicate"),
-            "rows_loaded": sum(r.rows_loaded for r in loaded),
-            "rows_quarantined": sum(r.rows_quarantined for r in loaded), "summary": str(summary),
-            **({"archive_deleted": len(deleted)} if deleted else {})}
+    return {
+        "business_date": day.isoformat(),
+        "files": len(summary.results),
+        "loaded": len(loaded),
+        "rejected": summary.count("rejected"),
+        "duplicate": summary.count("duplicate"),
+        "rows_loaded": sum(r.rows_loaded for r in loaded),
+        "rows_quarantined": sum(r.rows_quarantined for r in loaded),
+        "summary": str(summary),
+        **({"archive_deleted": len(deleted)} if deleted else {}),
+    }
 
 
 def latest_export_date(warehouse: Path) -> date | None:
@@ -147,14 +162,29 @@ def build_day(home: Home, day: date, target_path: Path | None = None, data_tests
     project = build.project_digest()
     # incremental models hold what the last build saw: after a build of another past state, or by
     # another version of the dbt project or rulebook (an upgrade, a threshold edit), rebuild them
-    full_refresh = history or bool(state.get("history")) or (state.get("as_of_date", "") > day.isoformat()) \
+    full_refresh = (
+        history
+        or bool(state.get("history"))
+        or (state.get("as_of_date", "") > day.isoformat())
         or state.get("project") != project
+    )
     t0 = time.monotonic()
-    build.build(home.warehouse, full_refresh=full_refresh, target_path=target_path or home.root / "dbt_target",
-                exclude=FULL_EXCLUDE if data_tests else NIGHTLY_EXCLUDE, vars=build_vars(day, history))
-    info = {"as_of_date": day.isoformat(), "history": history, "full_refresh": full_refresh,
-            "project": project, "data_tests": data_tests, "seconds": round(time.monotonic() - t0, 1),
-            "built_at": datetime.now().isoformat(timespec="seconds")}
+    build.build(
+        home.warehouse,
+        full_refresh=full_refresh,
+        target_path=target_path or home.root / "dbt_target",
+        exclude=FULL_EXCLUDE if data_tests else NIGHTLY_EXCLUDE,
+        vars=build_vars(day, history),
+    )
+    info = {
+        "as_of_date": day.isoformat(),
+        "history": history,
+        "full_refresh": full_refresh,
+        "project": project,
+        "data_tests": data_tests,
+        "seconds": round(time.monotonic() - t0, 1),
+        "built_at": datetime.now().isoformat(timespec="seconds"),
+    }
     _write_json_atomic(home.warehouse.parent / STATE_FILE, info)
     return info
 
@@ -164,10 +194,13 @@ def contract_gate(home: Home, day: date, run_id: str, warehouse: Path | None = N
     Data Docs go to logs/<day>/<run>/data_docs/ (beside the run's summary)."""
     from expectations import gates
 
-    res = gates.run_contract_gate(warehouse or home.warehouse, day, home.run_dir(day.isoformat(), run_id) / "data_docs" / "contract")
+    res = gates.run_contract_gate(
+        warehouse or home.warehouse, day, home.run_dir(day.isoformat(), run_id) / "data_docs" / "contract"
+    )
     if not res.success:
-        raise PipelineError(f"data contract gate failed for {day} — nothing published (数据契约校验未通过)\n"
-                            + res.message())
+        raise PipelineError(
+            f"data contract gate failed for {day} — nothing published (数据契约校验未通过)\n" + res.message()
+        )
     return {"evaluated": res.evaluated, "docs": str(res.docs_index) if res.docs_index else None}
 
 
@@ -176,26 +209,37 @@ def months_touched(day: date) -> list[str]:
     return sorted({day.strftime("%Y-%m"), previous_month(day)})
 
 
-def threshold_check(home: Home, day: date, run_id: str, warehouse: Path | None = None,
-                    months: list[str] | None = None) -> dict:
+def threshold_check(
+    home: Home, day: date, run_id: str, warehouse: Path | None = None, months: list[str] | None = None
+) -> dict:
     """Great Expectations threshold suites; every breach goes to audit.kpi_breaches, the run goes on.
     months: the months to check (default: those the night of `day` can change; a backfill: all of its)."""
     from expectations import gates
 
     warehouse = warehouse or home.warehouse
-    res, breaches = gates.run_threshold_suites(warehouse, months or months_touched(day), home.run_dir(day.isoformat(), run_id) / "data_docs" / "thresholds")
+    res, breaches = gates.run_threshold_suites(
+        warehouse, months or months_touched(day), home.run_dir(day.isoformat(), run_id) / "data_docs" / "thresholds"
+    )
     n = gates.record_breaches(warehouse, run_id, day, breaches)
     by_rule = breaches.groupby("rule_id").size().sort_values(ascending=False).head(10).to_dict() if n else {}
-    return {"breaches": n, "evaluated": res.evaluated, "top_rules": by_rule,
-            "docs": str(res.docs_index) if res.docs_index else None}
+    return {
+        "breaches": n,
+        "evaluated": res.evaluated,
+        "top_rules": by_rule,
+        "docs": str(res.docs_index) if res.docs_index else None,
+    }
 
 
 def fingerprint(warehouse: Path) -> dict[str, str]:
     """Content fingerprint of every mart: row count and an order-independent hash of the rows."""
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        tables = [r[0] for r in con.execute(
-            "select table_name from information_schema.tables where table_schema = 'marts' order by 1").fetchall()]
+        tables = [
+            r[0]
+            for r in con.execute(
+                "select table_name from information_schema.tables where table_schema = 'marts' order by 1"
+            ).fetchall()
+        ]
         out = {}
         for t in tables:
             n, h = con.execute(f'select count(*), coalesce(sum(hash(t)::hugeint), 0) from marts."{t}" t').fetchone()
@@ -256,23 +300,33 @@ def publish(home: Home, day: date, run_id: str) -> dict:
     con.execute("CHECKPOINT")
     con.close()
     prints = fingerprint(home.warehouse)
-    if manifest.get("business_date") == day.isoformat() and manifest.get("fingerprint") == prints \
-            and home.published.exists():
+    if (
+        manifest.get("business_date") == day.isoformat()
+        and manifest.get("fingerprint") == prints
+        and home.published.exists()
+    ):
         return {"published": False, "reason": "same business date and identical marts: nothing changed"}
     fd, tmp = tempfile.mkstemp(dir=home.published_dir, prefix=".kefu.", suffix=".duckdb.tmp")
     os.close(fd)
     t0 = time.monotonic()
-    new = {"business_date": day.isoformat(), "run_id": run_id,
-           "published_at": datetime.now().isoformat(timespec="seconds"),
-           "bytes": None, "fingerprint": prints, "project": _state(home).get("project")}
+    new = {
+        "business_date": day.isoformat(),
+        "run_id": run_id,
+        "published_at": datetime.now().isoformat(timespec="seconds"),
+        "bytes": None,
+        "fingerprint": prints,
+        "project": _state(home).get("project"),
+    }
     try:
         shutil.copyfile(home.warehouse, tmp)
         con = duckdb.connect(tmp)
         try:
             schema = MANIFEST_TABLE.split(".")[0]
             con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-            con.execute(f"CREATE OR REPLACE TABLE {MANIFEST_TABLE} AS SELECT ?::VARCHAR AS manifest",
-                        [json.dumps(new, ensure_ascii=False, default=str)])
+            con.execute(
+                f"CREATE OR REPLACE TABLE {MANIFEST_TABLE} AS SELECT ?::VARCHAR AS manifest",
+                [json.dumps(new, ensure_ascii=False, default=str)],
+            )
             con.execute("CHECKPOINT")
         finally:
             con.close()
@@ -300,25 +354,32 @@ class NightReport:
     def text(self) -> str:
         s = self.steps
         ing, b, g, t, p = (s.get(k, {}) for k in ("ingest", "build", "contract", "thresholds", "publish"))
-        lines = [f"客服考核数据仓库 nightly run {self.run_id} · business date {self.business_date}",
-                 f"  ingest: {ing.get('files', 0)} files, {ing.get('rows_loaded', 0):,} rows loaded, "
-                 f"{ing.get('rows_quarantined', 0):,} quarantined, {ing.get('rejected', 0)} rejected"
-                 + (f" ({ing['note']})" if ing.get("note") else ""),
-                 f"  dbt build as of {b.get('as_of_date')}: {b.get('seconds')} s"
-                 + (" (rebuilt as of that night: history)" if b.get("history") else ""),
-                 f"  data contract gate: passed ({g.get('evaluated')} expectations)",
-                 f"  thresholds: {t.get('breaches', 0)} breaches recorded in audit.kpi_breaches "
-                 f"(超标 {t.get('breaches', 0)} 项) top: {t.get('top_rules', {})}",
-                 "  publish: " + (f"{p.get('path')} ({p.get('bytes', 0):,} bytes, {p.get('seconds')} s)"
-                                  if p.get("published") else f"not replaced — {p.get('reason')}")]
+        lines = [
+            f"客服考核数据仓库 nightly run {self.run_id} · business date {self.business_date}",
+            f"  ingest: {ing.get('files', 0)} files, {ing.get('rows_loaded', 0):,} rows loaded, "
+            f"{ing.get('rows_quarantined', 0):,} quarantined, {ing.get('rejected', 0)} rejected"
+            + (f" ({ing['note']})" if ing.get("note") else ""),
+            f"  dbt build as of {b.get('as_of_date')}: {b.get('seconds')} s"
+            + (" (rebuilt as of that night: history)" if b.get("history") else ""),
+            f"  data contract gate: passed ({g.get('evaluated')} expectations)",
+            f"  thresholds: {t.get('breaches', 0)} breaches recorded in audit.kpi_breaches "
+            f"(超标 {t.get('breaches', 0)} 项) top: {t.get('top_rules', {})}",
+            "  publish: "
+            + (
+                f"{p.get('path')} ({p.get('bytes', 0):,} bytes, {p.get('seconds')} s)"
+                if p.get("published")
+                else f"not replaced — {p.get('reason')}"
+            ),
+        ]
         if s.get("docs", {}).get("docs"):
             d = s["docs"]
             lines.append(f"  dbt docs: {d['docs']} ({d.get('note') or str(d.get('seconds')) + ' s'})")
         return "\n".join(lines)
 
 
-def night(home: Home, day: date, run_id: str | None = None, demo_key: bool = False,
-          config: Path | None = None) -> NightReport:
+def night(
+    home: Home, day: date, run_id: str | None = None, demo_key: bool = False, config: Path | None = None
+) -> NightReport:
     """All nightly steps in one process (the CLI and benchmarks; Airflow runs them as tasks)."""
     run_id = run_id or f"manual__{day.isoformat()}"
     rep = NightReport(day.isoformat(), run_id)
@@ -351,16 +412,26 @@ def rebuild(home: Home, demo_key: bool = False, config: Path | None = None, run_
         scratch.warehouse.parent.mkdir(parents=True)
         vault = Vault.for_home(home.root)
         private_dir(scratch.root)
-        for d in days:  # a decrypted copy of the archive (D-97) in the private scratch folder: ingest moves what it reads
+        for (
+            d
+        ) in days:  # a decrypted copy of the archive (D-97) in the private scratch folder: ingest moves what it reads
             restore_tree(vault, home.archive / d.isoformat(), scratch.landing / d.isoformat())
-        summary = bulk_ingest(day_batch(scratch.landing, scratch.archive, scratch.rejected, days),
-                              scratch.warehouse, cfg, encrypt_archive=False)  # the scratch copy goes with the temp folder
+        summary = bulk_ingest(
+            day_batch(scratch.landing, scratch.archive, scratch.rejected, days),
+            scratch.warehouse,
+            cfg,
+            encrypt_archive=False,
+        )  # the scratch copy goes with the temp folder
         loaded = [r for r in summary.results if r.status == "loaded"]
         files = len(loaded)
         rows = sum(r.rows_loaded for r in loaded)
         quarantined = sum(r.rows_quarantined for r in loaded)
-        rep.steps["ingest"] = {"files": files, "rows_loaded": rows, "rows_quarantined": quarantined,
-                               "note": f"rebuilt from {len(days)} archived days {days[0]}..{last}"}
+        rep.steps["ingest"] = {
+            "files": files,
+            "rows_loaded": rows,
+            "rows_quarantined": quarantined,
+            "note": f"rebuilt from {len(days)} archived days {days[0]}..{last}",
+        }
         rep.steps["build"] = build_day(scratch, last, target_path=home.root / "dbt_target" / "rebuild", data_tests=True)
         rep.steps["contract"] = contract_gate(home, last, run_id, warehouse=scratch.warehouse)
         rep.steps["thresholds"] = threshold_check(home, last, run_id, warehouse=scratch.warehouse)
@@ -371,8 +442,9 @@ def rebuild(home: Home, demo_key: bool = False, config: Path | None = None, run_
     return rep
 
 
-def write_run_log(home: Home, report_text: str, key: str, run_id: str, name: str = "summary.txt",
-                  append: bool = False) -> Path:
+def write_run_log(
+    home: Home, report_text: str, key: str, run_id: str, name: str = "summary.txt", append: bool = False
+) -> Path:
     """logs/<key>/<run>/summary.txt (key: the business date or month)."""
     d = home.run_dir(key, run_id)
     d.mkdir(parents=True, exist_ok=True)
@@ -388,7 +460,7 @@ def prune_data_docs(home: Home, keep: int | None = None) -> int:
     keep = keep if keep is not None else int(os.environ.get("KEFU_KEEP_DATA_DOCS", "31"))
     days = sorted(p for p in home.logs.glob("????-??-??") if p.is_dir()) if home.logs.is_dir() else []
     removed = 0
-    for day in days[:max(len(days) - keep, 0)]:
+    for day in days[: max(len(days) - keep, 0)]:
         for docs in day.glob("*/data_docs"):
             shutil.rmtree(docs, ignore_errors=True)
             removed += 1
@@ -417,10 +489,15 @@ def notify(subject: str, body: str, to: str | None = None) -> bool:
 
 # --- monthly assessment -----------------------------------------------------------------------
 
+
 def _marts_with_month(con: duckdb.DuckDBPyConnection) -> list[str]:
-    return [r[0] for r in con.execute(
-        "select table_name from information_schema.columns where table_schema = 'marts' "
-        "and column_name = 'period_month' order by 1").fetchall()]
+    return [
+        r[0]
+        for r in con.execute(
+            "select table_name from information_schema.columns where table_schema = 'marts' "
+            "and column_name = 'period_month' order by 1"
+        ).fetchall()
+    ]
 
 
 def prepare_month(home: Home, month: str, work_dir: Path) -> Path:
@@ -433,8 +510,10 @@ def prepare_month(home: Home, month: str, work_dir: Path) -> Path:
     manifest = read_manifest(home.published)
     published = manifest.get("business_date")
     if not published or published < last.isoformat():
-        raise PipelineError(f"cannot close {month}: the published warehouse holds {published or 'nothing'}; "
-                            f"the nightly run of {last} must be published first (月末数据未发布)")
+        raise PipelineError(
+            f"cannot close {month}: the published warehouse holds {published or 'nothing'}; "
+            f"the nightly run of {last} must be published first (月末数据未发布)"
+        )
     work_dir.mkdir(parents=True, exist_ok=True)
     scratch = work_dir / f"month_{month}.duckdb"
     shutil.copyfile(home.published, scratch)
@@ -444,8 +523,13 @@ def prepare_month(home: Home, month: str, work_dir: Path) -> Path:
     history = published != last.isoformat()
     # built by other code or another rulebook than this one (D-70): its incremental models are rebuilt too
     full_refresh = history or manifest.get("project") != build.project_digest()
-    build.build(scratch, full_refresh=full_refresh, target_path=work_dir / f"dbt_target_{month}",
-                exclude=FULL_EXCLUDE, vars=build_vars(last, history=history))
+    build.build(
+        scratch,
+        full_refresh=full_refresh,
+        target_path=work_dir / f"dbt_target_{month}",
+        exclude=FULL_EXCLUDE,
+        vars=build_vars(last, history=history),
+    )
     return scratch
 
 
@@ -460,6 +544,7 @@ def close_month(source: Path, month: str, out_dir: Path) -> dict:
     tmp.mkdir(parents=True)
     rows: dict[str, int] = {}
     try:
+
         def freeze(query: str, name: str, params: list | None = None) -> int:
             """COPY the query to <tmp>/<name>.parquet, return its row count."""
             target = str(tmp / f"{name}.parquet").replace("'", "''")
@@ -474,14 +559,23 @@ def close_month(source: Path, month: str, out_dir: Path) -> dict:
             "select ? as period_year, rule_id, catalogue_rule_id, grain, unit_id, count(*) as months_judged, "
             "count(*) filter (where passed) as months_passed, count(*) filter (where not passed) as months_failed "
             "from marts.kpi_rule_results where left(period_month, 4) = ? and period_month <= ? "
-            "and threshold is not null group by all", "yearly_totals", [year, year, month])
+            "and threshold is not null group by all",
+            "yearly_totals",
+            [year, year, month],
+        )
         rows["kpi_district_yearly"] = freeze(
-            "select * from marts.kpi_district_yearly where period_year = ?", "kpi_district_yearly", [year])
+            "select * from marts.kpi_district_yearly where period_year = ?", "kpi_district_yearly", [year]
+        )
         as_of = con.execute("select max(as_of_date) from intermediate.int_tickets_as_of").fetchone()[0]
     finally:
         con.close()
-    info = {"month": month, "as_of_date": str(as_of), "year_complete": month.endswith("-12"),
-            "closed_at": datetime.now().isoformat(timespec="seconds"), "tables": rows}
+    info = {
+        "month": month,
+        "as_of_date": str(as_of),
+        "year_complete": month.endswith("-12"),
+        "closed_at": datetime.now().isoformat(timespec="seconds"),
+        "tables": rows,
+    }
     _write_json_atomic(tmp / "assessment.json", info)
     old = out_dir.with_name(out_dir.name + ".old")
     shutil.rmtree(old, ignore_errors=True)
@@ -517,8 +611,9 @@ def docs_signature(published: Path) -> str:
     h = hashlib.sha256(build.project_digest().encode())
     con = duckdb.connect(str(published), read_only=True)
     try:
-        for row in con.execute("select table_schema, table_name, column_name, data_type from information_schema.columns "
-                               "order by all").fetchall():
+        for row in con.execute(
+            "select table_schema, table_name, column_name, data_type from information_schema.columns order by all"
+        ).fetchall():
             h.update("|".join(map(str, row)).encode())
     finally:
         con.close()

@@ -4,12 +4,17 @@ import streamlit as st
 
 from dashboards import data, ui
 
-ui.rule_family("回访与免打扰 · Callbacks and do-not-disturb",
-               ["C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8", "C9", "P1"], "callbacks")
+ui.rule_family(
+    "回访与免打扰 · Callbacks and do-not-disturb",
+    ["C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8", "C9", "P1"],
+    "callbacks",
+)
 f = ui.filters()
 st.subheader("外呼免打扰 (P1) · 外呼与违规次数")
 policy = data.contact_policy(f.warehouse, f.month)
 units = [data.group_labels()[(g, u)] for g, u in zip(policy["grain"], policy["unit_id"])]
-ui.table(policy.assign(grain=policy["grain"].map(ui.GRAINS), unit_id=units).rename(columns={"unit_id": "unit_name"}),
-         f"contact_policy_{f.month}",
-         percent=("value", "threshold"))
+ui.table(
+    policy.assign(grain=policy["grain"].map(ui.GRAINS), unit_id=units).rename(columns={"unit_id": "unit_name"}),
+    f"contact_policy_{f.month}",
+    percent=("value", "threshold"),
+)

@@ -8,5 +8,6 @@ ui.rule_family("营业厅 · Business halls", ["B1", "B2"], "hall")
 f = ui.filters()
 halls = data.rule_results(f.warehouse, f.month, ["B1", "B2"], (("hall", "*", 1),))
 for col, (rule, rows) in zip(st.columns(2), halls.groupby("rule_id", sort=True)):
-    col.plotly_chart(ui.bar_chart(rows, "unit_name", "rate", f"{rule} {rows['name_zh'].iloc[0]} · 各营业厅"),
-                     key=f"hall_{rule}")
+    col.plotly_chart(
+        ui.bar_chart(rows, "unit_name", "rate", f"{rule} {rows['name_zh'].iloc[0]} · 各营业厅"), key=f"hall_{rule}"
+    )

@@ -59,7 +59,7 @@ def unit_names(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], str]:
     queries = {
         "district": "select district_id, arg_max(district_name, period_month) from marts.dim_district group by district_id",
         "technician": "select technician_id, arg_max(technician_name_masked, valid_from) "
-                      "from marts.dim_technician group by technician_id",
+        "from marts.dim_technician group by technician_id",
         # no hall dimension in marts yet: the hall names staging read from the hall-queue export
         "hall": "select hall_id, any_value(hall_name) from staging.stg_hall_visits group by hall_id",
     }
@@ -75,13 +75,17 @@ def _rule_order() -> dict[str, int]:
 def late_tickets(con: duckdb.DuckDBPyConnection, names: dict, until: datetime, where: str, params: dict) -> list[dict]:
     """Ticket items judged and not met (marts.fct_ticket_sla) that match `where`, with their district
     and technician names and how late they were (to completion, or to the as-of time if still open)."""
-    tickets = rows(con, f"""
+    tickets = rows(
+        con,
+        f"""
         select rule_id, name_zh, ticket_id, district_id, technician_id, ticket_type, severity, customer_tier,
                opened_at, deadline_at, completed_at, state,
                date_diff('minute', deadline_at, coalesce(completed_at, $until)) / 60.0 as hours_late
         from marts.fct_ticket_sla
         where is_judged and not is_met and {where}
-        """, params | {"until": until})
+        """,
+        params | {"until": until},
+    )
     for t in tickets:
         t["district_name"] = names.get(("district", t["district_id"]), t["district_id"])
         t["technician_name"] = names.get(("technician", t["technician_id"]), t["technician_id"])
@@ -93,13 +97,13 @@ class MonthData:
     month: str
     prev_month: str
     as_of: datetime
-    results: list[dict]      # kpi_rule_results of the month, with unit_name, value_kind, prev_value, prev_passed
-    measures: list[dict]     # rulebook_measures with targets, in rulebook order
-    yearly: list[dict]       # months judged / passed / failed per rule × grain × unit, year to date
-    tickets: list[dict]      # fct_ticket_sla items judged and not met in the month
-    district: list[dict]     # kpi_district_monthly of the month
-    technician: list[dict]   # kpi_technician_monthly of the month
-    history: list[dict]      # per month of the year: unit results judged / failed
+    results: list[dict]  # kpi_rule_results of the month, with unit_name, value_kind, prev_value, prev_passed
+    measures: list[dict]  # rulebook_measures with targets, in rulebook order
+    yearly: list[dict]  # months judged / passed / failed per rule × grain × unit, year to date
+    tickets: list[dict]  # fct_ticket_sla items judged and not met in the month
+    district: list[dict]  # kpi_district_monthly of the month
+    technician: list[dict]  # kpi_technician_monthly of the month
+    history: list[dict]  # per month of the year: unit results judged / failed
     not_measurable: list[dict] = field(default_factory=list)  # measure x grain the exports cannot measure (D-90)
 
     def by_rule(self) -> dict[str, list[dict]]:
@@ -117,33 +121,44 @@ def load_month(con: duckdb.DuckDBPyConnection, month: str) -> MonthData:
     def sort_key(r: dict) -> tuple:
         return (order.get(r["rule_id"], len(order)), list(GRAINS).index(r["grain"]), r["unit_id"])
 
-    results = rows(con, """
+    results = rows(
+        con,
+        """
         select r.*, m.value_kind, p.value as prev_value, p.passed as prev_passed
         from marts.kpi_rule_results as r
         inner join rulebook.rulebook_measures as m on m.measure_id = r.rule_id
         left join marts.kpi_rule_results as p
             on p.rule_id = r.rule_id and p.grain = r.grain and p.unit_id = r.unit_id and p.period_month = $prev
         where r.period_month = $m
-        """, {"m": month, "prev": prev})
+        """,
+        {"m": month, "prev": prev},
+    )
     if not results:
-        held = [m for (m,) in con.execute("select distinct period_month from marts.kpi_rule_results order by 1").fetchall()]
+        held = [
+            m for (m,) in con.execute("select distinct period_month from marts.kpi_rule_results order by 1").fetchall()
+        ]
         raise LookupError(f"the warehouse has no rule results for {month} (it holds {', '.join(held) or 'none'})")
     for r in results:
         r["unit_name"] = names.get((r["grain"], r["unit_id"]), r["unit_id"])
     results.sort(key=sort_key)
 
-    measures = rows(con, """
+    measures = rows(
+        con,
+        """
         select m.*, string_agg(case when t.target_key = '*' then cast(t.target as varchar)
                                     else t.target_key || ': ' || cast(t.target as varchar) end, '; '
                                order by t.target_key) as targets
         from rulebook.rulebook_measures as m
         left join rulebook.rulebook_targets as t on t.measure_id = m.measure_id
         group by all
-        """)
+        """,
+    )
     measures.sort(key=lambda r: order.get(r["measure_id"], len(order)))
 
     # the same tally the monthly DAG freezes for the year (kefu.pipeline.close_month)
-    yearly = rows(con, """
+    yearly = rows(
+        con,
+        """
         select rule_id, grain, unit_id, count(*) as months_judged,
                count(*) filter (where passed) as months_passed,
                count(*) filter (where not passed) as months_failed,
@@ -151,7 +166,9 @@ def load_month(con: duckdb.DuckDBPyConnection, month: str) -> MonthData:
         from marts.kpi_rule_results
         where left(period_month, 4) = $y and period_month <= $m and threshold is not null
         group by all
-        """, {"m": month, "y": month[:4]})
+        """,
+        {"m": month, "y": month[:4]},
+    )
     for r in yearly:
         r["unit_name"] = names.get((r["grain"], r["unit_id"]), r["unit_id"])
     yearly.sort(key=sort_key)
@@ -159,33 +176,52 @@ def load_month(con: duckdb.DuckDBPyConnection, month: str) -> MonthData:
     tickets = late_tickets(con, names, until, "period_month = $m", {"m": month})
     tickets.sort(key=lambda t: (order.get(t["rule_id"], len(order)), -t["hours_late"], t["ticket_id"]))
 
-    district = rows(con, "select * from marts.kpi_district_monthly where period_month = $m order by district_id",
-                    {"m": month})
-    technician = rows(con, "select * from marts.kpi_technician_monthly where period_month = $m "
-                           "order by measures_failed desc, technician_id", {"m": month})
-    technician = [{"technician_id": t["technician_id"],
-                   "technician_name": names.get(("technician", t["technician_id"]), t["technician_id"]), **t}
-                  for t in technician]
+    district = rows(
+        con, "select * from marts.kpi_district_monthly where period_month = $m order by district_id", {"m": month}
+    )
+    technician = rows(
+        con,
+        "select * from marts.kpi_technician_monthly where period_month = $m "
+        "order by measures_failed desc, technician_id",
+        {"m": month},
+    )
+    technician = [
+        {
+            "technician_id": t["technician_id"],
+            "technician_name": names.get(("technician", t["technician_id"]), t["technician_id"]),
+            **t,
+        }
+        for t in technician
+    ]
 
-    history = rows(con, """
+    history = rows(
+        con,
+        """
         select period_month, count(*) filter (where threshold is not null) as judged,
                count(*) filter (where not passed) as failed,
                count(distinct rule_id) filter (where not passed) as rules_failed
         from marts.kpi_rule_results
         where left(period_month, 4) = $y and period_month <= $m
         group by period_month order by period_month
-        """, {"m": month, "y": month[:4]})
-    not_measurable = rows(con, """
+        """,
+        {"m": month, "y": month[:4]},
+    )
+    not_measurable = rows(
+        con,
+        """
         select measure_id as rule_id, rule_id as catalogue_rule_id, name_zh, name_en, grain, reason
         from marts.kpi_rule_measurability
         where period_month = $m and not measurable
-        """, {"m": month})
+        """,
+        {"m": month},
+    )
     for r in not_measurable:
         r["grain_zh"], r["grain_en"] = GRAINS.get(r["grain"], (r["grain"], r["grain"]))
         r["label"] = "无数据 · not measurable: " + r["reason"].removeprefix("column ")
     not_measurable.sort(key=lambda r: (order.get(r["rule_id"], len(order)), list(GRAINS).index(r["grain"])))
-    return MonthData(month, prev, until, results, measures, yearly, tickets, district, technician, history,
-                     not_measurable)
+    return MonthData(
+        month, prev, until, results, measures, yearly, tickets, district, technician, history, not_measurable
+    )
 
 
 def summary_rows(data: MonthData) -> list[dict]:
@@ -198,14 +234,22 @@ def summary_rows(data: MonthData) -> list[dict]:
             continue
         company = next((r for r in results if r["grain"] == "company"), {})
         units = [r for r in results if r["grain"] != "company"]
-        out.append({
-            "rule_id": m["measure_id"], "name_zh": m["name_zh"], "name_en": m["name_en"],
-            "value_kind": m["value_kind"], "comparison": m["comparison"], "source": m["source"],
-            "value": company.get("value"), "threshold": company.get("threshold"),
-            "passed": company.get("passed"), "prev_value": company.get("prev_value"),
-            "units_judged": sum(r["threshold"] is not None for r in units),
-            "units_failed": sum(r["passed"] is False for r in units),
-        })
+        out.append(
+            {
+                "rule_id": m["measure_id"],
+                "name_zh": m["name_zh"],
+                "name_en": m["name_en"],
+                "value_kind": m["value_kind"],
+                "comparison": m["comparison"],
+                "source": m["source"],
+                "value": company.get("value"),
+                "threshold": company.get("threshold"),
+                "passed": company.get("passed"),
+                "prev_value": company.get("prev_value"),
+                "units_judged": sum(r["threshold"] is not None for r in units),
+                "units_failed": sum(r["passed"] is False for r in units),
+            }
+        )
     return out
 
 
@@ -216,6 +260,7 @@ def month_days(month: str) -> tuple[date, date]:
 
 
 # --- weekly summary (R2) -------------------------------------------------------------------------
+
 
 def meeting_days(month: str, until: datetime) -> list[date]:
     """The Fridays of the month whose week is complete in the warehouse (R2: 每周五下午部门例会)."""
@@ -231,11 +276,11 @@ def meeting_days(month: str, until: datetime) -> list[date]:
 @dataclass(frozen=True)
 class WeekData:
     meeting: date
-    start: datetime          # the Friday before, 00:00
-    end: datetime            # the meeting day, 00:00 (exclusive): seven whole days the warehouse holds
-    rules: list[dict]        # per ticket rule: judged, met, not_met, value, threshold, passed, prev_value
-    opened: list[dict]       # tickets opened in the week by type
-    tickets: list[dict]      # the week's items not met, latest first
+    start: datetime  # the Friday before, 00:00
+    end: datetime  # the meeting day, 00:00 (exclusive): seven whole days the warehouse holds
+    rules: list[dict]  # per ticket rule: judged, met, not_met, value, threshold, passed, prev_value
+    opened: list[dict]  # tickets opened in the week by type
+    tickets: list[dict]  # the week's items not met, latest first
     not_met: int
 
 
@@ -270,14 +315,19 @@ def load_week(con: duckdb.DuckDBPyConnection, meeting: date) -> WeekData:
         r["prev_value"] = before["met"] / before["judged"] if before else None
     rules.sort(key=lambda r: order.get(r["rule_id"], len(order)))
     types = contract.entity("tickets").column("ticket_type").values
-    opened = rows(con, """
+    opened = rows(
+        con,
+        """
         select ticket_type, count(*) as tickets, count(*) filter (where is_vip) as vip_tickets
         from marts.fct_tickets where opened_at >= $start and opened_at < $end
         group by ticket_type order by tickets desc, ticket_type
-        """, {"start": start, "end": end})
+        """,
+        {"start": start, "end": end},
+    )
     for o in opened:
         o["label"] = types.get(o["ticket_type"], o["ticket_type"])
-    tickets = late_tickets(con, unit_names(con), as_of(con), "outcome_at >= $start and outcome_at < $end",
-                           {"start": start, "end": end})
+    tickets = late_tickets(
+        con, unit_names(con), as_of(con), "outcome_at >= $start and outcome_at < $end", {"start": start, "end": end}
+    )
     tickets.sort(key=lambda t: (-t["hours_late"], t["ticket_id"], t["rule_id"]))
     return WeekData(meeting, start, end, rules, opened, tickets, len(tickets))

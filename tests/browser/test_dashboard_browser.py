@@ -21,8 +21,10 @@ CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
 
-pytestmark = [pytest.mark.browser,
-              pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian chromium at /usr/bin/chromium")]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian chromium at /usr/bin/chromium"),
+]
 
 
 def one(warehouse: Path, sql: str, params=()):
@@ -105,9 +107,14 @@ def test_overview_district_filter_shows_the_districts_value(dashboard, browser):
 
     warehouse, url = dashboard
     month = one(warehouse, "select max(period_month) from marts.kpi_rule_results")
-    name = one(warehouse, "select arg_max(district_name, period_month) from marts.dim_district where district_id = 'D02'")
+    name = one(
+        warehouse, "select arg_max(district_name, period_month) from marts.dim_district where district_id = 'D02'"
+    )
     value = "select value from marts.kpi_rule_results where rule_id = 'T1' and grain = ? and unit_id = ? and period_month = ?"
-    company, district = one(warehouse, value, ["company", "ALL", month]), one(warehouse, value, ["district", "D02", month])
+    company, district = (
+        one(warehouse, value, ["company", "ALL", month]),
+        one(warehouse, value, ["district", "D02", month]),
+    )
     assert ui.fmt(company) != ui.fmt(district)
 
     page = browser.new_page(viewport={"width": 1440, "height": 1700}, locale="zh-CN")

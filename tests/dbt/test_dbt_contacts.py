@@ -12,9 +12,13 @@ import pytest
 
 DBT = Path(__file__).resolve().parents[2] / "dbt_project"
 FAMILY_SQL = sorted(
-    [*DBT.glob("models/intermediate/contacts/*.sql"), *DBT.glob("models/marts/hotline/*.sql"),
-     *DBT.glob("models/marts/satisfaction/*.sql"), *DBT.glob("models/marts/hall/*.sql"),
-     *DBT.glob("macros/contacts_*.sql")]
+    [
+        *DBT.glob("models/intermediate/contacts/*.sql"),
+        *DBT.glob("models/marts/hotline/*.sql"),
+        *DBT.glob("models/marts/satisfaction/*.sql"),
+        *DBT.glob("models/marts/hall/*.sql"),
+        *DBT.glob("macros/contacts_*.sql"),
+    ]
 )
 
 # DuckDB-only syntax with a portable form (a dbt cross-database macro or plain ANSI SQL).
@@ -37,9 +41,19 @@ def _code(path: Path) -> str:
 
 def test_the_family_has_its_models():
     names = {p.stem for p in FAMILY_SQL}
-    assert {"int_kpi__contacts", "fct_calls", "fct_surveys", "fct_outbound", "fct_hall_visits",
-            "kpi_hotline_monthly", "kpi_hotline_coverage_hourly", "kpi_satisfaction_monthly", "kpi_hall_monthly",
-            "kpi_repeat_contacts_monthly", "kpi_contact_policy_monthly"} <= names
+    assert {
+        "int_kpi__contacts",
+        "fct_calls",
+        "fct_surveys",
+        "fct_outbound",
+        "fct_hall_visits",
+        "kpi_hotline_monthly",
+        "kpi_hotline_coverage_hourly",
+        "kpi_satisfaction_monthly",
+        "kpi_hall_monthly",
+        "kpi_repeat_contacts_monthly",
+        "kpi_contact_policy_monthly",
+    } <= names
 
 
 @pytest.mark.parametrize("path", FAMILY_SQL, ids=lambda p: p.name)
@@ -57,8 +71,11 @@ def test_contacts_sql_types_no_limit_from_the_rulebook(path):
     assert not re.search(limits, code), f"{path.relative_to(DBT)} types a limit: read it from rulebook_limits"
 
 
-@pytest.mark.parametrize("path", [p for p in FAMILY_SQL if p.parent.name in {"hotline", "satisfaction", "hall"}
-                                  and p.stem.startswith("kpi_")], ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "path",
+    [p for p in FAMILY_SQL if p.parent.name in {"hotline", "satisfaction", "hall"} and p.stem.startswith("kpi_")],
+    ids=lambda p: p.name,
+)
 def test_kpi_marts_read_pass_fail_from_kpi_rule_results(path):
     code = _code(path)
     if path.stem == "kpi_hotline_coverage_hourly":
@@ -67,7 +84,8 @@ def test_kpi_marts_read_pass_fail_from_kpi_rule_results(path):
     assert "threshold" in code and not re.search(r"\bthen\s+(true|false)\b", code)
 
 
-@pytest.mark.parametrize("path", [p for p in FAMILY_SQL if p.parent.parent.name in {"intermediate", "marts"}],
-                         ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "path", [p for p in FAMILY_SQL if p.parent.parent.name in {"intermediate", "marts"}], ids=lambda p: p.name
+)
 def test_every_contacts_model_has_a_yml_beside_it(path):
     assert path.with_suffix(".yml").exists(), f"{path.name} has no {path.stem}.yml beside it"

@@ -75,19 +75,27 @@ def test_contract_gate_fails_naming_suite_table_and_expectation(demo, tmp_path):
     ticket = q("select min(ticket_id) from raw.tickets where _export_date = ?", day)[0][0]
     q("update raw.tickets set district_id = 'D_NOWHERE' where ticket_id = ?", ticket)
     # 2. a technician who worked that day's tickets is deleted from the technicians list
-    tech = q("select min(technician_id) from raw.tickets where _export_date = ? and technician_id is not null", day)[0][0]
+    tech = q("select min(technician_id) from raw.tickets where _export_date = ? and technician_id is not null", day)[0][
+        0
+    ]
     q("delete from raw.technicians where technician_id = ?", tech)
     # 3. a key of the KPI mart is duplicated (a rule other than T9, whose rows step 7 deletes)
-    q("insert into marts.kpi_rule_results select * from marts.kpi_rule_results "
-      "where period_month = ? and rule_id <> 'T9' limit 1", month)
+    q(
+        "insert into marts.kpi_rule_results select * from marts.kpi_rule_results "
+        "where period_month = ? and rule_id <> 'T9' limit 1",
+        month,
+    )
     # 4. the day's call export is empty
     q("delete from raw.calls where _export_date = ?", day)
     # 5. an audit row whose rows read do not add up
     file_id = q("select min(file_id) from audit.load_log where status = 'loaded'")[0][0]
     q("update audit.load_log set rows_read = rows_read + 1 where file_id = ?", file_id)
     # 6. a rate above 1
-    q("""update marts.kpi_rule_results set numerator = denominator + 1, value = (denominator + 1.0) / denominator
-         where period_month = ? and rule_id = 'T1' and grain = 'company'""", month)
+    q(
+        """update marts.kpi_rule_results set numerator = denominator + 1, value = (denominator + 1.0) / denominator
+         where period_month = ? and rule_id = 'T1' and grain = 'company'""",
+        month,
+    )
     # 7. a measure judged the month before vanishes from the month that just ended
     assert day.month != (day + timedelta(days=1)).month, "the demo ends on a month's last day"
     q("delete from marts.kpi_rule_results where period_month = ? and rule_id = 'T9'", month)
@@ -103,10 +111,18 @@ def test_contract_gate_fails_naming_suite_table_and_expectation(demo, tmp_path):
         ("contract.stg_calls", "staging.stg_calls", "expect_table_row_count_to_be_between", None),
         ("contract.audit_load_log", "audit.load_log", "expect_column_pair_values_to_be_equal", None),
         ("contract.kpi_rule_results", "marts.kpi_rule_results", "expect_column_values_to_be_between", "value"),
-        ("contract.kpi_rule_results", "marts.kpi_rule_results",
-         "expect_column_pair_values_a_to_be_greater_than_b", None),
-        ("contract.kpi_rule_results", "marts.kpi_rule_results",
-         "expect_column_distinct_values_to_contain_set", "rule_id"),
+        (
+            "contract.kpi_rule_results",
+            "marts.kpi_rule_results",
+            "expect_column_pair_values_a_to_be_greater_than_b",
+            None,
+        ),
+        (
+            "contract.kpi_rule_results",
+            "marts.kpi_rule_results",
+            "expect_column_distinct_values_to_contain_set",
+            "rule_id",
+        ),
     }
     assert failed == expected, res.message()
     msg = res.message()
@@ -155,11 +171,14 @@ def test_threshold_breaches_are_exactly_the_failed_kpi_rows(demo, thresholds):
     res, breaches, docs = thresholds
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        failed = con.execute("""
+        failed = con.execute(
+            """
             select catalogue_rule_id as rule_id, rule_id as measure_id, period_month, grain, unit_id,
                    value, threshold, comparison
             from marts.kpi_rule_results where not passed and list_contains(?, period_month)
-            order by measure_id, period_month, grain, unit_id""", [months]).df()
+            order by measure_id, period_month, grain, unit_id""",
+            [months],
+        ).df()
     finally:
         con.close()
     assert len(failed) > 0
@@ -194,8 +213,9 @@ def test_record_breaches_replaces_the_business_dates_rows(demo, thresholds, tmp_
     assert dict(stored(per_date)) == {day: len(breaches), earlier: 3}
     assert stored("select distinct run_id from audit.kpi_breaches where business_date = ?", day) == [("run_c",)]
     cols = ["measure_id", "period_month", "grain", "unit_id", "value", "threshold"]
-    assert stored(f"select {', '.join(cols)} from audit.kpi_breaches where business_date = ? order by all", day) \
-        == sorted(tuple(r) for r in breaches[cols].itertuples(index=False))
+    assert stored(
+        f"select {', '.join(cols)} from audit.kpi_breaches where business_date = ? order by all", day
+    ) == sorted(tuple(r) for r in breaches[cols].itertuples(index=False))
     assert gates.record_breaches(target, "run_d", earlier, breaches.head(0)) == 0  # a rerun with no breach left
     assert dict(stored(per_date)) == {day: len(breaches)}
 

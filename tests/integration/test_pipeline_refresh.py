@@ -7,7 +7,6 @@ the current one and full-refresh on any difference."""
 import json
 import shutil
 from datetime import date
-from pathlib import Path
 
 import pytest
 

@@ -54,13 +54,17 @@ def report_text(out) -> str:
 def test_the_report_writes_workbook_pdf_and_one_weekly_summary_per_friday_meeting(out, warehouse):
     (as_of,) = query(warehouse, "select max(as_of_date) from intermediate.int_tickets_as_of")[0]
     first = date.fromisoformat(MONTH + "-01")
-    fridays = [first + timedelta(days=i) for i in range(31)
-               if (first + timedelta(days=i)).month == first.month and (first + timedelta(days=i)).weekday() == 4
-               and first + timedelta(days=i) <= as_of + timedelta(days=1)]
+    fridays = [
+        first + timedelta(days=i)
+        for i in range(31)
+        if (first + timedelta(days=i)).month == first.month
+        and (first + timedelta(days=i)).weekday() == 4
+        and first + timedelta(days=i) <= as_of + timedelta(days=1)
+    ]
     assert fridays
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        [f"assessment_{MONTH}.xlsx", f"service_report_{MONTH}.pdf"]
-        + [f"weekly_summary_{d}.pdf" for d in fridays])
+        [f"assessment_{MONTH}.xlsx", f"service_report_{MONTH}.pdf"] + [f"weekly_summary_{d}.pdf" for d in fridays]
+    )
 
 
 def test_pdf_text_extracts_as_chinese(report_text):
@@ -83,23 +87,37 @@ def test_every_pdf_embeds_a_cjk_font(out):
 
 
 def test_headline_figures_equal_the_marts(report_text, warehouse):
-    (judged, failed), = query(warehouse, "select count(*) filter (where threshold is not null), "
-                                         "count(*) filter (where not passed) from marts.kpi_rule_results "
-                                         "where period_month = $m", {"m": MONTH})
-    (prev_failed,), = query(warehouse, "select count(*) filter (where not passed) from marts.kpi_rule_results "
-                                       "where period_month = $m", {"m": PREV})
-    (late,), = query(warehouse, "select count(*) from marts.fct_ticket_sla where period_month = $m "
-                                "and is_judged and not is_met", {"m": MONTH})
+    ((judged, failed),) = query(
+        warehouse,
+        "select count(*) filter (where threshold is not null), "
+        "count(*) filter (where not passed) from marts.kpi_rule_results "
+        "where period_month = $m",
+        {"m": MONTH},
+    )
+    ((prev_failed,),) = query(
+        warehouse,
+        "select count(*) filter (where not passed) from marts.kpi_rule_results where period_month = $m",
+        {"m": PREV},
+    )
+    ((late,),) = query(
+        warehouse,
+        "select count(*) from marts.fct_ticket_sla where period_month = $m and is_judged and not is_met",
+        {"m": MONTH},
+    )
     assert f"{failed} / {judged}" in report_text
     assert f"上月 {prev_failed} 项次" in report_text
     assert f"{late:,} 项" in report_text
 
 
 def test_every_company_figure_and_its_change_equal_kpi_rule_results(report_text, warehouse):
-    rows = query(warehouse, """
+    rows = query(
+        warehouse,
+        """
         select r.rule_id, r.name_zh, r.value, r.threshold, r.passed, m.value_kind
         from marts.kpi_rule_results as r join rulebook.rulebook_measures as m on m.measure_id = r.rule_id
-        where r.period_month = $m and r.grain = 'company'""", {"m": MONTH})
+        where r.period_month = $m and r.grain = 'company'""",
+        {"m": MONTH},
+    )
     assert len(rows) > 20
     for rule, name, value, threshold, passed, kind in rows:
         line = f"{rule} {name} {fmt_value(value, kind)} {fmt_value(threshold, kind)} {RESULTS[passed]}"
@@ -108,11 +126,17 @@ def test_every_company_figure_and_its_change_equal_kpi_rule_results(report_text,
 
 def test_failed_rules_show_their_worst_units_and_late_tickets_from_the_marts(report_text, warehouse):
     section = report_text.split("三、未达标规则明细")[1].split("四、与上月对比")[0]
-    results = {(rule, grain, unit): (num, den, value, passed, kind) for rule, grain, unit, num, den, value, passed, kind
-               in query(warehouse, """
+    results = {
+        (rule, grain, unit): (num, den, value, passed, kind)
+        for rule, grain, unit, num, den, value, passed, kind in query(
+            warehouse,
+            """
                    select r.rule_id, r.grain, r.unit_id, r.numerator, r.denominator, r.value, r.passed, m.value_kind
                    from marts.kpi_rule_results as r join rulebook.rulebook_measures as m on m.measure_id = r.rule_id
-                   where r.period_month = $m""", {"m": MONTH})}
+                   where r.period_month = $m""",
+            {"m": MONTH},
+        )
+    }
     labels = {zh: g for g, (zh, _) in GRAINS.items()}
     unit_row = re.compile(rf"^({'|'.join(labels)}) \S+ (\S+) ([\d,]+) / ([\d,]+) (\S+) ")
     shown: dict[tuple[str, str], int] = {}
@@ -128,26 +152,38 @@ def test_failed_rules_show_their_worst_units_and_late_tickets_from_the_marts(rep
             assert (f"{num:,}", f"{den:,}", fmt_value(value, kind)) == m.group(3, 4, 5), line
             assert passed is False, line
             shown[(rule, grain)] = shown.get((rule, grain), 0) + 1
-    failed = query(warehouse, "select rule_id, grain, count(*) filter (where not passed) from marts.kpi_rule_results "
-                              "where period_month = $m and grain <> 'company' group by all "
-                              "having count(*) filter (where not passed) > 0", {"m": MONTH})
+    failed = query(
+        warehouse,
+        "select rule_id, grain, count(*) filter (where not passed) from marts.kpi_rule_results "
+        "where period_month = $m and grain <> 'company' group by all "
+        "having count(*) filter (where not passed) > 0",
+        {"m": MONTH},
+    )
     assert shown == {(r, g): min(n, WORST_PER_GRAIN) for r, g, n in failed}
     for r, g, n in failed:
         assert f"{GRAINS[g][0]}未达标 {n} /" in blocks[r], (r, g)
-    for r, n in query(warehouse, "select rule_id, count(*) from marts.fct_ticket_sla where period_month = $m "
-                                 "and is_judged and not is_met group by 1", {"m": MONTH}):
+    for r, n in query(
+        warehouse,
+        "select rule_id, count(*) from marts.fct_ticket_sla where period_month = $m "
+        "and is_judged and not is_met group by 1",
+        {"m": MONTH},
+    ):
         assert f"本规则本月共 {n} 项" in blocks[r], r
 
 
 def test_trends_against_last_month_equal_the_marts(report_text, warehouse):
     section = report_text.split("四、与上月对比")[1]
-    rows = query(warehouse, """
+    rows = query(
+        warehouse,
+        """
         select r.grain, count(*), count(*) filter (where not r.passed), count(*) filter (where not p.passed),
                count(*) filter (where not r.passed and p.passed), count(*) filter (where r.passed and not p.passed)
         from marts.kpi_rule_results as r
         left join marts.kpi_rule_results as p
             on p.rule_id = r.rule_id and p.grain = r.grain and p.unit_id = r.unit_id and p.period_month = $p
-        where r.period_month = $m and r.threshold is not null group by 1""", {"m": MONTH, "p": PREV})
+        where r.period_month = $m and r.threshold is not null group by 1""",
+        {"m": MONTH, "p": PREV},
+    )
     for grain, *n in rows:
         line = f"{GRAINS[grain][0]} {GRAINS[grain][1]} " + " ".join(str(x) for x in n)
         assert line in section, line
@@ -160,11 +196,14 @@ def test_weekly_summaries_count_the_ticket_items_judged_in_their_week(out, wareh
         meeting = datetime.fromisoformat(pdf.stem.removeprefix("weekly_summary_"))
         text = text_of(pdf)
         assert "客户服务周报" in text
-        rows = query(warehouse, """
+        rows = query(
+            warehouse,
+            """
             select rule_id, any_value(name_zh), count(*), count(*) filter (where is_met), count(*) filter (where not is_met)
             from marts.fct_ticket_sla
             where is_judged and outcome_at >= $start and outcome_at < $end group by 1""",
-                     {"start": meeting - timedelta(days=7), "end": meeting})
+            {"start": meeting - timedelta(days=7), "end": meeting},
+        )
         assert rows
         for rule, name, judged, met, late in rows:
             line = f"{rule} {name} {judged:,} {met:,} {late:,} {fmt_value(met / judged)}"
@@ -183,8 +222,22 @@ def test_cli_refuses_a_month_the_warehouse_does_not_hold(warehouse, tmp_path, ca
 def test_page_one_renders_to_the_readme_picture(out, root):
     target = root / "docs" / "img" / "report_page1.png"
     target.parent.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["pdftoppm", "-png", "-r", "110", "-f", "1", "-l", "1", "-singlefile",
-                    str(out / f"service_report_{MONTH}.pdf"), str(target.with_suffix(""))], check=True)
+    subprocess.run(
+        [
+            "pdftoppm",
+            "-png",
+            "-r",
+            "110",
+            "-f",
+            "1",
+            "-l",
+            "1",
+            "-singlefile",
+            str(out / f"service_report_{MONTH}.pdf"),
+            str(target.with_suffix("")),
+        ],
+        check=True,
+    )
     head = target.read_bytes()[:24]
     assert head[:8] == b"\x89PNG\r\n\x1a\n"
     width, height = int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")

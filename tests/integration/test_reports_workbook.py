@@ -55,8 +55,12 @@ def sheet(book, prefix: str):
 
 
 def test_every_grain_sheet_equals_kpi_rule_results(book, warehouse):
-    expected = query(warehouse, "select grain, rule_id, unit_id, numerator, denominator, value, threshold, passed "
-                                "from marts.kpi_rule_results where period_month = $m", {"m": MONTH})
+    expected = query(
+        warehouse,
+        "select grain, rule_id, unit_id, numerator, denominator, value, threshold, passed "
+        "from marts.kpi_rule_results where period_month = $m",
+        {"m": MONTH},
+    )
     assert expected
     grains = {g for g, *_ in expected}
     for grain in grains:
@@ -73,13 +77,20 @@ def test_every_grain_sheet_equals_kpi_rule_results(book, warehouse):
 
 def test_summary_sheet_holds_the_company_value_and_failed_units(book, warehouse):
     rows = {r["Rule"]: r for r in sheet_rows(sheet(book, "概览"))}
-    company = query(warehouse, "select rule_id, value, passed from marts.kpi_rule_results "
-                               "where period_month = $m and grain = 'company'", {"m": MONTH})
+    company = query(
+        warehouse,
+        "select rule_id, value, passed from marts.kpi_rule_results where period_month = $m and grain = 'company'",
+        {"m": MONTH},
+    )
     for rule, value, passed in company:
         assert rows[rule]["Company value"] == pytest.approx(value, rel=1e-12)
         assert rows[rule]["Company result"] == RESULTS[passed]
-    failed = query(warehouse, "select rule_id, count(*) filter (where not passed) from marts.kpi_rule_results "
-                              "where period_month = $m and grain <> 'company' group by 1", {"m": MONTH})
+    failed = query(
+        warehouse,
+        "select rule_id, count(*) filter (where not passed) from marts.kpi_rule_results "
+        "where period_month = $m and grain <> 'company' group by 1",
+        {"m": MONTH},
+    )
     for rule, n in failed:
         assert rows[rule]["Units failed"] == n, rule
 
@@ -105,23 +116,35 @@ def test_district_assessment_sheet_equals_the_mart(book, warehouse):
 
 
 def test_year_to_date_sheet_counts_months_passed_and_failed(book, warehouse):
-    want = query(warehouse, """
+    want = query(
+        warehouse,
+        """
         select rule_id, grain, unit_id, count(*), count(*) filter (where passed), count(*) filter (where not passed)
         from marts.kpi_rule_results
         where left(period_month, 4) = $y and period_month <= $m and threshold is not null
-        group by all""", {"m": MONTH, "y": MONTH[:4]})
+        group by all""",
+        {"m": MONTH, "y": MONTH[:4]},
+    )
     labels = {zh: g for g, (zh, _) in GRAINS.items()}
-    got = {(r["Rule"], labels[r["Grain"]], r["Unit ID"]): (r["Months judged"], r["Months passed"], r["Months failed"])
-           for r in sheet_rows(sheet(book, "年度累计"))}
+    got = {
+        (r["Rule"], labels[r["Grain"]], r["Unit ID"]): (r["Months judged"], r["Months passed"], r["Months failed"])
+        for r in sheet_rows(sheet(book, "年度累计"))
+    }
     assert got == {(rule, grain, unit): tuple(n) for rule, grain, unit, *n in want}
     assert max(n for *_, n in want) > 0  # the demo has units that failed in several months
 
 
 def test_ticket_sheet_lists_every_late_ticket_behind_the_red_cells(book, warehouse):
     # a red cell's late tickets number denominator - numerator (analyst guide); the districts partition them
-    want = dict(query(warehouse, "select rule_id, sum(denominator - numerator) from marts.kpi_rule_results "
-                                 "where period_month = $m and grain = 'district' and rule_id in "
-                                 "(select rule_id from marts.fct_ticket_sla) group by 1", {"m": MONTH}))
+    want = dict(
+        query(
+            warehouse,
+            "select rule_id, sum(denominator - numerator) from marts.kpi_rule_results "
+            "where period_month = $m and grain = 'district' and rule_id in "
+            "(select rule_id from marts.fct_ticket_sla) group by 1",
+            {"m": MONTH},
+        )
+    )
     got: dict[str, int] = {}
     for r in sheet_rows(sheet(book, "未达标工单")):
         got[r["Rule"]] = got.get(r["Rule"], 0) + 1
@@ -177,6 +200,6 @@ def test_text_that_looks_like_a_formula_stays_text(warehouse, tmp_path):
                 assert c.data_type != "f", f"{ws.title}!{c.coordinate} became a formula: {c.value!r}"
                 if c.value in PLANTED.values():
                     found[c.value] = c.data_type
-    assert found == {text: "s" for text in PLANTED.values()}
+    assert found == dict.fromkeys(PLANTED.values(), "s")
     with zipfile.ZipFile(path) as z:
         assert not [n for n in z.namelist() if n.startswith("xl/worksheets/") and b"<f>" in z.read(n)]

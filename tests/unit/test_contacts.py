@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from generator import formats, presets
-from generator.contacts import ENTITIES, ContactsSimulator, Quota, brand_group, day_factor, diurnal
+from generator.contacts import ENTITIES, ContactsSimulator, Quota, day_factor, diurnal
 from generator.oracle import AnswerKey
 from generator.population import build_population
 from kefu import contract, rulebook, workcal
@@ -92,9 +92,15 @@ def test_keys_are_unique(world):
 
 def test_rows_are_exported_on_their_event_day(world):
     _, _, by_day, _ = world
-    event = {"calls": "arrived_at", "surveys": "surveyed_at", "outbound": "contacted_at",
-             "hall_visits": "ticket_taken_at", "suspensions": "suspended_at", "works": "start_at",
-             "callbacks": "callback_at"}
+    event = {
+        "calls": "arrived_at",
+        "surveys": "surveyed_at",
+        "outbound": "contacted_at",
+        "hall_visits": "ticket_taken_at",
+        "suspensions": "suspended_at",
+        "works": "start_at",
+        "callbacks": "callback_at",
+    }
     for d, exports in by_day.items():
         for entity, col in event.items():
             assert all(r[col].date() == d for r in exports[entity]), (entity, d)
@@ -256,19 +262,33 @@ def judged(world):
                 key.feed(entity, r)
         key.end_of_day(day)
     rb = rulebook.load()
-    return {(r["rule_id"], r["period_month"], r["grain"], r["unit_id"]):
-            rb[r["rule_id"]].passes(r["value"], r["unit_id"], r["unit_id"])
-            for r in key.finish() if r["rule_id"] in CALL_MEASURES}
+    return {
+        (r["rule_id"], r["period_month"], r["grain"], r["unit_id"]): rb[r["rule_id"]].passes(
+            r["value"], r["unit_id"], r["unit_id"]
+        )
+        for r in key.finish()
+        if r["rule_id"] in CALL_MEASURES
+    }
 
 
 CALL_MEASURES = {"H1", "H2.1", "H2.2", "H3.1", "H3.2", "H3.3", "H4", "H5", "S1", "P1"}
 
 
-@pytest.mark.parametrize("measure,grains", [
-    ("H1", ("company", "district")), ("H2.1", ("company", "queue")), ("H2.2", ("company", "queue")),
-    ("H3.1", ("company", "queue")), ("H3.2", ("company", "queue")), ("H3.3", ("company", "queue")),
-    ("H4", ("company", "district")), ("H5", ("company", "queue")), ("S1", ("brand_group",)),
-    ("P1", ("company", "tier_group"))])
+@pytest.mark.parametrize(
+    "measure,grains",
+    [
+        ("H1", ("company", "district")),
+        ("H2.1", ("company", "queue")),
+        ("H2.2", ("company", "queue")),
+        ("H3.1", ("company", "queue")),
+        ("H3.2", ("company", "queue")),
+        ("H3.3", ("company", "queue")),
+        ("H4", ("company", "district")),
+        ("H5", ("company", "queue")),
+        ("S1", ("brand_group",)),
+        ("P1", ("company", "tier_group")),
+    ],
+)
 def test_every_call_measure_has_passing_and_failing_units_at_each_grain(judged, measure, grains):
     assert set(grains) == set(rulebook.load()[measure].grains)
     for g in grains:
@@ -285,8 +305,10 @@ def test_vip_queue_passes_transfer_measures_and_ordinary_queue_varies_by_month(j
 
 
 def test_each_brand_group_and_tier_group_passes_in_some_months_and_fails_in_others(judged):
-    for m, grain, units in (("S1", "brand_group", ("gotone_vip", "gotone", "other")),
-                            ("P1", "tier_group", ("vip", "ordinary"))):
+    for m, grain, units in (
+        ("S1", "brand_group", ("gotone_vip", "gotone", "other")),
+        ("P1", "tier_group", ("vip", "ordinary")),
+    ):
         for u in units:
             results = [p for (mm, _, g, uu), p in judged.items() if mm == m and g == grain and uu == u]
             assert True in results and False in results, (m, u)

@@ -19,7 +19,9 @@ def home(tmp_path):
     published = tmp_path / "published" / "kefu.duckdb"
     published.parent.mkdir()
     with duckdb.connect(str(published)) as c:
-        c.execute("create schema marts; create table marts.kpi_rule_results as select 'T9' as rule_id, 0.97::double as value")
+        c.execute(
+            "create schema marts; create table marts.kpi_rule_results as select 'T9' as rule_id, 0.97::double as value"
+        )
     archive = tmp_path / "archive" / "2026-01-01"
     archive.mkdir(parents=True)
     (archive / "客户资料_20260101.csv").write_text(f"客户编号,手机号\nC1,{PHONE}\n", encoding="utf-8")
@@ -27,8 +29,11 @@ def home(tmp_path):
 
 
 def digest(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 ESCAPES = {
@@ -55,8 +60,9 @@ def test_kefu_sql_refuses_each_escape_and_says_why(home, capsys, name):
     statement, words = ESCAPES[name]
     archive = home / "archive" / "2026-01-01" / "客户资料_20260101.csv"
     before = digest(home)
-    rc = main(["sql", "--warehouse", str(home / "published" / "kefu.duckdb"),
-               statement.format(archive=archive, home=home)])
+    rc = main(
+        ["sql", "--warehouse", str(home / "published" / "kefu.duckdb"), statement.format(archive=archive, home=home)]
+    )
     out, err = capsys.readouterr()
     assert rc == 1
     assert words in err and any(w in err for w in ("refused", "locked")), err  # Chinese and English
@@ -89,8 +95,12 @@ def test_every_reader_goes_through_the_sandbox(home):
     assert sandbox.refusal(exc.value) == sandbox.FILES
     data.close()
     root = Path(__file__).resolve().parents[2]
-    readers = [root / "kefu" / "analyst.py", root / "kefu" / "home.py", root / "kefu" / "reports" / "__init__.py",
-               *sorted((root / "dashboards").rglob("*.py"))]
+    readers = [
+        root / "kefu" / "analyst.py",
+        root / "kefu" / "home.py",
+        root / "kefu" / "reports" / "__init__.py",
+        *sorted((root / "dashboards").rglob("*.py")),
+    ]
     assert not [str(p) for p in readers if "duckdb.connect(" in p.read_text(encoding="utf-8")]
 
 

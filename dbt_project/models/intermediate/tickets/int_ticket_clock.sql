@@ -54,11 +54,12 @@ stated as (
         combined.*,
         as_of.as_of_at,
         case
-            when is_customer_unreachable then
-                case
-                    when completed_at is not null or last_deadline_at < as_of_at then 'met'
-                    else 'open_within_limit'
-                end
+            when is_customer_unreachable
+                then
+                    case
+                        when completed_at is not null or last_deadline_at < as_of_at then 'met'
+                        else 'open_within_limit'
+                    end
             when parts_breached > 0 then 'breached'
             when parts_open_overdue > 0 then 'open_overdue'
             when parts_open > 0 then 'open_within_limit'
@@ -104,7 +105,9 @@ final as (
         clock_start_at,
         paused_seconds,
         case when state in ('breached', 'open_overdue') and judged_by = 'deadline'
-            then first_breached_deadline_at else last_deadline_at end as deadline_at,
+                then first_breached_deadline_at
+            else last_deadline_at
+        end as deadline_at,
         completed_at,
         -- verdict
         state,
