@@ -201,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"{d}: {sum(c.values())} tasks ({', '.join(f'{k} {v}' for k, v in sorted(c.items()))})"
                 for d, c in r["dags"].items()
             )
-            or f"IMPORT ERROR: {list(r['errors'].values())[0]}"
+            or f"IMPORT ERROR: {next(iter(r['errors'].values()))}"
         )
         row(name, r["seconds"], tasks, ld)
         res.setdefault("parse", {})[name] = r

@@ -118,7 +118,7 @@ def measure(label: str, files: list[Path], work: Path, repeat: int = 3) -> dict:
     shutil.rmtree(case, ignore_errors=True)
     utf8 = [utf8_copy(f, case / "utf8" / f.parent.name / f.name) for f in files]
     floors, ours = [], []
-    for i in range(repeat):  # alternate, so both see the same background load
+    for _i in range(repeat):  # alternate, so both see the same background load
         (case / "floor.duckdb").unlink(missing_ok=True)
         floors.append(_py(FLOOR, json.dumps([str(p) for p in utf8]), str(case / "floor.duckdb")))
         shutil.rmtree(case / "run", ignore_errors=True)

@@ -127,7 +127,7 @@ class ExportWriter:
         path.parent.mkdir(parents=True, exist_ok=True)
         header = [c.zh for c in self.columns]
         if fmt.ext == "csv":
-            self._fh = open(path, "w", encoding=fmt.encoding, newline="")
+            self._fh = open(path, "w", encoding=fmt.encoding, newline="")  # noqa: SIM115 (closed by close())
             self._csv = csv.writer(self._fh, lineterminator="\r\n")
             self._csv.writerow(header)
         else:

@@ -416,7 +416,7 @@ class AnswerKey:
         for rec in list(self._tickets.values()):
             self._judge_ticket(rec, as_of, final=True)
         self._tickets.clear()
-        for key, (end_at, deadline, district) in list(self._c5_items.items()):
+        for _key, (_end_at, deadline, district) in list(self._c5_items.items()):
             if deadline < as_of:
                 self._c5_judge(False, deadline_ym(deadline), district)
         self._c5_items.clear()
@@ -966,7 +966,7 @@ class AnswerKey:
         self.tally.add("C5", ym, self.grains["C5"], {"company": self.company, "district": district}, met)
 
     def _c5_breaches(self, day_end: datetime) -> None:
-        for key, (end_at, deadline, district) in list(self._c5_items.items()):
+        for key, (_end_at, deadline, district) in list(self._c5_items.items()):
             if deadline < day_end:
                 self._c5_judge(False, deadline_ym(deadline), district)
                 del self._c5_items[key]

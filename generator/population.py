@@ -313,7 +313,7 @@ def build_population(preset: Preset, rng: np.random.Generator, seed: int | None 
     n_under = int(round(n_d * preset.understaffed_share))
     need = limits * (1 + tol) * 1.1
     ratio_order = np.argsort(-(h0 / need), kind="stable")
-    under = set(int(d) for d in ratio_order[:n_under])
+    under = {int(d) for d in ratio_order[:n_under]}
     for d in under:
         h0[d] = max(int(h0[d]), int(need[d] * rng.uniform(1.05, 1.4)))
 

@@ -119,7 +119,7 @@ class TicketSimulator:
         self.fault_mult = rng.uniform(*preset.district_fault_spread, n_d)
         self.clean = population.district_quality == 0
         vip_codes = np.array([TIERS.index(t) for t in self.vip])
-        self.vip_codes = set(int(c) for c in vip_codes)
+        self.vip_codes = {int(c) for c in vip_codes}
         # pending output, keyed by business date
         self.ticket_out: dict[date, list[Ticket]] = defaultdict(list)
         self.rows_out: dict[date, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))

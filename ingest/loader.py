@@ -489,7 +489,7 @@ class Ingest:
         rows = []
         import csv as _csv
 
-        for j, (line, etype, column, emsg, text) in enumerate(rejects):
+        for _j, (line, etype, column, emsg, text) in enumerate(rejects):
             text = str(text or "")[:SHOWN_CHARS]  # a line over DuckDB's max_line_size comes whole
             cells = next(_csv.reader([(text.splitlines() or [""])[0]], delimiter=delimiter), [])
             cells = [pii.mask(c, pii_pos[i]) if i in pii_pos else c for i, c in enumerate(cells)]
@@ -577,7 +577,7 @@ class Ingest:
                 size = p.stat().st_size
                 done = 0
 
-                def tick(n: int) -> None:
+                def tick(n: int, size: int = size) -> None:  # bound now: ruff B023
                     nonlocal done
                     if bar is not None and size > (32 << 20):  # big files show progress while transcoding
                         n = min(n, size - done)

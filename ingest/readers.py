@@ -318,7 +318,7 @@ def prepare_csv(
         raise
     if footer:
         notes.append(f"dropped {footer} footer line(s) (合计/总计) / 已去除合计行")
-    header = [c for c in rows[idx]] if not extra else two_row_header(rows[idx], rows[idx + 1])
+    header = list(rows[idx]) if not extra else two_row_header(rows[idx], rows[idx + 1])
     while header and header[-1] == "":
         header.pop()
     return Prepared(

@@ -416,7 +416,7 @@ def _expected(plan: Plan, c: contract.Column, reason: str) -> str:
         table, _ = plan.references.get(c.name, ("?", "?"))
         return f"an id listed in {table} (loaded so far)"
     if reason == "end_before_start":
-        before = [e for l, e in (checks().get("order") or {}).get(plan.entity.name, []) if l == c.name]
+        before = [e for later, e in (checks().get("order") or {}).get(plan.entity.name, []) if later == c.name]
         return f"{c.name} not earlier than {' / '.join(before)}"
     if reason == "duplicate_key":
         return "a key unique within the file (" + ", ".join(plan.entity.key) + "); the first occurrence loads"
@@ -461,8 +461,8 @@ def quarantine_sql(plan: Plan) -> str:
                     " || ' (' || "
                     + " || ', ' || ".join(
                         f"{lit(e + ' ')} || coalesce({_shown(plan, ent.column(e))}, '')"
-                        for l, e in (ck.get("order") or {}).get(ent.name, [])
-                        if l == cname and e in plan.sources
+                        for later, e in (ck.get("order") or {}).get(ent.name, [])
+                        if later == cname and e in plan.sources
                     )
                     + " || ')'"
                 )

@@ -59,7 +59,7 @@ def execute(con: duckdb.DuckDBPyConnection, query: str, as_csv: bool = False, ma
                     write_csv(
                         sys.stdout,
                         [d[0] for d in cur.description],
-                        (row for rows in iter(lambda: cur.fetchmany(10_000), []) for row in rows),
+                        (row for rows in iter(functools.partial(cur.fetchmany, 10_000), []) for row in rows),
                     )
             elif (rel := con.sql(statement)) is not None:
                 rel.show(max_rows=max_rows, max_width=shutil.get_terminal_size().columns)  # honours $COLUMNS

@@ -506,7 +506,7 @@ def prepare_month(home: Home, month: str, work_dir: Path) -> Path:
     The published copy when it holds exactly that day (the normal run on the 1st); otherwise
     (a month closed on demand later) a scratch copy rebuilt as of that day from the export
     history, so closing a month twice gives the same assessment."""
-    first, last = month_bounds(month)
+    _first, last = month_bounds(month)
     manifest = read_manifest(home.published)
     published = manifest.get("business_date")
     if not published or published < last.isoformat():

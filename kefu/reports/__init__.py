@@ -13,8 +13,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import duckdb
-
 from kefu import sandbox
 from kefu.reports import data, pdf, workbook
 

@@ -138,12 +138,11 @@ def test_a_bulk_batch_equals_the_nights_it_replaces(tmp_path):
     assert {r[5] for r in a["log"]} == {None, "unrecognised_file"}
     assert a["tickets_superseded"] and a["districts_superseded"]
     assert a == b
+
     # every file moved where the nights put it; nothing left in landing
-    files = lambda root, sub: sorted(
-        p.relative_to(root / sub).as_posix()  # noqa: E731
-        for p in (root / sub).rglob("*")
-        if p.is_file()
-    )
+    def files(root: Path, sub: str) -> list[str]:
+        return sorted(p.relative_to(root / sub).as_posix() for p in (root / sub).rglob("*") if p.is_file())
+
     for sub in ("archive", "rejected"):
         assert files(tmp_path / "nights", sub) == files(tmp_path / "bulk", sub)
     assert not any(p.is_file() for p in (tmp_path / "bulk" / "landing").rglob("*"))

@@ -187,7 +187,7 @@ def test_no_reader_error_stops_the_night(tmp_path, monkeypatch):
 
     folder = _day(tmp_path)
     tickets = _sample_csv(folder, "tickets", 3)
-    calls = _sample_csv(folder, "calls", 4)
+    _sample_csv(folder, "calls", 4)
     real = readers.prepare
 
     def hostile(path, *a, **k):

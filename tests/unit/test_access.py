@@ -132,7 +132,7 @@ def test_a_join_of_two_scoped_relations_keeps_both_scopes(con):
 
 
 def test_a_relation_without_a_scope_is_refused_not_shown():
-    with pytest.raises(acl.ScopeError, match="marts.fct_callbacks"):
+    with pytest.raises(acl.ScopeError, match=r"marts\.fct_callbacks"):
         acl.scoped_sql("select * from marts.fct_callbacks", HEAD)
     with pytest.raises(acl.ScopeError):
         acl.scoped_sql("select * from marts.fct_callbacks", MANAGER)  # for every role: nothing unscoped slips in
@@ -215,7 +215,7 @@ def test_dashboard_command_listens_on_loopback_by_default_and_reads_the_auth_fil
         '[kefu]\nroles_file = "roles.yml"\n',
         encoding="utf-8",
     )
-    with pytest.raises(AuthFileError, match="roles.yml"):
+    with pytest.raises(AuthFileError, match=r"roles\.yml"):
         streamlit_command(tmp_path / "kefu.duckdb", 8501, "0.0.0.0", auth)
     (tmp_path / "roles.yml").write_text("users: {}\n", encoding="utf-8")
     cmd, env = streamlit_command(tmp_path / "kefu.duckdb", 8501, "0.0.0.0", auth)

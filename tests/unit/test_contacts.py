@@ -9,6 +9,7 @@ prove every unit kind is exercised: passing and failing units at each grain.
 from __future__ import annotations
 
 import collections
+import itertools
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 
@@ -336,7 +337,7 @@ def test_p1_breaches_include_windows_across_a_month_boundary(world):
     crossing = 0
     for times in phone.values():
         times.sort()
-        for a, b in zip(times, times[1:]):
+        for a, b in itertools.pairwise(times):
             if b - a < window and (a.year, a.month) != (b.year, b.month):
                 crossing += 1
     assert crossing > 0
@@ -363,7 +364,7 @@ def test_surveys_are_hotline_surveys_of_answered_identified_calls(world):
 
 # ----------------------------------------------------------------------------- clean districts and halls
 def test_clean_districts_have_no_planted_violations(world, judged):
-    pop, sim, _, rows = world
+    pop, _sim, _, rows = world
     clean = {pop.districts[i]["district_id"] for i in np.flatnonzero(pop.district_quality == 0)}
     assert clean
     for (m, _, g, u), p in judged.items():

@@ -8,6 +8,7 @@ import hashlib
 import re
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import openpyxl
@@ -26,7 +27,7 @@ SAMPLED = ("tickets", "calls", "callbacks", "ticket_pauses", "outbound", "suspen
 class RecordingKey(AnswerKey):
     """The real answer key, also keeping the rows it was fed (sampled entities only)."""
 
-    fed: dict[tuple[str, str], list[dict]] = {}
+    fed: ClassVar[dict[tuple[str, str], list[dict]]] = {}  # shared: the tests read what every instance was fed
 
     def feed(self, entity: str, row: dict) -> None:
         if entity in SAMPLED:

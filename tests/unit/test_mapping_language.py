@@ -359,7 +359,7 @@ def test_sql_in_a_mapping_is_refused_or_kept_as_plain_text(tmp_path):
     )
     # a constant is a value, quoted into SQL as a literal: the text is stored, no file is read
     evil = "x'); SELECT * FROM read_csv('/etc/passwd'); --"
-    s, wh = _load(
+    _s, wh = _load(
         tmp_path,
         f"""\
         files:
