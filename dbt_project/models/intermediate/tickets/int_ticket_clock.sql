@@ -54,15 +54,15 @@ stated as (
         combined.*,
         as_of.as_of_at,
         case
-            when is_customer_unreachable
+            when combined.is_customer_unreachable
                 then
                     case
-                        when completed_at is not null or last_deadline_at < as_of_at then 'met'
+                        when combined.completed_at is not null or combined.last_deadline_at < as_of.as_of_at then 'met'
                         else 'open_within_limit'
                     end
-            when parts_breached > 0 then 'breached'
-            when parts_open_overdue > 0 then 'open_overdue'
-            when parts_open > 0 then 'open_within_limit'
+            when combined.parts_breached > 0 then 'breached'
+            when combined.parts_open_overdue > 0 then 'open_overdue'
+            when combined.parts_open > 0 then 'open_within_limit'
             else 'met'
         end as state
     from combined
