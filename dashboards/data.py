@@ -38,6 +38,7 @@ from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import streamlit as st
 
@@ -84,7 +85,7 @@ class _Published:
     def __init__(self) -> None:
         self._changed = threading.Condition()
         self._key: tuple[str, tuple[int, int, int]] | None = None
-        self._con = None
+        self._con: duckdb.DuckDBPyConnection | None = None
         self._running = 0
 
     @contextmanager

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -17,7 +18,12 @@ from kefu.home import published_path
 from kefu.safe_text import csv_bytes
 
 COLOURS = {"green": "#2e7d32", "amber": "#ef8f00", "red": "#c62828", "none": "#9e9e9e"}
-BADGES = {"green": "green", "amber": "orange", "red": "red", "none": "gray"}
+BADGES: dict[str, Literal["green", "orange", "red", "gray"]] = {
+    "green": "green",
+    "amber": "orange",
+    "red": "red",
+    "none": "gray",
+}
 FONT = "Noto Sans CJK SC, Source Han Sans SC, sans-serif"
 GRAINS = {
     "company": "全公司",
@@ -326,7 +332,9 @@ def rule_table(frame: pd.DataFrame, name: str, columns: list[str] | None = None,
     ]
     labelled = frame.assign(grain=frame["grain"].map(GRAINS), status=frame["status"].map(data.STATUSES))
     kinds = frame["value_kind"]
-    text = {c: [fmt(v, k) for v, k in zip(frame[c], kinds)] for c in ("value", "threshold", "previous_value")}
+    text: dict[str, list] = {
+        c: [fmt(v, k) for v, k in zip(frame[c], kinds)] for c in ("value", "threshold", "previous_value")
+    }
     text["change"] = [fmt_change(v, k) or "—" for v, k in zip(frame["change"], kinds)]
     text["comparison"] = frame["comparison"].map({">=": "≥", "<=": "≤", ">": ">", "<": "<"}).fillna("—").tolist()
     # the status column is a coloured tag (status_column), not a cell style: a pandas Styler over a

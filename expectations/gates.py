@@ -24,6 +24,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -143,7 +144,7 @@ def _observed(res, row_id: list[str]) -> str:
 
 def run_suites(
     warehouse: Path, gate: str, values: dict, docs_dir: Path | None, result_format: str = "SUMMARY"
-) -> tuple[GateResult, list[tuple[dict, object]]]:
+) -> tuple[GateResult, list[tuple[dict, Any]]]:  # Any: a GX validation result
     """Validate every suite of a gate; return the result and (suite JSON, GX validation result) pairs."""
     import great_expectations as gx
 

@@ -80,7 +80,7 @@ def shell(con: duckdb.DuckDBPyConnection, path: Path, as_csv: bool = False, max_
     if interactive:
         as_of = read_manifest(path).get("business_date")
         print(BANNER.format(path=path, as_of=f"\n数据截至 / data as of: {as_of}" if as_of else ""))
-    rc, lines = 0, []
+    rc, lines = 0, list[str]()
     while True:
         try:
             line = input(("kefu> " if not lines else "  ... ") if interactive else "")
@@ -162,7 +162,7 @@ def _cmd_docs_serve(args: argparse.Namespace) -> int:
         return 2
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
     with http.server.ThreadingHTTPServer((args.bind, args.port), handler) as server:
-        host, port = server.server_address[:2]
+        host, port = args.bind, server.server_port
         print(f"数据字典 / dbt docs: http://{host}:{port}/  (Ctrl+C 停止 / to stop)", flush=True)
         try:
             server.serve_forever()

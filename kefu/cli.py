@@ -85,7 +85,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     try:
         cfg = config.load(Path(args.config) if args.config else None, demo_key=args.demo_key)
         if args.bulk:  # one batch, one read_csv per entity and shape (ingest/bulk.py)
-            from ingest.bulk import bulk_landing as ingest
+            from ingest.bulk import bulk_landing as ingest  # type: ignore[assignment]  # the same keywords
         summary = ingest(
             landing=Path(args.landing),
             warehouse_file=Path(args.warehouse),

@@ -126,15 +126,15 @@ def run_demo(
     )
     if backfilled and backfilled[-1]["state"] != "success":
         raise SystemExit(f"kefu demo: backfill failed:\n{backfilled[-1]['log_tail']}")
-    nights = (
+    nightly = (
         airflow_runner.run_in_child("nightly", [d.isoformat() for d in night_days], env, on_result=show)
         if night_days
         else []
     )
-    if len(nights) < len(night_days) or (nights and nights[-1]["state"] != "success"):
+    if len(nightly) < len(night_days) or (nightly and nightly[-1]["state"] != "success"):
         raise SystemExit(
-            f"kefu demo: nightly {nights[-1]['key'] if nights else ''} failed:\n"
-            f"{nights[-1]['log_tail'] if nights else ''}"
+            f"kefu demo: nightly {nightly[-1]['key'] if nightly else ''} failed:\n"
+            f"{nightly[-1]['log_tail'] if nightly else ''}"
         )
     months_ = _months(run_days)
     monthly = airflow_runner.run_in_child("monthly_assessment", months_, env, on_result=show) if months_ else []
@@ -147,7 +147,7 @@ def run_demo(
         "home": home,
         "backfill": backfilled,
         "history_days": len(history),
-        "nights": nights,
+        "nights": nightly,
         "monthly": monthly,
         "exact": exact,
         "seconds": round(time.monotonic() - t0, 1),
