@@ -21,9 +21,11 @@ FAMILY_SQL = sorted(
     ]
 )
 
-# DuckDB-only syntax with a portable form (a dbt cross-database macro or plain ANSI SQL).
+# DuckDB-only syntax with a portable form (a dbt cross-database macro or plain ANSI SQL). A `::` cast
+# in a model is sqlfluff's CV11 (.sqlfluff, `make lint`); sqlfluff does not lint macro files, so the
+# macros keep that pattern here.
+CAST_IN_MACROS = {"'::' cast": r"::"}
 DUCKDB_ONLY = {
-    "'::' cast": r"::",
     "QUALIFY": r"\bqualify\b",
     "strftime": r"\bstrftime\s*\(",
     "date_diff / date_add": r"\bdate_(diff|add|sub)\s*\(",
@@ -58,13 +60,17 @@ def test_the_family_has_its_models():
 
 @pytest.mark.parametrize("path", FAMILY_SQL, ids=lambda p: p.name)
 def test_contacts_sql_uses_no_duckdb_only_syntax(path):
+    """Not a sqlfluff rule: sqlfluff's duckdb dialect parses these functions and QUALIFY as valid SQL,
+    and no core rule bans a function name or a clause (that would take a custom sqlfluff plugin)."""
     code = _code(path)
-    found = [name for name, pattern in DUCKDB_ONLY.items() if re.search(pattern, code)]
+    patterns = {**DUCKDB_ONLY, **(CAST_IN_MACROS if path.parent.name == "macros" else {})}
+    found = [name for name, pattern in patterns.items() if re.search(pattern, code)]
     assert not found, f"{path.relative_to(DBT)} uses DuckDB-only syntax: {found}"
 
 
 @pytest.mark.parametrize("path", FAMILY_SQL, ids=lambda p: p.name)
 def test_contacts_sql_types_no_limit_from_the_rulebook(path):
+    """Not a linter's rule: which numbers are the rulebook's limits is this project's knowledge."""
     # 20 s, 5/10/15/30 min, 168 h / 7 d, 720 h / 30 d as seconds, minutes, hours or days
     limits = r"\b(20|300|600|900|1800|168|720|604800|2592000)\b"
     code = re.sub(r"\{\{.*?\}\}|\{%.*?%\}", "", _code(path), flags=re.S)  # macro calls are not literals

@@ -18,9 +18,11 @@ FAMILY_DIRS = [
 ]
 FAMILY_SQL = sorted(p for d in FAMILY_DIRS for p in d.glob("*.sql")) + sorted((DBT / "macros").glob("district_*.sql"))
 
-# DuckDB-only syntax that would not run on Spark (use dbt's cross-database macros instead).
+# DuckDB-only syntax that would not run on Spark (use dbt's cross-database macros instead). A `::`
+# cast in a model is sqlfluff's CV11 (.sqlfluff, `make lint`); sqlfluff does not lint macro files,
+# so the macros keep that pattern here.
+CAST_IN_MACROS = [r"::"]
 DUCKDB_ONLY = [
-    r"::",
     r"\bqualify\b",
     r"\bstrftime\b",
     r"\bstrptime\b",
@@ -56,8 +58,10 @@ def _code(path: Path) -> str:
 
 @pytest.mark.parametrize("path", FAMILY_SQL, ids=lambda p: p.name)
 def test_family_sql_has_no_duckdb_only_syntax(path):
+    """Not a sqlfluff rule: sqlfluff's duckdb dialect parses these functions and QUALIFY as valid SQL,
+    and no core rule bans a function name or a clause (that would take a custom sqlfluff plugin)."""
     code = _code(path).lower()
-    for pattern in DUCKDB_ONLY:
+    for pattern in DUCKDB_ONLY + (CAST_IN_MACROS if path.parent.name == "macros" else []):
         assert not re.search(pattern, code), (
             f"{path.name}: DuckDB-only syntax {pattern!r}; use a dbt cross-database macro"
         )
@@ -65,6 +69,7 @@ def test_family_sql_has_no_duckdb_only_syntax(path):
 
 @pytest.mark.parametrize("path", FAMILY_SQL, ids=lambda p: p.name)
 def test_family_sql_types_no_limit_or_threshold(path):
+    """Not a linter's rule: which numbers are the rulebook's limits is this project's knowledge."""
     code = _code(path)
     for pattern in TYPED_LIMITS:
         assert not re.search(pattern, code), (
