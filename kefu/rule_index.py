@@ -201,7 +201,7 @@ class Project:
                     line = next((i for i, s in enumerate(lines, 1) if exp["description"] in s), 1)
                     suites[mid] = (path, line, exp)
         app = (ROOT / "dashboards" / "app.py").read_text(encoding="utf-8")
-        pages = dict(re.findall(r'st\.Page\("views/(\w+)\.py", title="([^"]+)"', app))
+        pages = dict(re.findall(r'st\.Page\(\s*"views/(\w+)\.py",\s*title="([^"]+)"', app))  # any layout
         return cls(models, unit_tests, py_tests, suites, pages)
 
 

@@ -60,8 +60,9 @@ def test_t9_leads_to_its_one_sql_line_its_suite_page_and_the_weekly_report(index
     sql = ROOT / "dbt_project/models/intermediate/tickets/int_ticket_sla_parts.sql"
     # its first mention there: the comment above the union branch that adds T9 ('T9' as measure_id)
     lines = sql.read_text(encoding="utf-8").splitlines()
-    line = next(i for i, s in enumerate(lines, 1) if "'T9' as measure_id" in s) - 1
-    assert "T9" in lines[line - 1] and not any("T9" in s for s in lines[: line - 1])
+    line = next(i for i, s in enumerate(lines, 1) if "T9" in s)
+    assert lines[line - 1].lstrip().startswith("--")  # a comment, the branch's select within two lines
+    assert any("'T9' as measure_id" in s for s in lines[line : line + 2])
     assert f"[int_ticket_sla_parts](../dbt_project/models/intermediate/tickets/int_ticket_sla_parts.sql#L{line})" in t9
     rb_line = next(
         i for i, s in enumerate(rulebook.RULEBOOK_FILE.read_text(encoding="utf-8").splitlines(), 1) if s == "  - id: T9"
