@@ -68,20 +68,35 @@ def compute(landing: Path) -> pd.DataFrame:
                      usecols=["流水号", "所属片区", "队列", "客户级别", "呼入时间", "选择人工", "进入排队时间", "接通时间", "挂机时间", "是否放弃"])
     calls = newest(calls, ["流水号"])
 
-    sv = read_all(landing, "满意度调查_*.csv", encoding="gbk", dtype=str,
-                  usecols=["调查编号", "调查类型", "客户级别", "调查时间", "评价结果"])
+    sv = read_all(
+        landing,
+        "满意度调查_*.csv",
+        encoding="gbk",
+        dtype=str,
+        usecols=["调查编号", "调查类型", "客户级别", "调查时间", "评价结果"],
+    )
     sv = newest(sv, ["调查编号"])
 
     hh = read_all(landing, "片区用户数_*.xlsx", header=2, dtype={"片区编号": str, "月份": str})
     hh = newest(hh, ["片区编号", "月份"])
 
     # 24:00 of the last export day (D-07)
-    as_of_at = max(pd.to_datetime(df["_file"].str.extract(r"_(\d{8})\.")[0], format="%Y%m%d").max()
-                   for df in (t, cb, sv)) + pd.Timedelta(days=1)
+    as_of_at = max(
+        pd.to_datetime(df["_file"].str.extract(r"_(\d{8})\.")[0], format="%Y%m%d").max() for df in (t, cb, sv)
+    ) + pd.Timedelta(days=1)
 
     # T9 (D-10): opened -> first reply
-    t9 = judged("T9", pd.DataFrame({"district_id": t["所属片区"], "done_at": t["首次回复时间"],
-                                    "deadline_at": t["受理时间"] + sec(v["t9_limit_s"])}), as_of_at)
+    t9 = judged(
+        "T9",
+        pd.DataFrame(
+            {
+                "district_id": t["所属片区"],
+                "done_at": t["首次回复时间"],
+                "deadline_at": t["受理时间"] + sec(v["t9_limit_s"]),
+            }
+        ),
+        as_of_at,
+    )
 
     # C1 (D-40): resolved installs, repairs, complaints -> first reaching callback at or after resolved
     r = t[t["处理完成时间"].notna() & t["工单类型"].isin(["新装", "报修", "投诉"])]
@@ -89,8 +104,17 @@ def compute(landing: Path) -> pd.DataFrame:
     j = r.merge(reach, on="工单编号", how="left")
     j = j[j["回访时间"] >= j["处理完成时间"]]
     first_cb = j.groupby("工单编号")["回访时间"].min()
-    c1 = judged("C1", pd.DataFrame({"district_id": r["所属片区"], "done_at": r["工单编号"].map(first_cb),
-                                    "deadline_at": r["处理完成时间"] + sec(v["c1_limit_s"])}), as_of_at)
+    c1 = judged(
+        "C1",
+        pd.DataFrame(
+            {
+                "district_id": r["所属片区"],
+                "done_at": r["工单编号"].map(first_cb),
+                "deadline_at": r["处理完成时间"] + sec(v["c1_limit_s"]),
+            }
+        ),
+        as_of_at,
+    )
 
     # H1 (D-20, D-116): VIP callers' calls that asked for a human, abandons included
     for c in ["呼入时间", "进入排队时间", "接通时间", "挂机时间"]:
@@ -128,8 +152,9 @@ def compute(landing: Path) -> pd.DataFrame:
 
     cols = ["measure_id", "period_month", "grain", "unit_id", "sum", "count"]
     out = pd.concat([df[cols] for df in (by_unit, company, a2_district, a2_company)], ignore_index=True)
-    out = out.rename(columns={"sum": "numerator", "count": "denominator"}).astype({"numerator": "int64",
-                                                                                    "denominator": "int64"})
+    out = out.rename(columns={"sum": "numerator", "count": "denominator"}).astype(
+        {"numerator": "int64", "denominator": "int64"}
+    )
     out = out[out["denominator"] > 0]
     out["value"] = out["numerator"] / out["denominator"]
     return out.sort_values(["measure_id", "period_month", "grain", "unit_id"], ignore_index=True)

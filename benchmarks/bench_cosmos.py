@@ -106,13 +106,15 @@ def environment(work: Path, warehouse: Path) -> dict[str, str]:
     }
 
 
-def child(code: str, args: list[str], env: dict[str, str], log: Path, limit_s: float | None = None,
-          progress=None) -> dict:
+def child(
+    code: str, args: list[str], env: dict[str, str], log: Path, limit_s: float | None = None, progress=None
+) -> dict:
     """Run python -c code in its own process group; its output goes to log. Returns the KEFU_RESULT
     dict, or {"stopped": True} when limit_s passed (the whole group is then killed)."""
     with open(log, "w") as out:
-        proc = subprocess.Popen([sys.executable, "-c", code, *args], env=env, stdout=out,
-                                stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-c", code, *args], env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
         t0 = time.monotonic()
         while proc.poll() is None:
             time.sleep(5)
@@ -124,15 +126,16 @@ def child(code: str, args: list[str], env: dict[str, str], log: Path, limit_s: f
                 return {"stopped": True, "seconds": time.monotonic() - t0}
     for line in reversed(log.read_text(errors="replace").splitlines()):
         if line.startswith("KEFU_RESULT "):
-            return json.loads(line[len("KEFU_RESULT "):])
+            return json.loads(line[len("KEFU_RESULT ") :])
     raise RuntimeError(f"{code.splitlines()[2]} failed (exit {proc.returncode}); see {log}")
 
 
 def ti_states(airflow_home: Path) -> dict[str, int]:
     db = airflow_home / "airflow.db"
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30) as con:
-        rows = con.execute("SELECT coalesce(state, 'none'), count(*) FROM task_instance "
-                           "WHERE dag_id = 'kefu_cosmos' GROUP BY 1").fetchall()
+        rows = con.execute(
+            "SELECT coalesce(state, 'none'), count(*) FROM task_instance WHERE dag_id = 'kefu_cosmos' GROUP BY 1"
+        ).fetchall()
     return dict(rows)
 
 
@@ -140,8 +143,9 @@ def ti_seconds(airflow_home: Path) -> dict[str, dict]:
     """Sum and count of finished task durations by kind (seed / run / test)."""
     db = airflow_home / "airflow.db"
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30) as con:
-        rows = con.execute("SELECT task_id, duration FROM task_instance WHERE dag_id = 'kefu_cosmos' "
-                           "AND duration IS NOT NULL").fetchall()
+        rows = con.execute(
+            "SELECT task_id, duration FROM task_instance WHERE dag_id = 'kefu_cosmos' AND duration IS NOT NULL"
+        ).fetchall()
     out: dict[str, dict] = collections.defaultdict(lambda: {"n": 0, "seconds": 0.0})
     for task_id, dur in rows:
         kind = next((k for k in ("seed", "run", "test") if task_id.endswith(k)), task_id)  # x.run or x_run
@@ -175,8 +179,13 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"work folder {work}", flush=True)
     fresh_copy(a.warehouse, wh)
-    subprocess.run([str(Path(sys.executable).with_name("airflow")), "db", "migrate"], env=env, check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        [str(Path(sys.executable).with_name("airflow")), "db", "migrate"],
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
     # manifest.json for LoadMode.DBT_MANIFEST (a deploy-time step); also warms partial parsing in work/target
     ld, t0 = load(), time.monotonic()
@@ -187,8 +196,13 @@ def main(argv: list[str] | None = None) -> int:
     def parse(name: str, dag_file: Path, extra: dict[str, str]) -> dict:
         ld = load()
         r = child(PARSE, [str(dag_file)], {**env, **extra}, work / f"parse_{len(rows)}.log")
-        tasks = "; ".join(f"{d}: {sum(c.values())} tasks ({', '.join(f'{k} {v}' for k, v in sorted(c.items()))})"
-                          for d, c in r["dags"].items()) or f"IMPORT ERROR: {list(r['errors'].values())[0]}"
+        tasks = (
+            "; ".join(
+                f"{d}: {sum(c.values())} tasks ({', '.join(f'{k} {v}' for k, v in sorted(c.items()))})"
+                for d, c in r["dags"].items()
+            )
+            or f"IMPORT ERROR: {next(iter(r['errors'].values()))}"
+        )
         row(name, r["seconds"], tasks, ld)
         res.setdefault("parse", {})[name] = r
         return r
@@ -234,8 +248,14 @@ def main(argv: list[str] | None = None) -> int:
             print(f"    {elapsed / 60:.1f} min: {st}", flush=True)
 
     ld = load()
-    r = child(DAG_TEST, [str(TEMPLATE)], {**env, "KEFU_COSMOS_LOAD_MODE": "dbt_manifest"},
-              work / "cosmos_dag_test.log", limit_s=a.limit_min * 60, progress=progress)
+    r = child(
+        DAG_TEST,
+        [str(TEMPLATE)],
+        {**env, "KEFU_COSMOS_LOAD_MODE": "dbt_manifest"},
+        work / "cosmos_dag_test.log",
+        limit_s=a.limit_min * 60,
+        progress=progress,
+    )
     states = ti_states(home)
     done = states.get("success", 0) + states.get("failed", 0)
     r.update(states_db=states, by_kind=ti_seconds(home), total_tasks=total)
@@ -243,11 +263,20 @@ def main(argv: list[str] | None = None) -> int:
     if r.get("stopped"):
         per_min = done / (r["seconds"] / 60)
         r["extrapolated_seconds"] = total / per_min * 60 if per_min else None
-        row(f"Cosmos dag.test STOPPED at {a.limit_min:g} min: {done}/{total} tasks done "
-            f"({per_min:.2f}/min); EXTRAPOLATED full run", r["extrapolated_seconds"] or "n/a", f"{total} tasks", ld)
+        row(
+            f"Cosmos dag.test STOPPED at {a.limit_min:g} min: {done}/{total} tasks done "
+            f"({per_min:.2f}/min); EXTRAPOLATED full run",
+            r["extrapolated_seconds"] or "n/a",
+            f"{total} tasks",
+            ld,
+        )
     else:
-        row(f"Cosmos dag.test (DBT_MANIFEST, LOCAL, AFTER_EACH) -> {r['state']} {r['states']}",
-            r["seconds"], f"{total} tasks", ld)
+        row(
+            f"Cosmos dag.test (DBT_MANIFEST, LOCAL, AFTER_EACH) -> {r['state']} {r['states']}",
+            r["seconds"],
+            f"{total} tasks",
+            ld,
+        )
     for kind, v in sorted(r["by_kind"].items()):
         print(f"    {kind}: {v['n']} tasks, mean {v['seconds'] / v['n']:.1f} s each", flush=True)
 

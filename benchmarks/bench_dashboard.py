@@ -27,8 +27,18 @@ from dashboards import data
 from kefu.home import connect_published
 
 APP = Path(__file__).resolve().parents[1] / "dashboards" / "app.py"
-PAGES = ["overview", "districts", "technicians", "warning", "hotline", "satisfaction", "callbacks", "vip",
-         "hall", "notices"]
+PAGES = [
+    "overview",
+    "districts",
+    "technicians",
+    "warning",
+    "hotline",
+    "satisfaction",
+    "callbacks",
+    "vip",
+    "hall",
+    "notices",
+]
 
 
 class QueryTimes(logging.Handler):
@@ -72,10 +82,18 @@ def measure(warehouse: Path, repeat: int, district: str | None) -> list[dict]:
                 if not cached:
                     queries.append(sum(times.seconds))
                     counts.append(len(times.seconds))
-        rows.append({"page": page, "queries": max(counts),
-                     "query_p50": percentile(queries, 50), "query_p95": percentile(queries, 95),
-                     "cold_p50": percentile(cold, 50), "cold_p95": percentile(cold, 95),
-                     "warm_p50": percentile(warm, 50), "warm_p95": percentile(warm, 95)})
+        rows.append(
+            {
+                "page": page,
+                "queries": max(counts),
+                "query_p50": percentile(queries, 50),
+                "query_p95": percentile(queries, 95),
+                "cold_p50": percentile(cold, 50),
+                "cold_p95": percentile(cold, 95),
+                "warm_p50": percentile(warm, 50),
+                "warm_p95": percentile(warm, 95),
+            }
+        )
     log.removeHandler(times)
     return rows
 
@@ -94,13 +112,19 @@ def main(argv: list[str] | None = None) -> int:
         connect_published(args.warehouse).close()
         opens.append(time.perf_counter() - started)
     print(f"dashboard on {args.warehouse} · {args.repeat} runs per page · district {args.district or 'all'}")
-    print(f"opening the published file (once per publish): p50 {percentile(opens, 50):.3f} s, "
-          f"p95 {percentile(opens, 95):.3f} s")
-    print(f"{'page':<14}{'queries':>8}{'query p50':>11}{'query p95':>11}{'cold p50':>10}{'cold p95':>10}"
-          f"{'warm p50':>10}{'warm p95':>10}   (seconds)")
+    print(
+        f"opening the published file (once per publish): p50 {percentile(opens, 50):.3f} s, "
+        f"p95 {percentile(opens, 95):.3f} s"
+    )
+    print(
+        f"{'page':<14}{'queries':>8}{'query p50':>11}{'query p95':>11}{'cold p50':>10}{'cold p95':>10}"
+        f"{'warm p50':>10}{'warm p95':>10}   (seconds)"
+    )
     for r in rows:
-        print(f"{r['page']:<14}{r['queries']:>8}{r['query_p50']:>11.3f}{r['query_p95']:>11.3f}{r['cold_p50']:>10.3f}"
-              f"{r['cold_p95']:>10.3f}{r['warm_p50']:>10.3f}{r['warm_p95']:>10.3f}")
+        print(
+            f"{r['page']:<14}{r['queries']:>8}{r['query_p50']:>11.3f}{r['query_p95']:>11.3f}{r['cold_p50']:>10.3f}"
+            f"{r['cold_p95']:>10.3f}{r['warm_p50']:>10.3f}{r['warm_p95']:>10.3f}"
+        )
     return 0
 
 

@@ -30,8 +30,11 @@ print(f"seconds={time.perf_counter() - t0:.1f} peak_rss_mb={resource.getrusage(r
 def run(preset: str, months: int | None) -> None:
     with tempfile.TemporaryDirectory(prefix=f"bench_{preset}_") as out:
         t0 = time.perf_counter()
-        proc = subprocess.run([sys.executable, "-c", CHILD, preset, "-" if months is None else str(months), out],
-                              capture_output=True, text=True)
+        proc = subprocess.run(
+            [sys.executable, "-c", CHILD, preset, "-" if months is None else str(months), out],
+            capture_output=True,
+            text=True,
+        )
         wall = time.perf_counter() - t0
         if proc.returncode:
             print(proc.stderr, file=sys.stderr)

@@ -73,8 +73,11 @@ def make_files(work: Path, days: int, per_day: int) -> list[Path]:
     files = []
     for i in range(days):
         d = start + timedelta(days=i)
-        files.append(samples.write(work / "src" / d.isoformat() / f"话务详单_{d:%Y%m%d}.csv", "calls", d, per_day,
-                                   start=i * per_day))
+        files.append(
+            samples.write(
+                work / "src" / d.isoformat() / f"话务详单_{d:%Y%m%d}.csv", "calls", d, per_day, start=i * per_day
+            )
+        )
     return files
 
 
@@ -115,7 +118,7 @@ def measure(label: str, files: list[Path], work: Path, repeat: int = 3) -> dict:
     shutil.rmtree(case, ignore_errors=True)
     utf8 = [utf8_copy(f, case / "utf8" / f.parent.name / f.name) for f in files]
     floors, ours = [], []
-    for i in range(repeat):  # alternate, so both see the same background load
+    for _i in range(repeat):  # alternate, so both see the same background load
         (case / "floor.duckdb").unlink(missing_ok=True)
         floors.append(_py(FLOOR, json.dumps([str(p) for p in utf8]), str(case / "floor.duckdb")))
         shutil.rmtree(case / "run", ignore_errors=True)
@@ -127,15 +130,25 @@ def measure(label: str, files: list[Path], work: Path, repeat: int = 3) -> dict:
     med = statistics.median
     print(f"{label}: {len(files)} file(s), {floors[0]['rows']:,} rows, {size:.0f} MiB, {repeat} run(s) each")
     for name, runs, rps in (("floor  read_csv", floors, f_rps), ("kefu   ingest  ", ours, o_rps)):
-        print(f"  {name} {med(rps):>10,.0f} rows/s (runs {min(rps):,.0f}–{max(rps):,.0f})  "
-              f"{med(r['seconds'] for r in runs):6.2f} s wall  {med(r['cpu'] for r in runs):6.2f} s CPU  "
-              f"peak RSS {max(r['rss_mb'] for r in runs):5.0f} MB")
-    print(f"  ratio  {med(ratios):.0%} of the floor (runs {min(ratios):.0%}–{max(ratios):.0%}); "
-          f"CPU-time ratio {med(r['cpu'] for r in floors) / med(r['cpu'] for r in ours):.0%}"
-          f"  (quarantined {ours[0]['quarantined']})")
-    return {"label": label, "floor_rps": med(f_rps), "ingest_rps": med(o_rps), "ratio": med(ratios),
-            "ratios": ratios, "floor_rss_mb": max(r["rss_mb"] for r in floors),
-            "ingest_rss_mb": max(r["rss_mb"] for r in ours)}
+        print(
+            f"  {name} {med(rps):>10,.0f} rows/s (runs {min(rps):,.0f}–{max(rps):,.0f})  "
+            f"{med(r['seconds'] for r in runs):6.2f} s wall  {med(r['cpu'] for r in runs):6.2f} s CPU  "
+            f"peak RSS {max(r['rss_mb'] for r in runs):5.0f} MB"
+        )
+    print(
+        f"  ratio  {med(ratios):.0%} of the floor (runs {min(ratios):.0%}–{max(ratios):.0%}); "
+        f"CPU-time ratio {med(r['cpu'] for r in floors) / med(r['cpu'] for r in ours):.0%}"
+        f"  (quarantined {ours[0]['quarantined']})"
+    )
+    return {
+        "label": label,
+        "floor_rps": med(f_rps),
+        "ingest_rps": med(o_rps),
+        "ratio": med(ratios),
+        "ratios": ratios,
+        "floor_rss_mb": max(r["rss_mb"] for r in floors),
+        "ingest_rss_mb": max(r["rss_mb"] for r in ours),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -46,8 +46,13 @@ def child(step: str, **kwargs) -> dict:
     __main__ without __spec__ or __file__ for a doctest run and calls sys.exit(0)."""
     root = Path(__file__).resolve().parents[1]
     env = {**os.environ, "PYTHONPATH": f"{root}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
-    proc = subprocess.run([sys.executable, "-m", "benchmarks.bench_pipeline", "--child", step,
-                           json.dumps(kwargs, default=str)], capture_output=True, text=True, env=env, cwd=root)
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks.bench_pipeline", "--child", step, json.dumps(kwargs, default=str)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=root,
+    )
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("BENCH_RESULT ")]
     if proc.returncode or not lines:
         raise RuntimeError(f"bench step {step} failed (exit {proc.returncode}):\n{proc.stderr[-4000:]}")
@@ -64,6 +69,7 @@ def _child_main(step: str, kwargs: str) -> None:
 
 # --- steps (each runs in a child process) -----------------------------------------------------
 
+
 def step_generate(preset: str, out: str, months: int | None = None) -> dict:
     from generator.run import generate
 
@@ -75,8 +81,7 @@ def step_ingest(landing: str, warehouse: str, archive: str) -> dict:
     from ingest import config
     from ingest.loader import ingest
 
-    s = ingest(Path(landing), Path(warehouse), config.load(None, demo_key=True), archive=Path(archive),
-               progress=False)
+    s = ingest(Path(landing), Path(warehouse), config.load(None, demo_key=True), archive=Path(archive), progress=False)
     loaded = [r for r in s.results if r.status == "loaded"]
     return {"files": len(loaded), "rows": sum(r.rows_read for r in loaded), "rejected": s.count("rejected")}
 
@@ -87,8 +92,11 @@ def step_bulk_ingest(landing: str, warehouse: str, archive: str) -> dict:
     from ingest.bulk import bulk_ingest, day_batch
 
     days = sorted(date.fromisoformat(p.name) for p in Path(landing).iterdir() if p.is_dir())
-    s = bulk_ingest(day_batch(Path(landing), Path(archive), Path(archive).with_name("rejected"), days),
-                    Path(warehouse), config.load(None, demo_key=True))
+    s = bulk_ingest(
+        day_batch(Path(landing), Path(archive), Path(archive).with_name("rejected"), days),
+        Path(warehouse),
+        config.load(None, demo_key=True),
+    )
     loaded = [r for r in s.results if r.status == "loaded"]
     return {"files": len(loaded), "rows": sum(r.rows_read for r in loaded), "rejected": s.count("rejected")}
 
@@ -105,8 +113,13 @@ def step_full_build(home: str, day: str) -> dict:
     from kefu.home import Home
 
     h = Home(Path(home))
-    build.build(h.warehouse, full_refresh=True, target_path=h.root / "dbt_target", exclude="test_type:unit",
-                vars=pipeline.build_vars(date.fromisoformat(day), history=False))
+    build.build(
+        h.warehouse,
+        full_refresh=True,
+        target_path=h.root / "dbt_target",
+        exclude="test_type:unit",
+        vars=pipeline.build_vars(date.fromisoformat(day), history=False),
+    )
     return {}
 
 
@@ -135,7 +148,7 @@ def step_night(home: str, day: str) -> dict:
         try:
             info = fn()
             extra = {"rows": info.get("rows_loaded", 0)} if name == "ingest" else {}  # 0: a rerun, already loaded
-        except Exception as exc:  # noqa: BLE001 - a gate that cannot run is reported, not fatal
+        except Exception as exc:
             if name in ("ingest", "build"):
                 raise
             extra = {"error": f"{type(exc).__name__}: {exc}"[:300]}
@@ -173,8 +186,13 @@ def step_dashboard(warehouse: str, repeat: int) -> dict:
 
     pages = measure(Path(warehouse), repeat, None)
     worst = max(pages, key=lambda r: r["cold_p95"])
-    return {"pages": pages, "repeat": repeat, "worst_page": worst["page"], "worst_cold_p95": worst["cold_p95"],
-            "worst_warm_p95": max(r["warm_p95"] for r in pages)}
+    return {
+        "pages": pages,
+        "repeat": repeat,
+        "worst_page": worst["page"],
+        "worst_cold_p95": worst["cold_p95"],
+        "worst_warm_p95": max(r["warm_p95"] for r in pages),
+    }
 
 
 def step_compare(warehouse: str, csvs: list[str]) -> dict:
@@ -182,6 +200,7 @@ def step_compare(warehouse: str, csvs: list[str]) -> dict:
 
 
 # --- helpers ----------------------------------------------------------------------------------
+
 
 def warehouse_rows(warehouse: Path):
     import duckdb
@@ -222,20 +241,36 @@ def link_days(src_landing: Path, days: list[date], dst: Path) -> None:
 
 
 def machine() -> dict:
-    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
-                if ln.startswith("model name")), platform.processor())
+    cpu = next(
+        (
+            ln.split(":", 1)[1].strip()
+            for ln in Path("/proc/cpuinfo").read_text().splitlines()
+            if ln.startswith("model name")
+        ),
+        platform.processor(),
+    )
     mem = next(int(ln.split()[1]) for ln in Path("/proc/meminfo").read_text().splitlines() if ln.startswith("MemTotal"))
     import duckdb
 
-    return {"cpu": cpu, "nproc": os.cpu_count(), "ram_gb": round(mem / 2**20, 1), "python": platform.python_version(),
-            "duckdb": duckdb.__version__, "load_average_at_start": os.getloadavg()}
+    return {
+        "cpu": cpu,
+        "nproc": os.cpu_count(),
+        "ram_gb": round(mem / 2**20, 1),
+        "python": platform.python_version(),
+        "duckdb": duckdb.__version__,
+        "load_average_at_start": os.getloadavg(),
+    }
 
 
 def run(preset: str, out: Path, skip_generate: bool = False, log=print, months: int | None = None) -> dict:
     out = out.resolve()
     data = out / "data"
-    res: dict = {"preset": preset, "started_at": datetime.now().isoformat(timespec="seconds"), "machine": machine(),
-                 "steps": {}}
+    res: dict = {
+        "preset": preset,
+        "started_at": datetime.now().isoformat(timespec="seconds"),
+        "machine": machine(),
+        "steps": {},
+    }
 
     home = out / "home"
 
@@ -247,8 +282,10 @@ def run(preset: str, out: Path, skip_generate: bool = False, log=print, months: 
         if dbt_results.exists() and fn in ("step_build_day", "step_night", "step_full_build"):
             r["slowest_dbt_nodes"] = slowest_nodes(dbt_results)
             dbt_results.unlink()
-        log(f"[{preset}] {label}: {r['seconds']:.1f} s, CPU {r['cpu_seconds']:.1f} s, peak RSS {r['peak_rss_mb']:.0f} MB"
-            + (f", {r['rows']:,} rows" if "rows" in r else ""))
+        log(
+            f"[{preset}] {label}: {r['seconds']:.1f} s, CPU {r['cpu_seconds']:.1f} s, peak RSS {r['peak_rss_mb']:.0f} MB"
+            + (f", {r['rows']:,} rows" if "rows" in r else "")
+        )
         return r
 
     if not skip_generate:
@@ -258,8 +295,12 @@ def run(preset: str, out: Path, skip_generate: bool = False, log=print, months: 
     days = sorted(date.fromisoformat(p.name) for p in landing.iterdir() if p.is_dir())
     d1 = days[0] + timedelta(days=14)
     dl = days[-1]
-    res.update(first_day=str(days[0]), night_month_1=str(d1), night_month_last=str(dl),
-               months=len({(d.year, d.month) for d in days}))
+    res.update(
+        first_day=str(days[0]),
+        night_month_1=str(d1),
+        night_month_last=str(dl),
+        months=len({(d.year, d.month) for d in days}),
+    )
     for p in (home, out / "stage"):
         shutil.rmtree(p, ignore_errors=True)
     wh = home / "warehouse" / "kefu.duckdb"
@@ -284,11 +325,17 @@ def run(preset: str, out: Path, skip_generate: bool = False, log=print, months: 
     bulk = out / "bulk"
     shutil.rmtree(bulk, ignore_errors=True)
     link_days(landing, days, bulk / "landing")
-    step("bulk ingest", "step_bulk_ingest", landing=str(bulk / "landing"), warehouse=str(bulk / "kefu.duckdb"),
-         archive=str(bulk / "archive"))
+    step(
+        "bulk ingest",
+        "step_bulk_ingest",
+        landing=str(bulk / "landing"),
+        warehouse=str(bulk / "kefu.duckdb"),
+        archive=str(bulk / "archive"),
+    )
     shutil.rmtree(bulk, ignore_errors=True)
-    res["mismatches"] = child("step_compare", warehouse=str(wh),
-                              csvs=[str(out / "floor.csv"), str(out / "pandas.csv")])["mismatches"]
+    res["mismatches"] = child(
+        "step_compare", warehouse=str(wh), csvs=[str(out / "floor.csv"), str(out / "pandas.csv")]
+    )["mismatches"]
     step("dashboard", "step_dashboard", warehouse=str(wh), repeat=5)
     shutil.rmtree(out / "stage", ignore_errors=True)
     res["figures"] = figures(res)
@@ -301,9 +348,11 @@ def figures(res: dict) -> dict:
     night = {k: sum(v["seconds"] for v in s[k]["steps"].values()) for k in ("night month 1", "night month last")}
     core = {k: s[k]["steps"]["ingest"]["seconds"] + s[k]["steps"]["build"]["seconds"] for k in night}
     ingest_rows = sum(s[k]["rows"] for k in ("ingest 1", "ingest 2")) + sum(
-        s[k]["steps"]["ingest"]["rows"] for k in night)
+        s[k]["steps"]["ingest"]["rows"] for k in night
+    )
     ingest_s = sum(s[k]["seconds"] for k in ("ingest 1", "ingest 2")) + sum(
-        s[k]["steps"]["ingest"]["seconds"] for k in night)
+        s[k]["steps"]["ingest"]["seconds"] for k in night
+    )
     ours = ingest_s + s["full build"]["seconds"]
     floor = s["floor"]["decode_seconds"] + s["floor"]["query_seconds"]
     floor_day = s["floor last day"]["decode_seconds"] + s["floor last day"]["query_seconds"]
@@ -348,9 +397,10 @@ def figures(res: dict) -> dict:
         "ours_over_floor_cpu": ours_cpu / s["floor"]["cpu_seconds"],
         "pandas_over_ours_cpu": s["pandas"]["cpu_seconds"] / ours_cpu,
         "peak_rss_mb": {k: v["peak_rss_mb"] for k, v in s.items()},
-        "max_peak_rss_ours_mb": max(s[k]["peak_rss_mb"] for k in
-                                    ("ingest 1", "build 1", "night month 1", "ingest 2", "build 2",
-                                     "night month last", "full build")),
+        "max_peak_rss_ours_mb": max(
+            s[k]["peak_rss_mb"]
+            for k in ("ingest 1", "build 1", "night month 1", "ingest 2", "build 2", "night month last", "full build")
+        ),
     }
 
 
@@ -361,65 +411,101 @@ def bulk_figures(s: dict) -> dict:
         return {}
     b, fl = s["bulk ingest"], s["floor"]
     per_cpu, floor_per_cpu = b["rows"] / b["cpu_seconds"], b["rows"] / fl["cpu_seconds"]
-    return {"bulk_all_rows": b["rows"], "bulk_all_rows_per_cpu_s": per_cpu, "floor_rows_per_cpu_s": floor_per_cpu,
-            "bulk_over_floor_rows_per_cpu_s": per_cpu / floor_per_cpu}
+    return {
+        "bulk_all_rows": b["rows"],
+        "bulk_all_rows_per_cpu_s": per_cpu,
+        "floor_rows_per_cpu_s": floor_per_cpu,
+        "bulk_over_floor_rows_per_cpu_s": per_cpu / floor_per_cpu,
+    }
 
 
 def markdown(res: dict) -> str:
     f, s, m = res["figures"], res["steps"], res["machine"]
     rows = [("step", "wall s", "CPU s", "peak RSS MB", "rows")]
     for k, v in s.items():
-        rows.append((k, f"{v['seconds']:.1f}", f"{v['cpu_seconds']:.1f}", f"{v['peak_rss_mb']:.0f}",
-                     f"{v['rows']:,}" if "rows" in v else ""))
+        rows.append(
+            (
+                k,
+                f"{v['seconds']:.1f}",
+                f"{v['cpu_seconds']:.1f}",
+                f"{v['peak_rss_mb']:.0f}",
+                f"{v['rows']:,}" if "rows" in v else "",
+            )
+        )
     table = "\n".join("| " + " | ".join(r) + " |" for r in [rows[0], ("---",) * 5, *rows[1:]])
     nights = []
     for k in ("night month 1", "night month last"):
-        parts = ", ".join(f"{n} {p['seconds']:.1f} s (CPU {p['cpu_seconds']:.1f})"
-                          + (" (not run: " + p["error"][:80] + ")" if "error" in p else "")
-                          for n, p in s[k]["steps"].items())
+        parts = ", ".join(
+            f"{n} {p['seconds']:.1f} s (CPU {p['cpu_seconds']:.1f})"
+            + (" (not run: " + p["error"][:80] + ")" if "error" in p else "")
+            for n, p in s[k]["steps"].items()
+        )
         nights.append(f"- {k} ({res['night_month_1'] if k.endswith('1') else res['night_month_last']}): {parts}")
-    return "\n".join([
-        f"### {res['preset']}, {res.get('months', 12 if res['preset'] != 'demo' else 3)} months ({res['started_at']}; {m['nproc']} cores, {m['ram_gb']} GB, {m['cpu']}, "
-        f"load average at start {', '.join(f'{x:.1f}' for x in m['load_average_at_start'])})",
-        "", table, "", *nights, "",
-        f"- ingest: {f['ingest_rows']:,} rows, {f['ingest_rows_per_s']:,.0f} rows/s overall "
-        f"({f['bulk_ingest_rows_per_s']:,.0f} rows/s in the file-by-file load of ingest 2, "
-        f"{f['bulk_ingest_rows_per_cpu_s']:,.0f} rows per CPU second)",
-        *([f"- bulk ingest (every export in one batch, the backfill DAG's ingest): {f['bulk_all_rows']:,} rows, "
-           f"{f['bulk_all_rows_per_cpu_s']:,.0f} rows per CPU s; the floor over the same exports "
-           f"{f['floor_rows_per_cpu_s']:,.0f} rows per CPU s: **bulk = {f['bulk_over_floor_rows_per_cpu_s']:.0%} of "
-           f"the floor** (target ≥ 50 %)"] if "bulk_all_rows" in f else []),
-        f"- full dbt build {f['full_build_seconds']:.1f} s; one-day incremental build: month 1 "
-        f"{f['incremental_build_month_1_seconds']:.1f} s, last month {f['incremental_build_month_last_seconds']:.1f} s",
-        f"- nightly end to end: month 1 {f['nightly_month_1_seconds']:.1f} s, last month "
-        f"{f['nightly_month_last_seconds']:.1f} s (×{f['nightly_last_over_first']:.2f}); target 2 × floor(day) "
-        f"{f['floor_day_seconds']:.1f} s + start-up {f['dbt_startup_seconds']:.1f} s = "
-        f"{f['nightly_target_seconds']:.1f} s: {'met' if f['nightly_meets_target'] else 'missed'}; in CPU seconds "
-        f"month 1 {f['nightly_month_1_cpu_seconds']:.1f}, last month {f['nightly_month_last_cpu_seconds']:.1f} "
-        f"(×{f['nightly_last_over_first_cpu']:.2f}), target 2 × {f['floor_day_cpu_seconds']:.1f} + "
-        f"{f['dbt_startup_cpu_seconds']:.1f} = {f['nightly_target_cpu_seconds']:.1f}: "
-        f"{'met' if f['nightly_meets_target_cpu'] else 'missed'}",
-        f"- all the data: ours (ingest + full build) {f['ours_full_seconds']:.1f} s, floor {f['floor_seconds']:.1f} s "
-        f"(decode {s['floor']['decode_seconds']:.1f} + query {f['floor_query_seconds']:.1f}), pandas "
-        f"{f['pandas_seconds']:.1f} s",
-        f"- **ours ÷ floor = {f['ours_over_floor']:.1f}×; pandas ÷ ours = {f['pandas_over_ours']:.2f}×** (wall); "
-        f"in CPU seconds ours {f['ours_full_cpu_seconds']:.1f}, floor {f['floor_cpu_seconds']:.1f}, pandas "
-        f"{f['pandas_cpu_seconds']:.1f}: ours ÷ floor {f['ours_over_floor_cpu']:.1f}×, pandas ÷ ours "
-        f"{f['pandas_over_ours_cpu']:.2f}×",
-        f"- peak RSS ours "
-        f"{f['max_peak_rss_ours_mb']:.0f} MB, floor {s['floor']['peak_rss_mb']:.0f} MB, pandas {s['pandas']['peak_rss_mb']:.0f} MB",
-        *(["- slowest dbt nodes of the last month's nightly build (s): "
-           + ", ".join(f"{n} {t}" for n, t in s["night month last"]["slowest_dbt_nodes"])]
-          if s["night month last"].get("slowest_dbt_nodes") else []),
-        *([f"- dashboard (every page in Streamlit's AppTest, {d['repeat']} runs each with cold caches and "
-           f"{d['repeat']} warm): slowest page {d['worst_page']} cold p95 {d['worst_cold_p95']:.2f} s, warm p95 of any "
-           f"page ≤ {d['worst_warm_p95']:.2f} s; target ≤ 1 s (p95): "
-           f"{'met' if d['worst_cold_p95'] <= 1 else 'missed'}; per page cold p95 (s): "
-           + ", ".join(f"{r['page']} {r['cold_p95']:.2f}" for r in d["pages"])]
-          if (d := s.get("dashboard")) else []),
-        f"- KPI rows differing from marts.kpi_rule_results ({', '.join(RULES)}): "
-        + ", ".join(f"{k} {v}" for k, v in res["mismatches"].items()),
-        ""])
+    return "\n".join(
+        [
+            f"### {res['preset']}, {res.get('months', 12 if res['preset'] != 'demo' else 3)} months ({res['started_at']}; {m['nproc']} cores, {m['ram_gb']} GB, {m['cpu']}, "
+            f"load average at start {', '.join(f'{x:.1f}' for x in m['load_average_at_start'])})",
+            "",
+            table,
+            "",
+            *nights,
+            "",
+            f"- ingest: {f['ingest_rows']:,} rows, {f['ingest_rows_per_s']:,.0f} rows/s overall "
+            f"({f['bulk_ingest_rows_per_s']:,.0f} rows/s in the file-by-file load of ingest 2, "
+            f"{f['bulk_ingest_rows_per_cpu_s']:,.0f} rows per CPU second)",
+            *(
+                [
+                    f"- bulk ingest (every export in one batch, the backfill DAG's ingest): {f['bulk_all_rows']:,} rows, "
+                    f"{f['bulk_all_rows_per_cpu_s']:,.0f} rows per CPU s; the floor over the same exports "
+                    f"{f['floor_rows_per_cpu_s']:,.0f} rows per CPU s: **bulk = {f['bulk_over_floor_rows_per_cpu_s']:.0%} of "
+                    f"the floor** (target ≥ 50 %)"
+                ]
+                if "bulk_all_rows" in f
+                else []
+            ),
+            f"- full dbt build {f['full_build_seconds']:.1f} s; one-day incremental build: month 1 "
+            f"{f['incremental_build_month_1_seconds']:.1f} s, last month {f['incremental_build_month_last_seconds']:.1f} s",
+            f"- nightly end to end: month 1 {f['nightly_month_1_seconds']:.1f} s, last month "
+            f"{f['nightly_month_last_seconds']:.1f} s (×{f['nightly_last_over_first']:.2f}); target 2 × floor(day) "
+            f"{f['floor_day_seconds']:.1f} s + start-up {f['dbt_startup_seconds']:.1f} s = "
+            f"{f['nightly_target_seconds']:.1f} s: {'met' if f['nightly_meets_target'] else 'missed'}; in CPU seconds "
+            f"month 1 {f['nightly_month_1_cpu_seconds']:.1f}, last month {f['nightly_month_last_cpu_seconds']:.1f} "
+            f"(×{f['nightly_last_over_first_cpu']:.2f}), target 2 × {f['floor_day_cpu_seconds']:.1f} + "
+            f"{f['dbt_startup_cpu_seconds']:.1f} = {f['nightly_target_cpu_seconds']:.1f}: "
+            f"{'met' if f['nightly_meets_target_cpu'] else 'missed'}",
+            f"- all the data: ours (ingest + full build) {f['ours_full_seconds']:.1f} s, floor {f['floor_seconds']:.1f} s "
+            f"(decode {s['floor']['decode_seconds']:.1f} + query {f['floor_query_seconds']:.1f}), pandas "
+            f"{f['pandas_seconds']:.1f} s",
+            f"- **ours ÷ floor = {f['ours_over_floor']:.1f}×; pandas ÷ ours = {f['pandas_over_ours']:.2f}×** (wall); "
+            f"in CPU seconds ours {f['ours_full_cpu_seconds']:.1f}, floor {f['floor_cpu_seconds']:.1f}, pandas "
+            f"{f['pandas_cpu_seconds']:.1f}: ours ÷ floor {f['ours_over_floor_cpu']:.1f}×, pandas ÷ ours "
+            f"{f['pandas_over_ours_cpu']:.2f}×",
+            f"- peak RSS ours "
+            f"{f['max_peak_rss_ours_mb']:.0f} MB, floor {s['floor']['peak_rss_mb']:.0f} MB, pandas {s['pandas']['peak_rss_mb']:.0f} MB",
+            *(
+                [
+                    "- slowest dbt nodes of the last month's nightly build (s): "
+                    + ", ".join(f"{n} {t}" for n, t in s["night month last"]["slowest_dbt_nodes"])
+                ]
+                if s["night month last"].get("slowest_dbt_nodes")
+                else []
+            ),
+            *(
+                [
+                    f"- dashboard (every page in Streamlit's AppTest, {d['repeat']} runs each with cold caches and "
+                    f"{d['repeat']} warm): slowest page {d['worst_page']} cold p95 {d['worst_cold_p95']:.2f} s, warm p95 of any "
+                    f"page ≤ {d['worst_warm_p95']:.2f} s; target ≤ 1 s (p95): "
+                    f"{'met' if d['worst_cold_p95'] <= 1 else 'missed'}; per page cold p95 (s): "
+                    + ", ".join(f"{r['page']} {r['cold_p95']:.2f}" for r in d["pages"])
+                ]
+                if (d := s.get("dashboard"))
+                else []
+            ),
+            f"- KPI rows differing from marts.kpi_rule_results ({', '.join(RULES)}): "
+            + ", ".join(f"{k} {v}" for k, v in res["mismatches"].items()),
+            "",
+        ]
+    )
 
 
 def rerender(json_file: Path) -> str:

@@ -43,20 +43,37 @@ def main(argv: list[str] | None = None) -> int:
             shutil.copy(a.warehouse, scratch)
             target = Path(tmp) / "dbt_target"
             c0, t0 = _cpu(), time.perf_counter()
-            build.build(scratch, target_path=target, exclude=pipeline.NIGHTLY_EXCLUDE,
-                        vars=pipeline.build_vars(a.business_date, False))
+            build.build(
+                scratch,
+                target_path=target,
+                exclude=pipeline.NIGHTLY_EXCLUDE,
+                vars=pipeline.build_vars(a.business_date, False),
+            )
             wall, cpu = time.perf_counter() - t0, _cpu() - c0
             nodes = json.loads((target / "run_results.json").read_text(encoding="utf-8"))["results"]
-            run = {"code": str(build.DBT_DIR), "warehouse": str(a.warehouse),
-                   "business_date": a.business_date.isoformat(), "run": i + 1, "wall_s": round(wall, 1),
-                   "cpu_s": round(cpu, 1),
-                   "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024),  # largest child so far
-                   "model_seconds_sum": round(sum(n["execution_time"] for n in nodes), 1),
-                   "slowest_nodes": slowest_nodes(target / "run_results.json", 12)}
+            run = {
+                "code": str(build.DBT_DIR),
+                "warehouse": str(a.warehouse),
+                "business_date": a.business_date.isoformat(),
+                "run": i + 1,
+                "wall_s": round(wall, 1),
+                "cpu_s": round(cpu, 1),
+                "peak_rss_mb": round(
+                    resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+                ),  # largest child so far
+                "model_seconds_sum": round(sum(n["execution_time"] for n in nodes), 1),
+                "slowest_nodes": slowest_nodes(target / "run_results.json", 12),
+            }
             print(json.dumps(run), flush=True)
             runs.append(run)
-    print(json.dumps({"median": {k: statistics.median(r[k] for r in runs)
-                                 for k in ("wall_s", "cpu_s", "model_seconds_sum")}, "runs": len(runs)}))
+    print(
+        json.dumps(
+            {
+                "median": {k: statistics.median(r[k] for r in runs) for k in ("wall_s", "cpu_s", "model_seconds_sum")},
+                "runs": len(runs),
+            }
+        )
+    )
     return 0
 
 

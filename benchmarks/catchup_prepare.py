@@ -31,10 +31,19 @@ def main(argv: list[str] | None = None) -> int:
     a = ap.parse_args(argv)
     shutil.copy(a.warehouse, a.out)
     t0 = time.perf_counter()
-    build.build(a.out, full_refresh=True, exclude=pipeline.NIGHTLY_EXCLUDE,
-                vars=pipeline.build_vars(a.night, history=True))
-    print(json.dumps({"warehouse": str(a.warehouse), "night": a.night.isoformat(), "out": str(a.out),
-                      "rebuild_wall_s": round(time.perf_counter() - t0, 1)}))
+    build.build(
+        a.out, full_refresh=True, exclude=pipeline.NIGHTLY_EXCLUDE, vars=pipeline.build_vars(a.night, history=True)
+    )
+    print(
+        json.dumps(
+            {
+                "warehouse": str(a.warehouse),
+                "night": a.night.isoformat(),
+                "out": str(a.out),
+                "rebuild_wall_s": round(time.perf_counter() - t0, 1),
+            }
+        )
+    )
     return 0
 
 

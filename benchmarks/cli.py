@@ -27,8 +27,11 @@ def add_parser(sub) -> None:
         "ratios. Writes DIR/bench_PRESET.json and .md (docs/benchmarks.md).",
     )
     b.add_argument("--preset", choices=["demo", "city", "province"], default="demo")
-    b.add_argument("--out", default=None, help="work and result folder (default out/bench/PRESET); "
-                   "the generated exports go to DIR/data")
+    b.add_argument(
+        "--out",
+        default=None,
+        help="work and result folder (default out/bench/PRESET); the generated exports go to DIR/data",
+    )
     b.add_argument("--skip-generate", action="store_true", help="reuse the exports already in DIR/data")
     b.add_argument("--months", type=int, default=None, help="generate only the first N months (default: the "
                    "preset's 12 on city and province); the nights measured are month 1 and month N")

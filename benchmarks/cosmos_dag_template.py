@@ -28,8 +28,9 @@ kefu_cosmos = DbtDag(
         manifest_path=os.environ.get("KEFU_COSMOS_MANIFEST") if LOAD_MODE == LoadMode.DBT_MANIFEST else None,
         env_vars={"KEFU_WAREHOUSE": os.environ["KEFU_WAREHOUSE"], "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
     ),
-    profile_config=ProfileConfig(profile_name="kefu", target_name="duckdb",
-                                 profiles_yml_filepath=DBT_DIR / "profiles.yml"),
+    profile_config=ProfileConfig(
+        profile_name="kefu", target_name="duckdb", profiles_yml_filepath=DBT_DIR / "profiles.yml"
+    ),
     execution_config=ExecutionConfig(execution_mode=ExecutionMode.LOCAL, dbt_executable_path=DBT),
     render_config=RenderConfig(load_method=LOAD_MODE, dbt_executable_path=DBT),  # tests: AFTER_EACH
     schedule=None,

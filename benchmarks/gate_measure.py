@@ -24,9 +24,18 @@ def main(argv: list[str]) -> int:
     t0 = time.perf_counter()
     res = gates.run_contract_gate(warehouse, day, None)
     u = resource.getrusage(resource.RUSAGE_SELF)
-    print(json.dumps({"code": str(Path(expectations.__file__).resolve().parents[1]), "success": res.success,
-                      "evaluated": res.evaluated, "wall_s": round(time.perf_counter() - t0, 1),
-                      "cpu_s": round(u.ru_utime + u.ru_stime, 1), "peak_rss_mb": round(u.ru_maxrss / 1024)}))
+    print(
+        json.dumps(
+            {
+                "code": str(Path(expectations.__file__).resolve().parents[1]),
+                "success": res.success,
+                "evaluated": res.evaluated,
+                "wall_s": round(time.perf_counter() - t0, 1),
+                "cpu_s": round(u.ru_utime + u.ru_stime, 1),
+                "peak_rss_mb": round(u.ru_maxrss / 1024),
+            }
+        )
+    )
     if not res.success:
         print(res.message())
     return 0 if res.success else 1

@@ -30,8 +30,14 @@ def step_per_file_days(landing: str, warehouse: str, archive: str) -> dict:
     rows = files = 0
     cfg = config.load(None, demo_key=True)
     for p in sorted(Path(landing).iterdir()):
-        s = ingest(p, Path(warehouse), cfg, archive=Path(archive) / p.name, rejected=Path(archive).with_name("rejected")
-                   / p.name, progress=False)
+        s = ingest(
+            p,
+            Path(warehouse),
+            cfg,
+            archive=Path(archive) / p.name,
+            rejected=Path(archive).with_name("rejected") / p.name,
+            progress=False,
+        )
         loaded = [r for r in s.results if r.status == "loaded"]
         files += len(loaded)
         rows += sum(r.rows_read for r in loaded)
@@ -59,8 +65,9 @@ def main(argv: list[str] | None = None) -> int:
 
     out["floor"] = bp.child("step_floor", landing=str(landing), work=str(work / "floor_work"))
     d = fresh("bulk")
-    out["bulk"] = bp.child("step_bulk_ingest", landing=str(d / "landing"), warehouse=str(d / "kefu.duckdb"),
-                           archive=str(d / "archive"))
+    out["bulk"] = bp.child(
+        "step_bulk_ingest", landing=str(d / "landing"), warehouse=str(d / "kefu.duckdb"), archive=str(d / "archive")
+    )
     shutil.rmtree(d, ignore_errors=True)
     if not a.skip_per_file:
         d = fresh("per_file")
@@ -68,9 +75,11 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(d, ignore_errors=True)
     rows = out["bulk"]["rows"]
     floor = rows / out["floor"]["cpu_seconds"]
-    out["rows_per_cpu_s"] = {"floor": floor, "bulk": rows / out["bulk"]["cpu_seconds"],
-                             **({"per_file": out["per_file"]["rows"] / out["per_file"]["cpu_seconds"]}
-                                if "per_file" in out else {})}
+    out["rows_per_cpu_s"] = {
+        "floor": floor,
+        "bulk": rows / out["bulk"]["cpu_seconds"],
+        **({"per_file": out["per_file"]["rows"] / out["per_file"]["cpu_seconds"]} if "per_file" in out else {}),
+    }
     out["of_floor"] = {k: v / floor for k, v in out["rows_per_cpu_s"].items() if k != "floor"}
     print(json.dumps(out, default=str))
     return 0
@@ -83,14 +92,16 @@ def child_per_file(d: Path) -> dict:
     import sys
 
     root = Path(__file__).resolve().parents[1]
-    code = ("import json, sys, time, resource\n"
-            "from benchmarks.ingest_measure import step_per_file_days\n"
-            "from benchmarks.bench_pipeline import _cpu\n"
-            "t0 = time.perf_counter()\n"
-            f"r = step_per_file_days({str(d / 'landing')!r}, {str(d / 'kefu.duckdb')!r}, {str(d / 'archive')!r})\n"
-            "r.update(seconds=time.perf_counter() - t0, cpu_seconds=_cpu(), "
-            "peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)\n"
-            "print('BENCH_RESULT ' + json.dumps(r))\n")
+    code = (
+        "import json, sys, time, resource\n"
+        "from benchmarks.ingest_measure import step_per_file_days\n"
+        "from benchmarks.bench_pipeline import _cpu\n"
+        "t0 = time.perf_counter()\n"
+        f"r = step_per_file_days({str(d / 'landing')!r}, {str(d / 'kefu.duckdb')!r}, {str(d / 'archive')!r})\n"
+        "r.update(seconds=time.perf_counter() - t0, cpu_seconds=_cpu(), "
+        "peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)\n"
+        "print('BENCH_RESULT ' + json.dumps(r))\n"
+    )
     env = {**os.environ, "PYTHONPATH": f"{root}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=root)
     line = next((x for x in proc.stdout.splitlines() if x.startswith("BENCH_RESULT ")), None)

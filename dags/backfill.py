@@ -40,11 +40,17 @@ from kefu.pipeline_airflow import POOL, default_args, home, on_failure, run_id, 
     doc_md=__doc__,
     tags=["kefu", "backfill"],
     params={
-        "through": Param(None, type=["null", "string"], format="date",
-                         description="load day folders up to this business date YYYY-MM-DD (default: all)"),
-        "demo_key": Param(bool(os.environ.get("KEFU_DEMO_KEY")), type="boolean",
-                          description="hash personal data with the public demo key (demo data only; "
-                                      "default: env KEFU_DEMO_KEY)"),
+        "through": Param(
+            None,
+            type=["null", "string"],
+            format="date",
+            description="load day folders up to this business date YYYY-MM-DD (default: all)",
+        ),
+        "demo_key": Param(
+            bool(os.environ.get("KEFU_DEMO_KEY")),
+            type="boolean",
+            description="hash personal data with the public demo key (demo data only; default: env KEFU_DEMO_KEY)",
+        ),
     },
     dagrun_timeout=timedelta(hours=12),
 )
@@ -65,8 +71,9 @@ def backfill():
         through = ctx["params"].get("through")
         h = home()
         with stop_on(pipeline.PipelineError), pipeline.writer_lock(h):
-            out = bf.ingest_backlog(h, date.fromisoformat(through) if through else None,
-                                    demo_key=bool(ctx["params"]["demo_key"]))
+            out = bf.ingest_backlog(
+                h, date.fromisoformat(through) if through else None, demo_key=bool(ctx["params"]["demo_key"])
+            )
         print(out.pop("summary", ""))
         return out
 
@@ -92,8 +99,7 @@ def backfill():
 
         h = home()
         with pipeline.writer_lock(h):
-            return pipeline.threshold_check(h, day(ingested), run_id(get_current_context()),
-                                            months=ingested["months"])
+            return pipeline.threshold_check(h, day(ingested), run_id(get_current_context()), months=ingested["months"])
 
     @task(pool=POOL)
     def publish(ingested: dict, _thresholds: dict) -> dict:
@@ -115,9 +121,19 @@ def backfill():
 
         rid = run_id(get_current_context())
         d = ingested["business_date"]
-        rep = pipeline.NightReport(d, rid, {"ingest": ingested, "build": built, "contract": gate,
-                                            "thresholds": thresholds, "publish": published, "docs": docs})
-        text = (f"backfill of {ingested['days']} days {ingested['first_day']}..{d} in one batch\n" + rep.text())
+        rep = pipeline.NightReport(
+            d,
+            rid,
+            {
+                "ingest": ingested,
+                "build": built,
+                "contract": gate,
+                "thresholds": thresholds,
+                "publish": published,
+                "docs": docs,
+            },
+        )
+        text = f"backfill of {ingested['days']} days {ingested['first_day']}..{d} in one batch\n" + rep.text()
         print(text)
         pipeline.write_run_log(home(), text, d, rid)
         pipeline.notify(f"backfill {ingested['first_day']}..{d} ok", text)

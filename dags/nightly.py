@@ -50,11 +50,17 @@ from kefu.pipeline_airflow import (
     doc_md=__doc__,
     tags=["kefu", "nightly"],
     params={
-        "business_date": Param(None, type=["null", "string"], format="date",
-                               description="business date YYYY-MM-DD (default: the day before the logical date)"),
-        "demo_key": Param(bool(os.environ.get("KEFU_DEMO_KEY")), type="boolean",
-                          description="hash personal data with the public demo key (demo data only; "
-                                      "default: env KEFU_DEMO_KEY)"),
+        "business_date": Param(
+            None,
+            type=["null", "string"],
+            format="date",
+            description="business date YYYY-MM-DD (default: the day before the logical date)",
+        ),
+        "demo_key": Param(
+            bool(os.environ.get("KEFU_DEMO_KEY")),
+            type="boolean",
+            description="hash personal data with the public demo key (demo data only; default: env KEFU_DEMO_KEY)",
+        ),
     },
     dagrun_timeout=timedelta(hours=6),
 )

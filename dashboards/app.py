@@ -16,8 +16,9 @@ st.set_page_config(page_title="客服考核看板", page_icon=":material/monitor
 
 access = auth.gate()  # stops here, before any query, unless the visitor may see the dashboard
 
-technicians = st.Page("views/technicians.py", title="维修人员", icon=":material/engineering:",
-                      default=access.role == "technician")
+technicians = st.Page(
+    "views/technicians.py", title="维修人员", icon=":material/engineering:", default=access.role == "technician"
+)
 warning = st.Page("views/warning.py", title="超时预警", icon=":material/alarm:")
 score = st.Page("views/score.py", title="考核得分", icon=":material/leaderboard:")
 appeal = st.Page("views/appeals.py", title="申诉", icon=":material/gavel:")  # issue 21

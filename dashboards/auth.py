@@ -86,24 +86,31 @@ def gate() -> acl.Access:
             _refuse("角色文件无法使用，暂不显示数据。The roles file cannot be used: no data is shown.", str(exc), True)
         if who is None:
             _log_once("refused", None, user, "not in the roles file")
-            _refuse(f"账号 {user} 未获授权。", f"Your account ({user}) is not authorised to see this dashboard. "
-                    "请联系部门经理在角色文件中添加您的账号 / ask the department manager to add it to the roles file.",
-                    True)
+            _refuse(
+                f"账号 {user} 未获授权。",
+                f"Your account ({user}) is not authorised to see this dashboard. "
+                "请联系部门经理在角色文件中添加您的账号 / ask the department manager to add it to the roles file.",
+                True,
+            )
         with st.sidebar:
             st.caption(f"{who.user} · {who.label}")
             st.button("退出登录 · Sign out", on_click=st.logout, key="sign_out")
     else:
         insecure = os.environ.get(INSECURE_ENV) == "1"
         if not insecure and _exposed():
-            _refuse("未配置身份认证，看板只在本机（127.0.0.1）提供。",
-                    "No identity provider is configured: the dashboard serves the loopback address only. "
-                    "Configure sign-in (docs/security.md), or start it with `kefu dashboard --insecure-no-login`.",
-                    False)
+            _refuse(
+                "未配置身份认证，看板只在本机（127.0.0.1）提供。",
+                "No identity provider is configured: the dashboard serves the loopback address only. "
+                "Configure sign-in (docs/security.md), or start it with `kefu dashboard --insecure-no-login`.",
+                False,
+            )
         who = acl.LOCAL if not insecure else acl.Access("anyone (--insecure-no-login)", "manager")
         with st.sidebar:
             if insecure:
-                st.warning("未登录模式：任何能访问本端口的人都能看到全部数据。No sign-in: anyone who can reach "
-                           "this port sees everything (--insecure-no-login).")
+                st.warning(
+                    "未登录模式：任何能访问本端口的人都能看到全部数据。No sign-in: anyone who can reach "
+                    "this port sees everything (--insecure-no-login)."
+                )
             else:
                 st.caption("本机模式（未配置身份认证，仅 127.0.0.1）· local mode: no identity provider, loopback only")
     st.session_state["access"] = who

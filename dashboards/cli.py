@@ -57,13 +57,32 @@ def read_auth_file(path: Path) -> Path:
     return roles
 
 
-def streamlit_command(warehouse: Path, port: int, address: str = "127.0.0.1", auth_file: Path | None = None,
-                      insecure_no_login: bool = False) -> tuple[list[str], dict[str, str]]:
+def streamlit_command(
+    warehouse: Path,
+    port: int,
+    address: str = "127.0.0.1",
+    auth_file: Path | None = None,
+    insecure_no_login: bool = False,
+) -> tuple[list[str], dict[str, str]]:
     """`streamlit run` of the app on an address and port, and its environment (the app reads
     $KEFU_PUBLISHED; $KEFU_ROLES and the auth file when sign-in is configured)."""
-    cmd = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(port),
-           "--server.address", address, "--server.headless", "true", "--browser.gatherUsageStats", "false",
-           "--client.toolbarMode", "viewer"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(APP),
+        "--server.port",
+        str(port),
+        "--server.address",
+        address,
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+        "--client.toolbarMode",
+        "viewer",
+    ]
     env = {k: v for k, v in os.environ.items() if k not in ("KEFU_ROLES", "KEFU_INSECURE_NO_LOGIN")}
     env["KEFU_PUBLISHED"] = str(warehouse)
     if auth_file is not None:
@@ -79,8 +98,11 @@ def _cmd_dashboard(args: argparse.Namespace) -> int:
 
     warehouse = published_path(args.warehouse).resolve()
     if not warehouse.exists():
-        print(f"kefu dashboard: published warehouse {warehouse} does not exist yet: "
-              "run the nightly job (or `make demo`) first, or pass --warehouse", file=sys.stderr)
+        print(
+            f"kefu dashboard: published warehouse {warehouse} does not exist yet: "
+            "run the nightly job (or `make demo`) first, or pass --warehouse",
+            file=sys.stderr,
+        )
         return 2
     auth = Path(args.auth) if args.auth else Home.from_env().root / AUTH_FILE
     if args.auth and not auth.exists():
@@ -88,10 +110,12 @@ def _cmd_dashboard(args: argparse.Namespace) -> int:
         return 2
     auth = auth if auth.exists() else None
     if auth is None and not is_loopback(args.bind) and not args.insecure_no_login:
-        print(f"kefu dashboard: no identity provider configured (no {Home.from_env().root / AUTH_FILE}, no --auth): "
-              f"refusing to listen on {args.bind} without sign-in. Configure sign-in (docs/security.md), or pass "
-              "--insecure-no-login to serve everything to anyone who can reach the port / 未配置登录，不对外提供看板",
-              file=sys.stderr)
+        print(
+            f"kefu dashboard: no identity provider configured (no {Home.from_env().root / AUTH_FILE}, no --auth): "
+            f"refusing to listen on {args.bind} without sign-in. Configure sign-in (docs/security.md), or pass "
+            "--insecure-no-login to serve everything to anyone who can reach the port / 未配置登录，不对外提供看板",
+            file=sys.stderr,
+        )
         return 2
     try:
         cmd, env = streamlit_command(warehouse, args.port, args.bind, auth, args.insecure_no_login)
@@ -103,8 +127,10 @@ def _cmd_dashboard(args: argparse.Namespace) -> int:
     if auth is not None:
         print(f"sign-in: {auth} (OpenID Connect), roles {env['KEFU_ROLES']}")
     elif args.insecure_no_login:
-        print("WARNING: no sign-in (--insecure-no-login): anyone who can reach the port sees every district "
-              "/ 未登录模式：任何人都能看到全部数据")
+        print(
+            "WARNING: no sign-in (--insecure-no-login): anyone who can reach the port sees every district "
+            "/ 未登录模式：任何人都能看到全部数据"
+        )
     else:
         print(f"no identity provider configured: listening on {args.bind} only (本机模式，仅本机可访问)")
     return subprocess.call(cmd, env=env)
@@ -120,14 +146,26 @@ def add_parser(sub) -> None:
         "drill-down to the tickets, hotline 7×24 coverage, satisfaction, callbacks, VIP, halls, notices and "
         "the early warning of open tickets. Sign-in and scopes: docs/security.md.",
     )
-    d.add_argument("--warehouse", default=None,
-                   help="published warehouse file (default: $KEFU_PUBLISHED, else $KEFU_HOME/published/kefu.duckdb)")
+    d.add_argument(
+        "--warehouse",
+        default=None,
+        help="published warehouse file (default: $KEFU_PUBLISHED, else $KEFU_HOME/published/kefu.duckdb)",
+    )
     d.add_argument("--port", type=int, default=8501, help="HTTP port (default 8501)")
-    d.add_argument("--bind", default="127.0.0.1",
-                   help="address to listen on (default 127.0.0.1; another address needs sign-in or --insecure-no-login)")
-    d.add_argument("--auth", default=None,
-                   help="auth file: Streamlit secrets TOML with [auth] (OpenID Connect) and [kefu] roles_file "
-                   "(default: $KEFU_HOME/secrets/dashboard_auth.toml if it exists)")
-    d.add_argument("--insecure-no-login", action="store_true",
-                   help="without sign-in, still listen on a non-loopback --bind address: everyone sees everything")
+    d.add_argument(
+        "--bind",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1; another address needs sign-in or --insecure-no-login)",
+    )
+    d.add_argument(
+        "--auth",
+        default=None,
+        help="auth file: Streamlit secrets TOML with [auth] (OpenID Connect) and [kefu] roles_file "
+        "(default: $KEFU_HOME/secrets/dashboard_auth.toml if it exists)",
+    )
+    d.add_argument(
+        "--insecure-no-login",
+        action="store_true",
+        help="without sign-in, still listen on a non-loopback --bind address: everyone sees everything",
+    )
     d.set_defaults(func=_cmd_dashboard)

@@ -35,6 +35,7 @@ from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import streamlit as st
 
@@ -51,6 +52,7 @@ Scope = tuple[tuple[str, str, int], ...]
 
 
 # ------------------------------------------------------------------ reading the published file
+
 
 def stamp(path: str | Path) -> tuple[int, int, int]:
     """The identity of the file now at `path`: a publish (os.replace) changes it."""
@@ -70,7 +72,7 @@ class _Published:
     def __init__(self) -> None:
         self._changed = threading.Condition()
         self._key: tuple[str, tuple[int, int, int]] | None = None
-        self._con = None
+        self._con: duckdb.DuckDBPyConnection | None = None
         self._running = 0
 
     @contextmanager
@@ -94,7 +96,6 @@ class _Published:
                 self._running -= 1
                 self._changed.notify_all()
 
-
     def close(self) -> None:
         """Close the connection once no query runs on it (the next query opens the file again)."""
         with self._changed:
@@ -109,8 +110,9 @@ _PUBLISHED = _Published()
 close = _PUBLISHED.close
 
 
-def run_sql(path: str | Path, sql: str, params: Sequence = (), file_stamp: tuple[int, int, int] | None = None
-            ) -> pd.DataFrame:
+def run_sql(
+    path: str | Path, sql: str, params: Sequence = (), file_stamp: tuple[int, int, int] | None = None
+) -> pd.DataFrame:
     """Run one query, uncached, on the published file with identity `file_stamp` (default: the file now)."""
     started = time.perf_counter()
     with _PUBLISHED.cursor(str(path), file_stamp or stamp(path)) as cur:
@@ -155,6 +157,7 @@ def clear_cache() -> None:
 
 # ------------------------------------------------------------------ labels
 
+
 @lru_cache(maxsize=1)
 def rule_order() -> dict[str, int]:
     """Measures in the rulebook's display order (families T, N, C, V, H, S, P, B, A, R)."""
@@ -170,27 +173,36 @@ def group_labels() -> dict[tuple[str, str], str]:
 
 # ------------------------------------------------------------------ filters' choices
 
+
 def months(path) -> list[str]:
     """Months the warehouse judged, newest first."""
     return query(path, "select distinct period_month from marts.kpi_rule_results order by 1 desc")[
-        "period_month"].tolist()
+        "period_month"
+    ].tolist()
 
 
 def districts(path) -> pd.DataFrame:
-    return query(path, "select district_id, arg_max(district_name, period_month) as district_name "
-                       "from marts.dim_district group by district_id order by district_id")
+    return query(
+        path,
+        "select district_id, arg_max(district_name, period_month) as district_name "
+        "from marts.dim_district group by district_id order by district_id",
+    )
 
 
 def technicians(path, month: str, district: str | None = None) -> pd.DataFrame:
     """Technicians assigned in the month (to the district, if given), with masked names."""
-    return query(path, """
+    return query(
+        path,
+        """
         select t.technician_id, arg_max(t.district_id, t.valid_from) as district_id,
                arg_max(t.technician_name_masked, t.valid_from) as technician_name
         from marts.dim_technician as t
         join marts.dim_month as m on m.period_month = ?
         where t.valid_from <= m.month_end and (t.valid_to is null or t.valid_to >= m.month_start)
           and (? is null or t.district_id = ?)
-        group by t.technician_id order by t.technician_id""", [month, district, district])
+        group by t.technician_id order by t.technician_id""",
+        [month, district, district],
+    )
 
 
 def tiers(path) -> pd.DataFrame:
@@ -206,6 +218,7 @@ def as_of(path) -> str | None:
 
 
 # ------------------------------------------------------------------ rule results
+
 
 def unit_names(path) -> dict[tuple[str, str], str]:
     """(grain, unit_id) -> the unit's name from marts.dim_unit (D-152): districts and halls by name,
@@ -223,7 +236,9 @@ def rule_results(path, month: str, rules: Sequence[str] | None = None, scope: Sc
     scope = scope or (("*", "*", 0),)
     values = ", ".join("(?, ?, ?)" for _ in scope)
     params: list = [x for s in scope for x in s] + [month, rules is None, list(rules or [])]
-    frame = query(path, f"""
+    frame = query(
+        path,
+        f"""
         with scope(grain, unit_id, priority) as (values {values}),
         results as (
             select r.*, rank() over (partition by r.measure_id order by s.priority) as scope_rank
@@ -275,10 +290,13 @@ def coverage_rules(path) -> pd.DataFrame:
 
 def coverage_daily(path) -> pd.DataFrame:
     """Per entity, source and business date: files and rows that arrived, absent columns, missing dates."""
-    return query(path, """
+    return query(
+        path,
+        """
         select entity, entity_zh, source_system, business_date, arrived, files, rows_read, rows_loaded,
                rows_quarantined, absent_columns
-        from marts.data_coverage order by entity, source_system, business_date""")
+        from marts.data_coverage order by entity, source_system, business_date""",
+    )
 
 
 def rule_trend(path, measure_id: str, grain: str, unit_id: str) -> pd.DataFrame:
@@ -299,8 +317,11 @@ def scope_for(district: str | None, technician: str | None, tier: str | None, ti
     if district:
         scope.append(("district", district, 2))
     if tier and tier_row:
-        scope += [("queue", tier_row["tier_group"], 3), ("tier_group", tier_row["tier_group"], 3),
-                  ("brand_group", tier_row["brand_group"], 3)]
+        scope += [
+            ("queue", tier_row["tier_group"], 3),
+            ("tier_group", tier_row["tier_group"], 3),
+            ("brand_group", tier_row["brand_group"], 3),
+        ]
     scope += [("company", rulebook.company_unit(), 4), ("brand_group", "*", 5)]
     return tuple(scope)
 
@@ -321,8 +342,10 @@ def district_yearly(path, year: str) -> pd.DataFrame:
 
 # ------------------------------------------------------------------ technicians
 
-def technician_scorecards(path, month: str, district: str | None = None,
-                          technician: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+
+def technician_scorecards(
+    path, month: str, district: str | None = None, technician: str | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The technician scorecards of a month: (values, statuses), one row per technician and a
     column per measure judged at the technician grain — kpi_technician_monthly's values, with
     each cell's status from the kpi_rule_results row behind it."""
@@ -336,7 +359,8 @@ def technician_scorecards(path, month: str, district: str | None = None,
                           arg_max(technician_name_masked, valid_from) as technician_name
                    from marts.dim_technician group by technician_id) as t on t.technician_id = s.technician_id
         where s.period_month = ? and (? is null or t.district_id = ?) and (? is null or s.technician_id = ?)""",
-                  [month, district, district, technician, technician])
+        [month, district, district, technician, technician],
+    )
     keys = ["technician_id", "technician_name", "district_id", "measures_judged", "measures_failed"]
     columns = sorted(frame["measure_id"].unique(), key=rule_order().get)
     values = frame.pivot(index=keys, columns="measure_id", values="value").reindex(columns=columns)
@@ -361,35 +385,48 @@ def failed_tickets(path, measure_id: str, month: str, technician: str | None = N
 
 # ------------------------------------------------------------------ hotline, callbacks, notices
 
+
 def coverage_heatmap(path, month: str, queue: str | None = None) -> pd.DataFrame:
     """H5 7×24 coverage by weekday (0 = Monday) × hour: hours with fault calls asking for a human,
     hours none was answered (uncovered), the calls offered and answered."""
-    return query(path, """
+    return query(
+        path,
+        """
         select weekday_index, hour_of_day, count(*) as hours_with_calls,
                count(*) filter (where is_uncovered) as hours_uncovered,
                sum(fault_calls_offered) as calls_offered, cast(sum(fault_calls_answered) as bigint) as calls_answered
         from marts.kpi_hotline_coverage_hourly
         where period_month = ? and (? is null or queue = ?)
-        group by all order by weekday_index, hour_of_day""", [month, queue, queue])
+        group by all order by weekday_index, hour_of_day""",
+        [month, queue, queue],
+    )
 
 
 def contact_policy(path, month: str) -> pd.DataFrame:
     """P1 do-not-disturb by unit: customers called, undisturbed, phone calls and breaching calls."""
-    return query(path, """
+    return query(
+        path,
+        """
         select grain, unit_id, customers_called, customers_undisturbed,
                cast(phone_calls as bigint) as phone_calls, cast(breaching_calls as bigint) as breaching_calls,
                value, threshold, passed
-        from marts.kpi_contact_policy_monthly where period_month = ? order by grain, unit_id""", [month])
+        from marts.kpi_contact_policy_monthly where period_month = ? order by grain, unit_id""",
+        [month],
+    )
 
 
 def satisfaction_by_tier(path, month: str) -> pd.DataFrame:
     """Valid survey answers and the satisfied share by customer tier and channel (measured, no threshold)."""
-    return query(path, """
+    return query(
+        path,
+        """
         select customer_tier, channel, count(*) as valid_answers,
                count(*) filter (where is_satisfied) as satisfied_answers,
                count(*) filter (where is_satisfied) / count(*) as satisfaction_rate
         from marts.fct_surveys where period_month = ? and is_valid
-        group by all order by customer_tier, channel""", [month])
+        group by all order by customer_tier, channel""",
+        [month],
+    )
 
 
 def late_notices(path, month: str, district: str | None = None) -> pd.DataFrame:
@@ -404,12 +441,16 @@ def late_notices(path, month: str, district: str | None = None) -> pd.DataFrame:
 
 # ------------------------------------------------------------------ early warning
 
-def early_warning(path, district: str | None = None, technician: str | None = None,
-                  tier: str | None = None) -> pd.DataFrame:
+
+def early_warning(
+    path, district: str | None = None, technician: str | None = None, tier: str | None = None
+) -> pd.DataFrame:
     """Open tickets overdue or due within the warning window (rpt_early_warning), soonest first."""
     return query(path, """
         select ticket_id, measure_id, name_zh, warning_level, round(hours_left, 1) as hours_left, deadline_at, district_id, technician_id,
                ticket_type, customer_tier, limit_text, opened_at
         from marts.rpt_early_warning
         where (? is null or district_id = ?) and (? is null or technician_id = ?) and (? is null or customer_tier = ?)
-        order by hours_left, ticket_id""", [district, district, technician, technician, tier, tier])
+        order by hours_left, ticket_id""",
+        [district, district, technician, technician, tier, tier],
+    )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -17,10 +18,22 @@ from kefu.home import published_path
 from kefu.safe_text import csv_bytes
 
 COLOURS = {"green": "#2e7d32", "amber": "#ef8f00", "red": "#c62828", "none": "#9e9e9e"}
-BADGES = {"green": "green", "amber": "orange", "red": "red", "none": "gray"}
+BADGES: dict[str, Literal["green", "orange", "red", "gray"]] = {
+    "green": "green",
+    "amber": "orange",
+    "red": "red",
+    "none": "gray",
+}
 FONT = "Noto Sans CJK SC, Source Han Sans SC, sans-serif"
-GRAINS = {"company": "全公司", "district": "片区", "technician": "维修人员", "queue": "热线队列",
-          "brand_group": "品牌", "tier_group": "客户等级", "hall": "营业厅"}
+GRAINS = {
+    "company": "全公司",
+    "district": "片区",
+    "technician": "维修人员",
+    "queue": "热线队列",
+    "brand_group": "品牌",
+    "tier_group": "客户等级",
+    "hall": "营业厅",
+}
 WARNINGS = {"overdue": "已超时", "due_soon": "即将超时"}
 STATES = {"met": "按时", "breached": "超时", "open_overdue": "未办结已超时", "open_within_limit": "办理中"}
 
@@ -62,8 +75,9 @@ LABELS = {
 def status_column(label: str = LABELS["status"]):
     """The status column of a table: each cell a tag drawn in its status colour with the status name
     (the data grid paints the tag, so no emoji font is needed: Noto CJK has no colour dots, D-110)."""
-    return st.column_config.MultiselectColumn(label, options=list(COLOURS), color=list(COLOURS.values()),
-                                              format_func=data.STATUSES.get, width=100)  # fits 临界未达标
+    return st.column_config.MultiselectColumn(
+        label, options=list(COLOURS), color=list(COLOURS.values()), format_func=data.STATUSES.get, width=100
+    )  # fits 临界未达标
 
 
 def css(status: str) -> str:
@@ -87,12 +101,15 @@ class Filters:
 
 # ------------------------------------------------------------------ sidebar
 
+
 def sidebar() -> Filters:
     """The warehouse and the four filters (month, district, technician, tier), shared by every page."""
     path = published_path()
     if not Path(path).exists():
-        st.error(f"找不到已发布的数据仓库 {path}。请先运行夜间任务或 `make demo`。"
-                 f" (published warehouse {path} does not exist yet)")
+        st.error(
+            f"找不到已发布的数据仓库 {path}。请先运行夜间任务或 `make demo`。"
+            f" (published warehouse {path} does not exist yet)"
+        )
         st.stop()
     months = data.months(path)
     districts = data.districts(path)
@@ -102,14 +119,26 @@ def sidebar() -> Filters:
     with st.sidebar:
         st.markdown("### 筛选 · Filters")
         month = st.selectbox("月份", months, key="month")
-        district = st.selectbox("片区", [None, *district_names], key="district",
-                                format_func=lambda d: "全部片区" if d is None else f"{d} {district_names[d]}")
+        district = st.selectbox(
+            "片区",
+            [None, *district_names],
+            key="district",
+            format_func=lambda d: "全部片区" if d is None else f"{d} {district_names[d]}",
+        )
         techs = data.technicians(path, month, district)
         tech_names = dict(zip(techs["technician_id"], techs["technician_name"]))
-        technician = st.selectbox("维修人员", [None, *tech_names], key="technician",
-                                  format_func=lambda t: "全部维修人员" if t is None else f"{t} {tech_names[t]}")
-        tier = st.selectbox("客户等级", [None, *tiers["tier"]], key="tier",
-                            format_func=lambda t: "全部等级" if t is None else tier_names.get(t, t))
+        technician = st.selectbox(
+            "维修人员",
+            [None, *tech_names],
+            key="technician",
+            format_func=lambda t: "全部维修人员" if t is None else f"{t} {tech_names[t]}",
+        )
+        tier = st.selectbox(
+            "客户等级",
+            [None, *tiers["tier"]],
+            key="tier",
+            format_func=lambda t: "全部等级" if t is None else tier_names.get(t, t),
+        )
         as_of = data.as_of(path)
         st.caption(f"数据截至 {as_of}" if as_of else "")
         st.caption(f"状态：绿 达标 · 黄 未达标但距阈值不超过 {rulebook.amber_margin():.0%} · 红 未达标 · "
@@ -123,6 +152,7 @@ def filters() -> Filters:
 
 
 # ------------------------------------------------------------------ formats
+
 
 def fmt(value, kind: str = "rate") -> str:
     """A rate as a percentage with four significant digits (A2's 0.0373 %), a ratio as a number."""
@@ -148,11 +178,13 @@ def shown(frame: pd.DataFrame, text: dict[str, list], colours: dict[str, pd.Seri
 
 # ------------------------------------------------------------------ tables and downloads
 
+
 def excel_bytes(frame: pd.DataFrame) -> bytes:
     buffer = io.BytesIO()
     # cells hold data, never live formulas or links (a text starting with "=" stays text)
-    with pd.ExcelWriter(buffer, engine="xlsxwriter",
-                        engine_kwargs={"options": {"strings_to_formulas": False, "strings_to_urls": False}}) as xl:
+    with pd.ExcelWriter(
+        buffer, engine="xlsxwriter", engine_kwargs={"options": {"strings_to_formulas": False, "strings_to_urls": False}}
+    ) as xl:
         frame.to_excel(xl, index=False, sheet_name="data")
     return buffer.getvalue()
 
@@ -168,23 +200,56 @@ def downloads(frame: pd.DataFrame, name: str) -> None:
         return content
 
     left, right, _ = st.columns([1, 1, 4])
-    left.download_button("下载 CSV", lambda: made("csv", csv_bytes(out)), f"{name}.csv",
-                         "text/csv", key=f"{name}_csv", on_click="ignore", icon=":material/download:")
-    right.download_button("下载 Excel", lambda: made("xlsx", excel_bytes(out)), f"{name}.xlsx",
-                          "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                          key=f"{name}_xlsx", on_click="ignore", icon=":material/download:")
+    left.download_button(
+        "下载 CSV",
+        lambda: made("csv", csv_bytes(out)),
+        f"{name}.csv",
+        "text/csv",
+        key=f"{name}_csv",
+        on_click="ignore",
+        icon=":material/download:",
+    )
+    right.download_button(
+        "下载 Excel",
+        lambda: made("xlsx", excel_bytes(out)),
+        f"{name}.xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        key=f"{name}_xlsx",
+        on_click="ignore",
+        icon=":material/download:",
+    )
 
 
-def table(frame: pd.DataFrame, name: str, columns: list[str] | None = None, display=None, rows: int = 12,
-          percent: tuple[str, ...] = (), config: dict | None = None, **kwargs):
+def table(
+    frame: pd.DataFrame,
+    name: str,
+    columns: list[str] | None = None,
+    display=None,
+    rows: int = 12,
+    percent: tuple[str, ...] = (),
+    config: dict | None = None,
+    **kwargs,
+):
     """A table with Chinese headers (LABELS), `rows` rows high, and its CSV / Excel downloads of `frame`;
     `display` (see shown()) is what the table shows instead, if given; `config` overrides the column
     configuration of some columns. Returns the selection event."""
     columns = columns or list(frame.columns)
-    config = {**{c: st.column_config.NumberColumn(LABELS.get(c, c), format="percent") if c in percent
-                 else LABELS.get(c, c) for c in columns}, **(config or {})}
-    event = st.dataframe(frame if display is None else display, key=name, hide_index=True, column_order=columns,
-                         column_config=config, height=35 * min(max(len(frame), 1), rows) + 38, **kwargs)
+    config = {
+        **{
+            c: st.column_config.NumberColumn(LABELS.get(c, c), format="percent") if c in percent else LABELS.get(c, c)
+            for c in columns
+        },
+        **(config or {}),
+    }
+    event = st.dataframe(
+        frame if display is None else display,
+        key=name,
+        hide_index=True,
+        column_order=columns,
+        column_config=config,
+        height=35 * min(max(len(frame), 1), rows) + 38,
+        **kwargs,
+    )
     downloads(frame[columns], name)
     return event
 
@@ -195,7 +260,9 @@ def rule_table(frame: pd.DataFrame, name: str, columns: list[str] | None = None,
                           "comparison", "threshold", "status", "change"]
     labelled = frame.assign(grain=frame["grain"].map(GRAINS), status=frame["status"].map(data.STATUSES))
     kinds = frame["value_kind"]
-    text = {c: [fmt(v, k) for v, k in zip(frame[c], kinds)] for c in ("value", "threshold", "previous_value")}
+    text: dict[str, list] = {
+        c: [fmt(v, k) for v, k in zip(frame[c], kinds)] for c in ("value", "threshold", "previous_value")
+    }
     text["change"] = [fmt_change(v, k) or "—" for v, k in zip(frame["change"], kinds)]
     text["comparison"] = frame["comparison"].map({">=": "≥", "<=": "≤", ">": ">", "<": "<"}).fillna("—").tolist()
     # the status column is a coloured tag (status_column), not a cell style: a pandas Styler over a
@@ -206,19 +273,38 @@ def rule_table(frame: pd.DataFrame, name: str, columns: list[str] | None = None,
 
 # ------------------------------------------------------------------ charts
 
+
 def layout(fig: go.Figure, title: str, height: int = 320) -> go.Figure:
-    return fig.update_layout(title=title, height=height, font_family=FONT, margin=dict(l=10, r=10, t=50, b=10),
-                             legend=dict(orientation="h", y=-0.2), plot_bgcolor="white")
+    return fig.update_layout(
+        title=title,
+        height=height,
+        font_family=FONT,
+        margin=dict(l=10, r=10, t=50, b=10),
+        legend=dict(orientation="h", y=-0.2),
+        plot_bgcolor="white",
+    )
 
 
 def trend_chart(trend: pd.DataFrame, kind: str, title: str) -> go.Figure:
     """Value by month with the threshold as read from the mart (a dashed step line: C6's moves)."""
     fig = go.Figure()
-    fig.add_scatter(x=trend["period_month"], y=trend["threshold"], name="阈值", mode="lines",
-                    line=dict(color="#555", dash="dash", shape="hv"))
-    fig.add_scatter(x=trend["period_month"], y=trend["value"], name="实际值", mode="lines+markers+text",
-                    text=[fmt(v, kind) for v in trend["value"]], textposition="top center",
-                    line=dict(color="#1565c0"), marker=dict(size=12, color=[COLOURS[s] for s in trend["status"]]))
+    fig.add_scatter(
+        x=trend["period_month"],
+        y=trend["threshold"],
+        name="阈值",
+        mode="lines",
+        line=dict(color="#555", dash="dash", shape="hv"),
+    )
+    fig.add_scatter(
+        x=trend["period_month"],
+        y=trend["value"],
+        name="实际值",
+        mode="lines+markers+text",
+        text=[fmt(v, kind) for v in trend["value"]],
+        textposition="top center",
+        line=dict(color="#1565c0"),
+        marker=dict(size=12, color=[COLOURS[s] for s in trend["status"]]),
+    )
     fig.update_yaxes(tickformat=".2%" if kind == "rate" else ",.4g", gridcolor="#eee")
     fig.update_xaxes(type="category")
     return layout(fig, title)
@@ -227,16 +313,28 @@ def trend_chart(trend: pd.DataFrame, kind: str, title: str) -> go.Figure:
 def bar_chart(frame: pd.DataFrame, x: str, kind: str, title: str) -> go.Figure:
     """One bar per unit coloured by status, with each unit's threshold as a marker line."""
     fig = go.Figure()
-    fig.add_bar(x=frame[x], y=frame["value"], name="实际值", marker_color=[COLOURS[s] for s in frame["status"]],
-                text=[fmt(v, kind) for v in frame["value"]], textposition="outside")
-    fig.add_scatter(x=frame[x], y=frame["threshold"], name="阈值", mode="markers",
-                    marker=dict(symbol="line-ew-open", size=28, color="#333", line=dict(width=3)))
+    fig.add_bar(
+        x=frame[x],
+        y=frame["value"],
+        name="实际值",
+        marker_color=[COLOURS[s] for s in frame["status"]],
+        text=[fmt(v, kind) for v in frame["value"]],
+        textposition="outside",
+    )
+    fig.add_scatter(
+        x=frame[x],
+        y=frame["threshold"],
+        name="阈值",
+        mode="markers",
+        marker=dict(symbol="line-ew-open", size=28, color="#333", line=dict(width=3)),
+    )
     top = max(frame["value"].max(), frame["threshold"].max())
     fig.update_yaxes(tickformat=".2%" if kind == "rate" else ",.4g", gridcolor="#eee", range=[0, top * 1.15])
     return layout(fig, title)
 
 
 # ------------------------------------------------------------------ the page body of a family of rules
+
 
 def metric_card(r) -> None:
     """A rule of a unit: status, value, change from last month; the threshold and counts on hover."""
@@ -251,7 +349,7 @@ def metric_card(r) -> None:
 def metric_cards(rows: pd.DataFrame, per_row: int = 4) -> None:
     """One card per rule of the scope."""
     for start in range(0, len(rows), per_row):
-        for col, r in zip(st.columns(per_row), rows.iloc[start:start + per_row].itertuples()):
+        for col, r in zip(st.columns(per_row), rows.iloc[start : start + per_row].itertuples()):
             with col:
                 metric_card(r)
 
@@ -293,15 +391,18 @@ def unshown_reason(m: rulebook.Measure, month: str, grains: set[str], as_of: str
         quarter = pd.Period(month, "M").asfreq("Q")
         last = quarter.asfreq("M", "end").strftime("%Y-%m")
         if not quarter_ended(month, as_of):
-            return (f"按季度考核，{quarter.year} 年第 {quarter.quarter} 季度尚未结束，季末月 {last} 考核"
-                    f" (judged per quarter: the quarter has not ended yet)")
+            return (
+                f"按季度考核，{quarter.year} 年第 {quarter.quarter} 季度尚未结束，季末月 {last} 考核"
+                f" (judged per quarter: the quarter has not ended yet)"
+            )
         if month != last:
             return f"按季度考核，在季末月 {last} 考核 (judged per quarter, in its last month {last})"
     return "本月该范围没有考核对象 (nothing to judge at this scope this month)"
 
 
-def unshown_note(rules: list[str] | None, shown: set[str], month: str, grains: set[str],
-                 as_of: str | None) -> str | None:
+def unshown_note(
+    rules: list[str] | None, shown: set[str], month: str, grains: set[str], as_of: str | None
+) -> str | None:
     """The caption naming the judged measures of a page not shown at the scope, grouped by the reason."""
     reasons: dict[str, list[str]] = {}
     for m in rulebook.load().values():
@@ -310,7 +411,8 @@ def unshown_note(rules: list[str] | None, shown: set[str], month: str, grains: s
     if not reasons:
         return None
     return "本范围未显示的规则 · not shown at this scope：" + "；".join(
-        f"{'、'.join(ids)}：{reason}" for reason, ids in reasons.items())
+        f"{'、'.join(ids)}：{reason}" for reason, ids in reasons.items()
+    )
 
 
 def not_measurable(f: Filters, rules: list[str] | None) -> pd.DataFrame:

@@ -24,6 +24,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -78,17 +79,28 @@ def _query(con: duckdb.DuckDBPyConnection, sql: str, values: dict) -> pd.DataFra
 
 def _context(docs_dir: Path | None):
     import great_expectations as gx
-    from great_expectations.data_context.types.base import (DataContextConfig, InMemoryStoreBackendDefaults,
-                                                            ProgressBarsConfig)
+    from great_expectations.data_context.types.base import (
+        DataContextConfig,
+        InMemoryStoreBackendDefaults,
+        ProgressBarsConfig,
+    )
 
     sites = {}
     if docs_dir is not None:
-        sites["kefu"] = {"class_name": "SiteBuilder",
-                         "store_backend": {"class_name": "TupleFilesystemStoreBackend",
-                                           "base_directory": str(Path(docs_dir).resolve())},
-                         "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"}}
-    config = DataContextConfig(store_backend_defaults=InMemoryStoreBackendDefaults(), data_docs_sites=sites,
-                               analytics_enabled=False, progress_bars=ProgressBarsConfig(globally=False))
+        sites["kefu"] = {
+            "class_name": "SiteBuilder",
+            "store_backend": {
+                "class_name": "TupleFilesystemStoreBackend",
+                "base_directory": str(Path(docs_dir).resolve()),
+            },
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        }
+    config = DataContextConfig(
+        store_backend_defaults=InMemoryStoreBackendDefaults(),
+        data_docs_sites=sites,
+        analytics_enabled=False,
+        progress_bars=ProgressBarsConfig(globally=False),
+    )
     return gx.get_context(mode="ephemeral", project_config=config)
 
 
@@ -117,17 +129,22 @@ def _observed(res, row_id: list[str]) -> str:
         return f"error: {exc.get('exception_message')}"
     if "unexpected_count" in r:
         values = list(dict.fromkeys(map(repr, r.get("partial_unexpected_list") or [])))[:SHOWN]
-        rows = ["/".join(f"{k}={row[k]}" for k in row_id if k in row)
-                for row in (r.get("partial_unexpected_index_list") or [])[:SHOWN] if isinstance(row, dict)]
-        return (f"{r['unexpected_count']} of {r.get('element_count')} rows unexpected: {', '.join(values)}"
-                + (f" (rows {'; '.join(rows)})" if any(rows) else ""))
+        rows = [
+            "/".join(f"{k}={row[k]}" for k in row_id if k in row)
+            for row in (r.get("partial_unexpected_index_list") or [])[:SHOWN]
+            if isinstance(row, dict)
+        ]
+        return f"{r['unexpected_count']} of {r.get('element_count')} rows unexpected: {', '.join(values)}" + (
+            f" (rows {'; '.join(rows)})" if any(rows) else ""
+        )
     if r.get("missing_count"):
         return "missing: " + ", ".join(map(repr, r.get("partial_missing_list") or []))
     return f"observed {r.get('observed_value')!r}"
 
 
-def run_suites(warehouse: Path, gate: str, values: dict, docs_dir: Path | None,
-               result_format: str = "SUMMARY") -> tuple[GateResult, list[tuple[dict, object]]]:
+def run_suites(
+    warehouse: Path, gate: str, values: dict, docs_dir: Path | None, result_format: str = "SUMMARY"
+) -> tuple[GateResult, list[tuple[dict, Any]]]:  # Any: a GX validation result
     """Validate every suite of a gate; return the result and (suite JSON, GX validation result) pairs."""
     import great_expectations as gx
 
@@ -142,20 +159,30 @@ def run_suites(warehouse: Path, gate: str, values: dict, docs_dir: Path | None,
         for spec in load_suites(gate):
             meta = spec["meta"]["kefu"]
             frame = _query(con, meta["query"], values)
-            params = {name: _query(con, sql, values).iloc[:, 0].tolist()
-                      for name, sql in meta.get("parameters", {}).items()}
+            params = {
+                name: _query(con, sql, values).iloc[:, 0].tolist() for name, sql in meta.get("parameters", {}).items()
+            }
             suite = ctx.suites.add(gx.ExpectationSuite(**spec))
             batch = source.add_dataframe_asset(spec["name"]).add_batch_definition_whole_dataframe("whole table")
             vd = ctx.validation_definitions.add(gx.ValidationDefinition(name=spec["name"], data=batch, suite=suite))
             fmt = {"result_format": result_format, "unexpected_index_column_names": meta["row_id"]}
-            runs.append((spec, vd.run(batch_parameters={"dataframe": frame}, expectation_parameters=params,
-                                      result_format=fmt)))
+            runs.append(
+                (spec, vd.run(batch_parameters={"dataframe": frame}, expectation_parameters=params, result_format=fmt))
+            )
     finally:
         con.close()
-    failures = [Failure(spec["name"], spec["meta"]["kefu"]["table"], r.expectation_config.type,
-                        {k: _short(v) for k, v in r.expectation_config.kwargs.items() if k != "batch_id"},
-                        _observed(r, spec["meta"]["kefu"]["row_id"]))
-                for spec, result in runs for r in result.results if not r.success]
+    failures = [
+        Failure(
+            spec["name"],
+            spec["meta"]["kefu"]["table"],
+            r.expectation_config.type,
+            {k: _short(v) for k, v in r.expectation_config.kwargs.items() if k != "batch_id"},
+            _observed(r, spec["meta"]["kefu"]["row_id"]),
+        )
+        for spec, result in runs
+        for r in result.results
+        if not r.success
+    ]
     index = None
     if docs_dir is not None:
         ctx.build_data_docs(site_names=["kefu"])
@@ -166,8 +193,11 @@ def run_suites(warehouse: Path, gate: str, values: dict, docs_dir: Path | None,
 
 def run_contract_gate(warehouse: Path, day: date, docs_dir: Path | None) -> GateResult:
     """The blocking data-contract suites over the warehouse after the build of business date `day`."""
-    values = {"day": day, "month": day.strftime("%Y-%m"),
-              "previous_month": (day.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")}
+    values = {
+        "day": day,
+        "month": day.strftime("%Y-%m"),
+        "previous_month": (day.replace(day=1) - timedelta(days=1)).strftime("%Y-%m"),
+    }
     return run_suites(warehouse, "contract", values, docs_dir)[0]
 
 
@@ -188,7 +218,8 @@ def run_threshold_suites(warehouse: Path, months: list[str], docs_dir: Path | No
                              "measure_id": meta["measure_id"], "threshold": float(row["threshold"]),
                              "comparison": row["comparison"]})
     breaches = pd.DataFrame(rows, columns=BREACH_COLUMNS).sort_values(
-        ["measure_id", "period_month", "grain", "unit_id"], ignore_index=True)
+        ["measure_id", "period_month", "grain", "unit_id"], ignore_index=True
+    )
     return res, breaches
 
 
@@ -226,12 +257,16 @@ def record_breaches(warehouse: Path, run_id: str, day: date, breaches: pd.DataFr
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m expectations.gates",
-                                 description="Run the data-contract gate (and the threshold suites) on a warehouse.")
+    ap = argparse.ArgumentParser(
+        prog="python -m expectations.gates",
+        description="Run the data-contract gate (and the threshold suites) on a warehouse.",
+    )
     ap.add_argument("--warehouse", required=True, type=Path)
     ap.add_argument("--date", required=True, type=date.fromisoformat, help="business date YYYY-MM-DD")
     ap.add_argument("--docs", type=Path, help="Data Docs folder (default: a temporary folder)")
-    ap.add_argument("--thresholds", action="store_true", help="also run the threshold suites (D's month and the one before)")
+    ap.add_argument(
+        "--thresholds", action="store_true", help="also run the threshold suites (D's month and the one before)"
+    )
     args = ap.parse_args(argv)
     docs = args.docs or Path(tempfile.mkdtemp(prefix="kefu_data_docs_"))
     res = run_contract_gate(args.warehouse, args.date, docs / "contract")
@@ -240,8 +275,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.thresholds:
         months = sorted({args.date.strftime("%Y-%m"), (args.date.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")})
         tres, breaches = run_threshold_suites(args.warehouse, months, docs / "thresholds")
-        print(f"thresholds {', '.join(months)}: {len(breaches)} breaches in {tres.seconds} s "
-              f"({tres.evaluated} expectations); Data Docs: {tres.docs_index}")
+        print(
+            f"thresholds {', '.join(months)}: {len(breaches)} breaches in {tres.seconds} s "
+            f"({tres.evaluated} expectations); Data Docs: {tres.docs_index}"
+        )
         if len(breaches):
             print(breaches.groupby("measure_id").size().sort_values(ascending=False).head(10).to_string())
     return 0 if res.success else 1

@@ -43,8 +43,16 @@ def _sql(text: str) -> str:
     return " ".join(text.split())
 
 
-def _suite(name: str, gate: str, table: str, query: str, row_id: list[str], doc: str,
-           expectations: list[gxe.Expectation], parameters: dict[str, str] | None = None) -> dict:
+def _suite(
+    name: str,
+    gate: str,
+    table: str,
+    query: str,
+    row_id: list[str],
+    doc: str,
+    expectations: list[gxe.Expectation],
+    parameters: dict[str, str] | None = None,
+) -> dict:
     kefu = {"gate": gate, "table": table, "query": _sql(query), "row_id": row_id, "doc": doc}
     if parameters:
         kefu["parameters"] = {k: _sql(v) for k, v in parameters.items()}
@@ -66,16 +74,20 @@ def references(ent: contract.Entity) -> dict[str, contract.Entity]:
     """Column -> the reference list it must exist in: a column named like the identifier of a
     reference list (the list's key less its date parts: districts.district_id,
     technicians.technician_id)."""
-    ids = {next(c.name for c in ref.columns if c.key and c.type not in ("date", "month")): ref
-           for ref in map(contract.entity, REFERENCE_LISTS)}
+    ids = {
+        next(c.name for c in ref.columns if c.key and c.type not in ("date", "month")): ref
+        for ref in map(contract.entity, REFERENCE_LISTS)
+    }
     return {c.name: ids[c.name] for c in ent.columns if c.name in ids and ids[c.name].name != ent.name}
 
 
 def staging_suite(ent: contract.Entity) -> dict:
     table = f"staging.stg_{ent.name}"
     refs = references(ent)
-    unknown = {col: f"t.{col} is not null and not exists (select 1 from staging.stg_{ref.name} r "
-                    f"where r.{col} = t.{col})" for col, ref in refs.items()}
+    unknown = {
+        col: f"t.{col} is not null and not exists (select 1 from staging.stg_{ref.name} r where r.{col} = t.{col})"
+        for col, ref in refs.items()
+    }
     derived = "".join(f", case when {cond} then t.{col} end as unknown_{col}" for col, cond in unknown.items())
     # Every row is validated on the night it arrives: an event table's rows of the business date;
     # a reference list's rows (re-)exported that date, plus any older row a newer list orphans
@@ -85,51 +97,103 @@ def staging_suite(ent: contract.Entity) -> dict:
     # A rule input an export lacked loads as NULL (D-90): its not-null check holds for the rows of
     # exports that have the column; audit.source_columns says which file lacked which column.
     inputs = [c for c in ent.columns if c.required and not c.identity]
-    derived += "".join(f", case when t.{stored_names(c)[0]} is null and coalesce(a.absent, '') not like "
-                       f"'%|{c.name}|%' then true end as unexplained_null_{stored_names(c)[0]}" for c in inputs)
-    absent = ("select file_id, '|' || string_agg(column_name, '|') || '|' as absent from audit.source_columns "
-              f"where entity = '{ent.name}' and not present group by file_id")
+    derived += "".join(
+        f", case when t.{stored_names(c)[0]} is null and coalesce(a.absent, '') not like "
+        f"'%|{c.name}|%' then true end as unexplained_null_{stored_names(c)[0]}"
+        for c in inputs
+    )
+    absent = (
+        "select file_id, '|' || string_agg(column_name, '|') || '|' as absent from audit.source_columns "
+        f"where entity = '{ent.name}' and not present group by file_id"
+    )
     join = f" left join ({absent}) a on a.file_id = t.file_id" if inputs else ""
     query = f"select t.*{derived} from {table} t{join} where {where}"
-    ex: list[gxe.Expectation] = [gxe.ExpectTableColumnsToMatchSet(
-        column_set=[n for c in ent.columns for n in stored_names(c)], exact_match=False,
-        description="every contract column is staged (personal data as _hash and _masked)")]
+    ex: list[gxe.Expectation] = [
+        gxe.ExpectTableColumnsToMatchSet(
+            column_set=[n for c in ent.columns for n in stored_names(c)],
+            exact_match=False,
+            description="every contract column is staged (personal data as _hash and _masked)",
+        )
+    ]
     if ent.name in DAILY_ENTITIES:
-        ex.append(gxe.ExpectTableRowCountToBeBetween(
-            min_value=1, description=f"the business date's {ent.name} export is not empty"))
-    ex += [gxe.ExpectColumnValuesToNotBeNull(column=n)
-           for c in ent.columns if c.required and c.identity for n in stored_names(c)[:1]]
-    ex += [gxe.ExpectColumnValuesToBeNull(
-        column=f"unexplained_null_{stored_names(c)[0]}",
-        description=f"{ent.name}.{c.name} has a value wherever the export has the column (D-90)")
-        for c in inputs]
-    ex.append(gxe.ExpectColumnValuesToBeUnique(column=ent.key[0]) if len(ent.key) == 1
-              else gxe.ExpectCompoundColumnsToBeUnique(column_list=ent.key))
-    ex += [gxe.ExpectColumnValuesToBeInSet(column=c.name, value_set=list(c.values))
-           for c in ent.columns if c.type == "enum"]
-    ex += [gxe.ExpectColumnValuesToBeNull(
-        column=f"unknown_{col}", description=f"{ent.name}.{col} exists in the reference list {ref.name}")
-        for col, ref in refs.items()]
-    scope = ("the rows exported on the business date" if daily else
-             "the rows exported on the business date and every row pointing at a missing reference")
-    return _suite(f"contract.stg_{ent.name}", "contract", table, query, ent.key,
-                  f"{ent.zh} ({ent.name}), {scope}: contract columns, key, enums, required columns, "
-                  "references", ex)
+        ex.append(
+            gxe.ExpectTableRowCountToBeBetween(
+                min_value=1, description=f"the business date's {ent.name} export is not empty"
+            )
+        )
+    ex += [
+        gxe.ExpectColumnValuesToNotBeNull(column=n)
+        for c in ent.columns
+        if c.required and c.identity
+        for n in stored_names(c)[:1]
+    ]
+    ex += [
+        gxe.ExpectColumnValuesToBeNull(
+            column=f"unexplained_null_{stored_names(c)[0]}",
+            description=f"{ent.name}.{c.name} has a value wherever the export has the column (D-90)",
+        )
+        for c in inputs
+    ]
+    ex.append(
+        gxe.ExpectColumnValuesToBeUnique(column=ent.key[0])
+        if len(ent.key) == 1
+        else gxe.ExpectCompoundColumnsToBeUnique(column_list=ent.key)
+    )
+    ex += [
+        gxe.ExpectColumnValuesToBeInSet(column=c.name, value_set=list(c.values))
+        for c in ent.columns
+        if c.type == "enum"
+    ]
+    ex += [
+        gxe.ExpectColumnValuesToBeNull(
+            column=f"unknown_{col}", description=f"{ent.name}.{col} exists in the reference list {ref.name}"
+        )
+        for col, ref in refs.items()
+    ]
+    scope = (
+        "the rows exported on the business date"
+        if daily
+        else "the rows exported on the business date and every row pointing at a missing reference"
+    )
+    return _suite(
+        f"contract.stg_{ent.name}",
+        "contract",
+        table,
+        query,
+        ent.key,
+        f"{ent.zh} ({ent.name}), {scope}: contract columns, key, enums, required columns, references",
+        ex,
+    )
 
 
 def load_log_suite() -> dict:
-    query = ("select file_id, file_name, entity, export_date, rows_read, rows_loaded, rows_quarantined, "
-             "rows_loaded + rows_quarantined as rows_loaded_or_quarantined from audit.load_log "
-             "where status = 'loaded'")
-    ex = [gxe.ExpectColumnValuesToNotBeNull(column=c) for c in
-          ("file_id", "entity", "export_date", "rows_read", "rows_loaded", "rows_quarantined")]
-    ex += [gxe.ExpectColumnValuesToBeUnique(column="file_id"),
-           gxe.ExpectColumnValuesToBeInSet(column="entity", value_set=list(contract.load())),
-           gxe.ExpectColumnPairValuesToBeEqual(
-               column_A="rows_read", column_B="rows_loaded_or_quarantined",
-               description="every row read was loaded or quarantined")]
-    return _suite("contract.audit_load_log", "contract", "audit.load_log", query, ["file_id", "file_name"],
-                  "audit.load_log, every loaded file: rows read = rows loaded + rows quarantined", ex)
+    query = (
+        "select file_id, file_name, entity, export_date, rows_read, rows_loaded, rows_quarantined, "
+        "rows_loaded + rows_quarantined as rows_loaded_or_quarantined from audit.load_log "
+        "where status = 'loaded'"
+    )
+    ex = [
+        gxe.ExpectColumnValuesToNotBeNull(column=c)
+        for c in ("file_id", "entity", "export_date", "rows_read", "rows_loaded", "rows_quarantined")
+    ]
+    ex += [
+        gxe.ExpectColumnValuesToBeUnique(column="file_id"),
+        gxe.ExpectColumnValuesToBeInSet(column="entity", value_set=list(contract.load())),
+        gxe.ExpectColumnPairValuesToBeEqual(
+            column_A="rows_read",
+            column_B="rows_loaded_or_quarantined",
+            description="every row read was loaded or quarantined",
+        ),
+    ]
+    return _suite(
+        "contract.audit_load_log",
+        "contract",
+        "audit.load_log",
+        query,
+        ["file_id", "file_name"],
+        "audit.load_log, every loaded file: rows read = rows loaded + rows quarantined",
+        ex,
+    )
 
 
 def kpi_suite() -> dict:
@@ -238,8 +302,14 @@ def stale(directory: Path = SUITES_DIR) -> list[str]:
     """Suite files that differ from what the contract and the rulebook generate (or should not exist)."""
     want = {f"{name}.json": render(s) for name, s in suites().items()}
     have = {p.name for p in directory.glob("*.json")} if directory.is_dir() else set()
-    return sorted({n for n, text in want.items() if not (directory / n).exists()
-                   or (directory / n).read_text(encoding="utf-8") != text} | (have - set(want)))
+    return sorted(
+        {
+            n
+            for n, text in want.items()
+            if not (directory / n).exists() or (directory / n).read_text(encoding="utf-8") != text
+        }
+        | (have - set(want))
+    )
 
 
 def write(directory: Path = SUITES_DIR) -> list[Path]:

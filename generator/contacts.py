@@ -29,9 +29,10 @@ from __future__ import annotations
 
 import calendar
 from collections import deque
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 import chinese_calendar
 import numpy as np
@@ -39,8 +40,16 @@ import numpy as np
 from generator import formats
 from kefu import contract, rulebook, workcal
 
-ENTITIES: tuple[str, ...] = ("calls", "surveys", "outbound", "hall_visits", "suspensions", "works",
-                             "work_notices", "callbacks")
+ENTITIES: tuple[str, ...] = (
+    "calls",
+    "surveys",
+    "outbound",
+    "hall_visits",
+    "suspensions",
+    "works",
+    "work_notices",
+    "callbacks",
+)
 CALL_TYPES: tuple[str, ...] = ("fault", "consultation", "complaint", "other")
 DAY = 86_400
 _NAT = np.datetime64("NaT", "s")
@@ -56,8 +65,9 @@ class ContactRates:
     vip_call_multiplier: float = 1.6  # VIP customers call this much more often than others
     identified_share: float = 0.88
     repeat_share: float = 0.07  # calls that repeat a call of the last 6 days (same customer and type, R3)
-    call_type_shares: dict[str, float] = field(default_factory=lambda: {
-        "fault": 0.42, "consultation": 0.38, "complaint": 0.07, "other": 0.13})
+    call_type_shares: dict[str, float] = field(
+        default_factory=lambda: {"fault": 0.42, "consultation": 0.38, "complaint": 0.07, "other": 0.13}
+    )
     human_share_vip: float = 0.88
     human_share_other: float = 0.72
     ordinary_service_level: float = 0.82
@@ -91,8 +101,9 @@ class ContactRates:
     satisfaction_margin_fail: float = 0.06
     # outbound (P1, C8)
     outbound_per_household_month: float = 0.03
-    outbound_purposes: dict[str, float] = field(default_factory=lambda: {
-        "marketing": 0.6, "notice": 0.3, "other": 0.06, "care": 0.04})
+    outbound_purposes: dict[str, float] = field(
+        default_factory=lambda: {"marketing": 0.6, "notice": 0.3, "other": 0.06, "care": 0.04}
+    )
     outbound_phone_share: float = 0.55
     phone_answer_share: float = 0.7
     p1_breaches_per_thousand: float = 1.0  # breaching chains per planted month per 1000 customers of the group
@@ -112,8 +123,9 @@ class ContactRates:
     n1_violation: float = 0.1
     # network ops (N2, C5)
     works_per_district_month: float = 1.5
-    work_kinds: dict[str, float] = field(default_factory=lambda: {
-        "engineering": 0.4, "line_adjustment": 0.35, "cutover": 0.25})
+    work_kinds: dict[str, float] = field(
+        default_factory=lambda: {"engineering": 0.4, "line_adjustment": 0.35, "cutover": 0.25}
+    )
     work_customers: tuple[int, int] = (5, 40)
     n2_violation: float = 0.1
     c5_violation: float = 0.12
@@ -227,10 +239,62 @@ def day_factor(d: date) -> float:
     return season * (0.8 if d.weekday() == 5 else 0.74)
 
 
-_HOURS_WORK = np.array([0.4, 0.25, 0.15, 0.12, 0.12, 0.2, 0.5, 1.5, 3.5, 5.5, 6.0, 5.0,
-                        3.5, 4.0, 5.5, 5.8, 5.0, 4.0, 3.5, 4.5, 5.0, 4.0, 2.0, 1.0])
-_HOURS_OFF = np.array([0.6, 0.35, 0.2, 0.15, 0.15, 0.2, 0.4, 0.9, 2.0, 3.5, 4.5, 4.5,
-                       3.5, 3.8, 4.5, 4.6, 4.2, 3.8, 3.8, 4.8, 5.2, 4.2, 2.4, 1.3])
+_HOURS_WORK = np.array(
+    [
+        0.4,
+        0.25,
+        0.15,
+        0.12,
+        0.12,
+        0.2,
+        0.5,
+        1.5,
+        3.5,
+        5.5,
+        6.0,
+        5.0,
+        3.5,
+        4.0,
+        5.5,
+        5.8,
+        5.0,
+        4.0,
+        3.5,
+        4.5,
+        5.0,
+        4.0,
+        2.0,
+        1.0,
+    ]
+)
+_HOURS_OFF = np.array(
+    [
+        0.6,
+        0.35,
+        0.2,
+        0.15,
+        0.15,
+        0.2,
+        0.4,
+        0.9,
+        2.0,
+        3.5,
+        4.5,
+        4.5,
+        3.5,
+        3.8,
+        4.5,
+        4.6,
+        4.2,
+        3.8,
+        3.8,
+        4.8,
+        5.2,
+        4.2,
+        2.4,
+        1.3,
+    ]
+)
 
 
 def _festival(d: date) -> bool:
@@ -299,8 +363,7 @@ class ContactsSimulator:
             self.months.append(m)
             m = _month_end(m) + timedelta(days=1)
         init = np.random.default_rng([self.seed, 0])
-        self._phase = {k: int(init.integers(2)) for k in (
-            "H1", "H2.1", "H2.2", "H3.1", "H3.3", "H4", "S1")}
+        self._phase = {k: int(init.integers(2)) for k in ("H1", "H2.1", "H2.2", "H3.1", "H3.3", "H4", "S1")}
         self._phase["P1"] = int(init.integers(3))
         self._plan_h1(init)
         self._plan_h4_h5(init)
@@ -406,7 +469,9 @@ class ContactsSimulator:
 
     def _sample_vips(self, rng: np.random.Generator, d: date, k: int) -> np.ndarray:
         dn = (d - date(1970, 1, 1)).days
-        n_el = int(np.searchsorted(self._vip_open, np.int32(dn), side="right")) if self._sorted_open else len(self.vip_idx)
+        n_el = (
+            int(np.searchsorted(self._vip_open, np.int32(dn), side="right")) if self._sorted_open else len(self.vip_idx)
+        )
         if n_el == 0 or k == 0:
             return np.empty(0, dtype=np.int64)
         return self.vip_idx[rng.integers(0, n_el, k)]
@@ -462,7 +527,7 @@ class ContactsSimulator:
             cust[:n_base] = np.where(ident[:n_base], base_c, -1)
         vips = self._sample_vips(rng, d, n_vip)
         if len(vips) == n_vip:
-            cust[n_base:n_base + n_vip] = vips
+            cust[n_base : n_base + n_vip] = vips
         # repeat callers: same customer and type as a call of the last 6 days (R3)
         if self._recent_callers:
             rc = np.concatenate([x[0] for x in self._recent_callers])
@@ -480,7 +545,7 @@ class ContactsSimulator:
                 if not (vip_fault & (arr >= h * 3600 - 60) & (arr < (h + 1) * 3600)).any():
                     plant_hour = h
                     break
-            inj[n - n_inj:] = True
+            inj[n - n_inj :] = True
             arr[inj] = plant_hour * 3600 + rng.integers(300, 2400, n_inj)
             cust[inj] = -1
             ctype[inj] = CALL_TYPES.index("fault")
@@ -499,8 +564,10 @@ class ContactsSimulator:
         # service level: VIP queue by the H1 plan (per district), ordinary queue at random
         within = np.zeros(n, dtype=bool)
         hv = np.flatnonzero(human & vip)
-        spec = {int(dd): (("H1", k_month, int(dd)), 1 - self.h1_target[dd, k_month], self.h1_mode[dd, k_month])
-                for dd in np.unique(dist[hv])}
+        spec = {
+            int(dd): (("H1", k_month, int(dd)), 1 - self.h1_target[dd, k_month], self.h1_mode[dd, k_month])
+            for dd in np.unique(dist[hv])
+        }
         late_vip = self.quota.draw(dist[hv], spec)
         within[hv] = ~late_vip
         ho = np.flatnonzero(human & ~vip)
@@ -521,9 +588,11 @@ class ContactsSimulator:
             if abandoned[members].all():
                 abandoned[members[0]] = False
         answered = human & ~abandoned
-        wait = np.where(within, rng.integers(0, self._h1_limit + 1, n),
-                        np.where(abandoned, rng.integers(1, 180, n),
-                                 rng.integers(self._h1_limit + 1, 240, n)))
+        wait = np.where(
+            within,
+            rng.integers(0, self._h1_limit + 1, n),
+            np.where(abandoned, rng.integers(1, 180, n), rng.integers(self._h1_limit + 1, 240, n)),
+        )
         ans_at = queued + wait
         talk1 = np.clip(rng.lognormal(5.0, 0.7, n).astype(np.int64), 20, 3000)
 
@@ -533,8 +602,11 @@ class ContactsSimulator:
         qspec = {}
         for q in (0, 1):  # 0 ordinary, 1 vip
             fail = q == 0 and self.bad("H3.3", k_month)
-            qspec[q] = (("H3.3", k_month, q), r.self_service_fail if fail else r.self_service_pass,
-                        Quota.AT_MOST if fail else Quota.AT_LEAST)
+            qspec[q] = (
+                ("H3.3", k_month, q),
+                r.self_service_fail if fail else r.self_service_pass,
+                Quota.AT_MOST if fail else Quota.AT_LEAST,
+            )
         ss = self.quota.draw(queue_code[a_idx], qspec)
         ttype[a_idx[ss]] = 2
         rest = a_idx[~ss]
@@ -545,26 +617,64 @@ class ContactsSimulator:
         if self.bad("H4", k_month) and len(vt):
             sel = vt[np.isin(dist[vt], list(self.h4_districts))]
             if len(sel):
-                un = self.quota.draw(dist[sel], {int(dd): (("H4", k_month, int(dd)), r.unrequested_transfer_rate,
-                                                           Quota.AT_LEAST) for dd in np.unique(dist[sel])})
+                un = self.quota.draw(
+                    dist[sel],
+                    {
+                        int(dd): (("H4", k_month, int(dd)), r.unrequested_transfer_rate, Quota.AT_LEAST)
+                        for dd in np.unique(dist[sel])
+                    },
+                )
                 requested[sel[un]] = False
         outcome = np.zeros(n, dtype=np.int64)  # 0 success, 1 failed, 2 misrouted
         t_wait = np.zeros(n, dtype=np.int64)
         ex = np.flatnonzero(ttype == 1)
-        mis = self.quota.draw(queue_code[ex], {q: (("H2.2", k_month, q), *self._rate_mode(
-            q == 0 and self.bad("H2.2", k_month), r.expert_misroute_fail, r.misroute_pass)) for q in (0, 1)})
-        late = self.quota.draw(queue_code[ex], {q: (("H2.1", k_month, q), *self._rate_mode(
-            q == 0 and self.bad("H2.1", k_month), r.expert_late_fail, r.expert_late_pass)) for q in (0, 1)})
+        mis = self.quota.draw(
+            queue_code[ex],
+            {
+                q: (
+                    ("H2.2", k_month, q),
+                    *self._rate_mode(q == 0 and self.bad("H2.2", k_month), r.expert_misroute_fail, r.misroute_pass),
+                )
+                for q in (0, 1)
+            },
+        )
+        late = self.quota.draw(
+            queue_code[ex],
+            {
+                q: (
+                    ("H2.1", k_month, q),
+                    *self._rate_mode(q == 0 and self.bad("H2.1", k_month), r.expert_late_fail, r.expert_late_pass),
+                )
+                for q in (0, 1)
+            },
+        )
         outcome[ex[mis]] = 2
         failed_ex = ~mis & late & (rng.random(len(ex)) < r.expert_failed_share_of_late)
         outcome[ex[failed_ex]] = 1
-        t_wait[ex] = np.where(late, rng.integers(self._h2_limit + 1, 200, len(ex)),
-                              rng.integers(0, self._h2_limit + 1, len(ex)))
+        t_wait[ex] = np.where(
+            late, rng.integers(self._h2_limit + 1, 200, len(ex)), rng.integers(0, self._h2_limit + 1, len(ex))
+        )
         sv = np.flatnonzero(ttype == 2)
-        mis_s = self.quota.draw(queue_code[sv], {q: (("H3.2", k_month, q), *self._rate_mode(
-            q == 0 and self.h32_bad(k_month), r.self_misroute_fail, r.misroute_pass)) for q in (0, 1)})
-        fail_s = self.quota.draw(queue_code[sv[~mis_s]], {q: (("H3.1", k_month, q), *self._rate_mode(
-            q == 0 and self.bad("H3.1", k_month), r.self_failed_fail, r.self_failed_pass)) for q in (0, 1)})
+        mis_s = self.quota.draw(
+            queue_code[sv],
+            {
+                q: (
+                    ("H3.2", k_month, q),
+                    *self._rate_mode(q == 0 and self.h32_bad(k_month), r.self_misroute_fail, r.misroute_pass),
+                )
+                for q in (0, 1)
+            },
+        )
+        fail_s = self.quota.draw(
+            queue_code[sv[~mis_s]],
+            {
+                q: (
+                    ("H3.1", k_month, q),
+                    *self._rate_mode(q == 0 and self.bad("H3.1", k_month), r.self_failed_fail, r.self_failed_pass),
+                )
+                for q in (0, 1)
+            },
+        )
         outcome[sv[mis_s]] = 2
         outcome[sv[~mis_s][fail_s]] = 1
         t_wait[sv] = rng.integers(1, 6, len(sv))
@@ -572,10 +682,17 @@ class ContactsSimulator:
         t_ans_ok = transferred & (outcome != 1)
         t_ans = t_q + t_wait
         talk2 = rng.integers(30, 500, n)
-        ended = np.where(~human, arr + rng.integers(20, 150, n),
-                         np.where(abandoned, queued + wait,
-                                  np.where(~transferred, ans_at + talk1,
-                                           np.where(t_ans_ok, t_ans + talk2, t_q + rng.integers(10, 120, n)))))
+        ended = np.where(
+            ~human,
+            arr + rng.integers(20, 150, n),
+            np.where(
+                abandoned,
+                queued + wait,
+                np.where(
+                    ~transferred, ans_at + talk1, np.where(t_ans_ok, t_ans + talk2, t_q + rng.integers(10, 120, n))
+                ),
+            ),
+        )
         talk = np.where(answered, ended - ans_at, 0)
         agent = np.where(vip, rng.integers(1, self.n_vip_agents + 1, n), rng.integers(1, self.n_agents + 1, n))
 
@@ -585,8 +702,11 @@ class ContactsSimulator:
         day64 = np.datetime64(d, "s")
         stamp = d.strftime("%Y%m%d")
         ids = np.array(self.district_ids + [None], dtype=object)
-        agent_ids = np.where(vip, np.char.add("VA", np.char.zfill(agent.astype(str), 3)),
-                             np.char.add("A", np.char.zfill(agent.astype(str), 4)))
+        agent_ids = np.where(
+            vip,
+            np.char.add("VA", np.char.zfill(agent.astype(str), 3)),
+            np.char.add("A", np.char.zfill(agent.astype(str), 4)),
+        )
         phones = np.where(known, self.phones(safe), (13_000_000_000 + rng.integers(0, 999_999_999, n)).astype(str))
         cols = [
             [f"HC{stamp}{i:07d}" for i in range(1, n + 1)],
@@ -639,9 +759,18 @@ class ContactsSimulator:
         return (fail_rate, Quota.AT_LEAST) if fail else (pass_rate, Quota.AT_MOST)
 
     # ------------------------------------------------------------------------- surveys (S1)
-    def _surveys_for(self, d: date, rng: np.random.Generator, cust: np.ndarray, tier_code: np.ndarray,
-                     dist: np.ndarray, answered: np.ndarray, ended: np.ndarray, k_month: int,
-                     stamp: str) -> Iterator[dict]:
+    def _surveys_for(
+        self,
+        d: date,
+        rng: np.random.Generator,
+        cust: np.ndarray,
+        tier_code: np.ndarray,
+        dist: np.ndarray,
+        answered: np.ndarray,
+        ended: np.ndarray,
+        k_month: int,
+        stamp: str,
+    ) -> Iterator[dict]:
         r = self.rates
         n = len(cust)
         at = ended + rng.integers(60, 600, n)
@@ -662,8 +791,9 @@ class ContactsSimulator:
         unhappy = np.zeros(len(pick), dtype=bool)
         unhappy[valid] = self.quota.draw(gcode[valid], spec)
         score = np.where(unhappy, rng.integers(1, 4, len(pick)), rng.integers(4, 6, len(pick)))
-        answer = np.where(invalid == 1, "unreachable", np.where(invalid == 2, "refused",
-                                                                 np.char.add("score_", score.astype(str))))
+        answer = np.where(
+            invalid == 1, "unreachable", np.where(invalid == 2, "refused", np.char.add("score_", score.astype(str)))
+        )
         day64 = np.datetime64(d, "s")
         times = _stamps(day64, at[pick], None, "surveys")
         cols = (cust[pick].tolist(), tiers.tolist(), dist[pick].tolist(), answer.tolist(), pick.tolist())
@@ -671,10 +801,18 @@ class ContactsSimulator:
         def rows() -> Iterator[dict]:
             cid = self.pop.customer_id
             for j, (ci, tier, dd, ans, call_i) in enumerate(zip(*cols)):
-                yield {"survey_id": f"SH{stamp}{j + 1:06d}", "channel": "hotline",
-                       "call_id": f"HC{stamp}{call_i + 1:07d}", "ticket_id": None, "customer_id": str(cid[ci]),
-                       "customer_tier": tier, "district_id": self.district_ids[dd], "surveyed_at": times[j],
-                       "answer": ans}
+                yield {
+                    "survey_id": f"SH{stamp}{j + 1:06d}",
+                    "channel": "hotline",
+                    "call_id": f"HC{stamp}{call_i + 1:07d}",
+                    "ticket_id": None,
+                    "customer_id": str(cid[ci]),
+                    "customer_tier": tier,
+                    "district_id": self.district_ids[dd],
+                    "surveyed_at": times[j],
+                    "answer": ans,
+                }
+
         return rows()
 
     # ------------------------------------------------------------------------- outbound (P1, C8)
@@ -790,16 +928,29 @@ class ContactsSimulator:
         agent = rng.integers(1, self.n_agents + 1, n)
         times = _stamps(np.datetime64(d, "s"), secs, None, "outbound")
         tiers = self.tiers[self.pop.tier_code[cust]].tolist()
-        cols = (cust.tolist(), np.array(purposes, dtype=object)[purp].tolist(),
-                np.array(["phone", "sms", "visit"], dtype=object)[chan].tolist(), answered.tolist(), agent.tolist())
+        cols = (
+            cust.tolist(),
+            np.array(purposes, dtype=object)[purp].tolist(),
+            np.array(["phone", "sms", "visit"], dtype=object)[chan].tolist(),
+            answered.tolist(),
+            agent.tolist(),
+        )
         stamp = d.strftime("%Y%m%d")
 
         def rows() -> Iterator[dict]:
             cid = self.pop.customer_id
             for j, (ci, pu, chn, ok, ag) in enumerate(zip(*cols)):
-                yield {"contact_id": f"OB{stamp}{j + 1:06d}", "customer_id": str(cid[ci]), "customer_tier": tiers[j],
-                       "purpose": pu, "channel": chn, "contacted_at": times[j],
-                       "agent_id": f"A{ag:04d}" if chn == "phone" else None, "answered": bool(ok)}
+                yield {
+                    "contact_id": f"OB{stamp}{j + 1:06d}",
+                    "customer_id": str(cid[ci]),
+                    "customer_tier": tiers[j],
+                    "purpose": pu,
+                    "channel": chn,
+                    "contacted_at": times[j],
+                    "agent_id": f"A{ag:04d}" if chn == "phone" else None,
+                    "answered": bool(ok),
+                }
+
         return rows()
 
     def _pick_unblocked(self, rng: np.random.Generator, d: date, dn: int, group: int) -> int | None:
@@ -870,8 +1021,9 @@ class ContactsSimulator:
         taken = rng.integers(int(8.5 * 3600), int(17.5 * 3600), k)
         q = self.hall_quality[hall]
         breach = rng.random(k) < np.minimum(0.9, r.hall_breach_rate * q)
-        wait = np.where(breach, limit + rng.integers(60, 25 * 60, k),
-                        (limit * rng.uniform(0.05, 0.85, k)).astype(np.int64))
+        wait = np.where(
+            breach, limit + rng.integers(60, 25 * 60, k), (limit * rng.uniform(0.05, 0.85, k)).astype(np.int64)
+        )
         exact = ~breach & (rng.random(k) < r.exact_limit_share)
         wait = np.where(exact, limit, wait)
         unserved = (q > 0) & (rng.random(k) < r.hall_unserved_share)
@@ -890,11 +1042,19 @@ class ContactsSimulator:
         def rows() -> Iterator[dict]:
             cid = self.pop.customer_id
             for j, (ci, h, tier, cd) in enumerate(zip(*cols)):
-                yield {"visit_id": f"{self.hall_ids[h]}-{stamp}-{j + 1:05d}", "hall_id": self.hall_ids[h],
-                       "hall_name": self.hall_names[h], "district_id": self.district_ids[self.hall_district[h]],
-                       "customer_id": str(cid[ci]) if ci >= 0 else None, "customer_tier": tier,
-                       "ticket_taken_at": t_taken[j], "served_at": t_served[j], "vip_card_shown": bool(cd),
-                       "received_at": t_recv[j]}
+                yield {
+                    "visit_id": f"{self.hall_ids[h]}-{stamp}-{j + 1:05d}",
+                    "hall_id": self.hall_ids[h],
+                    "hall_name": self.hall_names[h],
+                    "district_id": self.district_ids[self.hall_district[h]],
+                    "customer_id": str(cid[ci]) if ci >= 0 else None,
+                    "customer_tier": tier,
+                    "ticket_taken_at": t_taken[j],
+                    "served_at": t_served[j],
+                    "vip_card_shown": bool(cd),
+                    "received_at": t_recv[j],
+                }
+
         return rows()
 
     # ------------------------------------------------------------------------- suspensions (N1)
@@ -908,8 +1068,11 @@ class ContactsSimulator:
         q = self.quality[dist] if k else np.empty(0)
         bad = rng.random(k) < np.minimum(0.9, r.n1_violation * q)
         missing = bad & (rng.random(k) < 0.4)
-        lead = np.where(bad, rng.integers(60, self._n1 // 60 - 1, k) * 60,
-                        rng.integers(self._n1 // 60 + 120, 4 * self._n1 // 60, k) * 60)
+        lead = np.where(
+            bad,
+            rng.integers(60, self._n1 // 60 - 1, k) * 60,
+            rng.integers(self._n1 // 60 + 120, 4 * self._n1 // 60, k) * 60,
+        )
         lead = np.where(~bad & (rng.random(k) < r.exact_limit_share * 3), self._n1, lead)
         order = np.argsort(at, kind="stable")
         day64 = np.datetime64(d, "s")
@@ -921,8 +1084,14 @@ class ContactsSimulator:
         def rows() -> Iterator[dict]:
             cid = self.pop.customer_id
             for j, (ci, dd) in enumerate(zip(*cols)):
-                yield {"suspension_id": f"TJ{stamp}{j + 1:06d}", "customer_id": str(cid[ci]),
-                       "district_id": self.district_ids[dd], "notice_at": t_note[j], "suspended_at": t_susp[j]}
+                yield {
+                    "suspension_id": f"TJ{stamp}{j + 1:06d}",
+                    "customer_id": str(cid[ci]),
+                    "district_id": self.district_ids[dd],
+                    "notice_at": t_note[j],
+                    "suspended_at": t_susp[j],
+                }
+
         return rows()
 
     # ------------------------------------------------------------------------- works (N2) and cut-overs (C5)
@@ -946,8 +1115,15 @@ class ContactsSimulator:
                 start_at = day0 + timedelta(minutes=int(rng.integers(8 * 60, 16 * 60)))
                 end_at = start_at + timedelta(minutes=int(rng.integers(120, 8 * 60)))
             wid = f"GC{stamp}{j + 1:04d}"
-            works.append({"work_id": wid, "work_kind": kind, "district_id": self.district_ids[dd],
-                          "start_at": formats.truncate(start_at, fmt_w), "end_at": formats.truncate(end_at, fmt_w)})
+            works.append(
+                {
+                    "work_id": wid,
+                    "work_kind": kind,
+                    "district_id": self.district_ids[dd],
+                    "start_at": formats.truncate(start_at, fmt_w),
+                    "end_at": formats.truncate(end_at, fmt_w),
+                }
+            )
             members = self.pop.customers_in(dd)
             dn = (d - date(1970, 1, 1)).days
             members = members[self._opened_days[members] <= dn]
@@ -959,20 +1135,29 @@ class ContactsSimulator:
             for ci in affected.tolist():
                 u = rng.random()
                 if u < min(0.9, r.n2_violation * q):
-                    note = None if rng.random() < 0.4 else start_at - timedelta(
-                        minutes=int(rng.integers(4 * 60, self._n2 // 60 - 1)))
+                    note = (
+                        None
+                        if rng.random() < 0.4
+                        else start_at - timedelta(minutes=int(rng.integers(4 * 60, self._n2 // 60 - 1)))
+                    )
                 elif u > 1 - r.exact_limit_share * 2:
                     note = start_at - timedelta(seconds=self._n2)
                 else:
                     note = start_at - timedelta(minutes=int(rng.integers(self._n2 // 60 + 120, 6 * 24 * 60)))
-                notices.append({"work_id": wid, "customer_id": str(self.pop.customer_id[ci]),
-                                "notified_at": formats.truncate(note, fmt_n)})
+                notices.append(
+                    {
+                        "work_id": wid,
+                        "customer_id": str(self.pop.customer_id[ci]),
+                        "notified_at": formats.truncate(note, fmt_n),
+                    }
+                )
                 if kind == "cutover":
                     self._plan_cutover_callback(rng, wid, ci, dd, end_at, q)
         return works, notices
 
-    def _plan_cutover_callback(self, rng: np.random.Generator, wid: str, ci: int, dd: int,
-                               end_at: datetime, q: float) -> None:
+    def _plan_cutover_callback(
+        self, rng: np.random.Generator, wid: str, ci: int, dd: int, end_at: datetime, q: float
+    ) -> None:
         r = self.rates
         u = rng.random()
         if u < min(0.9, r.c5_violation * q):
@@ -983,7 +1168,8 @@ class ContactsSimulator:
             day_ = workcal.nth_working_day_after(end_at.date(), int(rng.integers(1, 3)))
         at = datetime.combine(day_, datetime.min.time()) + timedelta(seconds=int(rng.integers(9 * 3600, 18 * 3600)))
         self._callbacks.setdefault(day_, []).append(
-            {"work_id": wid, "customer": ci, "district": dd, "reason": "cutover", "channel": "phone", "at": at})
+            {"work_id": wid, "customer": ci, "district": dd, "reason": "cutover", "channel": "phone", "at": at}
+        )
 
     # ------------------------------------------------------------------------- C6 and C7 callbacks
     def _plan_c6(self, rng: np.random.Generator) -> dict[date, list[int]]:
@@ -1023,9 +1209,16 @@ class ContactsSimulator:
         rng = self._rng(d, 7)
         for ci in self._c6_plan.pop(d, []):
             at = datetime.combine(d, datetime.min.time()) + timedelta(seconds=int(rng.integers(9 * 3600, 20 * 3600)))
-            self._callbacks.setdefault(d, []).append({"work_id": None, "customer": ci,
-                                                      "district": int(self.pop.district_idx[ci]),
-                                                      "reason": "red_vip_sms", "channel": "sms", "at": at})
+            self._callbacks.setdefault(d, []).append(
+                {
+                    "work_id": None,
+                    "customer": ci,
+                    "district": int(self.pop.district_idx[ci]),
+                    "reason": "red_vip_sms",
+                    "channel": "sms",
+                    "at": at,
+                }
+            )
 
     def _plan_c7(self, d: date) -> None:
         """At each month's first business date: project callbacks due this month (monthly in the
@@ -1054,9 +1247,16 @@ class ContactsSimulator:
                 continue
             day_ = lo + timedelta(days=int(rng.integers(0, (m1 - lo).days + 1)))
             at = datetime.combine(day_, datetime.min.time()) + timedelta(seconds=int(rng.integers(9 * 3600, 18 * 3600)))
-            self._callbacks.setdefault(day_, []).append({"work_id": None, "customer": ci,
-                                                         "district": int(self.pop.district_idx[ci]),
-                                                         "reason": "project", "channel": "phone", "at": at})
+            self._callbacks.setdefault(day_, []).append(
+                {
+                    "work_id": None,
+                    "customer": ci,
+                    "district": int(self.pop.district_idx[ci]),
+                    "reason": "project",
+                    "channel": "phone",
+                    "at": at,
+                }
+            )
 
     def _emit_callbacks(self, d: date) -> list[dict]:
         items = sorted(self._callbacks.pop(d, []), key=lambda x: (x["at"], x["customer"]))
@@ -1065,8 +1265,20 @@ class ContactsSimulator:
             del self._callbacks[old]
         fmt = formats.FORMATS["callbacks"]
         stamp = d.strftime("%Y%m%d")
-        return [{"callback_id": f"CC{stamp}{j + 1:06d}", "ticket_id": None, "work_id": x["work_id"],
-                 "customer_id": str(self.pop.customer_id[x["customer"]]),
-                 "district_id": self.district_ids[x["district"]], "reason": x["reason"], "channel": x["channel"],
-                 "callback_at": formats.truncate(x["at"], fmt), "outcome": "reached", "repair_needed": None,
-                 "problem_handled_at": None, "repair_dispatched_at": None} for j, x in enumerate(items)]
+        return [
+            {
+                "callback_id": f"CC{stamp}{j + 1:06d}",
+                "ticket_id": None,
+                "work_id": x["work_id"],
+                "customer_id": str(self.pop.customer_id[x["customer"]]),
+                "district_id": self.district_ids[x["district"]],
+                "reason": x["reason"],
+                "channel": x["channel"],
+                "callback_at": formats.truncate(x["at"], fmt),
+                "outcome": "reached",
+                "repair_needed": None,
+                "problem_handled_at": None,
+                "repair_dispatched_at": None,
+            }
+            for j, x in enumerate(items)
+        ]

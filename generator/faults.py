@@ -137,8 +137,9 @@ ROW_FAULTS: tuple[RowFault, ...] = (
 )
 
 # Every kind the manifest must hold at least once.
-FAULT_KINDS = tuple(sorted({f.reason for f in ROW_FAULTS} | {
-    "encoding", "missing_column", "extra_column", "title_row", "unreadable"}))
+FAULT_KINDS = tuple(
+    sorted({f.reason for f in ROW_FAULTS} | {"encoding", "missing_column", "extra_column", "title_row", "unreadable"})
+)
 
 
 @dataclass
@@ -181,13 +182,20 @@ class _Context:
     def record(self, path: Path, row: int | None, column: str | None, reason: str, detail: str) -> None:
         if reason not in REASONS:
             raise ValueError(f"unknown reason code {reason!r}")
-        self.manifest.append({
-            "file": path.relative_to(self.out).as_posix(), "row": row, "column": column or "",
-            "reason": reason, "expected": outcome(reason), "detail": detail,
-        })
+        self.manifest.append(
+            {
+                "file": path.relative_to(self.out).as_posix(),
+                "row": row,
+                "column": column or "",
+                "reason": reason,
+                "expected": outcome(reason),
+                "detail": detail,
+            }
+        )
 
 
 # --------------------------------------------------------------------------- the landing folder
+
 
 def _day_folders(landing: Path) -> list[date]:
     days = []
@@ -293,6 +301,7 @@ def _unknown_like(known: set[str], fallback: str) -> str:
 
 # --------------------------------------------------------------------------- cell texts
 
+
 def _style(col: contract.Column, fmt: ExportFormat) -> str:
     return fmt.ts_style if col.type == "timestamp" else fmt.date_style
 
@@ -342,6 +351,7 @@ def _plain(cells: list[str]) -> bool:
 
 
 # --------------------------------------------------------------------------- row faults
+
 
 def _template(export: CsvExport, spec: RowFault, ctx: _Context) -> list[str]:
     candidates = export.pool
@@ -423,8 +433,11 @@ def _choose_day(eligible: list[date], ctx: _Context) -> date:
 
 def _eligible_csv_days(entity: str, ctx: _Context) -> list[date]:
     fmt = FORMATS[entity]
-    days = [d for d in ctx.days
-            if any(_has_data_rows(p, fmt) for p in _clean_files(ctx.out / "landing" / d.isoformat(), fmt))]
+    days = [
+        d
+        for d in ctx.days
+        if any(_has_data_rows(p, fmt) for p in _clean_files(ctx.out / "landing" / d.isoformat(), fmt))
+    ]
     if entity == "customers":
         # Day 1 holds the full customer list (8M rows for a province): use a day of new customers.
         days = [d for d in days if d != ctx.days[0]] or days
@@ -444,6 +457,7 @@ def _plant_row_faults(ctx: _Context) -> None:
 
 
 # --------------------------------------------------------------------------- whole-file faults
+
 
 def _extra_path(ctx: _Context, entity: str, day: date, suffix: str) -> Path:
     fmt = FORMATS[entity]
@@ -523,8 +537,13 @@ def _plant_extra_column(ctx: _Context) -> None:
     path = _extra_path(ctx, "outbound", day, "补充")
     path.write_bytes(_csv_text(header, body).encode(export.fmt.encoding or "utf-8"))
     ids = " ".join(r["contact_id"] for r in rows)
-    ctx.record(path, None, None, "extra_column",
-               f"unknown column {EXTRA_COLUMN}; {len(rows)} KPI-neutral rows (SMS marketing): {ids}")
+    ctx.record(
+        path,
+        None,
+        None,
+        "extra_column",
+        f"unknown column {EXTRA_COLUMN}; {len(rows)} KPI-neutral rows (SMS marketing): {ids}",
+    )
 
 
 def _xlsx_workbook(target: Path | io.BytesIO, created: datetime) -> xlsxwriter.Workbook:
@@ -578,22 +597,35 @@ def _plant_title_row(ctx: _Context) -> None:
     for _ in range(4):
         t = templates[ctx.pick(len(templates))]
         at = t["callback_at"]
-        rows.append({
-            "callback_id": ctx.new_id(str(t["callback_id"])), "ticket_id": None, "work_id": None,
-            "customer_id": t["customer_id"], "district_id": t["district_id"],
-            # Unreachable post-install callbacks without a ticket: counted by no measure (docstring).
-            "reason": "post_install", "channel": "phone", "outcome": "unreachable",
-            "callback_at": at if isinstance(at, datetime) else datetime.combine(day, datetime.min.time()),
-        })
+        rows.append(
+            {
+                "callback_id": ctx.new_id(str(t["callback_id"])),
+                "ticket_id": None,
+                "work_id": None,
+                "customer_id": t["customer_id"],
+                "district_id": t["district_id"],
+                # Unreachable post-install callbacks without a ticket: counted by no measure (docstring).
+                "reason": "post_install",
+                "channel": "phone",
+                "outcome": "unreachable",
+                "callback_at": at if isinstance(at, datetime) else datetime.combine(day, datetime.min.time()),
+            }
+        )
     path = _extra_path(ctx, "callbacks", day, "补录")
     created = datetime.combine(day, datetime.min.time()) + timedelta(hours=23, minutes=30)
     wb = _xlsx_workbook(path, created)
-    header_row = _write_sheet(wb, "callbacks", rows,
-                              ["客户回访记录导出(补录)", f"导出时间:{created:%Y-%m-%d %H:%M}  导出人:系统"])
+    header_row = _write_sheet(
+        wb, "callbacks", rows, ["客户回访记录导出(补录)", f"导出时间:{created:%Y-%m-%d %H:%M}  导出人:系统"]
+    )
     wb.close()
     ids = " ".join(r["callback_id"] for r in rows)
-    ctx.record(path, None, None, "title_row", f"2 title rows, header on row {header_row}; "
-               f"{len(rows)} KPI-neutral rows (unreachable, no ticket): {ids}")
+    ctx.record(
+        path,
+        None,
+        None,
+        "title_row",
+        f"2 title rows, header on row {header_row}; {len(rows)} KPI-neutral rows (unreachable, no ticket): {ids}",
+    )
 
 
 def _plant_unreadable(ctx: _Context) -> None:
@@ -602,9 +634,16 @@ def _plant_unreadable(ctx: _Context) -> None:
     day = _choose_day(ctx.days, ctx)
     districts = sorted(ctx.districts)
     start = datetime.combine(day, datetime.min.time()) + timedelta(days=3, hours=1)
-    rows = [{"work_id": ctx.new_id(f"GC{day:%Y%m%d}"), "work_kind": "line_adjustment",
-             "district_id": districts[ctx.pick(len(districts))], "start_at": start,
-             "end_at": start + timedelta(hours=4)} for _ in range(3)]
+    rows = [
+        {
+            "work_id": ctx.new_id(f"GC{day:%Y%m%d}"),
+            "work_kind": "line_adjustment",
+            "district_id": districts[ctx.pick(len(districts))],
+            "start_at": start,
+            "end_at": start + timedelta(hours=4),
+        }
+        for _ in range(3)
+    ]
     buf = io.BytesIO()
     created = datetime.combine(day, datetime.min.time()) + timedelta(hours=23, minutes=45)
     wb = _xlsx_workbook(buf, created)
@@ -613,11 +652,13 @@ def _plant_unreadable(ctx: _Context) -> None:
     data = buf.getvalue()
     path = _extra_path(ctx, "works", day, "补传")
     path.write_bytes(data[: len(data) // 2])
-    ctx.record(path, None, None, "unreadable",
-               f"XLSX cut after {len(data) // 2} of {len(data)} bytes (no zip directory)")
+    ctx.record(
+        path, None, None, "unreadable", f"XLSX cut after {len(data) // 2} of {len(data)} bytes (no zip directory)"
+    )
 
 
 # --------------------------------------------------------------------------- entry point
+
 
 def write_manifest(path: Path, manifest: list[dict]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -643,7 +684,9 @@ def inject(out: Path, seed: int) -> list[dict]:
     if not days:
         raise FileNotFoundError(f"{landing}: no day folders (YYYY-MM-DD)")
     ctx = _Context(
-        out=out, rng=np.random.default_rng((seed, 0xFA17)), days=days,
+        out=out,
+        rng=np.random.default_rng((seed, 0xFA17)),
+        days=days,
         districts=_reference_ids(landing, days, "districts", "district_id"),
         technicians=_reference_ids(landing, days, "technicians", "technician_id"),
     )

@@ -9,10 +9,11 @@ so the key is computed on exactly the values written.
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import xlsxwriter
 
@@ -126,12 +127,19 @@ class ExportWriter:
         path.parent.mkdir(parents=True, exist_ok=True)
         header = [c.zh for c in self.columns]
         if fmt.ext == "csv":
-            self._fh = open(path, "w", encoding=fmt.encoding, newline="")
+            self._fh = open(path, "w", encoding=fmt.encoding, newline="")  # noqa: SIM115 (closed by close())
             self._csv = csv.writer(self._fh, lineterminator="\r\n")
             self._csv.writerow(header)
         else:
-            self._wb = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False,
-                                                       "strings_to_numbers": False, "strings_to_urls": False})
+            self._wb = xlsxwriter.Workbook(
+                str(path),
+                {
+                    "constant_memory": True,
+                    "strings_to_formulas": False,
+                    "strings_to_numbers": False,
+                    "strings_to_urls": False,
+                },
+            )
             # A fixed creation time keeps the bytes identical for the same seed.
             self._wb.set_properties({"created": created, "author": "kefu generate"})
             self._ws = self._wb.add_worksheet("Sheet1")
@@ -147,8 +155,9 @@ class ExportWriter:
 
     def write(self, row: dict[str, Any]) -> None:
         if self.fmt.ext == "csv":
-            self._csv.writerow(["" if (v := cell_text(row.get(c.name), c, self.fmt)) is None else v
-                                for c in self.columns])
+            self._csv.writerow(
+                ["" if (v := cell_text(row.get(c.name), c, self.fmt)) is None else v for c in self.columns]
+            )
         else:
             for j, c in enumerate(self.columns):
                 v = cell_text(row.get(c.name), c, self.fmt)

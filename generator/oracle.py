@@ -28,10 +28,11 @@ from __future__ import annotations
 import csv
 import math
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from datetime import date, datetime, time, timedelta
 from operator import itemgetter
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from kefu import rulebook, workcal
 
@@ -181,7 +182,7 @@ NEVER = datetime.max
 class _Ticket:
     """Newest version of one ticket plus what other entities said about it."""
 
-    __slots__ = ("v", "pauses", "callbacks", "complaints", "surveys", "call_end", "check_day", "watched")
+    __slots__ = ("call_end", "callbacks", "check_day", "complaints", "pauses", "surveys", "v", "watched")
 
     def __init__(self, v: tuple) -> None:
         self.v = v
@@ -200,8 +201,9 @@ class _Tally:
     def __init__(self) -> None:
         self.cells: dict[tuple[str, int, str, str], list] = {}
 
-    def add(self, mid: str, ym: int, grains: tuple[str, ...], units: dict[str, Any], hit: bool | int,
-            n: int = 1) -> None:
+    def add(
+        self, mid: str, ym: int, grains: tuple[str, ...], units: dict[str, Any], hit: bool | int, n: int = 1
+    ) -> None:
         cells = self.cells
         for g in grains:
             u = units.get(g)
@@ -244,11 +246,20 @@ class AnswerKey:
         self._min_retention = math.ceil(self._lim["C1"]["all"].duration / DAY) + REOPEN_GRACE_DAYS
         self._late_before = self._late_floor(start)
         self._handlers: dict[str, Callable[[dict], None]] = {
-            "districts": self._district, "district_households": self._households,
-            "technicians": self._technician, "customers": self._customer, "tickets": self._ticket,
-            "ticket_pauses": self._pause, "calls": self._call, "surveys": self._survey,
-            "callbacks": self._callback, "outbound": self._outbound, "hall_visits": self._hall_visit,
-            "suspensions": self._suspension, "works": self._work, "work_notices": self._work_notice,
+            "districts": self._district,
+            "district_households": self._households,
+            "technicians": self._technician,
+            "customers": self._customer,
+            "tickets": self._ticket,
+            "ticket_pauses": self._pause,
+            "calls": self._call,
+            "surveys": self._survey,
+            "callbacks": self._callback,
+            "outbound": self._outbound,
+            "hall_visits": self._hall_visit,
+            "suspensions": self._suspension,
+            "works": self._work,
+            "work_notices": self._work_notice,
         }
         # reference data
         self.area_type: dict[str, str] = {}
@@ -306,8 +317,10 @@ class AnswerKey:
         try:
             handler = self._handlers[entity]
         except KeyError:
-            raise ValueError(f"AnswerKey.feed: unknown entity {entity!r}; expected one of "
-                             f"{sorted(self._handlers)} (kefu/contract.yml)") from None
+            raise ValueError(
+                f"AnswerKey.feed: unknown entity {entity!r}; expected one of "
+                f"{sorted(self._handlers)} (kefu/contract.yml)"
+            ) from None
         handler(row)
 
     def end_of_day(self, day: date) -> None:
@@ -357,7 +370,7 @@ class AnswerKey:
         for rec in list(self._tickets.values()):
             self._judge_ticket(rec, as_of, final=True)
         self._tickets.clear()
-        for key, (end_at, deadline, district) in list(self._c5_items.items()):
+        for _key, (_end_at, deadline, district) in list(self._c5_items.items()):
             if deadline < as_of:
                 self._c5_judge(False, deadline_ym(deadline), district)
         self._c5_items.clear()
@@ -396,10 +409,15 @@ class AnswerKey:
 
     def stats(self) -> dict[str, int]:
         """Sizes of the state held (to check that memory stays bounded)."""
-        return {"live_tickets": len(self._tickets), "call_signatures": len(self._call_sigs),
-                "recent_calls": sum(len(d) for d in self._call_end_days), "r3_keys": len(self._r3_last),
-                "p1_customers": len(self._p1_recent), "vip_customers": len(self._vip_customers),
-                "late_versions": self.late_versions}
+        return {
+            "live_tickets": len(self._tickets),
+            "call_signatures": len(self._call_sigs),
+            "recent_calls": sum(len(d) for d in self._call_end_days),
+            "r3_keys": len(self._r3_last),
+            "p1_customers": len(self._p1_recent),
+            "vip_customers": len(self._vip_customers),
+            "late_versions": self.late_versions,
+        }
 
     # ------------------------------------------------------------------ helpers
     def _late_floor(self, day: date) -> datetime:
@@ -471,8 +489,9 @@ class AnswerKey:
             self._touched.append(rec)
 
     def _pause(self, row: dict) -> None:
-        self._pending_pauses.append((row["ticket_id"], row["pause_id"], row["paused_at"], row["resumed_at"],
-                                     row["reason"]))
+        self._pending_pauses.append(
+            (row["ticket_id"], row["pause_id"], row["paused_at"], row["resumed_at"], row["reason"])
+        )
 
     def _attach_pauses(self) -> None:
         for tid, pid, a, b, reason in self._pending_pauses:
@@ -633,8 +652,10 @@ class AnswerKey:
             if v[T_RESTORATION] in lim["T6"]:
                 clocked("T6", lim["T6"][v[T_RESTORATION]], start)
         elif ttype == "complaint":
-            parts = [(v[T_FIRST_REPLY], opened + lim["T7"]["initial_reply"].duration),
-                     (resolved, self._deadline(lim["T7"]["answer"], opened))]
+            parts = [
+                (v[T_FIRST_REPLY], opened + lim["T7"]["initial_reply"].duration),
+                (resolved, self._deadline(lim["T7"]["answer"], opened)),
+            ]
             if is_vip:
                 key = "vip_close_exception" if v[T_EXPLANATION] else "vip_close"
                 parts.append((resolved, self._deadline(lim["T7"][key], opened)))
@@ -669,15 +690,29 @@ class AnswerKey:
                 out.append(("V4", *outcome(fb, midnight_after(resolved), as_of)))
                 if ttype == "fault":
                     opens = self._fault_opens.get(v[T_CUSTOMER], {})
-                    out.append(("V5", *self._window_free(resolved, lim["V5"]["all"].duration, as_of,
-                                                         (o for t, o in opens.items() if t != v[T_ID]))))
-                out.append(("V6", *self._window_free(resolved, lim["V6"]["all"].duration, as_of,
-                                                     (rec.complaints or {}).values())))
+                    out.append(
+                        (
+                            "V5",
+                            *self._window_free(
+                                resolved,
+                                lim["V5"]["all"].duration,
+                                as_of,
+                                (o for t, o in opens.items() if t != v[T_ID]),
+                            ),
+                        )
+                    )
+                out.append(
+                    (
+                        "V6",
+                        *self._window_free(resolved, lim["V6"]["all"].duration, as_of, (rec.complaints or {}).values()),
+                    )
+                )
         return out
 
     @staticmethod
-    def _window_free(resolved: datetime, window: timedelta, as_of: datetime,
-                     events: Iterable[datetime]) -> tuple[bool | None, int]:
+    def _window_free(
+        resolved: datetime, window: timedelta, as_of: datetime, events: Iterable[datetime]
+    ) -> tuple[bool | None, int]:
         """V5/V6: breached at the first event within (resolved, resolved + window]; met at the window's end."""
         end = resolved + window
         first = min((e for e in events if resolved < e <= end), default=None)
@@ -829,8 +864,9 @@ class AnswerKey:
     def _suspension(self, r: dict) -> None:
         suspended, notice = r["suspended_at"], r["notice_at"]
         ok = notice is not None and suspended - notice >= self._lim["N1"]["all"].duration
-        self.tally.add("N1", ym_of(suspended), self.grains["N1"],
-                       {"company": self.company, "district": r["district_id"]}, ok)
+        self.tally.add(
+            "N1", ym_of(suspended), self.grains["N1"], {"company": self.company, "district": r["district_id"]}, ok
+        )
 
     def _work(self, r: dict) -> None:
         self._works[r["work_id"]] = (r["work_kind"], r["district_id"], r["start_at"], r["end_at"])
@@ -849,8 +885,9 @@ class AnswerKey:
             kind, district, start_at, end_at = w
             notified = r["notified_at"]
             ok = notified is not None and start_at - notified >= n2
-            self.tally.add("N2", ym_of(start_at), self.grains["N2"],
-                           {"company": self.company, "district": district}, ok)
+            self.tally.add(
+                "N2", ym_of(start_at), self.grains["N2"], {"company": self.company, "district": district}, ok
+            )
             if kind == "cutover":
                 deadline = self._deadline(c5, end_at)
                 self._c5_items[(r["work_id"], r["customer_id"])] = (end_at, deadline, district)
@@ -860,7 +897,7 @@ class AnswerKey:
         self.tally.add("C5", ym, self.grains["C5"], {"company": self.company, "district": district}, met)
 
     def _c5_breaches(self, day_end: datetime) -> None:
-        for key, (end_at, deadline, district) in list(self._c5_items.items()):
+        for key, (_end_at, deadline, district) in list(self._c5_items.items()):
             if deadline < day_end:
                 self._c5_judge(False, deadline_ym(deadline), district)
                 del self._c5_items[key]

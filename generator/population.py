@@ -27,16 +27,96 @@ KINDS: tuple[str, ...] = ("individual", "business")
 _TIERS_OBJ = np.array(TIERS, dtype=object)
 _KINDS_OBJ = np.array(KINDS, dtype=object)
 
-_SURNAMES = list("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤")
-_GIVEN = list("伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉萍红娥玲芬燕彬鹏辉建国志强文博宇浩然子涵欣怡梓轩雨桐思远晨阳佳琪俊杰嘉怡天佑海峰德华淑珍凤英永红春梅")
-_ROADS = ["人民路", "解放路", "建设路", "中山路", "和平路", "新华路", "胜利路", "文化路", "长江路", "黄河路",
-          "朝阳路", "青年路", "健康路", "迎宾大道", "滨江路", "幸福街", "光明街", "育才路", "工业路", "站前路"]
+_SURNAMES = list(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+)
+_GIVEN = list(
+    "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉萍红娥玲芬燕彬鹏辉建国志强文博宇浩然子涵欣怡梓轩雨桐思远晨阳佳琪俊杰嘉怡天佑海峰德华淑珍凤英永红春梅"
+)
+_ROADS = [
+    "人民路",
+    "解放路",
+    "建设路",
+    "中山路",
+    "和平路",
+    "新华路",
+    "胜利路",
+    "文化路",
+    "长江路",
+    "黄河路",
+    "朝阳路",
+    "青年路",
+    "健康路",
+    "迎宾大道",
+    "滨江路",
+    "幸福街",
+    "光明街",
+    "育才路",
+    "工业路",
+    "站前路",
+]
 _ESTATES = ["小区", "花园", "家园", "新村", "公寓", "名苑", "雅居", "广场"]
-_MOBILE_PREFIXES = ["130", "131", "132", "133", "134", "135", "136", "137", "138", "139", "147", "150", "151",
-                    "152", "153", "155", "156", "157", "158", "159", "166", "170", "176", "177", "178", "180",
-                    "181", "182", "183", "184", "185", "186", "187", "188", "189", "191", "195", "198", "199"]
-_REGION_CODES = ["330102", "330106", "330108", "330110", "330122", "330182", "330183", "330185", "330203",
-                 "330282", "330302", "330381", "320102", "320106", "340102", "360102", "350102", "430102"]
+_MOBILE_PREFIXES = [
+    "130",
+    "131",
+    "132",
+    "133",
+    "134",
+    "135",
+    "136",
+    "137",
+    "138",
+    "139",
+    "147",
+    "150",
+    "151",
+    "152",
+    "153",
+    "155",
+    "156",
+    "157",
+    "158",
+    "159",
+    "166",
+    "170",
+    "176",
+    "177",
+    "178",
+    "180",
+    "181",
+    "182",
+    "183",
+    "184",
+    "185",
+    "186",
+    "187",
+    "188",
+    "189",
+    "191",
+    "195",
+    "198",
+    "199",
+]
+_REGION_CODES = [
+    "330102",
+    "330106",
+    "330108",
+    "330110",
+    "330122",
+    "330182",
+    "330183",
+    "330185",
+    "330203",
+    "330282",
+    "330302",
+    "330381",
+    "320102",
+    "320106",
+    "340102",
+    "360102",
+    "350102",
+    "430102",
+]
 _URBAN_A = list("东西南北中新江湖城河滨山港")
 _URBAN_B = ["城", "湖", "关", "苑", "桥", "门", "园", "岸", "塘", "坊", "街", "坝", "里", "岭", "阳", "台"]
 _RURAL_A = list("青石柳杨桃李梅松竹白龙凤金银云安平永兴福")
@@ -146,9 +226,11 @@ class Population:
         bits = _Bits(_mix(self.seed * 1_000_003 + i))
         d = self.districts[int(self.district_idx[i])]
         estate = _ESTATES[bits.below(len(_ESTATES))]
-        address = (f"{_CITY}{d['district_name'].removesuffix('片区')}{_ROADS[bits.below(len(_ROADS))]}"
-                   f"{1 + bits.below(399)}号{_GIVEN[bits.below(len(_GIVEN))]}{estate}"
-                   f"{1 + bits.below(30)}栋{1 + bits.below(4)}单元{1 + bits.below(28)}{1 + bits.below(4):02d}室")
+        address = (
+            f"{_CITY}{d['district_name'].removesuffix('片区')}{_ROADS[bits.below(len(_ROADS))]}"
+            f"{1 + bits.below(399)}号{_GIVEN[bits.below(len(_GIVEN))]}{estate}"
+            f"{1 + bits.below(30)}栋{1 + bits.below(4)}单元{1 + bits.below(28)}{1 + bits.below(4):02d}室"
+        )
         kind = KINDS[self.kind_code[i]]
         name = chinese_name(bits)
         if kind == "business":
@@ -181,8 +263,7 @@ class Population:
         return self._vip_by_district[district]
 
     def technicians_on(self, day: date, district_id: str) -> list[str]:
-        return [t for t, frm, to in self._assignments.get(district_id, [])
-                if frm <= day and (to is None or day <= to)]
+        return [t for t, frm, to in self._assignments.get(district_id, []) if frm <= day and (to is None or day <= to)]
 
     def households(self, district_id: str, month: str) -> int:
         return self.district_households[(district_id, month)][0]
@@ -233,7 +314,7 @@ def build_population(preset: Preset, rng: np.random.Generator, seed: int | None 
     n_under = int(round(n_d * preset.understaffed_share))
     need = limits * (1 + tol) * 1.1
     ratio_order = np.argsort(-(h0 / need), kind="stable")
-    under = set(int(d) for d in ratio_order[:n_under])
+    under = {int(d) for d in ratio_order[:n_under]}
     for d in under:
         h0[d] = max(int(h0[d]), int(need[d] * rng.uniform(1.05, 1.4)))
 
@@ -292,8 +373,9 @@ def build_population(preset: Preset, rng: np.random.Generator, seed: int | None 
             moved = start + timedelta(days=int(rng.integers(10, span - 5)))
             to_d = int(rng.integers(n_d - 1))
             to_d = to_d + 1 if to_d >= d else to_d
-            technicians.append({**row, "district_id": ids[d], "valid_from": since,
-                                "valid_to": moved - timedelta(days=1)})
+            technicians.append(
+                {**row, "district_id": ids[d], "valid_from": since, "valid_to": moved - timedelta(days=1)}
+            )
             technicians.append({**row, "district_id": ids[to_d], "valid_from": moved, "valid_to": None})
             assignments[ids[d]].append((tid, since, moved - timedelta(days=1)))
             assignments[ids[to_d]].append((tid, moved, None))
@@ -316,7 +398,7 @@ def build_population(preset: Preset, rng: np.random.Generator, seed: int | None 
     for k, m in enumerate(months):
         c = int(counts[k + 1].sum())
         days_in = (month_end(m) - m).days + 1
-        opened[pos:pos + c] = np.datetime64(m) + rng.integers(0, days_in, c)
+        opened[pos : pos + c] = np.datetime64(m) + rng.integers(0, days_in, c)
         pos += c
     order = np.argsort(opened, kind="stable")  # customer ids follow the opening order
     district_idx = district_idx[order]
@@ -324,8 +406,9 @@ def build_population(preset: Preset, rng: np.random.Generator, seed: int | None 
     shares = np.array([preset.tier_shares[t] for t in TIERS], dtype=float)
     tier_code = rng.choice(len(TIERS), size=n, p=shares / shares.sum()).astype(np.int8)
     lv = np.array([preset.gotone_vip_levels[v] for v in VIP_LEVELS])
-    vip_level_code = np.where(tier_code == TIERS.index("gotone_vip"),
-                              rng.choice(len(VIP_LEVELS), size=n, p=lv / lv.sum()), -1).astype(np.int8)
+    vip_level_code = np.where(
+        tier_code == TIERS.index("gotone_vip"), rng.choice(len(VIP_LEVELS), size=n, p=lv / lv.sum()), -1
+    ).astype(np.int8)
     kind_code = (rng.random(n) < preset.business_share).astype(np.int8)
     is_project = rng.random(n) < preset.project_share * np.where(kind_code == 1, 8.0, 0.4)
     project_delivery = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
@@ -333,8 +416,9 @@ def build_population(preset: Preset, rng: np.random.Generator, seed: int | None 
     recent = rng.random(len(pidx)) < preset.project_recent_share
     end64 = np.datetime64(end)
     # recent: delivered within the year before the end of the data; older: 1–6 years before it
-    project_delivery[pidx] = np.where(recent, end64 - rng.integers(20, 360, len(pidx)),
-                                      end64 - rng.integers(380, 2200, len(pidx)))
+    project_delivery[pidx] = np.where(
+        recent, end64 - rng.integers(20, 360, len(pidx)), end64 - rng.integers(380, 2200, len(pidx))
+    )
     project_delivery[pidx] = np.minimum(project_delivery[pidx], np.maximum(opened[pidx], project_delivery[pidx]))
     width_c = 9
     customer_id = np.char.add("C", np.char.zfill(np.arange(1, n + 1).astype(f"U{width_c}"), width_c))
@@ -346,13 +430,27 @@ def build_population(preset: Preset, rng: np.random.Generator, seed: int | None 
     is_vip = np.isin(tier_code, vip_codes)
     vip_by_district = []
     for d in range(n_d):
-        members = order_d[bounds[d]:bounds[d + 1]]
+        members = order_d[bounds[d] : bounds[d + 1]]
         by_district[d] = members
         vip_by_district.append(members[is_vip[members]])
     return Population(
-        seed=seed, start=start, end=end, districts=districts, district_households=district_households,
-        technicians=technicians, district_quality=quality, technician_quality=tech_quality,
-        customer_id=customer_id, tier_code=tier_code, vip_level_code=vip_level_code, district_idx=district_idx,
-        kind_code=kind_code, is_project=is_project, project_delivery=project_delivery, opened=opened,
-        _by_district=by_district, _vip_by_district=vip_by_district, _assignments=assignments,
+        seed=seed,
+        start=start,
+        end=end,
+        districts=districts,
+        district_households=district_households,
+        technicians=technicians,
+        district_quality=quality,
+        technician_quality=tech_quality,
+        customer_id=customer_id,
+        tier_code=tier_code,
+        vip_level_code=vip_level_code,
+        district_idx=district_idx,
+        kind_code=kind_code,
+        is_project=is_project,
+        project_delivery=project_delivery,
+        opened=opened,
+        _by_district=by_district,
+        _vip_by_district=vip_by_district,
+        _assignments=assignments,
     )

@@ -15,23 +15,57 @@ from dataclasses import dataclass, field, replace
 
 def _tiers() -> dict[str, float]:
     # share of customers per tier; VIP tiers (red_vip, vip, gotone_vip) a few percent
-    return {"red_vip": 0.004, "vip": 0.014, "gotone_vip": 0.018, "gotone": 0.10,
-            "mzone": 0.14, "szx": 0.18, "ordinary": 0.544}
+    return {
+        "red_vip": 0.004,
+        "vip": 0.014,
+        "gotone_vip": 0.018,
+        "gotone": 0.10,
+        "mzone": 0.14,
+        "szx": 0.18,
+        "ordinary": 0.544,
+    }
 
 
 def _ticket_rates() -> dict[str, float]:
     # tickets opened per household per month, by ticket type (before seasonality)
-    return {"fault": 0.030, "consultation": 0.011, "new_install": 0.007, "move": 0.004,
-            "line_survey": 0.004, "restoration": 0.005, "complaint": 0.00030, "vip_application": 0.0006}
+    return {
+        "fault": 0.030,
+        "consultation": 0.011,
+        "new_install": 0.007,
+        "move": 0.004,
+        "line_survey": 0.004,
+        "restoration": 0.005,
+        "complaint": 0.00030,
+        "vip_application": 0.0006,
+    }
 
 
 def _violations() -> dict[str, float]:
     # base probability that one judged item of the measure breaches it (unclean district, factor 1)
     return {
-        "T1": 0.06, "T2": 0.05, "T3": 0.05, "T4": 0.06, "T5": 0.06, "T6": 0.06, "T7": 0.12,
-        "T8": 0.08, "T9": 0.015, "C1": 0.04, "C2": 0.10, "C3": 0.25, "C4": 0.15, "C9": 0.15,
-        "V1": 0.20, "V2": 0.12, "V3": 0.12, "V4": 0.10, "V5": 0.08, "V6": 0.08, "V7": 0.15,
-        "S2": 0.03, "S3": 0.12,
+        "T1": 0.06,
+        "T2": 0.05,
+        "T3": 0.05,
+        "T4": 0.06,
+        "T5": 0.06,
+        "T6": 0.06,
+        "T7": 0.12,
+        "T8": 0.08,
+        "T9": 0.015,
+        "C1": 0.04,
+        "C2": 0.10,
+        "C3": 0.25,
+        "C4": 0.15,
+        "C9": 0.15,
+        "V1": 0.20,
+        "V2": 0.12,
+        "V3": 0.12,
+        "V4": 0.10,
+        "V5": 0.08,
+        "V6": 0.08,
+        "V7": 0.15,
+        "S2": 0.03,
+        "S3": 0.12,
     }
 
 
@@ -71,9 +105,12 @@ class Preset:
     complaint_clean_factor: float = 0.3  # clean districts complain less (A2)
     complaint_invalid_share: float = 0.3  # complaints found not upheld (无效投诉): A2 does not count them (D-119)
     hd_interactive_share: float = 0.35  # of faults (T1 vs T2, decisions D-11)
-    fault_severity: dict[str, dict[str, float]] = field(default_factory=lambda: {
-        "hd_interactive": {"emergency": 0.15, "normal": 0.65, "complex": 0.20},
-        "other": {"general": 0.8, "major": 0.2}})
+    fault_severity: dict[str, dict[str, float]] = field(
+        default_factory=lambda: {
+            "hd_interactive": {"emergency": 0.15, "normal": 0.65, "complex": 0.20},
+            "other": {"general": 0.8, "major": 0.2},
+        }
+    )
     pause_share: float = 0.08  # tickets with at least one pause
     pause_overlap_share: float = 0.25  # of paused tickets: a second, overlapping pause
     formalities_late_share: float = 0.12  # installs/restorations whose formalities complete after opening
@@ -89,14 +126,15 @@ class Preset:
     survey_refused_share: float = 0.04
     vip_complaint_share: float = 0.4  # of planted complaints, the ones about a recent VIP job (V6)
     explanation_share: float = 0.5  # of exceptional VIP delays: explanation filed (T7 VIP, V2)
-    vip_application_channels: dict[str, float] = field(default_factory=lambda: {"leadership": 0.3, "email": 0.35,
-                                                                                "hall": 0.35})
+    vip_application_channels: dict[str, float] = field(
+        default_factory=lambda: {"leadership": 0.3, "email": 0.35, "hall": 0.35}
+    )
     exact_limit_share: float = 0.01  # items completed exactly at their limit (24:00, 8:00, …): edge cases
     ticket_channels: dict[str, float] = field(default_factory=lambda: {"hotline": 0.62, "hall": 0.2, "online": 0.18})
     # contacts (generator/contacts.py) read the attributes below when present
     calls_per_household_month: float = 0.4
 
-    def with_months(self, months: int | None) -> "Preset":
+    def with_months(self, months: int | None) -> Preset:
         return self if months is None else replace(self, months=months)
 
 

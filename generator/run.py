@@ -48,8 +48,15 @@ def generate(preset: str, seed: int, months: int | None, out: Path, faults: bool
             finally:
                 writer.close()
             rows[entity] += writer.rows
-            files.append({"file": path.relative_to(out).as_posix(), "entity": entity, "format": fmt.ext,
-                          "encoding": fmt.encoding or "", "rows": writer.rows})
+            files.append(
+                {
+                    "file": path.relative_to(out).as_posix(),
+                    "entity": entity,
+                    "format": fmt.ext,
+                    "encoding": fmt.encoding or "",
+                    "rows": writer.rows,
+                }
+            )
         key.end_of_day(day)
     expected = out / "expected"
     key.finish()  # judges what is left as of 24:00 of the last business date
@@ -64,9 +71,11 @@ def generate(preset: str, seed: int, months: int | None, out: Path, faults: bool
 
         n_faults = len(inject(out, seed))
     seconds = time.perf_counter() - t0
-    lines = [f"kefu generate: preset {preset}, seed {seed}, {world.start} .. {world.end} -> {out}",
-             f"  {len(files)} files, {sum(rows.values()):,} rows, answer key {key_rows:,} rows"
-             + (f", {n_faults} planted faults (expected/faults.csv)" if n_faults is not None else ""),
-             *[f"  {e:20s} {rows[e]:>12,}" for e in FORMATS if e in rows],
-             f"  {seconds:.1f} s"]
+    lines = [
+        f"kefu generate: preset {preset}, seed {seed}, {world.start} .. {world.end} -> {out}",
+        f"  {len(files)} files, {sum(rows.values()):,} rows, answer key {key_rows:,} rows"
+        + (f", {n_faults} planted faults (expected/faults.csv)" if n_faults is not None else ""),
+        *[f"  {e:20s} {rows[e]:>12,}" for e in FORMATS if e in rows],
+        f"  {seconds:.1f} s",
+    ]
     return "\n".join(lines)

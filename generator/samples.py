@@ -10,9 +10,10 @@ Files are written with :class:`generator.formats.ExportWriter`, so their shapes
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from generator.formats import FORMATS, ExportWriter, truncate
 from kefu import contract

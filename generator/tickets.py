@@ -34,10 +34,21 @@ FIELD_TYPES = ("fault", "new_install", "move", "line_survey", "restoration")
 OTHER_PRODUCTS = ("digital_tv", "broadband", "mobile")
 # opening-hour profiles (24 weights): faults all day with evening peak; office work in business hours
 _FAULT_HOURS = np.array([2, 1, 1, 1, 1, 1, 2, 4, 7, 9, 9, 8, 6, 7, 8, 8, 8, 8, 9, 11, 12, 10, 7, 4], float)
-_OFFICE_HOURS = np.array([0, 0, 0, 0, 0, 0, 0, .5, 5, 10, 10, 9, 5, 8, 10, 10, 9, 7, 3, 2, 1, .5, 0, 0], float)
-TS_FIELDS = ("opened_at", "formalities_complete_at", "first_reply_at", "dispatched_at", "appointment_at",
-             "arrived_at", "resolved_at", "feedback_at", "closed_at", "entered_at", "approval_submitted_at",
-             "approval_done_at")
+_OFFICE_HOURS = np.array([0, 0, 0, 0, 0, 0, 0, 0.5, 5, 10, 10, 9, 5, 8, 10, 10, 9, 7, 3, 2, 1, 0.5, 0, 0], float)
+TS_FIELDS = (
+    "opened_at",
+    "formalities_complete_at",
+    "first_reply_at",
+    "dispatched_at",
+    "appointment_at",
+    "arrived_at",
+    "resolved_at",
+    "feedback_at",
+    "closed_at",
+    "entered_at",
+    "approval_submitted_at",
+    "approval_done_at",
+)
 
 
 def _minute(ts: datetime) -> datetime:
@@ -108,7 +119,7 @@ class TicketSimulator:
         self.fault_mult = rng.uniform(*preset.district_fault_spread, n_d)
         self.clean = population.district_quality == 0
         vip_codes = np.array([TIERS.index(t) for t in self.vip])
-        self.vip_codes = set(int(c) for c in vip_codes)
+        self.vip_codes = {int(c) for c in vip_codes}
         # pending output, keyed by business date
         self.ticket_out: dict[date, list[Ticket]] = defaultdict(list)
         self.rows_out: dict[date, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
@@ -175,8 +186,11 @@ class TicketSimulator:
         return datetime.combine(day, time(h, int(self.rng.integers(60))))
 
     def _customer(self, d: int, day: date, vip_share: float) -> int:
-        pool = self.pop.vips_in(d) if (len(self.pop.vips_in(d)) and self.rng.random() < vip_share) \
+        pool = (
+            self.pop.vips_in(d)
+            if (len(self.pop.vips_in(d)) and self.rng.random() < vip_share)
             else self.pop.customers_in(d)
+        )
         lim = np.datetime64(day)
         for _ in range(20):
             i = int(pool[self.rng.integers(len(pool))])
@@ -233,8 +247,9 @@ class TicketSimulator:
         kind = "business" if self.pop.kind_code[cust] == 1 else "individual"
         day = opened.date()
         tid = self._id("GD", day)
-        ch = spec.get("channel") or str(self.rng.choice(list(self.p.ticket_channels),
-                                                         p=np.array(list(self.p.ticket_channels.values()))))
+        ch = spec.get("channel") or str(
+            self.rng.choice(list(self.p.ticket_channels), p=np.array(list(self.p.ticket_channels.values())))
+        )
         product = str(self.rng.choice(("hd_interactive",) + OTHER_PRODUCTS))
         base: dict[str, Any] = {
             "ticket_type": ttype, "product": product, "severity": None, "restoration_kind": None,
@@ -266,15 +281,25 @@ class TicketSimulator:
             if dd <= self.end:
                 self.ticket_out[dd].append(tk)
         for k, (reason, a, b) in enumerate(ctx["pauses"], start=1):
-            self._emit("ticket_pauses", b.date(), {"pause_id": f"{tid}-{k}", "ticket_id": tid, "reason": reason,
-                                                   "paused_at": a, "resumed_at": b})
+            self._emit(
+                "ticket_pauses",
+                b.date(),
+                {"pause_id": f"{tid}-{k}", "ticket_id": tid, "reason": reason, "paused_at": a, "resumed_at": b},
+            )
         if t["resolved_at"] is not None:
             self._after_resolution(tk, ctx)
 
     def _summary(self, ttype: str, product: str, cr: dict) -> str:
-        what = {"fault": "报修", "complaint": "投诉", "consultation": "咨询", "new_install": "申请新装",
-                "move": "申请移机", "line_survey": "预报装勘察", "restoration": "申请恢复业务",
-                "vip_application": "申请VIP"}[ttype]
+        what = {
+            "fault": "报修",
+            "complaint": "投诉",
+            "consultation": "咨询",
+            "new_install": "申请新装",
+            "move": "申请移机",
+            "line_survey": "预报装勘察",
+            "restoration": "申请恢复业务",
+            "vip_application": "申请VIP",
+        }[ttype]
         prod = {"hd_interactive": "高清互动", "digital_tv": "数字电视", "broadband": "宽带", "mobile": "移动"}[product]
         return f"{cr['customer_name']}({cr['phone']}){what}{prod},地址:{cr['address']}"
 
@@ -380,15 +405,18 @@ class TicketSimulator:
         if vip:
             self.vip_faults[tk.base["customer_id"]][t["opened_at"].year * 12 + t["opened_at"].month] += 1
 
-    def _vip_fault(self, tk: Ticket, ctx: dict, start: datetime, limit: timedelta, t_breach: bool,
-                   tech: str | None) -> None:
+    def _vip_fault(
+        self, tk: Ticket, ctx: dict, start: datetime, limit: timedelta, t_breach: bool, tech: str | None
+    ) -> None:
         d, t = ctx["d"], tk.t
         v1 = self._limit("V1").duration
         if tk.base["severity"] == "emergency":
             if self._flag("V1", d, tech):
                 t["arrived_at"] = t["opened_at"] + v1 + self._minutes(1, 180)
             else:
-                t["arrived_at"] = t["opened_at"] + (v1 if self._edge() else self._minutes(10, v1.total_seconds() / 60 - 1))
+                t["arrived_at"] = t["opened_at"] + (
+                    v1 if self._edge() else self._minutes(10, v1.total_seconds() / 60 - 1)
+                )
             t["dispatched_at"] = min(t["dispatched_at"], t["arrived_at"] - MIN)
             t["dispatched_at"] = max(t["dispatched_at"], t["opened_at"])
         else:
@@ -415,10 +443,14 @@ class TicketSimulator:
         elif self.rng.random() < 0.15:  # an exceptional but explained repair
             tk.base["explanation_filed"] = True
             budget = min(v2x, start + limit - t["arrived_at"])
-            t["resolved_at"] = t["arrived_at"] + max(MIN, timedelta(minutes=int(budget.total_seconds() / 60 * self._u(0.3, 1.0))))
+            t["resolved_at"] = t["arrived_at"] + max(
+                MIN, timedelta(minutes=int(budget.total_seconds() / 60 * self._u(0.3, 1.0)))
+            )
         else:
             tk.base["explanation_filed"] = False
-            t["resolved_at"] = t["arrived_at"] + (v2n if self._edge() else self._minutes(8, v2n.total_seconds() / 60 - 1))
+            t["resolved_at"] = t["arrived_at"] + (
+                v2n if self._edge() else self._minutes(8, v2n.total_seconds() / 60 - 1)
+            )
         if not t_breach and t["resolved_at"] - start > limit:  # keep T1/T2 met
             t["resolved_at"] = max(t["arrived_at"] + MIN, start + limit)
         self._feedback(tk, ctx, tech)
@@ -427,7 +459,9 @@ class TicketSimulator:
         t = tk.t
         r = t["resolved_at"]
         if ctx["vip"] and self._flag("V4", ctx["d"], tech):
-            t["feedback_at"] = datetime.combine(r.date() + DAY, time(int(self.rng.integers(8, 12)), int(self.rng.integers(60))))
+            t["feedback_at"] = datetime.combine(
+                r.date() + DAY, time(int(self.rng.integers(8, 12)), int(self.rng.integers(60)))
+            )
         elif self._edge():
             t["feedback_at"] = datetime.combine(r.date(), time(23, 59))
         else:
@@ -454,13 +488,15 @@ class TicketSimulator:
                 t["resolved_at"] = self._end_for_wd(ctx, start, n, True, reasons)
             elif t4:
                 # T4's 24 h (even when breached by < 2 days) keeps T3's 5/10 working days met
-                t["resolved_at"] = self._layout(ctx, start, self._net_for_hours(self._limit("T4").duration,
-                                                                                 self._flag("T4", d, tech)), reasons)
+                t["resolved_at"] = self._layout(
+                    ctx, start, self._net_for_hours(self._limit("T4").duration, self._flag("T4", d, tech)), reasons
+                )
             else:
                 t["resolved_at"] = self._end_for_wd(ctx, start, n, False, reasons)
         elif t4:
-            t["resolved_at"] = self._layout(ctx, start, self._net_for_hours(self._limit("T4").duration,
-                                                                             self._flag("T4", d, tech)), reasons)
+            t["resolved_at"] = self._layout(
+                ctx, start, self._net_for_hours(self._limit("T4").duration, self._flag("T4", d, tech)), reasons
+            )
         else:
             t["resolved_at"] = self._layout(ctx, start, self._minutes(240, 6 * 1440), reasons)
         if ctx["vip"]:
@@ -480,8 +516,9 @@ class TicketSimulator:
         t = tk.t
         tech = self._dispatch(tk, ctx, t["opened_at"])
         breach = self._flag("T5", ctx["d"], tech)
-        t["resolved_at"] = self._layout(ctx, t["opened_at"], self._net_for_hours(self._limit("T5").duration, breach),
-                                        self._pause_plan())
+        t["resolved_at"] = self._layout(
+            ctx, t["opened_at"], self._net_for_hours(self._limit("T5").duration, breach), self._pause_plan()
+        )
         t["dispatched_at"] = min(t["dispatched_at"], t["resolved_at"])
         t["arrived_at"] = max(t["dispatched_at"], t["resolved_at"] - self._minutes(20, 120))
         t["feedback_at"] = t["resolved_at"] + self._minutes(0, 60)
@@ -522,8 +559,13 @@ class TicketSimulator:
             exc = self._limit("T7", "vip_close_exception").duration
             if part == "vip":  # not closed the same day: without explanation, or beyond the 48 h exception
                 tk.base["explanation_filed"] = bool(self.rng.random() < 0.4)
-                t["resolved_at"] = (o + exc + self._minutes(1, 600)) if tk.base["explanation_filed"] \
-                    else datetime.combine(o.date() + DAY, time(int(self.rng.integers(9, 18)), int(self.rng.integers(60))))
+                t["resolved_at"] = (
+                    (o + exc + self._minutes(1, 600))
+                    if tk.base["explanation_filed"]
+                    else datetime.combine(
+                        o.date() + DAY, time(int(self.rng.integers(9, 18)), int(self.rng.integers(60)))
+                    )
+                )
             elif o.hour < 22 and self.rng.random() < 0.8:
                 tk.base["explanation_filed"] = False
                 t["resolved_at"] = min(ctx["reply"] + self._minutes(10, 300), datetime.combine(o.date(), time(23, 59)))
@@ -533,8 +575,11 @@ class TicketSimulator:
             t["resolved_at"] = max(t["resolved_at"], ctx["reply"])
         else:
             span = deadline - ctx["reply"]
-            t["resolved_at"] = deadline if self._edge() else ctx["reply"] + timedelta(
-                minutes=int(span.total_seconds() / 60 * self._u(0.05, 0.98)))
+            t["resolved_at"] = (
+                deadline
+                if self._edge()
+                else ctx["reply"] + timedelta(minutes=int(span.total_seconds() / 60 * self._u(0.05, 0.98)))
+            )
         t["resolved_at"] = max(t["resolved_at"], ctx["reply"])
 
     def _plan_consultation(self, tk: Ticket, ctx: dict) -> None:
@@ -583,14 +628,32 @@ class TicketSimulator:
         tk.base["source_call_id"] = cid
         cust = ctx["cust"]
         tier = ctx["tier"]
-        self._emit("calls", arrived.date(), {
-            "call_id": cid, "caller_phone": self.pop.customer_phone(cust), "customer_id": tk.base["customer_id"],
-            "customer_tier": tier, "district_id": tk.base["district_id"], "queue": "vip" if ctx["vip"] else "ordinary",
-            "call_type": "consultation", "arrived_at": arrived, "human_requested": True, "queued_at": queued,
-            "answered_at": answered, "ended_at": ended, "talk_seconds": talk, "abandoned": False,
-            "agent_id": f"A{int(self.rng.integers(1, 400)):04d}", "transfer_type": "none",
-            "transfer_requested": None, "transfer_queued_at": None, "transfer_answered_at": None,
-            "transfer_outcome": None})
+        self._emit(
+            "calls",
+            arrived.date(),
+            {
+                "call_id": cid,
+                "caller_phone": self.pop.customer_phone(cust),
+                "customer_id": tk.base["customer_id"],
+                "customer_tier": tier,
+                "district_id": tk.base["district_id"],
+                "queue": "vip" if ctx["vip"] else "ordinary",
+                "call_type": "consultation",
+                "arrived_at": arrived,
+                "human_requested": True,
+                "queued_at": queued,
+                "answered_at": answered,
+                "ended_at": ended,
+                "talk_seconds": talk,
+                "abandoned": False,
+                "agent_id": f"A{int(self.rng.integers(1, 400)):04d}",
+                "transfer_type": "none",
+                "transfer_requested": None,
+                "transfer_queued_at": None,
+                "transfer_answered_at": None,
+                "transfer_outcome": None,
+            },
+        )
 
     def _plan_vip_application(self, tk: Ticket, ctx: dict) -> None:
         d, t, b, o = ctx["d"], tk.t, tk.base, tk.t["opened_at"]
@@ -605,26 +668,41 @@ class TicketSimulator:
             parts.append("email_reply")
         bad = str(self.rng.choice(parts)) if breach else ""
         eod = datetime.combine(o.date(), time(23, 59))
-        t["entered_at"] = (datetime.combine(o.date() + DAY, time(9, int(self.rng.integers(60)))) if bad == "entry"
-                           else min(o + self._minutes(5, 240), eod))
+        t["entered_at"] = (
+            datetime.combine(o.date() + DAY, time(9, int(self.rng.integers(60))))
+            if bad == "entry"
+            else min(o + self._minutes(5, 240), eod)
+        )
         b["entry_accurate"] = bad != "accuracy"
         last = t["entered_at"]
         if b["channel"] == "leadership":
             sub_dl = workcal.end_of_nth_working_day(o, self._limit("V7", "approval_submitted").working_days)
             done_dl = workcal.end_of_nth_working_day(o, self._limit("V7", "approval_done").working_days)
-            t["approval_submitted_at"] = (sub_dl + self._minutes(60, 2 * 1440)) if bad == "approval_submitted" \
+            t["approval_submitted_at"] = (
+                (sub_dl + self._minutes(60, 2 * 1440))
+                if bad == "approval_submitted"
                 else max(t["entered_at"], sub_dl - self._minutes(60, 2 * 1440))
-            t["approval_done_at"] = (done_dl + self._minutes(60, 3 * 1440)) if bad == "approval_done" \
+            )
+            t["approval_done_at"] = (
+                (done_dl + self._minutes(60, 3 * 1440))
+                if bad == "approval_done"
                 else max(t["approval_submitted_at"] + MIN, done_dl - self._minutes(30, 2 * 1440))
+            )
             last = t["approval_done_at"]
         if b["channel"] == "email":
-            ctx["reply"] = (datetime.combine(o.date() + DAY, time(10, int(self.rng.integers(60)))) if bad == "email_reply"
-                            else min(o + self._minutes(10, 300), eod))
+            ctx["reply"] = (
+                datetime.combine(o.date() + DAY, time(10, int(self.rng.integers(60))))
+                if bad == "email_reply"
+                else min(o + self._minutes(10, 300), eod)
+            )
         e = t["entered_at"]
         tech = self._tech(o.date(), b["district_id"])
         b["technician_id"] = tech
-        t["dispatched_at"] = (datetime.combine(e.date() + DAY, time(9, int(self.rng.integers(60)))) if bad == "dispatch"
-                              else min(e + self._minutes(5, 240), datetime.combine(e.date(), time(23, 59))))
+        t["dispatched_at"] = (
+            datetime.combine(e.date() + DAY, time(9, int(self.rng.integers(60))))
+            if bad == "dispatch"
+            else min(e + self._minutes(5, 240), datetime.combine(e.date(), time(23, 59)))
+        )
         t["resolved_at"] = max(last, t["dispatched_at"]) + self._minutes(30, 2 * 1440)
 
     def _first_reply(self, tk: Ticket, ctx: dict) -> None:
@@ -638,7 +716,9 @@ class TicketSimulator:
         elif self._edge():
             t["first_reply_at"] = o + lim
         else:
-            t["first_reply_at"] = o + timedelta(minutes=int(min(lim.total_seconds() / 60 - 1, self.rng.lognormal(3.5, 1.0))))
+            t["first_reply_at"] = o + timedelta(
+                minutes=int(min(lim.total_seconds() / 60 - 1, self.rng.lognormal(3.5, 1.0)))
+            )
             if t["resolved_at"] is not None:
                 t["first_reply_at"] = max(o, min(t["first_reply_at"], t["resolved_at"]))
         if t["first_reply_at"] is not None and t["first_reply_at"] - o > lim:
@@ -668,13 +748,22 @@ class TicketSimulator:
             self._ticket_callbacks(tk, ctx, r)
         if vip and ttype in ("new_install", "fault") and not ctx["spec"].get("no_chain"):
             if ttype == "fault" and self._flag("V5", d, tech):
-                self._schedule_followup(_minute(r + self._minutes(120, 29 * 1440)), {
-                    "ticket_type": "fault", "cust": ctx["cust"], "d": d, "no_chain": True,
-                    "product": b["product"]})
+                self._schedule_followup(
+                    _minute(r + self._minutes(120, 29 * 1440)),
+                    {"ticket_type": "fault", "cust": ctx["cust"], "d": d, "no_chain": True, "product": b["product"]},
+                )
             if self._flag("V6", d, tech):
-                self._schedule_followup(_minute(r + self._minutes(60, 25 * 1440)), {
-                    "ticket_type": "complaint", "cust": ctx["cust"], "d": d, "no_chain": True,
-                    "related_ticket_id": tk.ticket_id, "product": b["product"]})
+                self._schedule_followup(
+                    _minute(r + self._minutes(60, 25 * 1440)),
+                    {
+                        "ticket_type": "complaint",
+                        "cust": ctx["cust"],
+                        "d": d,
+                        "no_chain": True,
+                        "related_ticket_id": tk.ticket_id,
+                        "product": b["product"],
+                    },
+                )
         if ttype in ("consultation", "vip_application"):
             return
         jobs = vip and ttype in ("new_install", "fault")
@@ -689,25 +778,50 @@ class TicketSimulator:
                 ans = "dissatisfied"
             else:
                 ans = "satisfied" if self.rng.random() < 0.8 else "basically_satisfied"
-            self._emit("surveys", at.date(), {
-                "survey_id": self._id("MYT", at.date()), "channel": "ticket", "call_id": None,
-                "ticket_id": tk.ticket_id, "customer_id": b["customer_id"], "customer_tier": b["customer_tier"],
-                "district_id": b["district_id"], "surveyed_at": at, "answer": ans})
+            self._emit(
+                "surveys",
+                at.date(),
+                {
+                    "survey_id": self._id("MYT", at.date()),
+                    "channel": "ticket",
+                    "call_id": None,
+                    "ticket_id": tk.ticket_id,
+                    "customer_id": b["customer_id"],
+                    "customer_tier": b["customer_tier"],
+                    "district_id": b["district_id"],
+                    "surveyed_at": at,
+                    "answer": ans,
+                },
+            )
 
-    def _callback(self, tk: Ticket | None, cust: int, d: int, reason: str, at: datetime, outcome: str,
-                  related: str | None = None) -> None:
+    def _callback(
+        self, tk: Ticket | None, cust: int, d: int, reason: str, at: datetime, outcome: str, related: str | None = None
+    ) -> None:
         b_id = str(self.pop.customer_id[cust])
-        row = {"callback_id": self._id("HFT", at.date()), "ticket_id": tk.ticket_id if tk else None, "work_id": None,
-               "customer_id": b_id, "district_id": self.pop.districts[d]["district_id"], "reason": reason,
-               "channel": "phone", "callback_at": at, "outcome": outcome, "repair_needed": None,
-               "problem_handled_at": None, "repair_dispatched_at": None}
+        row = {
+            "callback_id": self._id("HFT", at.date()),
+            "ticket_id": tk.ticket_id if tk else None,
+            "work_id": None,
+            "customer_id": b_id,
+            "district_id": self.pop.districts[d]["district_id"],
+            "reason": reason,
+            "channel": "phone",
+            "callback_at": at,
+            "outcome": outcome,
+            "repair_needed": None,
+            "problem_handled_at": None,
+            "repair_dispatched_at": None,
+        }
         if outcome == "problem_found":
             late = self._flag("C4", d)
             eod = datetime.combine(at.date(), time(23, 59, 59))
             row["repair_needed"] = bool(self.rng.random() < self.p.callback_repair_share)
             which = str(self.rng.choice(["handled", "dispatch"])) if (late and row["repair_needed"]) else "handled"
-            row["problem_handled_at"] = None if (late and which == "handled") else \
-                min(at + timedelta(seconds=int(self.rng.integers(60, 4 * 3600))), eod)
+            row["problem_handled_at"] = (
+                None
+                if (late and which == "handled")
+                else min(at + timedelta(seconds=int(self.rng.integers(60, 4 * 3600))), eod)
+            )
             if row["repair_needed"]:
                 if late and which == "dispatch":
                     disp = None
@@ -716,8 +830,17 @@ class TicketSimulator:
                     disp = min(at + timedelta(seconds=int(self.rng.integers(60, 3 * 3600))), eod)
                     opened = _minute(disp)
                 row["repair_dispatched_at"] = disp
-                self._schedule_followup(opened, {"ticket_type": "fault", "cust": cust, "d": d, "no_chain": True,
-                                                 "channel": "callback", "related_ticket_id": related})
+                self._schedule_followup(
+                    opened,
+                    {
+                        "ticket_type": "fault",
+                        "cust": cust,
+                        "d": d,
+                        "no_chain": True,
+                        "channel": "callback",
+                        "related_ticket_id": related,
+                    },
+                )
         self._emit("callbacks", at.date(), row)
 
     def _ticket_callbacks(self, tk: Ticket, ctx: dict, r: datetime) -> None:
@@ -737,8 +860,14 @@ class TicketSimulator:
             if style < 0.35:
                 return  # no callback at all
             if style < 0.6:  # only unreachable attempts
-                self._callback(tk, ctx["cust"], d, f"post_{'repair' if ttype == 'fault' else ttype.replace('new_', '')}",
-                               at, "unreachable")
+                self._callback(
+                    tk,
+                    ctx["cust"],
+                    d,
+                    f"post_{'repair' if ttype == 'fault' else ttype.replace('new_', '')}",
+                    at,
+                    "unreachable",
+                )
                 return
             at = (r + c1 if miss_c1 else deadline) + timedelta(seconds=int(self.rng.integers(600, 2 * 86400)))
         reason = {"fault": "post_repair", "new_install": "post_install", "complaint": "post_complaint"}[ttype]
@@ -767,8 +896,10 @@ class TicketSimulator:
                 cust = int(cid[1:]) - 1
                 d = int(self.pop.district_idx[cust])
                 when_day = day + timedelta(days=int(self.rng.integers(0, last - day.day + 1)))
-                at = datetime.combine(when_day, time(int(self.rng.integers(9, 20)), int(self.rng.integers(60)),
-                                                     int(self.rng.integers(60))))
+                at = datetime.combine(
+                    when_day,
+                    time(int(self.rng.integers(9, 20)), int(self.rng.integers(60)), int(self.rng.integers(60))),
+                )
                 if self._flag("C3", d):
                     style = self.rng.random()
                     if style < 0.4:

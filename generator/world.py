@@ -18,8 +18,9 @@ window of future events, and every iterable is lazy where it can be.
 from __future__ import annotations
 
 import calendar
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime, timedelta
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -31,9 +32,22 @@ from generator.tickets import TicketSimulator
 from kefu import contract
 
 # the order entities are delivered (and fed to the answer key) within a day: reference data first
-ENTITY_ORDER: tuple[str, ...] = ("districts", "district_households", "technicians", "customers", "tickets",
-                                 "ticket_pauses", "calls", "surveys", "callbacks", "outbound", "hall_visits",
-                                 "suspensions", "works", "work_notices")
+ENTITY_ORDER: tuple[str, ...] = (
+    "districts",
+    "district_households",
+    "technicians",
+    "customers",
+    "tickets",
+    "ticket_pauses",
+    "calls",
+    "surveys",
+    "callbacks",
+    "outbound",
+    "hall_visits",
+    "suspensions",
+    "works",
+    "work_notices",
+)
 
 
 def _ts_columns(entity: str) -> list[str]:
@@ -50,10 +64,12 @@ class World:
         self.population: Population = build_population(self.preset, np.random.default_rng(pop_ss), seed=seed)
         self.start: date = self.population.start
         self.end: date = self.population.end
-        self.tickets = TicketSimulator(self.population, self.preset, np.random.default_rng(tick_ss),
-                                       self.start, self.end)
-        self.contacts = ContactsSimulator(self.population, self.preset, np.random.default_rng(cont_ss),
-                                          self.start, self.end)
+        self.tickets = TicketSimulator(
+            self.population, self.preset, np.random.default_rng(tick_ss), self.start, self.end
+        )
+        self.contacts = ContactsSimulator(
+            self.population, self.preset, np.random.default_rng(cont_ss), self.start, self.end
+        )
         self._ts = {e: _ts_columns(e) for e in ENTITY_ORDER}
         self._moves = {r["valid_from"] for r in self.population.technicians if r["valid_from"] > self.start}
 
@@ -79,9 +95,16 @@ class World:
         if d.day == calendar.monthrange(d.year, d.month)[1]:
             m = month_key(d)
             parts["district_households"].append(
-                [{"district_id": r["district_id"], "month": m,
-                  "households": pop.district_households[(r["district_id"], m)][0],
-                  "households_target": pop.district_households[(r["district_id"], m)][1]} for r in pop.districts])
+                [
+                    {
+                        "district_id": r["district_id"],
+                        "month": m,
+                        "households": pop.district_households[(r["district_id"], m)][0],
+                        "households_target": pop.district_households[(r["district_id"], m)][1],
+                    }
+                    for r in pop.districts
+                ]
+            )
         for source in (self.tickets.day(d), self.contacts.day(d)):
             for entity, rows in source.items():
                 parts[entity].append(rows)

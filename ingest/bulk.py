@@ -74,12 +74,20 @@ class _Group:
 class BulkIngest(Ingest):
     """`Ingest` over many landing folders at once; see the module docstring."""
 
-    def __init__(self, days: list[Day], warehouse_file: Path, cfg: IngestConfig, progress: bool = False,
-                 vault=None, encrypt_archive: bool = True):
+    def __init__(
+        self,
+        days: list[Day],
+        warehouse_file: Path,
+        cfg: IngestConfig,
+        progress: bool = False,
+        vault=None,
+        encrypt_archive: bool = True,
+    ):
         if not days:
             raise ValueError("bulk ingest: no day folders given")
-        super().__init__(days[0].landing, warehouse_file, cfg, days[0].archive, days[0].rejected, progress,
-                         vault, encrypt_archive)
+        super().__init__(
+            days[0].landing, warehouse_file, cfg, days[0].archive, days[0].rejected, progress, vault, encrypt_archive
+        )
         self.days = [Day(d.landing.resolve(), d.archive.resolve(), d.rejected.resolve()) for d in days]
 
     def _at(self, day: Day) -> None:
@@ -92,8 +100,10 @@ class BulkIngest(Ingest):
         files: list[_File] = []
         for day in self.days:
             if day.landing.is_dir():
-                files += [_File(p, p.relative_to(day.landing), day, datetime.now())
-                          for p in discover(day.landing, self.mappings)]
+                files += [
+                    _File(p, p.relative_to(day.landing), day, datetime.now())
+                    for p in discover(day.landing, self.mappings)
+                ]
         try:
             batch = self._prepare(files)
             groups = self._group(batch)
@@ -105,9 +115,12 @@ class BulkIngest(Ingest):
             for f in files:
                 if f.prep is not None:
                     f.prep.cleanup()
-            for t in [r[0] for r in self.con.execute(
-                    "SELECT table_name FROM duckdb_tables() WHERE temporary AND table_name LIKE 'bulk\\_%' "
-                    "ESCAPE '\\'").fetchall()]:
+            for t in [
+                r[0]
+                for r in self.con.execute(
+                    "SELECT table_name FROM duckdb_tables() WHERE temporary AND table_name LIKE 'bulk\\_%' ESCAPE '\\'"
+                ).fetchall()
+            ]:
                 self.con.execute(f"DROP TABLE IF EXISTS temp.{q(t)}")
         return Summary([f.result for f in files])
 
@@ -120,9 +133,10 @@ class BulkIngest(Ingest):
             f.det = readers.fingerprint(f.path)
         logged: dict[str, list[tuple]] = {}  # what audit.load_log knows of these contents (one query)
         for sha, *row in self.con.execute(
-                "SELECT sha256, status, file_name, moved_to, file_id FROM audit.load_log WHERE sha256 IN "
-                "(SELECT unnest(?)) AND status IN ('loaded', 'rejected', 'duplicate') ORDER BY file_id",
-                [sorted({f.det.sha256 for f in files})]).fetchall():
+            "SELECT sha256, status, file_name, moved_to, file_id FROM audit.load_log WHERE sha256 IN "
+            "(SELECT unnest(?)) AND status IN ('loaded', 'rejected', 'duplicate') ORDER BY file_id",
+            [sorted({f.det.sha256 for f in files})],
+        ).fetchall():
             logged.setdefault(sha, []).append(tuple(row))
         for f in files:
             self._at(f.day)
@@ -162,21 +176,39 @@ class BulkIngest(Ingest):
                 continue
             p = f.prep
             per_file = f.rel.as_posix() if any(d.kind == "file_name" for d in p.rule.derived.values()) else ""
-            by.setdefault((order.get(p.rule.entity, 99), p.rule.entity, p.rule.mapping, p.has_row_column,
-                           p.has_sheet_column, p.skip, p.delimiter, p.quote, p.escape, tuple(p.header), per_file),
-                          []).append(f)
+            by.setdefault(
+                (
+                    order.get(p.rule.entity, 99),
+                    p.rule.entity,
+                    p.rule.mapping,
+                    p.has_row_column,
+                    p.has_sheet_column,
+                    p.skip,
+                    p.delimiter,
+                    p.quote,
+                    p.escape,
+                    tuple(p.header),
+                    per_file,
+                ),
+                [],
+            ).append(f)
         return [_Group(i, fs) for i, (_, fs) in enumerate(sorted(by.items(), key=lambda kv: kv[0][:3]))]
 
     # --- staging (before the transaction: rowids are then file order) -----------------------
 
     def _read(self, p: readers.Prepared, paths: list[str]) -> str:
-        cols = (["_row"] if p.has_row_column else []) + (["_sheet"] if p.has_sheet_column else []) + \
-            [f"c{i}" for i in range(len(p.header))]
+        cols = (
+            (["_row"] if p.has_row_column else [])
+            + (["_sheet"] if p.has_sheet_column else [])
+            + [f"c{i}" for i in range(len(p.header))]
+        )
         spec = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in cols) + "}"
-        return (f"read_csv([{', '.join(transform.lit(x) for x in paths)}], header = true, skip = {p.skip}, "
-                f"auto_detect = false, columns = {spec}, delim = {transform.lit(p.delimiter)}, "
-                f"quote = {transform.lit(p.quote)}, escape = {transform.lit(p.escape)}, "
-                f"max_line_size = {readers.MAX_LINE_SIZE}, filename = true")
+        return (
+            f"read_csv([{', '.join(transform.lit(x) for x in paths)}], header = true, skip = {p.skip}, "
+            f"auto_detect = false, columns = {spec}, delim = {transform.lit(p.delimiter)}, "
+            f"quote = {transform.lit(p.quote)}, escape = {transform.lit(p.escape)}, "
+            f"max_line_size = {readers.MAX_LINE_SIZE}, filename = true"
+        )
 
     def _try_stage(self, g: _Group, paths: list[str], table: str, create: bool) -> None:
         """Append the files' rows to `table`: strict first, with store_rejects only when needed."""
@@ -188,12 +220,15 @@ class BulkIngest(Ingest):
         except duckdb.Error:
             if create:
                 con.execute(f"DROP TABLE IF EXISTS temp.{table}")
-        con.execute(f"{into} SELECT * FROM {read}, store_rejects = true, rejects_table = 'bulk_rej', "
-                    "rejects_scan = 'bulk_rej_scan')")
+        con.execute(
+            f"{into} SELECT * FROM {read}, store_rejects = true, rejects_table = 'bulk_rej', "
+            "rejects_scan = 'bulk_rej_scan')"
+        )
         for path, *rest in con.execute(
-                "SELECT s.file_path, r.line, min(r.error_type), min(r.column_name), min(r.error_message), "
-                "min(r.csv_line) FROM bulk_rej r JOIN bulk_rej_scan s USING (scan_id, file_id) "
-                "GROUP BY ALL ORDER BY 1, 2").fetchall():
+            "SELECT s.file_path, r.line, min(r.error_type), min(r.column_name), min(r.error_message), "
+            "min(r.csv_line) FROM bulk_rej r JOIN bulk_rej_scan s USING (scan_id, file_id) "
+            "GROUP BY ALL ORDER BY 1, 2"
+        ).fetchall():
             g.rejects.setdefault(path, []).append(tuple(rest))
         con.execute("DROP TABLE IF EXISTS temp.bulk_rej")
         con.execute("DROP TABLE IF EXISTS temp.bulk_rej_scan")
@@ -221,8 +256,9 @@ class BulkIngest(Ingest):
         finally:
             con.execute("SET preserve_insertion_order = false")
         if g.files:
-            for path, start, n in con.execute(f"SELECT filename, min(rowid), count(*) FROM {g.stg} GROUP BY 1"
-                                              ).fetchall():
+            for path, start, n in con.execute(
+                f"SELECT filename, min(rowid), count(*) FROM {g.stg} GROUP BY 1"
+            ).fetchall():
                 g.starts[path] = (int(start), int(n))
 
     # --- the batch: one transaction ---------------------------------------------------------
@@ -235,11 +271,13 @@ class BulkIngest(Ingest):
                 f.file_id = self._next_id()
                 self._at(f.day)
                 if f.reject is not None:
-                    f.result = self._reject(f.path, f.rel, f.det, f.started, *f.reject, f.prep,
-                                            file_id=f.file_id, move=False)
+                    f.result = self._reject(
+                        f.path, f.rel, f.det, f.started, *f.reject, f.prep, file_id=f.file_id, move=False
+                    )
                 elif f.duplicate_of is not None:
-                    f.result = self._duplicate(f.path, f.rel, f.det, f.started, f.duplicate_of, move=False,
-                                               file_id=f.file_id)
+                    f.result = self._duplicate(
+                        f.path, f.rel, f.det, f.started, f.duplicate_of, move=False, file_id=f.file_id
+                    )
             self._pending_log: list[dict] = []
             for g in groups:
                 if g.files:
@@ -275,8 +313,9 @@ class BulkIngest(Ingest):
             return
         self.con.execute("CREATE TEMP TABLE bulk_moved (file_id BIGINT, moved_to VARCHAR)")
         self._insert_values("bulk_moved", ["file_id", "moved_to"], [list(m) for m in moved])
-        self.con.execute("UPDATE audit.load_log l SET moved_to = m.moved_to FROM bulk_moved m "
-                         "WHERE l.file_id = m.file_id")
+        self.con.execute(
+            "UPDATE audit.load_log l SET moved_to = m.moved_to FROM bulk_moved m WHERE l.file_id = m.file_id"
+        )
         self.con.execute("DROP TABLE bulk_moved")
 
     def _insert_values(self, table: str, cols: list[str], rows: list[list], chunk: int = 500) -> None:
@@ -284,9 +323,11 @@ class BulkIngest(Ingest):
         ~1 ms in DuckDB)."""
         one = "(" + ", ".join("?" for _ in cols) + ")"
         for i in range(0, len(rows), chunk):
-            part = rows[i:i + chunk]
-            self.con.execute(f"INSERT INTO {table} ({', '.join(cols)}) VALUES {', '.join(one for _ in part)}",
-                             [v for r in part for v in r])
+            part = rows[i : i + chunk]
+            self.con.execute(
+                f"INSERT INTO {table} ({', '.join(cols)}) VALUES {', '.join(one for _ in part)}",
+                [v for r in part for v in r],
+            )
 
     def _load_group(self, g: _Group) -> None:
         con = self.con
@@ -301,14 +342,27 @@ class BulkIngest(Ingest):
         # the rows of each file before which an unsplittable line sat (as _load computes them)
         reject_pos: dict[str, list[int]] = {
             path: [int(line) - p0.first_row - j for j, (line, *_r) in enumerate(rows)]
-            for path, rows in g.rejects.items()}
+            for path, rows in g.rejects.items()
+        }
         files = f"bulk_files_{g.n}"
-        con.execute(f"CREATE TEMP TABLE {files} (filename VARCHAR, _fid BIGINT, _fname VARCHAR, _fdate DATE, "
-                    "_fstart BIGINT, _rejects BIGINT[])")
-        con.executemany(f"INSERT INTO {files} VALUES (?, ?, ?, ?, ?, ?)", [
-            (str(f.prep.csv_path), f.file_id, f.rel.as_posix(), rule.export_date(f.path),
-             g.starts.get(str(f.prep.csv_path), (0, 0))[0], reject_pos.get(str(f.prep.csv_path), []))
-            for f in g.files])
+        con.execute(
+            f"CREATE TEMP TABLE {files} (filename VARCHAR, _fid BIGINT, _fname VARCHAR, _fdate DATE, "
+            "_fstart BIGINT, _rejects BIGINT[])"
+        )
+        con.executemany(
+            f"INSERT INTO {files} VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    str(f.prep.csv_path),
+                    f.file_id,
+                    f.rel.as_posix(),
+                    rule.export_date(f.path),
+                    g.starts.get(str(f.prep.csv_path), (0, 0))[0],
+                    reject_pos.get(str(f.prep.csv_path), []),
+                )
+                for f in g.files
+            ],
+        )
         # constants and derived columns as the single-file path gives them (a file-name value: one file a group)
         sources, labels = transform.sources_for(rule, p0.header, positions, g.files[0].path.name)
         refs: dict[str, tuple[str, str]] = {}
@@ -321,16 +375,33 @@ class BulkIngest(Ingest):
                     d = rule.export_date(f.path) or date.max
                     if first_seen is None or d < first_seen:
                         notes[id(f)].append(f"{col} not checked: no {table} loaded yet")
-        plan = transform.Plan(rule, positions, len(p0.header), p0.has_row_column, p0.first_row, [], refs,
-                              self.cfg.pii_key, 0, "", p0.header, sources, labels,
-                              transform.resolve_values(con, rule, sources, g.stg), p0.has_sheet_column,
-                              stg=g.stg, files=files, any_rejects=bool(g.rejects))
+        plan = transform.Plan(
+            rule,
+            positions,
+            len(p0.header),
+            p0.has_row_column,
+            p0.first_row,
+            [],
+            refs,
+            self.cfg.pii_key,
+            0,
+            "",
+            p0.header,
+            sources,
+            labels,
+            transform.resolve_values(con, rule, sources, g.stg),
+            p0.has_sheet_column,
+            stg=g.stg,
+            files=files,
+            any_rejects=bool(g.rejects),
+        )
         cols = [c for c, _ in warehouse.stored_columns(ent)]
         t = f"raw.{q(ent.name)}"
         batch_ids = f"SELECT _fid FROM {files}"
         con.execute(transform.insert_good_sql(plan, t, cols), {"t": datetime.now()})
-        good = dict(con.execute(f"SELECT _file_id, count(*) FROM {t} WHERE _file_id IN ({batch_ids}) "
-                                "GROUP BY 1").fetchall())
+        good = dict(
+            con.execute(f"SELECT _file_id, count(*) FROM {t} WHERE _file_id IN ({batch_ids}) GROUP BY 1").fetchall()
+        )
         total = {f.file_id: g.starts.get(str(f.prep.csv_path), (0, 0))[1] for f in g.files}
         bad = {fid: n - good.get(fid, 0) for fid, n in total.items()}
         if any(bad.values()):
@@ -338,36 +409,61 @@ class BulkIngest(Ingest):
             reasons = dict(con.execute("SELECT _fid, count(*) FROM chk GROUP BY 1").fetchall())
             for f in g.files:
                 if reasons.get(f.file_id, 0) != bad[f.file_id]:
-                    raise RuntimeError(f"{f.rel.as_posix()}: {bad[f.file_id]} row(s) failed the load checks but "
-                                       f"{reasons.get(f.file_id, 0)} have reasons; nothing of the batch was "
-                                       "loaded (ingest bug)")
+                    raise RuntimeError(
+                        f"{f.rel.as_posix()}: {bad[f.file_id]} row(s) failed the load checks but "
+                        f"{reasons.get(f.file_id, 0)} have reasons; nothing of the batch was "
+                        "loaded (ingest bug)"
+                    )
             con.execute(transform.quarantine_sql(plan))
             con.execute("DROP TABLE chk")
         for f in g.files:
             rejects = g.rejects.get(str(f.prep.csv_path), [])
-            self._quarantine_rejects(replace(plan, file_id=f.file_id, file_name=f.rel.as_posix(), files=None),
-                                     rejects, p0.delimiter)
+            self._quarantine_rejects(
+                replace(plan, file_id=f.file_id, file_name=f.rel.as_posix(), files=None), rejects, p0.delimiter
+            )
             n, b = total[f.file_id], bad[f.file_id]
-            absent = self._record_columns(ent, rule, f.file_id, f.rel.as_posix(), rule.export_date(f.path),
-                                          set(sources))
+            absent = self._record_columns(
+                ent, rule, f.file_id, f.rel.as_posix(), rule.export_date(f.path), set(sources)
+            )
             if absent:
                 notes[id(f)].append(ABSENT_NOTE + ", ".join(absent) + ABSENT_NOTE_ZH)
             msg = "; ".join(notes[id(f)]) or None
-            self._pending_log.append(dict(
-                file_id=f.file_id, file_name=f.rel.as_posix(), sha256=f.prep.sha256, size_bytes=f.prep.size,
-                entity=ent.name, source=rule.source, mapping=rule.mapping, export_date=rule.export_date(f.path),
-                encoding=f.prep.encoding, rows_read=n + len(rejects), rows_loaded=n - b,
-                rows_quarantined=b + len(rejects), started_at=f.started, finished_at=datetime.now(),
-                status="loaded", message=msg))
-            f.result = FileResult(f.rel.as_posix(), "loaded", ent.name, n + len(rejects), n - b,
-                                  b + len(rejects), msg or "")
+            self._pending_log.append(
+                dict(
+                    file_id=f.file_id,
+                    file_name=f.rel.as_posix(),
+                    sha256=f.prep.sha256,
+                    size_bytes=f.prep.size,
+                    entity=ent.name,
+                    source=rule.source,
+                    mapping=rule.mapping,
+                    export_date=rule.export_date(f.path),
+                    encoding=f.prep.encoding,
+                    rows_read=n + len(rejects),
+                    rows_loaded=n - b,
+                    rows_quarantined=b + len(rejects),
+                    started_at=f.started,
+                    finished_at=datetime.now(),
+                    status="loaded",
+                    message=msg,
+                )
+            )
+            f.result = FileResult(
+                f.rel.as_posix(), "loaded", ent.name, n + len(rejects), n - b, b + len(rejects), msg or ""
+            )
         self._upsert_current(ent, None, batch=batch_ids)
         con.execute(f"DROP TABLE {files}")
         con.execute(f"DROP TABLE {g.stg}")
 
 
-def bulk_ingest(days: list[Day], warehouse_file: Path, cfg: IngestConfig, progress: bool = False,
-                vault=None, encrypt_archive: bool = True) -> Summary:
+def bulk_ingest(
+    days: list[Day],
+    warehouse_file: Path,
+    cfg: IngestConfig,
+    progress: bool = False,
+    vault=None,
+    encrypt_archive: bool = True,
+) -> Summary:
     """Load every file of `days` in one batch (see the module docstring)."""
     job = BulkIngest(days, warehouse_file, cfg, progress, vault, encrypt_archive)
     try:
@@ -377,13 +473,23 @@ def bulk_ingest(days: list[Day], warehouse_file: Path, cfg: IngestConfig, progre
     return summary
 
 
-def bulk_landing(landing: Path, warehouse_file: Path, cfg: IngestConfig, archive: Path | None = None,
-                 rejected: Path | None = None, progress: bool = False) -> Summary:
+def bulk_landing(
+    landing: Path,
+    warehouse_file: Path,
+    cfg: IngestConfig,
+    archive: Path | None = None,
+    rejected: Path | None = None,
+    progress: bool = False,
+) -> Summary:
     """`kefu ingest --bulk`: the files under `landing` as one batch, named and archived as
     `kefu ingest` names them (relative to `landing`)."""
     landing = landing.resolve()
-    return bulk_ingest([Day(landing, archive or landing.parent / "archive", rejected or landing.parent / "rejected")],
-                       warehouse_file, cfg, progress)
+    return bulk_ingest(
+        [Day(landing, archive or landing.parent / "archive", rejected or landing.parent / "rejected")],
+        warehouse_file,
+        cfg,
+        progress,
+    )
 
 
 def day_batch(landing: Path, archive: Path, rejected: Path, days: list[date]) -> list[Day]:

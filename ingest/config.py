@@ -52,7 +52,8 @@ def load(path: Path | None = None, demo_key: bool = False) -> IngestConfig:
     else:
         raise ConfigError(
             f"no key for personal data: set {ENV_KEY} or `pii_key` in the --config file "
-            "(or --demo-key for generated demo data only) / 未配置个人信息加密密钥")
+            "(or --demo-key for generated demo data only) / 未配置个人信息加密密钥"
+        )
     if len(key) < 16 and not use_demo:
         raise ConfigError(f"the PII key is too short ({len(key)} bytes); use at least 16 random bytes")
     base = Path(path).parent if path else Path.cwd()

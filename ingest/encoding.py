@@ -20,9 +20,9 @@ import codecs
 import hashlib
 import shutil
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 CHUNK = 1 << 22  # 4 MiB: memory stays constant whatever the file size
 BOMS_REFUSED = {
@@ -109,23 +109,30 @@ def detect(path: Path) -> Detected:
 
     for bom, name in BOMS_REFUSED.items():
         if head.startswith(bom):
-            return refused(f"the file is {name} (byte-order mark {bom.hex()}); "
-                           "export it as UTF-8 or GBK / 请以UTF-8或GBK编码导出")
+            return refused(
+                f"the file is {name} (byte-order mark {bom.hex()}); export it as UTF-8 or GBK / 请以UTF-8或GBK编码导出"
+            )
     if nul:
-        return refused("the file contains NUL bytes (UTF-16 or binary?); export it as UTF-8 or GBK "
-                       "/ 文件含空字节，请以UTF-8或GBK编码导出")
+        return refused(
+            "the file contains NUL bytes (UTF-16 or binary?); export it as UTF-8 or GBK "
+            "/ 文件含空字节，请以UTF-8或GBK编码导出"
+        )
     if head.startswith(codecs.BOM_UTF8):
         if not utf8_ok:
-            return refused("the file starts with a UTF-8 byte-order mark but is not valid UTF-8; export it "
-                           "again as UTF-8 / 文件含无效的UTF-8字节，请重新导出", bad_at)
+            return refused(
+                "the file starts with a UTF-8 byte-order mark but is not valid UTF-8; export it "
+                "again as UTF-8 / 文件含无效的UTF-8字节，请重新导出",
+                bad_at,
+            )
         return Detected("utf-8-sig", digest, size, None, mixed)
     if utf8_ok:
         return Detected("utf-8", digest, size, None, mixed)
     return Detected("gb18030", digest, size, None, mixed, bad_at)
 
 
-def transcode(src: Path, encoding: str, dst: Path, progress: Callable[[int], None] | None = None,
-              newlines: bool = False) -> None:
+def transcode(
+    src: Path, encoding: str, dst: Path, progress: Callable[[int], None] | None = None, newlines: bool = False
+) -> None:
     """Copy `src` to `dst` as UTF-8 without BOM, chunk by chunk (constant memory).
 
     newlines=True also ends every line in LF (CRLF and a lone CR become LF), for a file whose
@@ -136,14 +143,18 @@ def transcode(src: Path, encoding: str, dst: Path, progress: Callable[[int], Non
     sequence `encoding` cannot decode (its `offset` is that byte's position in the file)."""
     iconv = shutil.which("iconv")
     if iconv and encoding == "gb18030" and not newlines:
-        res = subprocess.run([iconv, "-f", "GB18030", "-t", "UTF-8", "-o", str(dst), str(src)],
-                             capture_output=True, text=True)
+        res = subprocess.run(
+            [iconv, "-f", "GB18030", "-t", "UTF-8", "-o", str(dst), str(src)], capture_output=True, text=True
+        )
         if res.returncode == 0:
             if progress:
                 progress(src.stat().st_size)
             return
-        if "illegal input" not in res.stderr and "incomplete character" not in res.stderr \
-                and "cannot convert" not in res.stderr:
+        if (
+            "illegal input" not in res.stderr
+            and "incomplete character" not in res.stderr
+            and "cannot convert" not in res.stderr
+        ):
             raise OSError(f"iconv failed: {res.stderr.strip()}")
         dst.unlink(missing_ok=True)
         # fall through: Python's codec names the exact position for the message
@@ -170,7 +181,8 @@ def transcode(src: Path, encoding: str, dst: Path, progress: Callable[[int], Non
     except UnicodeDecodeError as e:
         err = EncodingError(
             f"the bytes are neither UTF-8 nor GBK/GB18030 (undecodable at byte {done + e.start}; looks like "
-            f"{_guess(src)}); export it as UTF-8 or GBK / 文件编码无法识别，请以UTF-8或GBK编码导出")
+            f"{_guess(src)}); export it as UTF-8 or GBK / 文件编码无法识别，请以UTF-8或GBK编码导出"
+        )
         err.offset = max(done + e.start, 0)
         raise err from None
 

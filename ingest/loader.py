@@ -14,20 +14,21 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Callable
 
 import duckdb
 
+from ingest import readers, transform, warehouse
+from ingest.config import ConfigError, IngestConfig
+from ingest.mapping import Mappings
+from ingest.mapping import load as load_mappings
+from ingest.warehouse import VERSION_COLUMN, q
 from kefu import contract
 from kefu.build import check_warehouse_path
 from kefu.vault import Vault, private_dir, private_file
-from ingest import readers, transform, warehouse
-from ingest.config import ConfigError, IngestConfig
-from ingest.mapping import Mappings, load as load_mappings
-from ingest.warehouse import VERSION_COLUMN, q
 
 CRASH_ENV = "KEFU_INGEST_CRASH_AT"  # test hook: "<stage>[:<file-name substring>]"
 SKIP_SUFFIXES = (".tmp", ".part", ".crdownload", ".filepart")
@@ -119,9 +120,17 @@ ABSENT_NOTE_ZH = " / 缺少列（按空值载入，相关指标无法计算）"
 
 
 class Ingest:
-    def __init__(self, landing: Path, warehouse_file: Path, cfg: IngestConfig, archive: Path | None = None,
-                 rejected: Path | None = None, progress: bool = True, vault: Vault | None = None,
-                 encrypt_archive: bool = True):
+    def __init__(
+        self,
+        landing: Path,
+        warehouse_file: Path,
+        cfg: IngestConfig,
+        archive: Path | None = None,
+        rejected: Path | None = None,
+        progress: bool = True,
+        vault: Vault | None = None,
+        encrypt_archive: bool = True,
+    ):
         self.landing = landing.resolve()
         self.archive = (archive or self.landing.parent / "archive").resolve()
         self.rejected = (rejected or self.landing.parent / "rejected").resolve()
@@ -165,11 +174,29 @@ class Ingest:
     # --- one file ---------------------------------------------------------------------------
 
     def _log(self, **v) -> None:
-        cols = ["file_id", "file_name", "sha256", "size_bytes", "entity", "source", "mapping", "export_date",
-                "encoding", "rows_read", "rows_loaded", "rows_quarantined", "started_at", "finished_at", "status",
-                "reason", "message"]
-        self.con.execute(f"INSERT INTO audit.load_log ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",
-                         [v.get(c) for c in cols])
+        cols = [
+            "file_id",
+            "file_name",
+            "sha256",
+            "size_bytes",
+            "entity",
+            "source",
+            "mapping",
+            "export_date",
+            "encoding",
+            "rows_read",
+            "rows_loaded",
+            "rows_quarantined",
+            "started_at",
+            "finished_at",
+            "status",
+            "reason",
+            "message",
+        ]
+        self.con.execute(
+            f"INSERT INTO audit.load_log ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",
+            [v.get(c) for c in cols],
+        )
 
     def _moved(self, file_id: int, dst: Path) -> None:
         self.con.execute("UPDATE audit.load_log SET moved_to = ? WHERE file_id = ?", [str(dst), file_id])
@@ -192,8 +219,15 @@ class Ingest:
         except (Exception, RecursionError) as e:  # no input may stop the night: whatever a reader trips on
             # (a library's own error on a hostile file) rejects this file, with what went wrong, and the
             # run goes on with the next one
-            return self._reject(path, rel, det, started, "unreadable",
-                                f"{name}: cannot be read ({type(e).__name__}: {str(e)[:500]}) / 文件无法读取", None)
+            return self._reject(
+                path,
+                rel,
+                det,
+                started,
+                "unreadable",
+                f"{name}: cannot be read ({type(e).__name__}: {str(e)[:500]}) / 文件无法读取",
+                None,
+            )
         try:
             return self._load(path, rel, prep, started)
         finally:
@@ -206,7 +240,9 @@ class Ingest:
         name = rel.as_posix()
         seen = self.con.execute(
             "SELECT file_id, status, file_name, moved_to FROM audit.load_log WHERE sha256 = ? "
-            "AND status IN ('loaded', 'rejected') ORDER BY file_id", [det.sha256]).fetchall()
+            "AND status IN ('loaded', 'rejected') ORDER BY file_id",
+            [det.sha256],
+        ).fetchall()
         for fid, status, n, moved in seen:
             if n == name and moved is None:  # committed by a run that stopped before moving the file
                 self._moved(fid, _move(path, self.archive if status == "loaded" else self.rejected, rel))
@@ -216,29 +252,65 @@ class Ingest:
             return self._duplicate(path, rel, det, started, first, move)
         return None
 
-    def _duplicate(self, path: Path, rel: Path, det, started: datetime, first: str, move: bool = True,
-                   file_id: int | None = None) -> FileResult:
+    def _duplicate(
+        self, path: Path, rel: Path, det, started: datetime, first: str, move: bool = True, file_id: int | None = None
+    ) -> FileResult:
         name = rel.as_posix()
         msg = f"{name}: same content (sha256) as {first}, already loaded — nothing to do / 重复文件"
         fid = file_id if file_id is not None else self._next_id()
-        self._log(file_id=fid, file_name=name, sha256=det.sha256, size_bytes=det.size,
-                  encoding=det.encoding, rows_read=0, rows_loaded=0, rows_quarantined=0, started_at=started,
-                  finished_at=datetime.now(), status="duplicate", message=msg)
+        self._log(
+            file_id=fid,
+            file_name=name,
+            sha256=det.sha256,
+            size_bytes=det.size,
+            encoding=det.encoding,
+            rows_read=0,
+            rows_loaded=0,
+            rows_quarantined=0,
+            started_at=started,
+            finished_at=datetime.now(),
+            status="duplicate",
+            message=msg,
+        )
         if move:
             self._moved(fid, _move(path, self.archive, rel))
         return FileResult(name, "duplicate", message=msg)
 
-    def _reject(self, path: Path, rel: Path, det, started: datetime, reason: str, message: str,
-                prep: readers.Prepared | None, file_id: int | None = None, move: bool = True) -> FileResult:
+    def _reject(
+        self,
+        path: Path,
+        rel: Path,
+        det,
+        started: datetime,
+        reason: str,
+        message: str,
+        prep: readers.Prepared | None,
+        file_id: int | None = None,
+        move: bool = True,
+    ) -> FileResult:
         """Log the file as rejected and move it aside (bulk: with the batch's file_id, moved after commit)."""
         name = rel.as_posix()
         rule = prep.rule if prep else (self.mappings.by_name(path) or [None])[0]
         fid = file_id if file_id is not None else self._next_id()
-        self._log(file_id=fid, file_name=name, sha256=det.sha256, size_bytes=det.size,
-                  entity=rule.entity if rule else None, source=rule.source if rule else None,
-                  mapping=rule.mapping if rule else None, export_date=rule.export_date(path) if rule else None,
-                  encoding=det.encoding, rows_read=0, rows_loaded=0, rows_quarantined=0, started_at=started,
-                  finished_at=datetime.now(), status="rejected", reason=reason, message=message)
+        self._log(
+            file_id=fid,
+            file_name=name,
+            sha256=det.sha256,
+            size_bytes=det.size,
+            entity=rule.entity if rule else None,
+            source=rule.source if rule else None,
+            mapping=rule.mapping if rule else None,
+            export_date=rule.export_date(path) if rule else None,
+            encoding=det.encoding,
+            rows_read=0,
+            rows_loaded=0,
+            rows_quarantined=0,
+            started_at=started,
+            finished_at=datetime.now(),
+            status="rejected",
+            reason=reason,
+            message=message,
+        )
         _crash_hook("after_reject_log", name)
         if move:
             self._moved(fid, _move(path, self.rejected, rel))
@@ -249,20 +321,27 @@ class Ingest:
 
         A strict read first: it succeeds exactly when no line would be rejected, and skips the cost of
         keeping rejects (~0.1 s per 300k rows). Only a file it fails on is read again with store_rejects."""
-        cols = (["_row"] if prep.has_row_column else []) + (["_sheet"] if prep.has_sheet_column else []) + \
-            [f"c{i}" for i in range(len(prep.header))]
+        cols = (
+            (["_row"] if prep.has_row_column else [])
+            + (["_sheet"] if prep.has_sheet_column else [])
+            + [f"c{i}" for i in range(len(prep.header))]
+        )
         spec = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in cols) + "}"
-        read = (f"read_csv({transform.lit(str(prep.csv_path))}, header = true, "
-                f"skip = {prep.skip}, auto_detect = false, columns = {spec}, delim = {transform.lit(prep.delimiter)}, "
-                f"quote = {transform.lit(prep.quote)}, escape = {transform.lit(prep.escape)}, "
-                f"max_line_size = {readers.MAX_LINE_SIZE}")
+        read = (
+            f"read_csv({transform.lit(str(prep.csv_path))}, header = true, "
+            f"skip = {prep.skip}, auto_detect = false, columns = {spec}, delim = {transform.lit(prep.delimiter)}, "
+            f"quote = {transform.lit(prep.quote)}, escape = {transform.lit(prep.escape)}, "
+            f"max_line_size = {readers.MAX_LINE_SIZE}"
+        )
         try:
             self.con.execute(f"CREATE TEMP TABLE stg AS SELECT * FROM {read})")
             return False
         except duckdb.Error:
             self.con.execute("DROP TABLE IF EXISTS temp.stg")
-        self.con.execute(f"CREATE TEMP TABLE stg AS SELECT * FROM {read}, store_rejects = true, "
-                         "rejects_table = 'rej', rejects_scan = 'rej_scan')")
+        self.con.execute(
+            f"CREATE TEMP TABLE stg AS SELECT * FROM {read}, store_rejects = true, "
+            "rejects_table = 'rej', rejects_scan = 'rej_scan')"
+        )
         return True
 
     def _load(self, path: Path, rel: Path, prep: readers.Prepared, started: datetime) -> FileResult:
@@ -284,14 +363,26 @@ class Ingest:
         except duckdb.Error as e:
             for t in ("stg", "rej", "rej_scan"):
                 con.execute(f"DROP TABLE IF EXISTS temp.{t}")
-            return self._reject(path, rel, readers.enc.Detected(prep.encoding, prep.sha256, prep.size),
-                                started, "unreadable", f"{name}: cannot be read as CSV: {e}", prep)
+            return self._reject(
+                path,
+                rel,
+                readers.enc.Detected(prep.encoding, prep.sha256, prep.size),
+                started,
+                "unreadable",
+                f"{name}: cannot be read as CSV: {e}",
+                prep,
+            )
         con.execute("BEGIN TRANSACTION")
         try:
             file_id = self._next_id()
-            rejects = con.execute(
-                "SELECT line, min(error_type), min(column_name), min(error_message), min(csv_line) FROM rej "
-                "GROUP BY line ORDER BY line").fetchall() if has_rejects else []
+            rejects = (
+                con.execute(
+                    "SELECT line, min(error_type), min(column_name), min(error_message), min(csv_line) FROM rej "
+                    "GROUP BY line ORDER BY line"
+                ).fetchall()
+                if has_rejects
+                else []
+            )
             reject_positions = [int(line) - prep.first_row - j for j, (line, *_r) in enumerate(rejects)]
             sources, labels = transform.sources_for(rule, prep.header, positions, path.name)
             refs: dict[str, tuple[str, str]] = {}
@@ -301,24 +392,40 @@ class Ingest:
                         refs[col] = (table, rcol)
                     else:
                         notes.append(f"{col} not checked: no {table} loaded yet")
-            plan = transform.Plan(rule, positions, len(prep.header), prep.has_row_column, prep.first_row,
-                                  reject_positions, refs, self.cfg.pii_key, file_id, name, prep.header,
-                                  sources, labels, transform.resolve_values(con, rule, sources),
-                                  prep.has_sheet_column)
+            plan = transform.Plan(
+                rule,
+                positions,
+                len(prep.header),
+                prep.has_row_column,
+                prep.first_row,
+                reject_positions,
+                refs,
+                self.cfg.pii_key,
+                file_id,
+                name,
+                prep.header,
+                sources,
+                labels,
+                transform.resolve_values(con, rule, sources),
+                prep.has_sheet_column,
+            )
             # One pass: type, check, hash/mask and append the good rows (no intermediate table).
             # Only a file with failed checks pays a second pass, over its bad rows.
             cols = [c for c, _ in warehouse.stored_columns(ent)]
             n_good = con.execute(
                 transform.insert_good_sql(plan, f"raw.{q(ent.name)}", cols),
-                {"fid": file_id, "d": rule.export_date(path), "t": datetime.now()}).fetchone()[0]
+                {"fid": file_id, "d": rule.export_date(path), "t": datetime.now()},
+            ).fetchone()[0]
             n_chk = con.execute("SELECT count(*) FROM stg").fetchone()[0]
             n_bad = n_chk - n_good
             if n_bad:
                 con.execute(transform.chk_sql(plan, only_bad=True))
                 n_chk_bad = con.execute("SELECT count(*) FROM chk").fetchone()[0]
                 if n_chk_bad != n_bad:  # the fast check and the reasons pass must agree row for row
-                    raise RuntimeError(f"{name}: {n_bad} row(s) failed the load checks but {n_chk_bad} have "
-                                       "reasons; nothing of the file was loaded (ingest bug)")
+                    raise RuntimeError(
+                        f"{name}: {n_bad} row(s) failed the load checks but {n_chk_bad} have "
+                        "reasons; nothing of the file was loaded (ingest bug)"
+                    )
                 con.execute(transform.quarantine_sql(plan), {"file_id": file_id, "file_name": name})
             self._quarantine_rejects(plan, rejects, prep.delimiter)
             self._upsert_current(ent, file_id)
@@ -327,11 +434,24 @@ class Ingest:
             absent = self._record_columns(ent, rule, file_id, name, rule.export_date(path), set(sources))
             if absent:
                 notes.append(ABSENT_NOTE + ", ".join(absent) + ABSENT_NOTE_ZH)
-            self._log(file_id=file_id, file_name=name, sha256=prep.sha256, size_bytes=prep.size, entity=ent.name,
-                      source=rule.source, mapping=rule.mapping, export_date=rule.export_date(path),
-                      encoding=prep.encoding, rows_read=rows_read, rows_loaded=n_chk - n_bad,
-                      rows_quarantined=rows_bad, started_at=started, finished_at=datetime.now(), status="loaded",
-                      message="; ".join(notes) or None)
+            self._log(
+                file_id=file_id,
+                file_name=name,
+                sha256=prep.sha256,
+                size_bytes=prep.size,
+                entity=ent.name,
+                source=rule.source,
+                mapping=rule.mapping,
+                export_date=rule.export_date(path),
+                encoding=prep.encoding,
+                rows_read=rows_read,
+                rows_loaded=n_chk - n_bad,
+                rows_quarantined=rows_bad,
+                started_at=started,
+                finished_at=datetime.now(),
+                status="loaded",
+                message="; ".join(notes) or None,
+            )
             con.execute("DROP TABLE IF EXISTS chk")
             con.execute("DROP TABLE IF EXISTS stg")
             _crash_hook("before_commit", name)
@@ -349,8 +469,9 @@ class Ingest:
         self._moved(file_id, _move(path, self.archive, rel, self.vault))
         return FileResult(name, "loaded", ent.name, rows_read, n_chk - n_bad, rows_bad, "; ".join(notes))
 
-    def _record_columns(self, ent: contract.Entity, rule, file_id: int, name: str, day: date | None,
-                        present: set[str]) -> list[str]:
+    def _record_columns(
+        self, ent: contract.Entity, rule, file_id: int, name: str, day: date | None, present: set[str]
+    ) -> list[str]:
         """One audit.source_columns row per contract column of the file's entity; the absent ones back."""
         rows = [(file_id, ent.name, rule.source, name, day, c.name, c.name in present) for c in ent.columns]
         if rows:  # one statement: executemany prepares and runs one statement per row (~7 ms a file)
@@ -368,7 +489,7 @@ class Ingest:
         rows = []
         import csv as _csv
 
-        for j, (line, etype, column, emsg, text) in enumerate(rejects):
+        for _j, (line, etype, column, emsg, text) in enumerate(rejects):
             text = str(text or "")[:SHOWN_CHARS]  # a line over DuckDB's max_line_size comes whole
             cells = next(_csv.reader([(text.splitlines() or [""])[0]], delimiter=delimiter), [])
             cells = [pii.mask(c, pii_pos[i]) if i in pii_pos else c for i, c in enumerate(cells)]
@@ -378,10 +499,22 @@ class Ingest:
             if etype == "LINE SIZE OVER MAXIMUM":
                 what = f"the row is longer than {readers.MAX_LINE_SIZE:,} characters and is not read"
             else:
-                what = ("the row has fewer cells than the header (cut short?)" if reason == "truncated_row"
-                        else f"the CSV reader cannot split the row ({etype}: {str(emsg)[:300]})")
-            rows.append((plan.file_id, plan.file_name, row, column, reason,
-                         f"{plan.file_name} row {row}: {what}; expected {plan.width} cells like the header", shown))
+                what = (
+                    "the row has fewer cells than the header (cut short?)"
+                    if reason == "truncated_row"
+                    else f"the CSV reader cannot split the row ({etype}: {str(emsg)[:300]})"
+                )
+            rows.append(
+                (
+                    plan.file_id,
+                    plan.file_name,
+                    row,
+                    column,
+                    reason,
+                    f"{plan.file_name} row {row}: {what}; expected {plan.width} cells like the header",
+                    shown,
+                )
+            )
         self.con.executemany("INSERT INTO audit.quarantine VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
 
     def _upsert_current(self, ent: contract.Entity, file_id: int | None, batch: str | None = None) -> None:
@@ -398,21 +531,27 @@ class Ingest:
         params = {} if batch else {"f": file_id}
         clash = self.con.execute(
             f"SELECT count(*) FROM (SELECT {keys}, _file_id FROM raw.{t} WHERE {new}) a "
-            f"JOIN raw.{t} b ON {on} AND b._file_id <> a._file_id", params).fetchone()[0]
+            f"JOIN raw.{t} b ON {on} AND b._file_id <> a._file_id",
+            params,
+        ).fetchone()[0]
         if not clash:
             return
         # Newest version wins: the latest updated_at; a version without one (its export lacked the
         # column) ranks after those with one, and then export order decides: the later business date,
         # the later file, the later row of the file (docs/ingest.md, D-93).
-        order = (f"{q(VERSION_COLUMN)} DESC NULLS LAST, " if VERSION_COLUMN in ent.column_names else "") + \
-            "coalesce(_export_date, DATE '1900-01-01') DESC, _file_id DESC, _row_number DESC"
+        order = (
+            f"{q(VERSION_COLUMN)} DESC NULLS LAST, " if VERSION_COLUMN in ent.column_names else ""
+        ) + "coalesce(_export_date, DATE '1900-01-01') DESC, _file_id DESC, _row_number DESC"
         self.con.execute(
             f"CREATE TEMP TABLE losers AS SELECT {keys}, _file_id FROM raw.{t} WHERE ({keys}) IN "
             f"(SELECT ({keys}) FROM raw.{t} WHERE {new}) "
-            f"QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY {order}) > 1", params)
+            f"QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY {order}) > 1",
+            params,
+        )
         on_l = " AND ".join(f"r.{q(k)} = l.{q(k)}" for k in key)
-        self.con.execute(f"INSERT INTO raw.{s} SELECT r.* FROM raw.{t} r JOIN losers l ON {on_l} "
-                         f"AND r._file_id = l._file_id")
+        self.con.execute(
+            f"INSERT INTO raw.{s} SELECT r.* FROM raw.{t} r JOIN losers l ON {on_l} AND r._file_id = l._file_id"
+        )
         self.con.execute(f"DELETE FROM raw.{t} r USING losers l WHERE {on_l} AND r._file_id = l._file_id")
         self.con.execute("DROP TABLE losers")
 
@@ -425,14 +564,20 @@ class Ingest:
         if self.progress and files:
             from tqdm import tqdm
 
-            bar = tqdm(total=sum(p.stat().st_size for p in files), unit="B", unit_scale=True,
-                       desc="ingest", file=sys.stderr, leave=False)
+            bar = tqdm(
+                total=sum(p.stat().st_size for p in files),
+                unit="B",
+                unit_scale=True,
+                desc="ingest",
+                file=sys.stderr,
+                leave=False,
+            )
         try:
             for p in files:
                 size = p.stat().st_size
                 done = 0
 
-                def tick(n: int) -> None:
+                def tick(n: int, size: int = size) -> None:  # bound now: ruff B023
                     nonlocal done
                     if bar is not None and size > (32 << 20):  # big files show progress while transcoding
                         n = min(n, size - done)
@@ -450,9 +595,16 @@ class Ingest:
         return summary
 
 
-def ingest(landing: Path, warehouse_file: Path, cfg: IngestConfig, archive: Path | None = None,
-           rejected: Path | None = None, progress: bool = True, vault: Vault | None = None,
-           encrypt_archive: bool = True) -> Summary:
+def ingest(
+    landing: Path,
+    warehouse_file: Path,
+    cfg: IngestConfig,
+    archive: Path | None = None,
+    rejected: Path | None = None,
+    progress: bool = True,
+    vault: Vault | None = None,
+    encrypt_archive: bool = True,
+) -> Summary:
     job = Ingest(landing, warehouse_file, cfg, archive, rejected, progress, vault, encrypt_archive)
     try:
         return job.run()

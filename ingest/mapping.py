@@ -28,14 +28,27 @@ DATE_IN_NAME = r"(?P<date>\d{8}|\d{4}-\d{2}-\d{2})"
 DEFAULT_TRUE = ["是", "true", "y", "yes", "1"]
 DEFAULT_FALSE = ["否", "false", "n", "no", "0"]
 DEFAULT_TIMESTAMP_FORMATS = [
-    "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y年%m月%d日 %H时%M分%S秒", "%Y年%m月%d日 %H时%M分",
-    "%Y年%m月%d日 %H:%M:%S", "%Y年%m月%d日 %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M",
+    "%Y/%m/%d %H:%M:%S",
+    "%Y/%m/%d %H:%M",
+    "%Y年%m月%d日 %H时%M分%S秒",
+    "%Y年%m月%d日 %H时%M分",
+    "%Y年%m月%d日 %H:%M:%S",
+    "%Y年%m月%d日 %H:%M",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M",
 ]
 DEFAULT_DATE_FORMATS = ["%Y/%m/%d", "%Y年%m月%d日", "%Y-%m-%d", "%Y-%m-%d %H:%M:%S"]
 DEFAULT_FOOTER = (r"^\s*(合计|总计|小计|共\s*\d+\s*条)",)  # trailing lines whose first cell matches are dropped
 DELIMITERS = {"comma": ",", "tab": "\t", "semicolon": ";", "pipe": "|", ",": ",", "\t": "\t", ";": ";", "|": "|"}
-ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "utf-8-sig": "utf-8-sig", "gbk": "gb18030", "gb2312": "gb18030",
-             "gb18030": "gb18030"}
+ENCODINGS = {
+    "utf-8": "utf-8",
+    "utf8": "utf-8",
+    "utf-8-sig": "utf-8-sig",
+    "gbk": "gb18030",
+    "gb2312": "gb18030",
+    "gb18030": "gb18030",
+}
 NORMALISE = ("case", "spaces", "width")
 # special timestamp "formats": numbers rather than text
 EPOCH_FORMATS = {"epoch_seconds": 1, "epoch_millis": 1000, "unix_seconds": 1, "unix_millis": 1000}  # name -> per second
@@ -70,8 +83,20 @@ def strptime_format(fmt: str) -> str:
     if "%" in fmt or fmt in EPOCH_FORMATS:
         return fmt
     has_hour = bool(re.search(r"[Hh]", fmt))
-    tokens = {"yyyy": "%Y", "yy": "%y", "MM": "%m", "dd": "%d", "HH": "%H", "hh": "%I", "mm": "%M" if has_hour else "%m",
-              "ss": "%S", "SSS": "%g", "a": "%p", "DD": "%d", "YYYY": "%Y"}
+    tokens = {
+        "yyyy": "%Y",
+        "yy": "%y",
+        "MM": "%m",
+        "dd": "%d",
+        "HH": "%H",
+        "hh": "%I",
+        "mm": "%M" if has_hour else "%m",
+        "ss": "%S",
+        "SSS": "%g",
+        "a": "%p",
+        "DD": "%d",
+        "YYYY": "%Y",
+    }
     out, i = [], 0
     while i < len(fmt):
         for t in sorted(tokens, key=len, reverse=True):
@@ -219,8 +244,7 @@ class FileRule:
         if d is not None and d.formats:
             return d.formats
         t = self.contract_entity.column(column).type
-        return {"timestamp": self.timestamp_formats, "date": self.date_formats,
-                "month": self.month_formats}.get(t, ())
+        return {"timestamp": self.timestamp_formats, "date": self.date_formats, "month": self.month_formats}.get(t, ())
 
     def derived_found(self, header: list[str]) -> set[str]:
         """Derived columns whose export headers are all in `header`."""
@@ -269,13 +293,51 @@ def _labels(spec: Any, defaults: list[str]) -> tuple[str, ...]:
 
 # --- validation: a mapping is configuration, every key known, every value a literal ---------------------
 
-TOP_KEYS = {"name", "source", "description", "files", "timestamp_formats", "date_formats", "month_formats",
-            "headers", "values", "booleans", "contract_headers", "flag_ambiguous_dates", "reader"}
-FILE_KEYS = {"pattern", "entity", "source", "sheet", "timestamp_formats", "date_formats", "month_formats",
-             "headers", "values", "booleans", "contract_headers", "flag_ambiguous_dates", "reader", "constants",
-             "derive", "description"}
-READER_KEYS = {"delimiter", "quote", "escape", "encoding", "header_row", "header_rows", "skip_rows", "footer", "sheet",
-               "sheets"}
+TOP_KEYS = {
+    "name",
+    "source",
+    "description",
+    "files",
+    "timestamp_formats",
+    "date_formats",
+    "month_formats",
+    "headers",
+    "values",
+    "booleans",
+    "contract_headers",
+    "flag_ambiguous_dates",
+    "reader",
+}
+FILE_KEYS = {
+    "pattern",
+    "entity",
+    "source",
+    "sheet",
+    "timestamp_formats",
+    "date_formats",
+    "month_formats",
+    "headers",
+    "values",
+    "booleans",
+    "contract_headers",
+    "flag_ambiguous_dates",
+    "reader",
+    "constants",
+    "derive",
+    "description",
+}
+READER_KEYS = {
+    "delimiter",
+    "quote",
+    "escape",
+    "encoding",
+    "header_row",
+    "header_rows",
+    "skip_rows",
+    "footer",
+    "sheet",
+    "sheets",
+}
 VALUE_KEYS = {"map", "match", "default", "normalise"}
 DERIVE_KEYS = {"date", "time", "date_formats", "time_formats", "formats", "duration", "unit", "file_name", "header"}
 UNSAFE_TEXT = re.compile(r"(^|[\\/])\.\.([\\/]|$)|[\\/]")  # path separators or `..`: not a name of this file
@@ -287,8 +349,11 @@ def _need(cond: bool, where: str, msg: str) -> None:
 
 
 def _keys(spec: Any, allowed: set[str], where: str) -> dict:
-    _need(isinstance(spec, dict), where, f"expected a mapping of keys ({', '.join(sorted(allowed))}), "
-          f"got {type(spec).__name__}")
+    _need(
+        isinstance(spec, dict),
+        where,
+        f"expected a mapping of keys ({', '.join(sorted(allowed))}), got {type(spec).__name__}",
+    )
     unknown = [str(k) for k in spec if k not in allowed]
     _need(not unknown, where, f"unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}")
     return spec
@@ -297,8 +362,11 @@ def _keys(spec: Any, allowed: set[str], where: str) -> dict:
 def _text_list(spec: Any, where: str) -> tuple[str, ...]:
     if isinstance(spec, (str, int, float)) and not isinstance(spec, bool):
         spec = [spec]
-    _need(isinstance(spec, list) and all(isinstance(x, (str, int, float)) and not isinstance(x, bool)
-                                         for x in spec), where, "expected a text or a list of texts")
+    _need(
+        isinstance(spec, list) and all(isinstance(x, (str, int, float)) and not isinstance(x, bool) for x in spec),
+        where,
+        "expected a text or a list of texts",
+    )
     return tuple(str(x) for x in spec)
 
 
@@ -315,8 +383,13 @@ def _one_char(v: Any, where: str, names: dict[str, str] | None = None) -> str:
     v = str(v)
     if names and v.lower() in names:
         return names[v.lower()]
-    _need(len(v) == 1 and v not in "\r\n", where, "expected one character"
-          + (f" or one of {', '.join(k for k in names if k.isalpha())}" if names else "") + f", got {v!r}")
+    _need(
+        len(v) == 1 and v not in "\r\n",
+        where,
+        "expected one character"
+        + (f" or one of {', '.join(k for k in names if k.isalpha())}" if names else "")
+        + f", got {v!r}",
+    )
     return v
 
 
@@ -325,8 +398,11 @@ def _sheet_name(v: Any, where: str) -> str | int:
         _need(v >= 1, where, f"a sheet position counts from 1, got {v}")
         return v
     _need(isinstance(v, str) and v.strip() != "", where, "expected a sheet name or a position (1, 2, ...)")
-    _need(not UNSAFE_TEXT.search(v), where, f"a sheet name cannot hold a path ({v!r}): a mapping reads only "
-          "the sheets of the file it matched")
+    _need(
+        not UNSAFE_TEXT.search(v),
+        where,
+        f"a sheet name cannot hold a path ({v!r}): a mapping reads only the sheets of the file it matched",
+    )
     return v
 
 
@@ -345,15 +421,21 @@ def _reader(spec: Any, where: str, legacy_sheet: Any) -> ReaderOptions:
     for k in ("header_row", "skip_rows"):
         if spec.get(k) is not None:
             v = spec[k]
-            _need(isinstance(v, int) and not isinstance(v, bool) and v >= (1 if k == "header_row" else 0),
-                  f"{where}.{k}", f"expected a whole number{' ≥ 1 (the first line is 1)' if k == 'header_row' else ' ≥ 0'}")
+            _need(
+                isinstance(v, int) and not isinstance(v, bool) and v >= (1 if k == "header_row" else 0),
+                f"{where}.{k}",
+                f"expected a whole number{' ≥ 1 (the first line is 1)' if k == 'header_row' else ' ≥ 0'}",
+            )
             kw[k] = v
     if spec.get("header_rows") is not None:
         _need(spec["header_rows"] in (1, 2), f"{where}.header_rows", "expected 1 or 2 (a two-row header)")
         kw["header_rows"] = spec["header_rows"]
     if "footer" in spec:
-        kw["footer"] = tuple(_regex(p, f"{where}.footer") for p in _text_list(spec["footer"] or [], f"{where}.footer")) \
-            if spec["footer"] else ()
+        kw["footer"] = (
+            tuple(_regex(p, f"{where}.footer") for p in _text_list(spec["footer"] or [], f"{where}.footer"))
+            if spec["footer"]
+            else ()
+        )
     sheets = spec.get("sheets", spec.get("sheet", legacy_sheet))
     if sheets is not None:
         if sheets in ("*", "all"):
@@ -393,8 +475,11 @@ def _derive(col: contract.Column, spec: Any, where: str) -> Derived:
     fmts = lambda k: tuple(strptime_format(f) for f in _text_list(spec[k], f"{where}.{k}"))  # noqa: E731
     if "file_name" in spec:
         pat = _regex(spec["file_name"], f"{where}.file_name")
-        _need(re.compile(pat).groups >= 1 or "(?P<value>" in pat, f"{where}.file_name",
-              "the regex needs a group that captures the value, e.g. '_(D\\d+)_'")
+        _need(
+            re.compile(pat).groups >= 1 or "(?P<value>" in pat,
+            f"{where}.file_name",
+            "the regex needs a group that captures the value, e.g. '_(D\\d+)_'",
+        )
         return Derived("file_name", pattern=pat)
     if "date" in spec:
         _need("time" in spec, where, "a date column needs its time column (time: HEADER)")
@@ -410,8 +495,11 @@ def _derive(col: contract.Column, spec: Any, where: str) -> Derived:
         return Derived("duration", headers=(str(spec["duration"]),), unit=unit)
     if "header" in spec:
         f = fmts("formats") if "formats" in spec else ()
-        _need(not f or col.type in ("timestamp", "date", "month"), f"{where}.formats",
-              f"formats apply to dates and times; {col.name} is a {col.type}")
+        _need(
+            not f or col.type in ("timestamp", "date", "month"),
+            f"{where}.formats",
+            f"formats apply to dates and times; {col.name} is a {col.type}",
+        )
         return Derived("header", headers=(str(spec["header"]),), formats=f)
     raise MappingError(f"{where}: expected one of date+time, duration, file_name, header")
 
@@ -421,9 +509,12 @@ def _rule(name: str, top: dict[str, Any], f: dict[str, Any], where: str) -> File
     for k in ("pattern", "entity"):
         if k not in f:
             raise MappingError(f"{where}: a files entry needs '{k}'")
-    _need(isinstance(f["pattern"], str) and not UNSAFE_TEXT.search(f["pattern"]), f"{where}.pattern",
-          f"a file-name pattern cannot hold a folder or '..' ({f['pattern']!r}): it matches names of files in "
-          "the landing folder only")
+    _need(
+        isinstance(f["pattern"], str) and not UNSAFE_TEXT.search(f["pattern"]),
+        f"{where}.pattern",
+        f"a file-name pattern cannot hold a folder or '..' ({f['pattern']!r}): it matches names of files in "
+        "the landing folder only",
+    )
     try:
         ent = contract.entity(f["entity"])
     except KeyError:
@@ -438,8 +529,9 @@ def _rule(name: str, top: dict[str, Any], f: dict[str, Any], where: str) -> File
         for export_header, canonical in spec.items():
             if canonical not in ent.column_names:
                 if spec is f.get("headers"):
-                    raise MappingError(f"{where}: header {export_header!r} maps to {canonical!r}, "
-                                       f"not a column of {ent.name}")
+                    raise MappingError(
+                        f"{where}: header {export_header!r} maps to {canonical!r}, not a column of {ent.name}"
+                    )
                 continue  # a mapping-wide header for another entity
             headers[normalise_header(export_header)] = canonical
     values: dict[str, dict[str, str]] = {}
@@ -452,14 +544,19 @@ def _rule(name: str, top: dict[str, Any], f: dict[str, Any], where: str) -> File
                 continue
             col = ent.column(column)
             if isinstance(labels, dict) and labels and set(labels) <= VALUE_KEYS:
-                _need(col.type == "enum", f"{where}.values.{column}", f"a value map needs an enum; {column} is a {col.type}")
+                _need(
+                    col.type == "enum",
+                    f"{where}.values.{column}",
+                    f"a value map needs an enum; {column} is a {col.type}",
+                )
                 value_maps[column] = _value_map(col, labels, f"{where}.values.{column}")
                 continue
             _need(isinstance(labels or {}, dict), f"{where}.values.{column}", "expected export value: canonical value")
             for label, canonical in (labels or {}).items():
                 if col.type == "enum" and str(canonical) not in col.values:
-                    raise MappingError(f"{where}: {column} value {label!r} maps to {canonical!r}, allowed: "
-                                       + ", ".join(col.values))
+                    raise MappingError(
+                        f"{where}: {column} value {label!r} maps to {canonical!r}, allowed: " + ", ".join(col.values)
+                    )
                 values.setdefault(column, {})[str(label).casefold()] = str(canonical)
     booleans = {**(top.get("booleans") or {}), **(f.get("booleans") or {})}
     derived: dict[str, Derived] = {}
@@ -496,9 +593,12 @@ def _rule(name: str, top: dict[str, Any], f: dict[str, Any], where: str) -> File
     )
     for column, d in derived.items():  # a constant enum value must be one the column accepts
         if d.kind == "constant" and ent.column(column).type == "enum":
-            _need(rule.resolve_value(column, d.value) is not None, f"{where}.constants.{column}",
-                  f"{d.value!r} is not a value of {column}; allowed: "
-                  + ", ".join(f"{k} ({v})" for k, v in ent.column(column).values.items()))
+            _need(
+                rule.resolve_value(column, d.value) is not None,
+                f"{where}.constants.{column}",
+                f"{d.value!r} is not a value of {column}; allowed: "
+                + ", ".join(f"{k} ({v})" for k, v in ent.column(column).values.items()),
+            )
     return rule
 
 
@@ -506,8 +606,10 @@ def load_file(path: Path) -> list[FileRule]:
     try:
         top = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER) or {}
     except yaml.constructor.ConstructorError as e:
-        raise MappingError(f"{path}: YAML tags such as !!python/object are not allowed in a mapping "
-                           f"(configuration, not code): {e.problem}") from None
+        raise MappingError(
+            f"{path}: YAML tags such as !!python/object are not allowed in a mapping "
+            f"(configuration, not code): {e.problem}"
+        ) from None
     except yaml.YAMLError as e:
         raise MappingError(f"{path}: not valid YAML: {e}") from None
     _keys(top, TOP_KEYS, str(path))

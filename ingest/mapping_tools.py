@@ -25,9 +25,9 @@ from typing import Any
 
 import yaml
 
-from kefu import contract, rulebook
 from ingest import encoding as enc
 from ingest.mapping import SAFE_LOADER, normalise_header, normalise_label
+from kefu import contract, rulebook
 
 SYNONYMS_FILE = Path(__file__).with_name("synonyms.yml")
 SAMPLE_ROWS = 500
@@ -35,14 +35,40 @@ MAX_ENUM_VALUES = 60
 
 # Python strptime formats tried on sample values, most specific first (all valid DuckDB strptime too)
 STAMP_CANDIDATES = [
-    "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M",
-    "%Y年%m月%d日 %H时%M分%S秒", "%Y年%m月%d日 %H时%M分", "%Y年%m月%d日 %H:%M:%S", "%Y年%m月%d日 %H:%M",
-    "%Y%m%d%H%M%S", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M",
-    "%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y %I:%M %p", "%d/%m/%Y %I:%M:%S %p", "%d/%m/%Y %I:%M %p",
-    "%d-%m-%Y %H:%M:%S", "%d-%m-%Y %H:%M", "%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y/%m/%d %H:%M:%S",
+    "%Y/%m/%d %H:%M",
+    "%Y年%m月%d日 %H时%M分%S秒",
+    "%Y年%m月%d日 %H时%M分",
+    "%Y年%m月%d日 %H:%M:%S",
+    "%Y年%m月%d日 %H:%M",
+    "%Y%m%d%H%M%S",
+    "%d/%m/%Y %H:%M:%S",
+    "%d/%m/%Y %H:%M",
+    "%m/%d/%Y %H:%M:%S",
+    "%m/%d/%Y %H:%M",
+    "%m/%d/%Y %I:%M:%S %p",
+    "%m/%d/%Y %I:%M %p",
+    "%d/%m/%Y %I:%M:%S %p",
+    "%d/%m/%Y %I:%M %p",
+    "%d-%m-%Y %H:%M:%S",
+    "%d-%m-%Y %H:%M",
+    "%d.%m.%Y %H:%M:%S",
+    "%d.%m.%Y %H:%M",
 ]
-DATE_CANDIDATES = ["%Y-%m-%d", "%Y/%m/%d", "%Y年%m月%d日", "%Y%m%d", "%d/%m/%Y", "%m/%d/%Y", "%d-%m-%Y", "%m-%d-%Y",
-                   "%d.%m.%Y"]
+DATE_CANDIDATES = [
+    "%Y-%m-%d",
+    "%Y/%m/%d",
+    "%Y年%m月%d日",
+    "%Y%m%d",
+    "%d/%m/%Y",
+    "%m/%d/%Y",
+    "%d-%m-%Y",
+    "%m-%d-%Y",
+    "%d.%m.%Y",
+]
 TIME_CANDIDATES = ["%H:%M:%S", "%H:%M", "%I:%M:%S %p", "%I:%M %p", "%I.%M.%S %p", "%H.%M.%S", "%H时%M分%S秒"]
 MONTH_CANDIDATES = ["%Y-%m", "%Y/%m", "%Y年%m月", "%Y%m"]
 
@@ -72,7 +98,7 @@ class Sample:
 
     @property
     def data(self) -> list[list[str]]:
-        return [r for r in self.rows[self.header_index + 1:] if any(c.strip() for c in r)]
+        return [r for r in self.rows[self.header_index + 1 :] if any(c.strip() for c in r)]
 
 
 def read_sample(path: Path) -> Sample:
@@ -112,7 +138,9 @@ def _names(ent: contract.Entity, syn: dict[str, list[str]]) -> dict[str, str]:
 def match_headers(header: list[str], ent: contract.Entity) -> dict[int, tuple[str, str]]:
     """header position -> (column, how: exact | synonym | similar)."""
     syn = synonyms()
-    exact = {normalise_header(c.zh): c.name for c in ent.columns} | {normalise_header(c.name): c.name for c in ent.columns}
+    exact = {normalise_header(c.zh): c.name for c in ent.columns} | {
+        normalise_header(c.name): c.name for c in ent.columns
+    }
     names = _names(ent, syn)
     out: dict[int, tuple[str, str]] = {}
     taken: set[str] = set()
@@ -235,10 +263,14 @@ def suggest(path: Path) -> str:
     data = s.data
     column = lambda i: [r[i] if i < len(r) else "" for r in data]  # noqa: E731
     notes: list[str] = []
-    out = [f"# Starting mapping for {path.name}, written by `kefu mapping suggest` — check every line.",
-           f"# 由 kefu mapping suggest 生成的初始映射，请逐项核对。 Entity guessed: {ent.name} ({ent.zh}).",
-           f"name: {path.stem.split('_')[0] or 'my_export'}", "files:",
-           f"  - pattern: {_y(_pattern(path.name))}", f"    entity: {ent.name}"]
+    out = [
+        f"# Starting mapping for {path.name}, written by `kefu mapping suggest` — check every line.",
+        f"# 由 kefu mapping suggest 生成的初始映射，请逐项核对。 Entity guessed: {ent.name} ({ent.zh}).",
+        f"name: {path.stem.split('_')[0] or 'my_export'}",
+        "files:",
+        f"  - pattern: {_y(_pattern(path.name))}",
+        f"    entity: {ent.name}",
+    ]
     reader = []
     if s.kind == "csv":
         reader.append(f"delimiter: {_delim_name(s.delimiter)}")
@@ -248,8 +280,10 @@ def suggest(path: Path) -> str:
         reader.append(f"header_row: {s.header_index + 1}")
     out.append("    reader: {" + ", ".join(reader) + "}   # detected / 自动识别")
     if s.kind == "csv":
-        out.append(f"    # encoding detected: {s.encoding} (found from the bytes of every file; declare reader.encoding "
-                   "only to override) / 已识别编码")
+        out.append(
+            f"    # encoding detected: {s.encoding} (found from the bytes of every file; declare reader.encoding "
+            "only to override) / 已识别编码"
+        )
     # headers
     out.append("    headers:   # export header -> contract column")
     for i, h in enumerate(header):
@@ -266,8 +300,11 @@ def suggest(path: Path) -> str:
     # timestamps
     derive: list[str] = []
     fmts: dict[str, str] = {}
-    date_only = {i for i, h in enumerate(header) if stamp_formats(column(i), DATE_CANDIDATES)
-                 and not stamp_formats(column(i), STAMP_CANDIDATES)}
+    date_only = {
+        i
+        for i, h in enumerate(header)
+        if stamp_formats(column(i), DATE_CANDIDATES) and not stamp_formats(column(i), STAMP_CANDIDATES)
+    }
     time_only = {i for i, h in enumerate(header) if stamp_formats(column(i), TIME_CANDIDATES)}
     all_formats: list[str] = []
     order_unclear: list[str] = []
@@ -290,30 +327,40 @@ def suggest(path: Path) -> str:
             t = min(time_only)
             df = stamp_formats(vals, DATE_CANDIDATES)
             tf = stamp_formats(column(t), TIME_CANDIDATES)
-            derive.append(f"      {c.name}: {{date: {_y(header[cols[c.name]])}, time: {_y(header[t])}, "
-                          f"date_formats: {_flow(df)}, time_formats: {_flow(tf)}}}   # date and time in two columns")
+            derive.append(
+                f"      {c.name}: {{date: {_y(header[cols[c.name]])}, time: {_y(header[t])}, "
+                f"date_formats: {_flow(df)}, time_formats: {_flow(tf)}}}   # date and time in two columns"
+            )
         elif any(v.strip() for v in vals):
-            notes.append(f"{c.name}: no known date format fits {_y(next(v for v in vals if v.strip()))}; "
-                         "add timestamp_formats / 日期格式无法识别")
+            notes.append(
+                f"{c.name}: no known date format fits {_y(next(v for v in vals if v.strip()))}; "
+                "add timestamp_formats / 日期格式无法识别"
+            )
     # durations written h:mm:ss in a column of seconds
     for c in ent.columns:
         if c.type in ("integer", "number") and c.name in cols and cols[c.name] >= 0:
             vals = [v.strip() for v in column(cols[c.name]) if v.strip()]
             if vals and all(re.fullmatch(r"\d+:[0-5]\d:[0-5]\d", v) for v in vals):
-                derive.append(f"      {c.name}: {{duration: {_y(header[cols[c.name]])}, unit: hms}}   # h:mm:ss -> seconds")
+                derive.append(
+                    f"      {c.name}: {{duration: {_y(header[cols[c.name]])}, unit: hms}}   # h:mm:ss -> seconds"
+                )
     # an unmatched date column + time column and no opened time yet: the usual split export
     key_time = next((c.name for c in ent.columns if c.type == "timestamp" and c.identity), None)
     if key_time and key_time not in cols and date_only and time_only:
         d, t = min(date_only), min(time_only)
         df, tf = stamp_formats(column(d), DATE_CANDIDATES), stamp_formats(column(t), TIME_CANDIDATES)
-        derive.append(f"      {key_time}: {{date: {_y(header[d])}, time: {_y(header[t])}, date_formats: {_flow(df)}, "
-                      f"time_formats: {_flow(tf)}}}   # guessed: check / 推测，请核对")
+        derive.append(
+            f"      {key_time}: {{date: {_y(header[d])}, time: {_y(header[t])}, date_formats: {_flow(df)}, "
+            f"time_formats: {_flow(tf)}}}   # guessed: check / 推测，请核对"
+        )
         cols[key_time] = -1
         if any("%d/%m" in x for x in df) and any("%m/%d" in x for x in df):
             notes.append(f"{key_time}: day-first or month-first cannot be told from the sample / 无法判断日月顺序")
     if order_unclear:
-        notes.append(f"{', '.join(order_unclear)}: day-first or month-first cannot be told from the sample (no day "
-                     "above 12); keep only the right timestamp_formats / 无法判断日月顺序，请保留正确的格式")
+        notes.append(
+            f"{', '.join(order_unclear)}: day-first or month-first cannot be told from the sample (no day "
+            "above 12); keep only the right timestamp_formats / 无法判断日月顺序，请保留正确的格式"
+        )
     if all_formats:
         out.append("    timestamp_formats: " + _flow([f for f in all_formats if f in STAMP_CANDIDATES] or all_formats))
         dates = [f for f in all_formats if f in DATE_CANDIDATES]
@@ -336,9 +383,13 @@ def suggest(path: Path) -> str:
             if p is None:
                 lines.append(f"        # {_y(v)}: ?   # could not decide: one of {', '.join(c.values)} / 无法判断")
             else:
-                lines.append(f"        {_y(v)}: {p}" + ("   # guessed: check / 推测，请核对" if how == "similar" else ""))
+                lines.append(
+                    f"        {_y(v)}: {p}" + ("   # guessed: check / 推测，请核对" if how == "similar" else "")
+                )
         if len(distinct) > MAX_ENUM_VALUES:
-            lines.append(f"        # ... {len(distinct) - MAX_ENUM_VALUES} more values in the sample: consider match/default")
+            lines.append(
+                f"        # ... {len(distinct) - MAX_ENUM_VALUES} more values in the sample: consider match/default"
+            )
         if lines:
             vals_out.append(f"      {c.name}:")
             vals_out.append("        map:")
@@ -349,13 +400,17 @@ def suggest(path: Path) -> str:
         out += vals_out
     identity = [c for c in ent.columns if c.identity and c.name not in cols]
     if identity:
-        out.append("    # identity columns not in the export: map a header, derive or give a constant, or the file is refused")
+        out.append(
+            "    # identity columns not in the export: map a header, derive or give a constant, or the file is refused"
+        )
         out.append("    # 导出中没有的标识列：请映射表头、派生或给常量，否则文件将被拒收")
         out += [f"    #   {c.name}: ?" for c in identity]
     missing = [c for c in ent.columns if not c.identity and c.required and c.name not in cols]
     if missing:
         out.append("    # rule inputs not in the export: give a constant where one value holds for every row, or the")
-        out.append("    # rules reading them are not measurable / 导出中没有的指标输入列：全表同值时请给常量，否则相关指标无法计算")
+        out.append(
+            "    # rules reading them are not measurable / 导出中没有的指标输入列：全表同值时请给常量，否则相关指标无法计算"
+        )
         out.append("    # constants:")
         for c in missing:
             allowed = f"   # one of {', '.join(c.values)}" if c.values else ""
@@ -404,9 +459,11 @@ class CheckResult:
         if self.status == "rejected":
             out.append(f"  file refused / 文件将被拒收: {self.message}")
         else:
-            out.append(f"  rows read {self.rows_read:,} · would load {self.rows_loaded:,} · would be quarantined "
-                       f"{self.rows_quarantined:,} / 读取 {self.rows_read:,} 行 · 可入库 {self.rows_loaded:,} 行 · "
-                       f"隔离 {self.rows_quarantined:,} 行")
+            out.append(
+                f"  rows read {self.rows_read:,} · would load {self.rows_loaded:,} · would be quarantined "
+                f"{self.rows_quarantined:,} / 读取 {self.rows_read:,} 行 · 可入库 {self.rows_loaded:,} 行 · "
+                f"隔离 {self.rows_quarantined:,} 行"
+            )
             if self.message:
                 out.append(f"  notes / 说明: {self.message}")
         if self.quarantined:
@@ -426,7 +483,8 @@ def check(path: Path, mapping: Path | None = None, show: int = 10) -> CheckResul
 
     from ingest import config, readers, transform
     from ingest.loader import ingest
-    from ingest.mapping import MAPPINGS_DIR, load as load_mappings
+    from ingest.mapping import MAPPINGS_DIR
+    from ingest.mapping import load as load_mappings
 
     dirs = [mapping] if mapping else [MAPPINGS_DIR]
     mappings = load_mappings(dirs)  # a malformed mapping stops here with its MappingError
@@ -453,16 +511,21 @@ def check(path: Path, mapping: Path | None = None, show: int = 10) -> CheckResul
         ingest(tmp_dir / "landing", tmp_dir / "check.duckdb", cfg, progress=False)
         con = duckdb.connect(str(tmp_dir / "check.duckdb"), read_only=True)
         try:
-            log = con.execute("SELECT status, entity, mapping, rows_read, rows_loaded, rows_quarantined, "
-                              "coalesce(message, '') FROM audit.load_log ORDER BY file_id").fetchone()
+            log = con.execute(
+                "SELECT status, entity, mapping, rows_read, rows_loaded, rows_quarantined, "
+                "coalesce(message, '') FROM audit.load_log ORDER BY file_id"
+            ).fetchone()
             quarantined = con.execute(
                 "SELECT row_number, column_name, reason, message FROM audit.quarantine "
-                "ORDER BY row_number NULLS LAST, column_name LIMIT ?", [show]).fetchall()
+                "ORDER BY row_number NULLS LAST, column_name LIMIT ?",
+                [show],
+            ).fetchall()
         finally:
             con.close()
     status, entity, mname, read, loaded, bad, message = log
-    res = CheckResult(path.name, status, entity or ent_name, mname, read or 0, loaded or 0, bad or 0, message,
-                      quarantined, present)
+    res = CheckResult(
+        path.name, status, entity or ent_name, mname, read or 0, loaded or 0, bad or 0, message, quarantined, present
+    )
     if res.entity and (status == "loaded" or present):
         res.measures = measures_of(res.entity, present)
     return res
@@ -479,19 +542,24 @@ def measures_of(entity: str, present) -> dict[str, tuple[bool, str]]:
     def words(reason: str) -> str:  # "column tickets.a missing; column tickets.b missing"
         listed = [part.split()[1] for part in reason.split("; ")]
         columns = [c.split(".", 1)[1] for c in listed]
-        return (f"not measurable: {', '.join(listed)} missing / 无数据：缺少 "
-                f"{'、'.join(zh.get(c, c) for c in columns)}")
+        return f"not measurable: {', '.join(listed)} missing / 无数据：缺少 {'、'.join(zh.get(c, c) for c in columns)}"
 
     # one answer per grain, each over every measure (not one per measure and grain)
-    by_grain = {g: rulebook.measurability(entity, present, grain=g)
-                for g in dict.fromkeys(g for m in measures.values() for g in m.grains) if g != "company"}
+    by_grain = {
+        g: rulebook.measurability(entity, present, grain=g)
+        for g in dict.fromkeys(g for m in measures.values() for g in m.grains)
+        if g != "company"
+    }
     out: dict[str, tuple[bool, str]] = {}
     for mid, (ok, why) in rulebook.measurability(entity, present).items():
         if not ok:
             out[mid] = (False, words(why))
             continue
-        gaps = [f"{g} grain {words(by_grain[g][mid][1])}" for g in measures[mid].grains
-                if g != "company" and not by_grain[g].get(mid, (True, None))[0]]
+        gaps = [
+            f"{g} grain {words(by_grain[g][mid][1])}"
+            for g in measures[mid].grains
+            if g != "company" and not by_grain[g].get(mid, (True, None))[0]
+        ]
         out[mid] = (True, "; ".join(gaps))
     for mid, note in rulebook.optional_notes(entity, present).items():  # D-119: measurable, computed without it
         ok, why = out.get(mid, (True, ""))
@@ -537,16 +605,20 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def add_parser(sub) -> None:
-    m = sub.add_parser("mapping", help="write and test a source mapping for a new export (导出文件映射)",
-                       description="Write a starting mapping for an export nobody has mapped yet (suggest), and "
-                       "dry-run ingest of one file through a mapping (check). See docs/ingest.md.")
+    m = sub.add_parser(
+        "mapping",
+        help="write and test a source mapping for a new export (导出文件映射)",
+        description="Write a starting mapping for an export nobody has mapped yet (suggest), and "
+        "dry-run ingest of one file through a mapping (check). See docs/ingest.md.",
+    )
     msub = m.add_subparsers(dest="mapping_command", required=True, metavar="SUBCOMMAND")
     s = msub.add_parser("suggest", help="write a starting mapping from a file's header and values (生成初始映射)")
     s.add_argument("file", help="one export file (CSV or XLSX)")
     s.add_argument("--out", help="write the mapping here (default: print it)")
     s.set_defaults(func=_cmd_suggest)
-    c = msub.add_parser("check", help="dry run: what would load, be quarantined, and which rules become measurable "
-                        "(试运行)")
+    c = msub.add_parser(
+        "check", help="dry run: what would load, be quarantined, and which rules become measurable (试运行)"
+    )
     c.add_argument("file", help="one export file (CSV or XLSX)")
     c.add_argument("--mapping", help="a mapping file or folder (default: the shipped mappings)")
     c.add_argument("--show", type=int, default=10, help="quarantined rows to show (default 10)")

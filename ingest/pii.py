@@ -32,6 +32,7 @@ def kind_of(column: str) -> str:
 
 # --- Python reference -------------------------------------------------------------------------
 
+
 def hmac_hex(value: str, key: bytes) -> str:
     return hmac.new(key, value.strip().encode("utf-8"), hashlib.sha256).hexdigest()
 
@@ -69,6 +70,7 @@ def mask_free_text(v: str) -> str:
 
 # --- SQL (DuckDB) -----------------------------------------------------------------------------
 
+
 def _pads(key: bytes) -> tuple[str, str]:
     if len(key) > BLOCK:
         key = hashlib.sha256(key).digest()
@@ -94,14 +96,20 @@ def mask_sql(expr: str, kind: str, trimmed: bool = False) -> str:
     v = expr if trimmed else f"trim({expr})"
     n = f"length({v})"
     if kind == "phone":
-        body = f"CASE WHEN {n} >= 8 THEN left({v}, 3) || repeat('*', {n} - 7) || right({v}, 4) ELSE repeat('*', {n}) END"
+        body = (
+            f"CASE WHEN {n} >= 8 THEN left({v}, 3) || repeat('*', {n} - 7) || right({v}, 4) ELSE repeat('*', {n}) END"
+        )
     elif kind == "id_number":
-        body = f"CASE WHEN {n} >= 9 THEN left({v}, 4) || repeat('*', {n} - 8) || right({v}, 4) ELSE repeat('*', {n}) END"
+        body = (
+            f"CASE WHEN {n} >= 9 THEN left({v}, 4) || repeat('*', {n} - 8) || right({v}, 4) ELSE repeat('*', {n}) END"
+        )
     elif kind == "name":
         body = f"CASE WHEN {n} = 0 THEN {v} ELSE left({v}, 1) || repeat('*', greatest({n} - 1, 1)) END"
     elif kind == "address":
-        body = (f"coalesce(nullif(regexp_extract({v}, '^(.{{0,20}}?[区县旗])', 1), ''), "
-                f"regexp_extract({v}, '^(.{{0,20}}?市)', 1), '') || '****'")
+        body = (
+            f"coalesce(nullif(regexp_extract({v}, '^(.{{0,20}}?[区县旗])', 1), ''), "
+            f"regexp_extract({v}, '^(.{{0,20}}?市)', 1), '') || '****'"
+        )
     else:
         body = free_text_sql(v)
     return f"CASE WHEN {expr} IS NULL THEN NULL ELSE {body} END"

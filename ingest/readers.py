@@ -15,12 +15,12 @@ from __future__ import annotations
 import csv
 import dataclasses
 import re
-import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ingest import encoding as enc
 from ingest.mapping import FileRule, Mappings, ReaderOptions, normalise_header
@@ -73,8 +73,7 @@ def _score(rule: FileRule, cells: list[Any]) -> int:
     return sum(1 for c in cells if c is not None and rule.column_for(c) is not None)
 
 
-def _choose_header(rows: list[list[Any]], rules: list[FileRule], mappings: Mappings
-                   ) -> tuple[int, FileRule | None]:
+def _choose_header(rows: list[list[Any]], rules: list[FileRule], mappings: Mappings) -> tuple[int, FileRule | None]:
     """(index of the header row among `rows`, the rule it confirms)."""
     best: tuple[int, int, FileRule | None] = (0, -1, None)
     for i, cells in enumerate(rows):
@@ -100,16 +99,25 @@ def _require_columns(rule: FileRule, header: list[str], name: str, recoded: bool
         d = rule.derived.get(c.name)
         if d is not None:
             absent = [h for h in d.headers if normalise_header(h) not in have]
-            raise FileRejected("missing_column", f"{name}: {c.name} ({c.zh}) is derived from "
-                               f"{' + '.join(d.headers)} but the header has no {', '.join(absent)}; "
-                               f"header was: {', '.join(map(str, header))} / 缺少派生列的来源列")
+            raise FileRejected(
+                "missing_column",
+                f"{name}: {c.name} ({c.zh}) is derived from "
+                f"{' + '.join(d.headers)} but the header has no {', '.join(absent)}; "
+                f"header was: {', '.join(map(str, header))} / 缺少派生列的来源列",
+            )
     if missing:
         if not found and recoded:
-            raise FileRejected("encoding", f"{name}: the header cannot be read as text in any accepted encoding "
-                               "(UTF-8, GBK/GB18030); export it as UTF-8 or GBK / 表头无法识别，请检查文件编码")
+            raise FileRejected(
+                "encoding",
+                f"{name}: the header cannot be read as text in any accepted encoding "
+                "(UTF-8, GBK/GB18030); export it as UTF-8 or GBK / 表头无法识别，请检查文件编码",
+            )
         names = ", ".join(f"{c.name} ({c.zh})" for c in missing)
-        raise FileRejected("missing_column", f"{name}: identity column(s) missing for {ent.name}: {names}; "
-                           f"header was: {', '.join(map(str, header))} / 缺少标识列（主键、类型、受理时间等），无法载入")
+        raise FileRejected(
+            "missing_column",
+            f"{name}: identity column(s) missing for {ent.name}: {names}; "
+            f"header was: {', '.join(map(str, header))} / 缺少标识列（主键、类型、受理时间等），无法载入",
+        )
 
 
 def two_row_header(upper: list[Any], lower: list[Any]) -> list[str]:
@@ -133,16 +141,19 @@ def two_row_header(upper: list[Any], lower: list[Any]) -> list[str]:
     return out
 
 
-def _recognise(path: Path, rules: list[FileRule], rows: list[list[Any]], mappings: Mappings, recoded: bool
-               ) -> tuple[int, FileRule]:
+def _recognise(
+    path: Path, rules: list[FileRule], rows: list[list[Any]], mappings: Mappings, recoded: bool
+) -> tuple[int, FileRule]:
     opts = rules[0].reader if rules else ReaderOptions()
     if opts.header_rows == 2:  # every pair of lines as one header candidate; idx = the upper line
         rows = [two_row_header(rows[i], rows[i + 1]) for i in range(len(rows) - 1)] + [[]]
     if opts.header_row is not None:  # declared: that line, nothing guessed
         idx = opts.header_row - 1
         if idx >= len(rows):
-            raise FileRejected("missing_column", f"{path.name}: header_row {opts.header_row} is past the end of "
-                               "the file / 表头行超出文件")
+            raise FileRejected(
+                "missing_column",
+                f"{path.name}: header_row {opts.header_row} is past the end of the file / 表头行超出文件",
+            )
         rows = [[] if i != idx else r for i, r in enumerate(rows)]
     elif opts.skip_rows:
         rows = [[] if i < opts.skip_rows else r for i, r in enumerate(rows)]
@@ -152,12 +163,17 @@ def _recognise(path: Path, rules: list[FileRule], rows: list[list[Any]], mapping
             has_text = any(any(c not in (None, "") for c in r) for r in rows)
             non_ascii = any(any(isinstance(c, str) and not c.isascii() for c in r) for r in rows)
             if has_text and non_ascii and recoded:
-                raise FileRejected("encoding", f"{path.name}: no header cell readable in the detected encoding; "
-                                   "export it as UTF-8 or GBK / 表头乱码，请检查文件编码")
-            _require_columns(rules[0], [str(c) for c in (rows[0] if rows else []) if c is not None],
-                             path.name, recoded)
-        raise FileRejected("unrecognised_file", f"{path.name}: no source mapping matches this file's name or "
-                           "header; add a mapping in ingest/mappings (docs/ingest.md) / 无法识别的文件")
+                raise FileRejected(
+                    "encoding",
+                    f"{path.name}: no header cell readable in the detected encoding; "
+                    "export it as UTF-8 or GBK / 表头乱码，请检查文件编码",
+                )
+            _require_columns(rules[0], [str(c) for c in (rows[0] if rows else []) if c is not None], path.name, recoded)
+        raise FileRejected(
+            "unrecognised_file",
+            f"{path.name}: no source mapping matches this file's name or "
+            "header; add a mapping in ingest/mappings (docs/ingest.md) / 无法识别的文件",
+        )
     header = [str(c) if c is not None else "" for c in rows[idx]]
     while header and header[-1] == "":
         header.pop()
@@ -206,8 +222,16 @@ def _footer_start(path: Path, opts: ReaderOptions, delimiter: str, quote: str) -
     return (offset, found) if found else (size, 0)
 
 
-def _drop_footer(path: Path, csv_path: Path, temps: list[Path], tmp_dir: Path, sha: str, opts: ReaderOptions,
-                 delimiter: str, quote: str) -> tuple[Path, int]:
+def _drop_footer(
+    path: Path,
+    csv_path: Path,
+    temps: list[Path],
+    tmp_dir: Path,
+    sha: str,
+    opts: ReaderOptions,
+    delimiter: str,
+    quote: str,
+) -> tuple[Path, int]:
     """Cut the footer lines off (a truncated copy; a temporary transcoded copy is truncated in place)."""
     offset, found = _footer_start(csv_path, opts, delimiter, quote)
     if not found:
@@ -233,21 +257,29 @@ def _split(line: str, delimiter: str = ",", quote: str = '"', escape: str = '"')
     """The cells of one scanned line; a line Python's csv cannot split (a cell over MAX_LINE_SIZE) has none
     here: it is no header, and DuckDB's reader rejects it as a row."""
     try:
-        return next(csv.reader([line], delimiter=delimiter, quotechar=quote,
-                               escapechar=None if escape == quote else escape, doublequote=escape == quote), [])
+        return next(
+            csv.reader(
+                [line],
+                delimiter=delimiter,
+                quotechar=quote,
+                escapechar=None if escape == quote else escape,
+                doublequote=escape == quote,
+            ),
+            [],
+        )
     except csv.Error:
         return []
 
 
-def prepare_csv(path: Path, det: enc.Detected, mappings: Mappings, tmp_dir: Path,
-                progress: Callable[[int], None] | None = None) -> Prepared:
+def prepare_csv(
+    path: Path, det: enc.Detected, mappings: Mappings, tmp_dir: Path, progress: Callable[[int], None] | None = None
+) -> Prepared:
     rules = mappings.by_name(path)
     opts = rules[0].reader if rules else ReaderOptions()
     if opts.encoding is not None and opts.encoding != det.encoding:  # declared by the mapping
         det = dataclasses.replace(det, encoding=opts.encoding, error=None)
     if det.encoding is None:
-        raise FileRejected("encoding", f"{path.name}: {_where_undecodable(path, det.utf8_bad_at, 'utf-8')}"
-                           f"{det.error}")
+        raise FileRejected("encoding", f"{path.name}: {_where_undecodable(path, det.utf8_bad_at, 'utf-8')}{det.error}")
     csv_path, temps = path, []
     # one UTF-8, one-line-ending copy when the file is not already both (DuckDB reads it in place otherwise)
     if det.encoding == "gb18030" or det.mixed_newlines:
@@ -264,31 +296,48 @@ def prepare_csv(path: Path, det: enc.Detected, mappings: Mappings, tmp_dir: Path
     scan = max(HEADER_SCAN_ROWS, (opts.header_row or 0) + 1, opts.skip_rows + HEADER_SCAN_ROWS)
     lines = enc.read_head(csv_path, "utf-8-sig", scan, MAX_LINE_SIZE)
     if not any(ln.strip() for ln in lines):
-        raise FileRejected("empty_file", f"{path.name}: the file is empty ({det.size} bytes, no header and no rows)"
-                           "; export it again / 空文件：没有表头也没有数据，请重新导出")
+        raise FileRejected(
+            "empty_file",
+            f"{path.name}: the file is empty ({det.size} bytes, no header and no rows)"
+            "; export it again / 空文件：没有表头也没有数据，请重新导出",
+        )
     notes = []
     delimiter = opts.delimiter
     if delimiter is None:
-        delimiter = sniff_delimiter(lines[opts.skip_rows:])
+        delimiter = sniff_delimiter(lines[opts.skip_rows :])
         if delimiter != ",":
             notes.append(f"delimiter sniffed: {delimiter!r} / 已识别分隔符")
     rows = [_split(ln, delimiter, opts.quote, opts.escape) for ln in lines]
     try:
         idx, rule = _recognise(path, rules, rows, mappings, recoded=det.encoding == "gb18030")
         extra = opts.header_rows - 1  # lines of a two-row header below the first
-        csv_path, footer = _drop_footer(path, csv_path, temps, tmp_dir, det.sha256, rule.reader, delimiter,
-                                        opts.quote)
+        csv_path, footer = _drop_footer(path, csv_path, temps, tmp_dir, det.sha256, rule.reader, delimiter, opts.quote)
     except FileRejected:
         for t in temps:
             t.unlink(missing_ok=True)
         raise
     if footer:
         notes.append(f"dropped {footer} footer line(s) (合计/总计) / 已去除合计行")
-    header = [c for c in rows[idx]] if not extra else two_row_header(rows[idx], rows[idx + 1])
+    header = list(rows[idx]) if not extra else two_row_header(rows[idx], rows[idx + 1])
     while header and header[-1] == "":
         header.pop()
-    return Prepared(csv_path, header, idx + extra, idx + extra + 2, False, det.encoding, det.sha256, det.size, rule,
-                    temps, delimiter, opts.quote, opts.escape, footer, notes)
+    return Prepared(
+        csv_path,
+        header,
+        idx + extra,
+        idx + extra + 2,
+        False,
+        det.encoding,
+        det.sha256,
+        det.size,
+        rule,
+        temps,
+        delimiter,
+        opts.quote,
+        opts.escape,
+        footer,
+        notes,
+    )
 
 
 def _where_undecodable(path: Path, offset: int | None, encoding: str) -> str:
@@ -311,14 +360,14 @@ def _locate(path: Path, offset: int, encoding: str) -> str:
             if n <= HEADER_SCAN_ROWS:
                 head.append(text)
             if pos + len(raw) > offset:
-                before = raw[:offset - pos].decode(encoding, errors="replace").lstrip("\ufeff")
+                before = raw[: offset - pos].decode(encoding, errors="replace").lstrip("\ufeff")
                 cell = len(_split(before) or [""]) - 1 if before else 0
                 rows = [_split(ln) for ln in head]
                 idx = next((i for i, r in enumerate(rows) if len([c for c in r if c]) >= 2), 0)
                 header = rows[idx] if rows else []
                 col = f", column {cell + 1}" + (f" ({header[cell]})" if cell < len(header) and n - 1 != idx else "")
-                bad = raw[offset - pos:offset - pos + 4].hex(" ")
-                return (f"row {n}{col}: bytes {bad} cannot be decoded / 第{n}行第{cell + 1}列含无法识别的字节 — ")
+                bad = raw[offset - pos : offset - pos + 4].hex(" ")
+                return f"row {n}{col}: bytes {bad} cannot be decoded / 第{n}行第{cell + 1}列含无法识别的字节 — "
             pos += len(raw)
     return ""
 
@@ -351,8 +400,9 @@ def _cell_text(v: Any) -> str:
     return str(v)
 
 
-def prepare_xlsx(path: Path, det: enc.Detected, mappings: Mappings, tmp_dir: Path,
-                 progress: Callable[[int], None] | None = None) -> Prepared:
+def prepare_xlsx(
+    path: Path, det: enc.Detected, mappings: Mappings, tmp_dir: Path, progress: Callable[[int], None] | None = None
+) -> Prepared:
     from python_calamine import CalamineWorkbook
 
     sha = det.sha256
@@ -360,8 +410,10 @@ def prepare_xlsx(path: Path, det: enc.Detected, mappings: Mappings, tmp_dir: Pat
     try:
         wb = CalamineWorkbook.from_path(str(path))
     except Exception as e:  # calamine raises its own errors for a bad zip, XML or password
-        raise FileRejected("unreadable", f"{path.name}: cannot be opened as an Excel workbook "
-                           f"({type(e).__name__}: {e}) / 无法打开Excel文件") from None
+        raise FileRejected(
+            "unreadable",
+            f"{path.name}: cannot be opened as an Excel workbook ({type(e).__name__}: {e}) / 无法打开Excel文件",
+        ) from None
     out = tmp_dir / f"{sha[:16]}.xlsx.csv"
     opts = rules[0].reader if rules else ReaderOptions()
     notes: list[str] = []
@@ -375,12 +427,16 @@ def prepare_xlsx(path: Path, det: enc.Detected, mappings: Mappings, tmp_dir: Pat
                 break
             if isinstance(want, int):
                 if want > len(names):
-                    raise FileRejected("missing_column", f"{path.name}: no sheet at position {want} "
-                                       f"(sheets: {', '.join(names)}) / 找不到工作表")
+                    raise FileRejected(
+                        "missing_column",
+                        f"{path.name}: no sheet at position {want} (sheets: {', '.join(names)}) / 找不到工作表",
+                    )
                 chosen.append(names[want - 1])
             elif want not in names:
-                raise FileRejected("missing_column", f"{path.name}: no sheet named {want!r} "
-                                   f"(sheets: {', '.join(names)}) / 找不到工作表")
+                raise FileRejected(
+                    "missing_column",
+                    f"{path.name}: no sheet named {want!r} (sheets: {', '.join(names)}) / 找不到工作表",
+                )
             else:
                 chosen.append(want)
         rule = None
@@ -393,17 +449,21 @@ def prepare_xlsx(path: Path, det: enc.Detected, mappings: Mappings, tmp_dir: Pat
                 # skip_empty_area=False: rows and columns from A1, so `_row` is the row a person sees in
                 # Excel and header positions are the sheet's (iter_rows trims leading columns, not rows)
                 rows = list(enumerate(ws.to_python(skip_empty_area=False), start=1))
-                head = rows[:max(HEADER_SCAN_ROWS, (opts.header_row or 0) + 1, opts.skip_rows + HEADER_SCAN_ROWS)]
+                head = rows[: max(HEADER_SCAN_ROWS, (opts.header_row or 0) + 1, opts.skip_rows + HEADER_SCAN_ROWS)]
                 try:
-                    idx, r = _recognise(path, rules or ([rule] if rule else []), [cells for _, cells in head],
-                                        mappings, recoded=False)
+                    idx, r = _recognise(
+                        path, rules or ([rule] if rule else []), [cells for _, cells in head], mappings, recoded=False
+                    )
                 except FileRejected as e:
                     if opts.sheets:  # the mapping named the sheets: no guessing about the others
                         raise
                     raise FileRejected(e.reason, e.message + _other_sheets(wb, sheet, rules, mappings)) from None
                 extra = opts.header_rows - 1
-                this = ([str(c) if c is not None else "" for c in head[idx][1]] if not extra
-                        else two_row_header(head[idx][1], head[idx + 1][1]))
+                this = (
+                    [str(c) if c is not None else "" for c in head[idx][1]]
+                    if not extra
+                    else two_row_header(head[idx][1], head[idx + 1][1])
+                )
                 while this and this[-1] == "":
                     this.pop()
                 # the (lower) header row: a cell merged over columns would name only its first column
@@ -412,11 +472,14 @@ def prepare_xlsx(path: Path, det: enc.Detected, mappings: Mappings, tmp_dir: Pat
                     rule, header = r, this
                     w.writerow(["_row", *(["_sheet"] if len(chosen) > 1 else []), *header])
                 elif [normalise_header(h) for h in this] != [normalise_header(h) for h in header]:
-                    raise FileRejected("missing_column", f"{path.name}: sheet {sheet!r} has another header than "
-                                       f"sheet {chosen[0]!r}; several sheets load together only with the same "
-                                       "columns / 各工作表表头不一致")
+                    raise FileRejected(
+                        "missing_column",
+                        f"{path.name}: sheet {sheet!r} has another header than "
+                        f"sheet {chosen[0]!r}; several sheets load together only with the same "
+                        "columns / 各工作表表头不一致",
+                    )
                 width = len(header)
-                body = rows[idx + 1 + extra:]
+                body = rows[idx + 1 + extra :]
                 while body and pats:  # trailing 合计 / 共 N 条 rows and blank rows after the data
                     first = next((_cell_text(c).strip() for c in body[-1][1] if _cell_text(c).strip()), None)
                     if first is not None and not any(pt.search(first) for pt in pats):
@@ -445,8 +508,21 @@ def prepare_xlsx(path: Path, det: enc.Detected, mappings: Mappings, tmp_dir: Pat
         raise FileRejected("unreadable", f"{path.name}: the sheet cannot be read ({type(e).__name__}: {e})") from None
     finally:
         wb.close()
-    return Prepared(out, header, 0, 2, True, "xlsx", sha, det.size, rule, [out], footer_rows=footer, notes=notes,
-                    has_sheet_column=len(chosen) > 1)
+    return Prepared(
+        out,
+        header,
+        0,
+        2,
+        True,
+        "xlsx",
+        sha,
+        det.size,
+        rule,
+        [out],
+        footer_rows=footer,
+        notes=notes,
+        has_sheet_column=len(chosen) > 1,
+    )
 
 
 def _column_letter(i: int) -> str:
@@ -465,13 +541,16 @@ def _refuse_merged_header(path: Path, ws: Any, excel_row: int, header: list[str]
     spans = []
     for (r0, c0), (r1, c1) in ws.merged_cell_ranges or []:
         if r0 <= excel_row - 1 <= r1 and c1 > c0 and c0 < len(header):
-            name = header[c0] or next((h for h in header[c0:c1 + 1] if h), "")
+            name = header[c0] or next((h for h in header[c0 : c1 + 1] if h), "")
             spans.append(f"{name} ({_column_letter(c0)}{excel_row}:{_column_letter(c1)}{excel_row})")
     if spans:
-        raise FileRejected("merged_header", f"{path.name}: sheet {ws.name!r}: header cell(s) merged over several "
-                           f"columns: {', '.join(spans)}; only the first column of a merged header can be read. "
-                           "Unmerge them and give each column its own header (e.g. date and time in one "
-                           "column 回访时间) / 表头有合并单元格，请取消合并并为每一列填写列名")
+        raise FileRejected(
+            "merged_header",
+            f"{path.name}: sheet {ws.name!r}: header cell(s) merged over several "
+            f"columns: {', '.join(spans)}; only the first column of a merged header can be read. "
+            "Unmerge them and give each column its own header (e.g. date and time in one "
+            "column 回访时间) / 表头有合并单元格，请取消合并并为每一列填写列名",
+        )
 
 
 def _other_sheets(wb: Any, tried: str, rules: list[FileRule], mappings: Mappings) -> str:
@@ -493,8 +572,14 @@ def _other_sheets(wb: Any, tried: str, rules: list[FileRule], mappings: Mappings
         except Exception:  # this sheet has no usable header either (or cannot be read): not a candidate
             continue
         matching.append(f"{name!r} (header on row {idx + 1}, {rule.entity})")
-    found = (f"; sheet(s) with a matching header: {', '.join(matching)} — put the data on the first sheet "
-             "/ 数据在其他工作表，请放在第一个工作表") if matching else "; no sheet has a matching header"
+    found = (
+        (
+            f"; sheet(s) with a matching header: {', '.join(matching)} — put the data on the first sheet "
+            "/ 数据在其他工作表，请放在第一个工作表"
+        )
+        if matching
+        else "; no sheet has a matching header"
+    )
     return f" (read sheet {tried!r}; the workbook's sheets: {', '.join(map(repr, names))}{found})"
 
 
@@ -511,19 +596,23 @@ def fingerprint(path: Path) -> enc.Detected:
     return enc.detect(path)
 
 
-def prepare(path: Path, det: enc.Detected, mappings: Mappings, tmp_dir: Path,
-            progress: Callable[[int], None] | None = None) -> Prepared:
+def prepare(
+    path: Path, det: enc.Detected, mappings: Mappings, tmp_dir: Path, progress: Callable[[int], None] | None = None
+) -> Prepared:
     """Transcode or convert, find the header and the mapping rule; or raise FileRejected."""
     if det.size == 0:
-        raise FileRejected("empty_file", f"{path.name}: the file is empty (0 bytes); export it again "
-                           "/ 空文件（0字节），请重新导出")
+        raise FileRejected(
+            "empty_file", f"{path.name}: the file is empty (0 bytes); export it again / 空文件（0字节），请重新导出"
+        )
     if det.encoding == "xlsx":
         return prepare_xlsx(path, det, mappings, tmp_dir, progress)
     with open(path, "rb") as fh:
         magic = fh.read(4)
     if path.suffix.lower() == ".xls" or magic.startswith(b"\xd0\xcf\x11\xe0"):
-        raise FileRejected("unreadable", f"{path.name}: old binary Excel (.xls) is not supported; "
-                           "save it as .xlsx or CSV / 请另存为xlsx或CSV")
+        raise FileRejected(
+            "unreadable",
+            f"{path.name}: old binary Excel (.xls) is not supported; save it as .xlsx or CSV / 请另存为xlsx或CSV",
+        )
     return prepare_csv(path, det, mappings, tmp_dir, progress)
 
 

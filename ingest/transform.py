@@ -20,10 +20,10 @@ from pathlib import Path
 
 import yaml
 
-from kefu import contract
 from ingest import pii
 from ingest.mapping import EPOCH_FORMATS, SAFE_LOADER, FileRule, normalise_header
 from ingest.warehouse import q
+from kefu import contract
 
 CHECKS_FILE = Path(__file__).with_name("checks.yml")
 SERIAL_MIN, SERIAL_MAX = 20000, 80000  # Excel serial days accepted as dates: 1954 .. 2119
@@ -71,6 +71,7 @@ class Plan:
             self.sources = {c: f"nullif(trim(c{i}), '')" for c, i in self.positions.items()}
         for c, i in self.positions.items():
             self.labels.setdefault(c, self.header[i] if i < len(self.header) else c)
+
     stg: str = "stg"  # the staged table
     # bulk: the table of the batch's files (filename, _fid, _fname, _fdate, _fstart, _rejects); the
     # staged table then has read_csv's `filename` column and file_id/file_name above are unused
@@ -92,8 +93,9 @@ class Plan:
         return self.sources[column]
 
 
-def sources_for(rule: FileRule, header: list[str], positions: dict[str, int], file_name: str
-                ) -> tuple[dict[str, str], dict[str, str]]:
+def sources_for(
+    rule: FileRule, header: list[str], positions: dict[str, int], file_name: str
+) -> tuple[dict[str, str], dict[str, str]]:
     """(column -> SQL text of it over stg, column -> label) for header cells, constants and derived columns.
 
     Everything a mapping gives becomes a quoted literal or a reference to a header cell: no mapping text is
@@ -102,8 +104,7 @@ def sources_for(rule: FileRule, header: list[str], positions: dict[str, int], fi
     labels = {c: header[i] for c, i in positions.items()}
     where = {normalise_header(h): i for i, h in reversed(list(enumerate(header)))}
     for column, d in rule.derived.items():
-        cells = [f"nullif(trim(c{where[normalise_header(h)]}), '')" for h in d.headers
-                 if normalise_header(h) in where]
+        cells = [f"nullif(trim(c{where[normalise_header(h)]}), '')" for h in d.headers if normalise_header(h) in where]
         if len(cells) < len(d.headers):
             continue  # a source header is missing: the column is absent (required ones reject the file)
         if d.kind == "constant":
@@ -120,8 +121,7 @@ def sources_for(rule: FileRule, header: list[str], positions: dict[str, int], fi
     return sources, labels
 
 
-def resolve_values(con, rule: FileRule, sources: dict[str, str], stg: str = "stg"
-                   ) -> dict[str, dict[str, str | None]]:
+def resolve_values(con, rule: FileRule, sources: dict[str, str], stg: str = "stg") -> dict[str, dict[str, str | None]]:
     """For each enum column with a long-form value map: every distinct export value -> its canonical value.
 
     Patterns, defaults and NFKC are applied in Python (ingest.mapping.ValueMap) to the distinct values of
@@ -135,16 +135,20 @@ def resolve_values(con, rule: FileRule, sources: dict[str, str], stg: str = "stg
 
 
 def _serial(s: str) -> str:
-    return (f"CASE WHEN regexp_full_match({s}, '\\d+(\\.\\d+)?') AND TRY_CAST({s} AS DOUBLE) "
-            f"BETWEEN {SERIAL_MIN} AND {SERIAL_MAX} THEN TIMESTAMP '1899-12-30' + "
-            f"to_microseconds(CAST(round(CAST({s} AS DOUBLE) * 86400) AS BIGINT) * 1000000) END")
+    return (
+        f"CASE WHEN regexp_full_match({s}, '\\d+(\\.\\d+)?') AND TRY_CAST({s} AS DOUBLE) "
+        f"BETWEEN {SERIAL_MIN} AND {SERIAL_MAX} THEN TIMESTAMP '1899-12-30' + "
+        f"to_microseconds(CAST(round(CAST({s} AS DOUBLE) * 86400) AS BIGINT) * 1000000) END"
+    )
 
 
 def _epoch(s: str, per_second: int) -> str:
     """Unix time (UTC) -> local time of the contract's zone, naive like every other timestamp."""
     digits = "9,10" if per_second == 1 else "12,13"
-    return (f"CASE WHEN regexp_full_match({s}, '\\d{{{digits}}}(\\.\\d+)?') THEN timezone("
-            f"{lit(contract.timezone())}, to_timestamp(CAST({s} AS DOUBLE) / {per_second})) END")
+    return (
+        f"CASE WHEN regexp_full_match({s}, '\\d{{{digits}}}(\\.\\d+)?') THEN timezone("
+        f"{lit(contract.timezone())}, to_timestamp(CAST({s} AS DOUBLE) / {per_second})) END"
+    )
 
 
 def _stamp(s: str, fmts: tuple[str, ...]) -> str:
@@ -157,8 +161,10 @@ def _stamp(s: str, fmts: tuple[str, ...]) -> str:
 def _duration(s: str, unit: str) -> str:
     if unit == "hms":  # h:mm:ss (hours may pass 24)
         parts = f"string_split({s}, ':')"
-        return (f"CASE WHEN regexp_full_match({s}, '\\d+:[0-5]\\d:[0-5]\\d') THEN "
-                f"CAST({parts}[1] AS BIGINT) * 3600 + CAST({parts}[2] AS BIGINT) * 60 + CAST({parts}[3] AS BIGINT) END")
+        return (
+            f"CASE WHEN regexp_full_match({s}, '\\d+:[0-5]\\d:[0-5]\\d') THEN "
+            f"CAST({parts}[1] AS BIGINT) * 3600 + CAST({parts}[2] AS BIGINT) * 60 + CAST({parts}[3] AS BIGINT) END"
+        )
     factor = 60 if unit == "minutes" else 1
     return f"CAST(round(TRY_CAST({s} AS DOUBLE) * {factor}) AS BIGINT)"
 
@@ -179,8 +185,9 @@ def typed_expr(plan: Plan, col: contract.Column, s: str) -> str:
     if t == "number":
         return f"CASE WHEN regexp_full_match({s}, {lit(NUMBER_PATTERN)}) THEN TRY_CAST({s} AS DOUBLE) END"
     if t == "boolean":
-        whens = " ".join([f"WHEN {lit(x)} THEN true" for x in r.true_labels]
-                         + [f"WHEN {lit(x)} THEN false" for x in r.false_labels])
+        whens = " ".join(
+            [f"WHEN {lit(x)} THEN true" for x in r.true_labels] + [f"WHEN {lit(x)} THEN false" for x in r.false_labels]
+        )
         return f"CASE lower({s}) {whens} END"  # a CASE, not IN (...): IN-lists plan as joins
     if t == "enum":
         if col.name in plan.resolved:  # long-form value map: decided per distinct value (resolve_values)
@@ -205,9 +212,11 @@ def _type_failure(col: contract.Column, s: str, flag_ambiguous: bool) -> str:
         if not flag_ambiguous:
             return lit(f"{col.name}|bad_timestamp")
         a, b = f"regexp_extract({s}, '{AMBIGUOUS}', 1)", f"regexp_extract({s}, '{AMBIGUOUS}', 2)"
-        return (f"CASE WHEN regexp_matches({s}, '{AMBIGUOUS}') AND TRY_CAST({a} AS INT) BETWEEN 1 AND 12 "
-                f"AND TRY_CAST({b} AS INT) BETWEEN 1 AND 12 AND TRY_CAST({a} AS INT) <> TRY_CAST({b} AS INT) "
-                f"THEN {lit(col.name + '|ambiguous_date')} ELSE {lit(col.name + '|bad_timestamp')} END")
+        return (
+            f"CASE WHEN regexp_matches({s}, '{AMBIGUOUS}') AND TRY_CAST({a} AS INT) BETWEEN 1 AND 12 "
+            f"AND TRY_CAST({b} AS INT) BETWEEN 1 AND 12 AND TRY_CAST({a} AS INT) <> TRY_CAST({b} AS INT) "
+            f"THEN {lit(col.name + '|ambiguous_date')} ELSE {lit(col.name + '|bad_timestamp')} END"
+        )
     reason = "bad_number" if col.type in ("integer", "number") else "bad_enum"
     return lit(f"{col.name}|{reason}")
 
@@ -217,8 +226,10 @@ def source(plan: Plan) -> str:
     joined to its files table, each row with its file's columns and the table's own rowid."""
     if not plan.bulk:
         return plan.stg
-    return (f"(SELECT s.rowid AS rowid, s.*, f._fid, f._fname, f._fdate, f._fstart, f._rejects "
-            f"FROM {plan.stg} s JOIN {plan.files} f USING (filename)) stg")
+    return (
+        f"(SELECT s.rowid AS rowid, s.*, f._fid, f._fname, f._fdate, f._fstart, f._rejects "
+        f"FROM {plan.stg} s JOIN {plan.files} f USING (filename)) stg"
+    )
 
 
 def row_expr(plan: Plan) -> str:
@@ -250,8 +261,9 @@ def check_query(plan: Plan, reasons: bool = True) -> str:
         if c.name in plan.sources:
             typed.append(f"{typed_expr(plan, c, q('s__' + c.name))} AS {q(c.name)}")
         else:
-            typed.append(f"CAST(NULL AS {'VARCHAR' if c.type in ('string', 'enum', 'month') else _sql_type(c)}) "
-                         f"AS {q(c.name)}")
+            typed.append(
+                f"CAST(NULL AS {'VARCHAR' if c.type in ('string', 'enum', 'month') else _sql_type(c)}) AS {q(c.name)}"
+            )
     key = [c for c in ent.key if c in plan.sources]
     per_file = ", _fid, _fname, _fdate, filename AS _dfile" if plan.bulk else ""  # bulk: the row's file
     dup_join = ""
@@ -259,13 +271,19 @@ def check_query(plan: Plan, reasons: bool = True) -> str:
     dups_cte = ""
     if key:
         kexpr = [plan.source(k) for k in key]
-        dups_cte = (", dups AS (SELECT " + ", ".join(f"{e} AS {q('k__' + k)}" for e, k in zip(kexpr, key))
-                    + (", filename AS _dfile" if plan.bulk else "")
-                    + f", min(rowid) AS _first, min({row_expr(plan)}) AS _first_row FROM {source(plan)} "
-                    "GROUP BY ALL HAVING count(*) > 1)")
-        dup_join = " LEFT JOIN dups ON " + " AND ".join(
-            f"dups.{q('k__' + k)} = typed.{q('s__' + k)}" for k in key) + " AND typed._rowid > dups._first" \
+        dups_cte = (
+            ", dups AS (SELECT "
+            + ", ".join(f"{e} AS {q('k__' + k)}" for e, k in zip(kexpr, key))
+            + (", filename AS _dfile" if plan.bulk else "")
+            + f", min(rowid) AS _first, min({row_expr(plan)}) AS _first_row FROM {source(plan)} "
+            "GROUP BY ALL HAVING count(*) > 1)"
+        )
+        dup_join = (
+            " LEFT JOIN dups ON "
+            + " AND ".join(f"dups.{q('k__' + k)} = typed.{q('s__' + k)}" for k in key)
+            + " AND typed._rowid > dups._first"
             + (" AND dups._dfile = typed._dfile" if plan.bulk else "")
+        )
         dup_sel = "dups._first AS _dup_first, dups._first_row AS _dup_row"
 
     checks_sql: list[tuple[str, str]] = []  # (condition, reason code text)
@@ -274,45 +292,56 @@ def check_query(plan: Plan, reasons: bool = True) -> str:
         s = q("s__" + c.name)
         v = q(c.name)
         if c.required:
-            checks_sql.append((f"{s} IS NULL", lit(c.name + '|missing_value')))
+            checks_sql.append((f"{s} IS NULL", lit(c.name + "|missing_value")))
         if c.type != "string":
-            checks_sql.append((f"{s} IS NOT NULL AND {v} IS NULL",
-                               _type_failure(c, s, plan.rule.day_first_ambiguous) if reasons else "''"))
+            checks_sql.append(
+                (
+                    f"{s} IS NOT NULL AND {v} IS NULL",
+                    _type_failure(c, s, plan.rule.day_first_ambiguous) if reasons else "''",
+                )
+            )
         reason = (ck.get("non_negative") or {}).get(ent.name, {}).get(c.name)
         if reason:
-            checks_sql.append((f"{v} < 0", lit(c.name + '|' + reason)))
+            checks_sql.append((f"{v} < 0", lit(c.name + "|" + reason)))
         if c.name in plan.references:
             table, rcol = plan.references[c.name]
             if plan.bulk:  # as a file loaded alone would see it: the ids exported up to the file's date
                 hist = f"raw.{q(table + '_history')}"
                 fdate = "coalesce(_fdate, DATE '9999-12-31')"
-                cond = (f"{v} IS NOT NULL AND {fdate} >= (SELECT min(_export_date) FROM {hist}) AND "
-                        f"coalesce((SELECT min(r._export_date) FROM {hist} r WHERE r.{q(rcol)} = joined.{v}), "
-                        f"DATE '9999-12-31') > {fdate}")
+                cond = (
+                    f"{v} IS NOT NULL AND {fdate} >= (SELECT min(_export_date) FROM {hist}) AND "
+                    f"coalesce((SELECT min(r._export_date) FROM {hist} r WHERE r.{q(rcol)} = joined.{v}), "
+                    f"DATE '9999-12-31') > {fdate}"
+                )
             else:
                 cond = f"{v} IS NOT NULL AND {v} NOT IN (SELECT {q(rcol)} FROM raw.{q(table)})"
-            checks_sql.append((cond, lit(c.name + '|unknown_reference')))
+            checks_sql.append((cond, lit(c.name + "|unknown_reference")))
     befores: dict[str, list[str]] = {}
     for later, earlier in (ck.get("order") or {}).get(ent.name, []):
         if later in plan.sources and earlier in plan.sources:
             befores.setdefault(later, []).append(earlier)
     for later, earliers in befores.items():  # one failure per later column, however many it precedes
         cond = " OR ".join(f"{q(later)} < {q(e)}" for e in earliers)
-        checks_sql.append((cond, lit(later + '|end_before_start')))
+        checks_sql.append((cond, lit(later + "|end_before_start")))
     if key:
-        checks_sql.append(("_dup_first IS NOT NULL", lit(key[0] + '|duplicate_key')))
+        checks_sql.append(("_dup_first IS NOT NULL", lit(key[0] + "|duplicate_key")))
     if reasons:  # every failed check as 'column|reason', ';'-joined; '' = good row
-        errors = ("concat_ws(';', " + ", ".join(f"CASE WHEN {c} THEN {r} END" for c, r in checks_sql) + ")"
-                  if checks_sql else "''")
+        errors = (
+            "concat_ws(';', " + ", ".join(f"CASE WHEN {c} THEN {r} END" for c, r in checks_sql) + ")"
+            if checks_sql
+            else "''"
+        )
         out = f"{errors} AS _errors"
     else:  # only good or bad: _bad is true exactly when _errors would be non-empty (a condition is TRUE)
-        out = ("coalesce(" + " OR ".join(f"({c})" for c, _ in checks_sql) + ", false)"
-               if checks_sql else "false") + " AS _bad"
+        out = (
+            "coalesce(" + " OR ".join(f"({c})" for c, _ in checks_sql) + ", false)" if checks_sql else "false"
+        ) + " AS _bad"
 
     return (
         "WITH "
         f"src AS (SELECT rowid AS _rowid, {row_expr(plan)} AS _row{per_file}"
-        + "".join(", " + x for x in src_cols) + f" FROM {source(plan)}), "
+        + "".join(", " + x for x in src_cols)
+        + f" FROM {source(plan)}), "
         f"typed AS (SELECT _rowid, _row{per_file.replace('filename AS ', '')}, "
         f"{', '.join(q('s__' + c.name) for c in present) or 'NULL AS _none'}, "
         f"{', '.join(typed)} FROM src){dups_cte}, "
@@ -334,9 +363,11 @@ def insert_good_sql(plan: Plan, table: str, columns: list[str]) -> str:
     Parameters: $fid, $d (export date), $t (loaded at); bulk: only $t (each row's file gives the
     others). Returns the count of rows inserted."""
     meta = "_fid, _row, _fdate, $t" if plan.bulk else "$fid, _row, $d, $t"
-    return (f"INSERT INTO {table} ({', '.join(map(q, columns))}) "
-            f"SELECT {', '.join(stored_select(plan))}, {meta} "
-            f"FROM ({check_query(plan, reasons=False)}) WHERE NOT _bad")
+    return (
+        f"INSERT INTO {table} ({', '.join(map(q, columns))}) "
+        f"SELECT {', '.join(stored_select(plan))}, {meta} "
+        f"FROM ({check_query(plan, reasons=False)}) WHERE NOT _bad"
+    )
 
 
 def _sql_type(c: contract.Column) -> str:
@@ -352,7 +383,9 @@ def stored_select(plan: Plan) -> list[str]:
         if c.pii:
             # the typed value of a string column is already trimmed (check_query): no second trim
             out.append(f"{pii.hmac_sql(q(c.name), plan.key, trimmed=c.type == 'string')} AS {q(c.name + '_hash')}")
-            out.append(f"{pii.mask_sql(q(c.name), pii.kind_of(c.name), trimmed=c.type == 'string')} AS {q(c.name + '_masked')}")
+            out.append(
+                f"{pii.mask_sql(q(c.name), pii.kind_of(c.name), trimmed=c.type == 'string')} AS {q(c.name + '_masked')}"
+            )
         else:
             out.append(q(c.name))
     return out
@@ -364,7 +397,9 @@ def _expected(plan: Plan, c: contract.Column, reason: str) -> str:
         return "a value (the column is required)"
     d = r.derived.get(c.name)
     if reason == "bad_number" and d is not None and d.kind == "duration":
-        return {"hms": "a duration h:mm:ss", "minutes": "a number of minutes", "seconds": "a number of seconds"}[d.unit or "hms"]
+        return {"hms": "a duration h:mm:ss", "minutes": "a number of minutes", "seconds": "a number of seconds"}[
+            d.unit or "hms"
+        ]
     if reason in ("bad_timestamp", "ambiguous_date"):
         fmts = r.formats_for(c.name)
         tail = "; day and month cannot be told apart" if reason == "ambiguous_date" else ""
@@ -381,7 +416,7 @@ def _expected(plan: Plan, c: contract.Column, reason: str) -> str:
         table, _ = plan.references.get(c.name, ("?", "?"))
         return f"an id listed in {table} (loaded so far)"
     if reason == "end_before_start":
-        before = [e for l, e in (checks().get("order") or {}).get(plan.entity.name, []) if l == c.name]
+        before = [e for later, e in (checks().get("order") or {}).get(plan.entity.name, []) if later == c.name]
         return f"{c.name} not earlier than {' / '.join(before)}"
     if reason == "duplicate_key":
         return "a key unique within the file (" + ", ".join(plan.entity.key) + "); the first occurrence loads"
@@ -401,8 +436,10 @@ def row_text_sql(plan: Plan) -> str:
         cell = f"stg.c{i}"
         if i in by_pos and by_pos[i].pii:
             cell = pii.mask_sql(cell, pii.kind_of(by_pos[i].name))
-        parts.append(f"CASE WHEN contains(coalesce({cell}, ''), ',') OR contains(coalesce({cell}, ''), '\"') "
-                     f"THEN '\"' || replace({cell}, '\"', '\"\"') || '\"' ELSE coalesce({cell}, '') END")
+        parts.append(
+            f"CASE WHEN contains(coalesce({cell}, ''), ',') OR contains(coalesce({cell}, ''), '\"') "
+            f"THEN '\"' || replace({cell}, '\"', '\"\"') || '\"' ELSE coalesce({cell}, '') END"
+        )
     return " || ',' || ".join(parts) if parts else "''"
 
 
@@ -420,10 +457,15 @@ def quarantine_sql(plan: Plan) -> str:
             value = _shown(plan, c)
             extra = ""
             if reason == "end_before_start":
-                extra = " || ' (' || " + " || ', ' || ".join(
-                    f"{lit(e + ' ')} || coalesce({_shown(plan, ent.column(e))}, '')"
-                    for l, e in (ck.get("order") or {}).get(ent.name, []) if l == cname and e in plan.sources
-                ) + " || ')'"
+                extra = (
+                    " || ' (' || "
+                    + " || ', ' || ".join(
+                        f"{lit(e + ' ')} || coalesce({_shown(plan, ent.column(e))}, '')"
+                        for later, e in (ck.get("order") or {}).get(ent.name, [])
+                        if later == cname and e in plan.sources
+                    )
+                    + " || ')'"
+                )
             if reason == "duplicate_key":
                 extra = " || ' (first at row ' || q._dup_row || ')'"
             if plan.bulk:
@@ -432,9 +474,11 @@ def quarantine_sql(plan: Plan) -> str:
                 where = f"{lit(plan.file_name + ' sheet ')} || stg._sheet || ' row '"
             else:
                 where = lit(f"{plan.file_name} row ")
-            msg = (f"{where} || q._row || {lit(f', column {cname} ({header}): ')} || "
-                   f"{lit(_reason_text(reason) + ' — got ')} || '''' || coalesce({value}, '') || ''''{extra} || "
-                   f"{lit('; expected ' + _expected(plan, c, reason))}")
+            msg = (
+                f"{where} || q._row || {lit(f', column {cname} ({header}): ')} || "
+                f"{lit(_reason_text(reason) + ' — got ')} || '''' || coalesce({value}, '') || ''''{extra} || "
+                f"{lit('; expected ' + _expected(plan, c, reason))}"
+            )
             whens.append(f"WHEN {lit(code)} THEN {msg}")
     file_cols = ("q._fid, q._fname", ", _fid, _fname") if plan.bulk else ("$file_id, $file_name", "")
     return (

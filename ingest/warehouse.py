@@ -16,12 +16,18 @@ from __future__ import annotations
 
 import duckdb
 
-from kefu import contract
 from ingest import pii
+from kefu import contract
 
 SQL_TYPES = {
-    "string": "VARCHAR", "integer": "BIGINT", "number": "DOUBLE", "boolean": "BOOLEAN",
-    "timestamp": "TIMESTAMP", "date": "DATE", "month": "VARCHAR", "enum": "VARCHAR",
+    "string": "VARCHAR",
+    "integer": "BIGINT",
+    "number": "DOUBLE",
+    "boolean": "BOOLEAN",
+    "timestamp": "TIMESTAMP",
+    "date": "DATE",
+    "month": "VARCHAR",
+    "enum": "VARCHAR",
 }
 META_COLUMNS = [("_file_id", "BIGINT"), ("_row_number", "BIGINT"), ("_export_date", "DATE"),
                 ("_loaded_at", "TIMESTAMP")]
@@ -102,8 +108,9 @@ def ensure(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(QUARANTINE_DDL)
     con.execute(SOURCE_COLUMNS_DDL)
     existing: dict[str, set[str]] = {}
-    for t, c in con.execute("SELECT table_name, column_name FROM information_schema.columns "
-                            "WHERE table_schema = 'raw'").fetchall():
+    for t, c in con.execute(
+        "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'raw'"
+    ).fetchall():
         existing.setdefault(t, set()).add(c)
     for ent in contract.load().values():
         cols = stored_columns(ent)
@@ -117,8 +124,10 @@ def ensure(con: duckdb.DuckDBPyConnection) -> None:
                     if n not in existing[table]:
                         con.execute(f"ALTER TABLE raw.{q(table)} ADD COLUMN {q(n)} {t}")
         names = ", ".join(q(n) for n, _ in cols)
-        con.execute(f"CREATE OR REPLACE VIEW raw.{q(ent.name + '_history')} AS "
-                    f"SELECT {names} FROM raw.{q(ent.name)} UNION ALL SELECT {names} FROM raw.{q(ent.name + '_superseded')}")
+        con.execute(
+            f"CREATE OR REPLACE VIEW raw.{q(ent.name + '_history')} AS "
+            f"SELECT {names} FROM raw.{q(ent.name)} UNION ALL SELECT {names} FROM raw.{q(ent.name + '_superseded')}"
+        )
 
 
 def pii_columns(ent: contract.Entity) -> list[tuple[str, str]]:

@@ -39,7 +39,7 @@ import re
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import yaml
@@ -88,6 +88,7 @@ LOCAL = Access("local (127.0.0.1)", "manager")
 
 
 # ------------------------------------------------------------------ the roles file
+
 
 @dataclass(frozen=True)
 class Roles:
@@ -208,10 +209,14 @@ def predicate(access: Access, kind: str) -> str:
         halls = f"(select hall_id from staging.stg_hall_visits where {d})"
         return {
             "unit": f"(grain in ({', '.join(map(lit, COMPANY_GRAINS))}) "
-                    f"or (grain = 'district' and {_in('unit_id', access.districts)}) "
-                    f"or (grain = 'technician' and unit_id in {techs}) "
-                    f"or (grain = 'hall' and unit_id in {halls}))",
-            "district": d, "district_dim": d, "technician_dim": d, "ticket": d, "hall_visits": d,
+            f"or (grain = 'district' and {_in('unit_id', access.districts)}) "
+            f"or (grain = 'technician' and unit_id in {techs}) "
+            f"or (grain = 'hall' and unit_id in {halls}))",
+            "district": d,
+            "district_dim": d,
+            "technician_dim": d,
+            "ticket": d,
+            "hall_visits": d,
             "technician": f"technician_id in {techs}",
             "company": "true",
             "score": f"((grain = 'district' and {_in('unit_id', access.districts)}) "
@@ -237,12 +242,16 @@ def scoped_sql(sql: str, access: Access) -> str:
         name, alias = m.group(1), m.group(2)
         kind = RELATIONS.get(name.lower())
         if kind is None:
-            raise ScopeError(f"{name}: no scope defined for this relation (kefu/access.py RELATIONS); "
-                             "the query is refused rather than shown unscoped / 未定义数据范围，拒绝查询")
+            raise ScopeError(
+                f"{name}: no scope defined for this relation (kefu/access.py RELATIONS); "
+                "the query is refused rather than shown unscoped / 未定义数据范围，拒绝查询"
+            )
         if access.wide or kind == "public":
             return m.group(0)
         short = name.split(".", 1)[1]
-        return f"(select * from {name} where {predicate(access, kind)}) " + (alias.lstrip() if alias else f"as {short} ")
+        return f"(select * from {name} where {predicate(access, kind)}) " + (
+            alias.lstrip() if alias else f"as {short} "
+        )
 
     return _RELATION.sub(one, sql)
 
@@ -262,15 +271,29 @@ def access_log_path(published: str | Path | None = None) -> Path:
     return Path(published_path(published)).resolve().parent.parent / "logs" / "access_log.jsonl"
 
 
-def log_event(event: str, access: Access | None, page: str | None = None, rows: int | None = None,
-              user: str | None = None, detail: str | None = None, path: Path | None = None) -> dict:
+def log_event(
+    event: str,
+    access: Access | None,
+    page: str | None = None,
+    rows: int | None = None,
+    user: str | None = None,
+    detail: str | None = None,
+    path: Path | None = None,
+) -> dict:
     """Append one line (JSON) to the access log, private to the service user (0600 in a 0700 folder)."""
     from kefu.vault import private_dir
 
     path = Path(path or access_log_path())
-    record = {"time": datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds"), "event": event,
-              "user": user or (access.user if access else None), "role": access.role if access else None,
-              "scope": access.label if access else None, "page": page, "rows": rows, "detail": detail}
+    record = {
+        "time": datetime.now(UTC).astimezone().isoformat(timespec="seconds"),
+        "event": event,
+        "user": user or (access.user if access else None),
+        "role": access.role if access else None,
+        "scope": access.label if access else None,
+        "page": page,
+        "rows": rows,
+        "detail": detail,
+    }
     private_dir(path.parent)
     line = json.dumps(record, ensure_ascii=False) + "\n"
     with _LOG_LOCK:

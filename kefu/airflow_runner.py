@@ -62,8 +62,9 @@ def init_airflow(env: dict[str, str]) -> None:
     _airflow(["pools", "set", POOL, "1", "the one writer of the working DuckDB warehouse"], env)
 
 
-def run_in_child(dag_id: str, keys: list[str], env: dict[str, str], conf: dict | None = None,
-                 on_result=None) -> list[dict]:
+def run_in_child(
+    dag_id: str, keys: list[str], env: dict[str, str], conf: dict | None = None, on_result=None
+) -> list[dict]:
     """Run this module as a child process with env (one Airflow start-up for all keys); return one
     result dict per run, calling on_result(result) as each run ends. The last failed run carries the
     tail of the child's output (the task logs) in `log_tail`."""
@@ -79,7 +80,7 @@ def run_in_child(dag_id: str, keys: list[str], env: dict[str, str], conf: dict |
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=err, text=True)
         for line in proc.stdout:
             if line.startswith("KEFU_RUN_RESULT "):
-                r = json.loads(line[len("KEFU_RUN_RESULT "):])
+                r = json.loads(line[len("KEFU_RUN_RESULT ") :])
                 r["log_tail"] = ""
                 results.append(r)
                 if on_result:
@@ -134,8 +135,11 @@ def main(argv: list[str]) -> int:
 
     p = argparse.ArgumentParser(prog="python -m kefu.airflow_runner")
     p.add_argument("dag_id", choices=["nightly", "monthly_assessment", "backfill"])
-    p.add_argument("keys", nargs="+", help="business dates YYYY-MM-DD (nightly; backfill: load up to it) "
-                   "or months YYYY-MM (monthly)")
+    p.add_argument(
+        "keys",
+        nargs="+",
+        help="business dates YYYY-MM-DD (nightly; backfill: load up to it) or months YYYY-MM (monthly)",
+    )
     p.add_argument("--conf", default=None, help="JSON run conf added to every run")
     args = p.parse_args(argv)
 
@@ -158,9 +162,15 @@ def main(argv: list[str]) -> int:
         run_seconds = _record_real_start(run, started)
         tis = {ti.task_id: str(ti.state) for ti in run.get_task_instances()}
         state = str(run.state)
-        result = {"dag_id": args.dag_id, "key": key, "run_id": run.run_id, "state": state,
-                  "seconds": round(time.monotonic() - t0, 1),
-                  "run_seconds": None if run_seconds is None else round(run_seconds, 1), "tasks": tis}
+        result = {
+            "dag_id": args.dag_id,
+            "key": key,
+            "run_id": run.run_id,
+            "state": state,
+            "seconds": round(time.monotonic() - t0, 1),
+            "run_seconds": None if run_seconds is None else round(run_seconds, 1),
+            "tasks": tis,
+        }
         print("KEFU_RUN_RESULT " + json.dumps(result), flush=True)
         if state != "success":
             rc = 1

@@ -47,6 +47,7 @@ def docs_dir() -> Path:
 
 # --- kefu sql ----------------------------------------------------------------------------------
 
+
 def execute(con: duckdb.DuckDBPyConnection, query: str, as_csv: bool = False, max_rows: int = 100) -> int:
     """Run the statements of QUERY in turn and print each result to stdout: a table, or CSV with a
     header row. Returns 0, or 1 after saying on stderr why a statement failed (the rest are skipped)."""
@@ -55,8 +56,11 @@ def execute(con: duckdb.DuckDBPyConnection, query: str, as_csv: bool = False, ma
             if as_csv:  # text that would start a spreadsheet formula is neutralised (kefu/safe_text.py)
                 cur = con.execute(statement)
                 if cur.description is not None:
-                    write_csv(sys.stdout, [d[0] for d in cur.description],
-                              (row for rows in iter(lambda: cur.fetchmany(10_000), []) for row in rows))
+                    write_csv(
+                        sys.stdout,
+                        [d[0] for d in cur.description],
+                        (row for rows in iter(functools.partial(cur.fetchmany, 10_000), []) for row in rows),
+                    )
             elif (rel := con.sql(statement)) is not None:
                 rel.show(max_rows=max_rows, max_width=shutil.get_terminal_size().columns)  # honours $COLUMNS
     except duckdb.Error as exc:
@@ -76,7 +80,7 @@ def shell(con: duckdb.DuckDBPyConnection, path: Path, as_csv: bool = False, max_
     if interactive:
         as_of = read_manifest(path).get("business_date")
         print(BANNER.format(path=path, as_of=f"\n数据截至 / data as of: {as_of}" if as_of else ""))
-    rc, lines = 0, []
+    rc, lines = 0, list[str]()
     while True:
         try:
             line = input(("kefu> " if not lines else "  ... ") if interactive else "")
@@ -114,6 +118,7 @@ def _cmd_sql(args: argparse.Namespace) -> int:
 
 # --- dbt docs site -----------------------------------------------------------------------------
 
+
 def generate_docs(warehouse: Path, out_dir: Path) -> Path:
     """Write the dbt docs site of WAREHOUSE into OUT_DIR as one self-contained index.html
     (`dbt docs generate --static`: manifest and catalog inside). dbt runs on a temporary copy,
@@ -149,12 +154,15 @@ def _cmd_docs_generate(args: argparse.Namespace) -> int:
 def _cmd_docs_serve(args: argparse.Namespace) -> int:
     folder = Path(args.dir) if args.dir else docs_dir()
     if not (folder / "index.html").exists():
-        print(f"kefu docs serve: {folder / 'index.html'} does not exist yet: the nightly run writes it, "
-              f"or run `kefu docs generate`", file=sys.stderr)
+        print(
+            f"kefu docs serve: {folder / 'index.html'} does not exist yet: the nightly run writes it, "
+            f"or run `kefu docs generate`",
+            file=sys.stderr,
+        )
         return 2
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
     with http.server.ThreadingHTTPServer((args.bind, args.port), handler) as server:
-        host, port = server.server_address[:2]
+        host, port = args.bind, server.server_port
         print(f"数据字典 / dbt docs: http://{host}:{port}/  (Ctrl+C 停止 / to stop)", flush=True)
         try:
             server.serve_forever()
@@ -181,35 +189,54 @@ def _cmd_docs_rule_index(args: argparse.Namespace) -> int:
 def add_parser(sub) -> None:
     """Add `sql` and `docs` to the kefu CLI."""
     s = sub.add_parser(
-        "sql", help="query the published warehouse, read-only (只读查询已发布的仓库)",
+        "sql",
+        help="query the published warehouse, read-only (只读查询已发布的仓库)",
         description="Run QUERY on the published warehouse (read-only) and print the result, or, without QUERY, "
         "an interactive SQL shell (statements end with ';'; also reads a script from stdin). Any write is refused. "
-        "The marts and example queries: docs/analyst-guide.md.")
+        "The marts and example queries: docs/analyst-guide.md.",
+    )
     s.add_argument("query", nargs="?", help="SQL to run (omit for the interactive shell)")
     s.add_argument("--warehouse", help="DuckDB file (default: $KEFU_PUBLISHED, else $KEFU_HOME/published/kefu.duckdb)")
     s.add_argument("--csv", action="store_true", help="write the result as CSV (with a header row) to stdout")
-    s.add_argument("--max-rows", type=int, default=100, help="rows shown in a table (default 100; the table fits the terminal or $COLUMNS; --csv writes all)")
+    s.add_argument(
+        "--max-rows",
+        type=int,
+        default=100,
+        help="rows shown in a table (default 100; the table fits the terminal or $COLUMNS; --csv writes all)",
+    )
     s.set_defaults(func=_cmd_sql)
 
-    d = sub.add_parser("docs", help="the warehouse's dbt docs site (数据字典)",
-                       description="Generate or serve the dbt docs site: every model, column, test and lineage. "
-                       "The nightly run regenerates it beside the published warehouse (published/dbt_docs/).")
+    d = sub.add_parser(
+        "docs",
+        help="the warehouse's dbt docs site (数据字典)",
+        description="Generate or serve the dbt docs site: every model, column, test and lineage. "
+        "The nightly run regenerates it beside the published warehouse (published/dbt_docs/).",
+    )
     dsub = d.add_subparsers(dest="docs_command", required=True, metavar="ACTION")
-    g = dsub.add_parser("generate", help="write the docs site of the published warehouse",
-                        description="Run `dbt docs generate --static` on a temporary copy of the published "
-                        "warehouse and write one self-contained index.html.")
+    g = dsub.add_parser(
+        "generate",
+        help="write the docs site of the published warehouse",
+        description="Run `dbt docs generate --static` on a temporary copy of the published "
+        "warehouse and write one self-contained index.html.",
+    )
     g.add_argument("--warehouse", help="DuckDB file (default: the published warehouse)")
     g.add_argument("--out", help="folder for index.html (default: $KEFU_HOME/published/dbt_docs)")
     g.set_defaults(func=_cmd_docs_generate)
-    v = dsub.add_parser("serve", help="serve the docs site over HTTP",
-                        description="Serve the docs site folder with Python's http.server until Ctrl+C.")
+    v = dsub.add_parser(
+        "serve",
+        help="serve the docs site over HTTP",
+        description="Serve the docs site folder with Python's http.server until Ctrl+C.",
+    )
     v.add_argument("--dir", help="folder holding index.html (default: $KEFU_HOME/published/dbt_docs)")
     v.add_argument("--port", type=int, default=8580, help="port (default 8580)")
     v.add_argument("--bind", default="127.0.0.1", help="address to listen on (default 127.0.0.1; 0.0.0.0 for the LAN)")
     v.set_defaults(func=_cmd_docs_serve)
-    r = dsub.add_parser("rule-index", help="write docs/rule-index.md (规则索引), or check it is current",
-                        description="Write the rule index: for each rule ID its rulebook entry, dbt models, tests, "
-                        "expectation, dashboard page and report sections, found in the files themselves.")
+    r = dsub.add_parser(
+        "rule-index",
+        help="write docs/rule-index.md (规则索引), or check it is current",
+        description="Write the rule index: for each rule ID its rulebook entry, dbt models, tests, "
+        "expectation, dashboard page and report sections, found in the files themselves.",
+    )
     r.add_argument("--check", action="store_true", help="write nothing; exit 1 when the file differs from a fresh one")
     r.add_argument("--file", help="the index file (default: docs/rule-index.md)")
     r.set_defaults(func=_cmd_docs_rule_index)

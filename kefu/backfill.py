@@ -24,8 +24,11 @@ def landed_days(home: Home, through: date | None = None) -> list[date]:
 
     if not home.landing.is_dir():
         return []
-    return [d for d in day_folders(home.landing) if (through is None or d <= through)
-            and any(p.is_file() for p in (home.landing / d.isoformat()).rglob("*"))]
+    return [
+        d
+        for d in day_folders(home.landing)
+        if (through is None or d <= through) and any(p.is_file() for p in (home.landing / d.isoformat()).rglob("*"))
+    ]
 
 
 def months_between(first: date, last: date) -> list[str]:
@@ -36,8 +39,7 @@ def months_between(first: date, last: date) -> list[str]:
     return out
 
 
-def ingest_backlog(home: Home, through: date | None = None, demo_key: bool = False,
-                   config: Path | None = None) -> dict:
+def ingest_backlog(home: Home, through: date | None = None, demo_key: bool = False, config: Path | None = None) -> dict:
     """Bulk-load every landed day folder up to `through` (default: all) into the working warehouse;
     each day's files are named, archived and rejected as the nightly run of that day does it."""
     from ingest import config as ingest_config
@@ -46,23 +48,40 @@ def ingest_backlog(home: Home, through: date | None = None, demo_key: bool = Fal
 
     days = landed_days(home, through)
     if not days:
-        raise PipelineError(f"nothing to backfill: no exports waiting in {home.landing}"
-                            + (f" up to {through}" if through else "") + " (没有待补录的导出文件)")
+        raise PipelineError(
+            f"nothing to backfill: no exports waiting in {home.landing}"
+            + (f" up to {through}" if through else "")
+            + " (没有待补录的导出文件)"
+        )
     cfg = ingest_config.load(config, demo_key=demo_key)
     for d in (home.landing, home.archive, home.rejected):  # private to the service user (D-97)
         private_dir(d)
-    summary = bulk_ingest(day_batch(home.landing, home.archive, home.rejected, days), home.warehouse, cfg,
-                          vault=Vault.for_home(home.root))
+    summary = bulk_ingest(
+        day_batch(home.landing, home.archive, home.rejected, days), home.warehouse, cfg, vault=Vault.for_home(home.root)
+    )
     loaded = [r for r in summary.results if r.status == "loaded"]
-    return {"first_day": days[0].isoformat(), "business_date": days[-1].isoformat(), "days": len(days),
-            "months": months_between(days[0], days[-1]), "files": len(summary.results), "loaded": len(loaded),
-            "rejected": summary.count("rejected"), "duplicate": summary.count("duplicate"),
-            "rows_loaded": sum(r.rows_loaded for r in loaded),
-            "rows_quarantined": sum(r.rows_quarantined for r in loaded), "summary": str(summary)}
+    return {
+        "first_day": days[0].isoformat(),
+        "business_date": days[-1].isoformat(),
+        "days": len(days),
+        "months": months_between(days[0], days[-1]),
+        "files": len(summary.results),
+        "loaded": len(loaded),
+        "rejected": summary.count("rejected"),
+        "duplicate": summary.count("duplicate"),
+        "rows_loaded": sum(r.rows_loaded for r in loaded),
+        "rows_quarantined": sum(r.rows_quarantined for r in loaded),
+        "summary": str(summary),
+    }
 
 
-def backfill(home: Home, through: date | None = None, run_id: str | None = None, demo_key: bool = False,
-             config: Path | None = None):
+def backfill(
+    home: Home,
+    through: date | None = None,
+    run_id: str | None = None,
+    demo_key: bool = False,
+    config: Path | None = None,
+):
     """All backfill steps in one process (what the DAG's tasks run): bulk ingest, one build as of the
     last day, contract gate, threshold suites over every month of the batch, publish."""
     from kefu import pipeline

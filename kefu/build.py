@@ -41,17 +41,38 @@ def seed_files() -> dict[str, str]:
     """File name -> CSV text of every generated seed."""
     measures, targets, limits, grains, needs, settings, optional = [], [], [], [], [], [], []
     for m in rulebook.load().values():
-        measures.append([m.id, m.rule, m.name_zh, m.name_en, m.source, m.kind, m.value, m.comparison or "",
-                         m.spec.get("pace", ""), m.spec.get("period", ""), m.same_as or "", m.wording])
+        measures.append(
+            [
+                m.id,
+                m.rule,
+                m.name_zh,
+                m.name_en,
+                m.source,
+                m.kind,
+                m.value,
+                m.comparison or "",
+                m.spec.get("pace", ""),
+                m.spec.get("period", ""),
+                m.same_as or "",
+                m.wording,
+            ]
+        )
         if isinstance(m.target, dict):
             targets += [[m.id, k, v] for k, v in m.target.items()]
         elif m.target is not None:
             targets.append([m.id, "*", m.target])
         for key, lim in m.limits.items():
             seconds = int(lim.duration.total_seconds()) if lim.duration is not None else ""
-            limits.append([m.id, key, str(lim.raw), seconds,
-                           "" if lim.working_days is None else lim.working_days,
-                           "" if lim.count is None else lim.count])
+            limits.append(
+                [
+                    m.id,
+                    key,
+                    str(lim.raw),
+                    seconds,
+                    "" if lim.working_days is None else lim.working_days,
+                    "" if lim.count is None else lim.count,
+                ]
+            )
         grains += [[m.id, g] for g in m.grains]
         for key, value in m.settings.items():  # one row per value of a list setting (P1 counted_purposes)
             settings += [[m.id, key, str(v)] for v in (value if isinstance(value, list) else [value])]
@@ -71,11 +92,27 @@ def seed_files() -> dict[str, str]:
         cal.append([d.isoformat(), "true" if chinese_calendar.is_workday(d) else "false"])
         d += timedelta(days=1)
     return {
-        "rulebook_measures.csv": _csv(measures, ["measure_id", "rule_id", "name_zh", "name_en", "source", "kind",
-                                                 "value_kind", "comparison", "pace", "period", "same_as", "wording"]),
+        "rulebook_measures.csv": _csv(
+            measures,
+            [
+                "measure_id",
+                "rule_id",
+                "name_zh",
+                "name_en",
+                "source",
+                "kind",
+                "value_kind",
+                "comparison",
+                "pace",
+                "period",
+                "same_as",
+                "wording",
+            ],
+        ),
         "rulebook_targets.csv": _csv(targets, ["measure_id", "target_key", "target"]),
-        "rulebook_limits.csv": _csv(limits, ["measure_id", "limit_key", "limit_text", "limit_seconds",
-                                             "limit_working_days", "limit_count"]),
+        "rulebook_limits.csv": _csv(
+            limits, ["measure_id", "limit_key", "limit_text", "limit_seconds", "limit_working_days", "limit_count"]
+        ),
         "rulebook_grains.csv": _csv(grains, ["measure_id", "grain"]),
         "rulebook_needs.csv": _csv(needs, ["measure_id", "grain", "entity", "column_name"]),
         "rulebook_settings.csv": _csv(settings, ["measure_id", "setting", "setting_value"]),
@@ -148,8 +185,12 @@ def project_digest() -> str:
     h = hashlib.sha256()
     for p in sorted(DBT_DIR.rglob("*")):
         rel = p.relative_to(DBT_DIR)
-        if p.is_file() and p.suffix in (".sql", ".yml", ".csv", ".md") and GENERATED not in p.parents \
-                and rel.parts[0] not in ("target", "dbt_packages", "logs"):
+        if (
+            p.is_file()
+            and p.suffix in (".sql", ".yml", ".csv", ".md")
+            and GENERATED not in p.parents
+            and rel.parts[0] not in ("target", "dbt_packages", "logs")
+        ):
             h.update(f"{rel}\0".encode())
             h.update(p.read_bytes())
     for name, text in sorted(seed_files().items()):
@@ -165,8 +206,10 @@ SCHEMAS = ("raw", "audit", "staging", "intermediate", "util", "marts", "rulebook
 def check_warehouse_path(warehouse: Path) -> None:
     stem = Path(warehouse).stem.lower()
     if stem in SCHEMAS:
-        raise ValueError(f"warehouse file {warehouse}: the name {stem!r} is also a schema of the warehouse; "
-                         f"choose another file name (e.g. kefu.duckdb)")
+        raise ValueError(
+            f"warehouse file {warehouse}: the name {stem!r} is also a schema of the warehouse; "
+            f"choose another file name (e.g. kefu.duckdb)"
+        )
 
 
 def dbt_env(warehouse: Path) -> dict[str, str]:
@@ -194,8 +237,13 @@ def _die_with_parent() -> None:
 RUN_VARS = ("as_of_date", "history_as_of")  # macros/run_vars.sql: read as env vars KEFU_<NAME>
 
 
-def run_dbt(args: list[str], warehouse: Path, target_path: Path | None = None,
-            run_vars: dict[str, str] | None = None, extra_env: dict[str, str] | None = None) -> str:
+def run_dbt(
+    args: list[str],
+    warehouse: Path,
+    target_path: Path | None = None,
+    run_vars: dict[str, str] | None = None,
+    extra_env: dict[str, str] | None = None,
+) -> str:
     """Run a dbt command against the warehouse in a child process; return its output.
 
     A child process, not dbt's in-process runner: dbt-duckdb keeps its connection
@@ -216,7 +264,9 @@ def run_dbt(args: list[str], warehouse: Path, target_path: Path | None = None,
     out = res.stdout + res.stderr
     if res.returncode != 0:
         wanted = [ln for ln in out.splitlines() if any(w in ln for w in ("Error", "ERROR", "FAIL", "Failure", "error"))]
-        raise RuntimeError(f"dbt {' '.join(args)} failed (exit {res.returncode}):\n" + "\n".join((wanted or out.splitlines())[-40:]))
+        raise RuntimeError(
+            f"dbt {' '.join(args)} failed (exit {res.returncode}):\n" + "\n".join((wanted or out.splitlines())[-40:])
+        )
     return out
 
 

@@ -30,9 +30,17 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     warehouse = Path(args.warehouse)
     if args.landing:
-        rc = _cmd_ingest(argparse.Namespace(landing=args.landing, warehouse=args.warehouse, archive=None,
-                                            rejected=None, config=args.config, demo_key=args.demo_key,
-                                            no_progress=args.no_progress))
+        rc = _cmd_ingest(
+            argparse.Namespace(
+                landing=args.landing,
+                warehouse=args.warehouse,
+                archive=None,
+                rejected=None,
+                config=args.config,
+                demo_key=args.demo_key,
+                no_progress=args.no_progress,
+            )
+        )
         if rc:
             return rc
     try:
@@ -45,7 +53,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     con = duckdb.connect(str(warehouse), read_only=True)
     rows, passed, failed, months = con.execute(
         "select count(*), count(*) filter (where passed), count(*) filter (where not passed), "
-        "count(distinct period_month) from marts.kpi_rule_results").fetchone()
+        "count(distinct period_month) from marts.kpi_rule_results"
+    ).fetchone()
     con.close()
     print(f"warehouse built: {warehouse.resolve()}")
     print(f"kpi_rule_results: {rows:,} rows over {months} months · {passed:,} passed · {failed:,} failed (考核结果)")
@@ -76,7 +85,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     try:
         cfg = config.load(Path(args.config) if args.config else None, demo_key=args.demo_key)
         if args.bulk:  # one batch, one read_csv per entity and shape (ingest/bulk.py)
-            from ingest.bulk import bulk_landing as ingest  # noqa: F811
+            from ingest.bulk import bulk_landing as ingest  # type: ignore[assignment]  # the same keywords
         summary = ingest(
             landing=Path(args.landing),
             warehouse_file=Path(args.warehouse),
@@ -120,13 +129,20 @@ def build_parser() -> argparse.ArgumentParser:
         "for every entity of the data contract, and DIR/expected/kpi_expected.csv: the correct value "
         "of every rule at every grain, computed independently of the warehouse.",
     )
-    g.add_argument("--preset", choices=["demo", "city", "province"], default="demo",
-                   help="size: demo ≈ 50k households / 3 months; city ≈ 500k / 12; province ≈ 8M / 12")
+    g.add_argument(
+        "--preset",
+        choices=["demo", "city", "province"],
+        default="demo",
+        help="size: demo ≈ 50k households / 3 months; city ≈ 500k / 12; province ≈ 8M / 12",
+    )
     g.add_argument("--seed", type=int, default=1, help="random seed; the same seed writes the same bytes")
     g.add_argument("--months", type=int, default=None, help="months to generate from 2026-01 (default: the preset's)")
     g.add_argument("--out", required=True, help="output folder (landing/ and expected/ are written inside)")
-    g.add_argument("--faults", action="store_true",
-                   help="also write broken input the way real exports break, listed in expected/faults.csv")
+    g.add_argument(
+        "--faults",
+        action="store_true",
+        help="also write broken input the way real exports break, listed in expected/faults.csv",
+    )
     g.add_argument("--no-progress", action="store_true", help="no progress bar")
     g.set_defaults(func=_cmd_generate)
 
@@ -143,14 +159,21 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--warehouse", required=True, help="DuckDB file to load into (created if missing)")
     i.add_argument("--archive", default=None, help="where loaded files are moved (default: LANDING/../archive)")
     i.add_argument("--rejected", default=None, help="where rejected files are moved (default: LANDING/../rejected)")
-    i.add_argument("--config", default=None,
-                   help="YAML: pii_key, pii_demo_key, mappings (extra mapping folders), memory_limit, threads")
-    i.add_argument("--demo-key", action="store_true",
-                   help="hash personal data with the public demo key (generated demo data only)")
+    i.add_argument(
+        "--config",
+        default=None,
+        help="YAML: pii_key, pii_demo_key, mappings (extra mapping folders), memory_limit, threads",
+    )
+    i.add_argument(
+        "--demo-key", action="store_true", help="hash personal data with the public demo key (generated demo data only)"
+    )
     i.add_argument("--no-progress", action="store_true", help="no progress bar")
-    i.add_argument("--bulk", action="store_true",
-                   help="load every file in one batch (history, catch-up): one read_csv per entity and shape, "
-                   "one transaction for all (批量补录)")
+    i.add_argument(
+        "--bulk",
+        action="store_true",
+        help="load every file in one batch (history, catch-up): one read_csv per entity and shape, "
+        "one transaction for all (批量补录)",
+    )
     i.set_defaults(func=_cmd_ingest)
 
     r = sub.add_parser(
@@ -162,14 +185,21 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--warehouse", required=True, help="DuckDB warehouse file")
     r.add_argument("--landing", help="folder of new exports to ingest first")
     r.add_argument("--config", help="ingest configuration YAML (pii_key, mappings, ...)")
-    r.add_argument("--demo-key", action="store_true", help="hash personal data with the public demo key (demo data only)")
+    r.add_argument(
+        "--demo-key", action="store_true", help="hash personal data with the public demo key (demo data only)"
+    )
     r.add_argument("--full-refresh", action="store_true", help="rebuild incremental models from scratch")
-    r.add_argument("--answer-key", help="compare kpi_rule_results with a generator answer key (expected/kpi_expected.csv)")
+    r.add_argument(
+        "--answer-key", help="compare kpi_rule_results with a generator answer key (expected/kpi_expected.csv)"
+    )
     r.add_argument("--no-progress", action="store_true", help="no progress bar")
     r.set_defaults(func=_cmd_run)
 
-    c = sub.add_parser("contract", help="show the export data contract (数据接口规范)",
-                       description="List the entities of the export data contract, or render docs/data-contract.md.")
+    c = sub.add_parser(
+        "contract",
+        help="show the export data contract (数据接口规范)",
+        description="List the entities of the export data contract, or render docs/data-contract.md.",
+    )
     c.add_argument("--markdown", action="store_true", help="print docs/data-contract.md")
     c.set_defaults(func=_cmd_contract)
 

@@ -73,7 +73,9 @@ class Entity:
 @lru_cache(maxsize=1)
 def load(path: str | None = None) -> dict[str, Entity]:
     """Entities of the contract, in file order, keyed by name."""
-    raw = yaml.load(Path(path or CONTRACT_FILE).read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    raw = yaml.load(
+        Path(path or CONTRACT_FILE).read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    )
     entities: dict[str, Entity] = {}
     for name, spec in raw["entities"].items():
         cols = []
@@ -153,13 +155,23 @@ def to_markdown() -> str:
     for e in ents.values():
         out.append(f"| [{e.name}](#{e.name}) | {e.zh} | {e.kind} | {e.source} | {len(e.columns)} |")
     for e in ents.values():
-        out += ["", f"## {e.name}", "", f"**{e.zh}** · {e.kind} · source `{e.source}` · key: "
-                + ", ".join(f"`{k}`" for k in e.key), "", _md_escape(e.doc), "",
-                "| column | 中文表头 | type | role | allowed values | nullable | PII | meaning |",
-                "|---|---|---|---|---|---|---|---|"]
+        out += [
+            "",
+            f"## {e.name}",
+            "",
+            f"**{e.zh}** · {e.kind} · source `{e.source}` · key: " + ", ".join(f"`{k}`" for k in e.key),
+            "",
+            _md_escape(e.doc),
+            "",
+            "| column | 中文表头 | type | role | allowed values | nullable | PII | meaning |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
         for c in e.columns:
-            allowed = ", ".join(f"`{k}` {v}" for k, v in c.values.items()) if c.values else (
-                "是/否" if c.type == "boolean" else "")
+            allowed = (
+                ", ".join(f"`{k}` {v}" for k, v in c.values.items())
+                if c.values
+                else ("是/否" if c.type == "boolean" else "")
+            )
             out.append(
                 f"| `{c.name}` | {c.zh} | {c.type} | {'**identity**' if c.identity else 'input'} | {_md_escape(allowed)} | "
                 f"{'no' if c.required else 'yes'} | {'**PII**' if c.pii else ''} | {_md_escape(c.doc)} |"

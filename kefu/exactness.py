@@ -14,8 +14,13 @@ import pandas as pd
 KEY = ["measure_id", "period_month", "grain", "unit_id"]
 
 
-def compare(warehouse: Path, key_csv: Path, relation: str = "marts.kpi_rule_results",
-            measures: list[str] | None = None, tolerance: float = 1e-9) -> pd.DataFrame:
+def compare(
+    warehouse: Path,
+    key_csv: Path,
+    relation: str = "marts.kpi_rule_results",
+    measures: list[str] | None = None,
+    tolerance: float = 1e-9,
+) -> pd.DataFrame:
     """Rows that differ: side = only_key | only_warehouse | numbers_differ."""
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
@@ -31,8 +36,11 @@ def compare(warehouse: Path, key_csv: Path, relation: str = "marts.kpi_rule_resu
     m = want.merge(got, on=KEY, how="outer", suffixes=("_key", "_wh"), indicator=True)
     m["side"] = m["_merge"].astype(str).map({"left_only": "only_key", "right_only": "only_warehouse", "both": ""})
     both = m["_merge"] == "both"
-    differs = both & ((m.numerator_key != m.numerator_wh) | (m.denominator_key != m.denominator_wh)
-                      | ((m.value_key - m.value_wh).abs() > tolerance))
+    differs = both & (
+        (m.numerator_key != m.numerator_wh)
+        | (m.denominator_key != m.denominator_wh)
+        | ((m.value_key - m.value_wh).abs() > tolerance)
+    )
     m.loc[differs, "side"] = "numbers_differ"
     return m[m.side != ""].drop(columns="_merge").sort_values(KEY).reset_index(drop=True)
 

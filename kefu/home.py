@@ -1,17 +1,17 @@
 """The folders of one installation (KEFU_HOME) and the published, read-only warehouse.
 
-    $KEFU_HOME/
-      landing/YYYY-MM-DD/…        the exports of each business date (input)
-      archive/ rejected/          ingested (encrypted) / refused export files, 0700 (kefu/vault.py)
-      secrets/pii.key             the archive key (0600; docs/security.md)
-      warehouse/kefu.duckdb       the working warehouse: only the nightly writer tasks open it
-      published/kefu.duckdb       the copy dashboards, reports and analysts read (read-only);
-                                  replaced atomically (os.replace) after the gates passed
-      published/manifest.json     which business date / run the published copy holds (a copy of the
-                                  manifest inside the file, table audit.publication: that one is the truth)
-      published/assessment/YYYY-MM/   the closed month: assessment tables + reports (月度考核)
-      logs/YYYY-MM-DD/<run>/      one folder per run of a business date (or month): summary.txt and
-                                  the run's Great Expectations Data Docs (data_docs/*/index.html)
+$KEFU_HOME/
+  landing/YYYY-MM-DD/…        the exports of each business date (input)
+  archive/ rejected/          ingested (encrypted) / refused export files, 0700 (kefu/vault.py)
+  secrets/pii.key             the archive key (0600; docs/security.md)
+  warehouse/kefu.duckdb       the working warehouse: only the nightly writer tasks open it
+  published/kefu.duckdb       the copy dashboards, reports and analysts read (read-only);
+                              replaced atomically (os.replace) after the gates passed
+  published/manifest.json     which business date / run the published copy holds (a copy of the
+                              manifest inside the file, table audit.publication: that one is the truth)
+  published/assessment/YYYY-MM/   the closed month: assessment tables + reports (月度考核)
+  logs/YYYY-MM-DD/<run>/      one folder per run of a business date (or month): summary.txt and
+                              the run's Great Expectations Data Docs (data_docs/*/index.html)
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ class Home:
     root: Path
 
     @classmethod
-    def from_env(cls, root: str | Path | None = None) -> "Home":
+    def from_env(cls, root: str | Path | None = None) -> Home:
         return cls(Path(root or os.environ.get("KEFU_HOME") or DEFAULT_HOME).resolve())
 
     @property
@@ -115,8 +115,9 @@ def embedded_manifest(published_file: Path) -> dict | None:
         return None
     try:
         schema, table = MANIFEST_TABLE.split(".")
-        if not con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
-                           [schema, table]).fetchone()[0]:
+        if not con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?", [schema, table]
+        ).fetchone()[0]:
             return None
         row = con.execute(f"SELECT manifest FROM {MANIFEST_TABLE}").fetchone()
     except duckdb.Error:

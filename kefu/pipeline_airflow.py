@@ -25,8 +25,11 @@ def business_date(ctx) -> date:
     if given:
         return date.fromisoformat(str(given))
     logical = ctx.get("logical_date") or ctx["dag_run"].run_after
-    return logical.in_timezone(TZ).date() - timedelta(days=1) if hasattr(logical, "in_timezone") \
+    return (
+        logical.in_timezone(TZ).date() - timedelta(days=1)
+        if hasattr(logical, "in_timezone")
         else logical.date() - timedelta(days=1)
+    )
 
 
 def month_of(ctx) -> str:
@@ -60,13 +63,18 @@ def on_failure(context) -> None:
     exc = context.get("exception")
     if exc is None and context.get("reason"):  # the DAG-level callback: the run failed
         exc = context["reason"]
-    text = (f"[客服考核] FAILED {getattr(ti, 'dag_id', '?')}.{getattr(ti, 'task_id', '?')} "
-            f"run {context.get('run_id')}: {exc if exc is not None else 'the run failed (see the task above)'}")
+    text = (
+        f"[客服考核] FAILED {getattr(ti, 'dag_id', '?')}.{getattr(ti, 'task_id', '?')} "
+        f"run {context.get('run_id')}: {exc if exc is not None else 'the run failed (see the task above)'}"
+    )
     print(text)
     try:
         try:
-            key = month_of(context) if getattr(ti, "dag_id", "") == "monthly_assessment" \
+            key = (
+                month_of(context)
+                if getattr(ti, "dag_id", "") == "monthly_assessment"
                 else business_date(context).isoformat()
+            )
         except (KeyError, TypeError, ValueError):
             key = "unknown"
         pipeline.write_run_log(home(), text, str(key), str(context.get("run_id")), name="failed.txt", append=True)

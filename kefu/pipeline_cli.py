@@ -7,7 +7,6 @@ AIRFLOW_HOME) over every demo day; `airflow-ui` starts `airflow standalone` on a
 
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
 import sys
@@ -29,8 +28,12 @@ def _cmd_nightly(args) -> int:
 
     home = _home(args)
     try:
-        rep = pipeline.night(home, date.fromisoformat(args.date), demo_key=args.demo_key,
-                             config=Path(args.config) if args.config else None)
+        rep = pipeline.night(
+            home,
+            date.fromisoformat(args.date),
+            demo_key=args.demo_key,
+            config=Path(args.config) if args.config else None,
+        )
     except pipeline.PipelineError as exc:
         print(f"kefu nightly: {exc}", file=sys.stderr)
         return 1
@@ -91,8 +94,14 @@ def _months(days: list[date]) -> list[str]:
 DEMO_NIGHTS = 3  # the demo's last days go through `nightly`; the history before them through `backfill`
 
 
-def run_demo(out: Path, seed: int = 1, months: int | None = None, days: int | None = None,
-             progress: bool = True, nights: int = DEMO_NIGHTS) -> dict:
+def run_demo(
+    out: Path,
+    seed: int = 1,
+    months: int | None = None,
+    days: int | None = None,
+    progress: bool = True,
+    nights: int = DEMO_NIGHTS,
+) -> dict:
     """generate → airflow db migrate → dag.test(backfill) of the history up to the last `nights` days
     (one bulk batch, one build) → dag.test(nightly) per remaining day → dag.test(monthly_assessment)
     per month → compare the published kpi_rule_results with the answer key. Returns what it did."""
@@ -114,19 +123,26 @@ def run_demo(out: Path, seed: int = 1, months: int | None = None, days: int | No
     env = airflow_runner.airflow_env(out, out / "airflow", demo_key=True)
     airflow_runner.init_airflow(env)
     print(f"demo exports: {home.landing} ({len(all_days)} days); Airflow home: {out / 'airflow'}", flush=True)
+
     def show(r: dict) -> None:
         print(f"  {r['dag_id']} {r['key']}: {r['state']} in {r['seconds']} s", flush=True)
 
     history, night_days = (run_days[:-nights], run_days[-nights:]) if nights > 0 else (run_days, [])
-    backfilled = airflow_runner.run_in_child("backfill", [history[-1].isoformat()], env, on_result=show) \
-        if history else []
+    backfilled = (
+        airflow_runner.run_in_child("backfill", [history[-1].isoformat()], env, on_result=show) if history else []
+    )
     if backfilled and backfilled[-1]["state"] != "success":
         raise SystemExit(f"kefu demo: backfill failed:\n{backfilled[-1]['log_tail']}")
-    nights = airflow_runner.run_in_child("nightly", [d.isoformat() for d in night_days], env,
-                                         on_result=show) if night_days else []
-    if len(nights) < len(night_days) or (nights and nights[-1]["state"] != "success"):
-        raise SystemExit(f"kefu demo: nightly {nights[-1]['key'] if nights else ''} failed:\n"
-                         f"{nights[-1]['log_tail'] if nights else ''}")
+    nightly = (
+        airflow_runner.run_in_child("nightly", [d.isoformat() for d in night_days], env, on_result=show)
+        if night_days
+        else []
+    )
+    if len(nightly) < len(night_days) or (nightly and nightly[-1]["state"] != "success"):
+        raise SystemExit(
+            f"kefu demo: nightly {nightly[-1]['key'] if nightly else ''} failed:\n"
+            f"{nightly[-1]['log_tail'] if nightly else ''}"
+        )
     months_ = _months(run_days)
     from kefu.assessment_flow import signing_drafts
 
@@ -138,26 +154,40 @@ def run_demo(out: Path, seed: int = 1, months: int | None = None, days: int | No
     exact = None
     if run_days == all_days:
         exact = exactness.compare(home.published, out / "expected" / "kpi_expected.csv")
-    return {"home": home, "backfill": backfilled, "history_days": len(history), "nights": nights,
-            "monthly": monthly, "exact": exact,
-            "seconds": round(time.monotonic() - t0, 1)}
+    return {
+        "home": home,
+        "backfill": backfilled,
+        "history_days": len(history),
+        "nights": nightly,
+        "monthly": monthly,
+        "exact": exact,
+        "seconds": round(time.monotonic() - t0, 1),
+    }
 
 
 def _cmd_demo(args) -> int:
     from kefu import exactness
 
-    res = run_demo(Path(args.out), seed=args.seed, months=args.months, days=args.days, progress=not args.no_progress,
-                   nights=args.nights)
+    res = run_demo(
+        Path(args.out),
+        seed=args.seed,
+        months=args.months,
+        days=args.days,
+        progress=not args.no_progress,
+        nights=args.nights,
+    )
     home: Home = res["home"]
-    print(f"\n演示完成 demo done in {res['seconds']} s: backfill of {res['history_days']} days in one batch, "
-          f"{len(res['nights'])} nightly runs, {len(res['monthly'])} monthly assessments, all through Airflow "
-          "(dag.test)")
+    print(
+        f"\n演示完成 demo done in {res['seconds']} s: backfill of {res['history_days']} days in one batch, "
+        f"{len(res['nights'])} nightly runs, {len(res['monthly'])} monthly assessments, all through Airflow "
+        "(dag.test)"
+    )
     print(f"  published warehouse (read-only): {home.published}")
     print(f"  run logs + GX Data Docs:         {home.logs}/<date>/<run>/")
     print(f"  monthly assessment + reports:    {home.published_dir / 'assessment'}")
     print(f"  dbt docs for analysts:           {home.published_dir / 'dbt_docs' / 'index.html'}")
     print(f"  dashboard:  KEFU_HOME={home.root} kefu dashboard")
-    print(f"  SQL:        KEFU_HOME={home.root} kefu sql \"select * from marts.kpi_rule_results limit 5\"")
+    print(f'  SQL:        KEFU_HOME={home.root} kefu sql "select * from marts.kpi_rule_results limit 5"')
     print(f"  Airflow UI: kefu airflow-ui --home {home.root}")
     if res["exact"] is not None:
         print(exactness.summary(res["exact"]))
@@ -175,8 +205,10 @@ def _cmd_airflow_ui(args) -> int:
     # LocalExecutor forks `parallelism` workers (32 by default); the writer pool has one slot
     env.setdefault("AIRFLOW__CORE__PARALLELISM", "4")
     airflow_runner.init_airflow(env)
-    print(f"Airflow UI on http://localhost:{args.port} — DAGs nightly, monthly_assessment; KEFU_HOME={home.root}; "
-          f"login: admin, password in {airflow_home / 'simple_auth_manager_passwords.json.generated'}")
+    print(
+        f"Airflow UI on http://localhost:{args.port} — DAGs nightly, monthly_assessment; KEFU_HOME={home.root}; "
+        f"login: admin, password in {airflow_home / 'simple_auth_manager_passwords.json.generated'}"
+    )
     exe = Path(sys.executable).with_name("airflow")
     sys.stdout.flush()
     # become `airflow standalone` (same pid, same process group): Ctrl-C reaches it and its components.
@@ -185,49 +217,73 @@ def _cmd_airflow_ui(args) -> int:
 
 
 def add_parser(sub) -> None:
-    home_help = "installation folder (landing/, archive/, warehouse/, published/ …; default $KEFU_HOME or out/kefu_home)"
+    home_help = (
+        "installation folder (landing/, archive/, warehouse/, published/ …; default $KEFU_HOME or out/kefu_home)"
+    )
 
-    n = sub.add_parser("nightly", help="the nightly run for one business date, in this process (每日入库发布)",
-                       description="Ingest landing/DATE, build, contract gate, threshold suites, publish — the "
-                       "steps of the Airflow DAG `nightly`, without Airflow.")
+    n = sub.add_parser(
+        "nightly",
+        help="the nightly run for one business date, in this process (每日入库发布)",
+        description="Ingest landing/DATE, build, contract gate, threshold suites, publish — the "
+        "steps of the Airflow DAG `nightly`, without Airflow.",
+    )
     n.add_argument("--date", required=True, help="business date YYYY-MM-DD")
     n.add_argument("--home", default=None, help=home_help)
     n.add_argument("--config", default=None, help="ingest configuration YAML (pii_key, mappings, …)")
-    n.add_argument("--demo-key", action="store_true", help="hash personal data with the public demo key (demo data only)")
+    n.add_argument(
+        "--demo-key", action="store_true", help="hash personal data with the public demo key (demo data only)"
+    )
     n.set_defaults(func=_cmd_nightly)
 
-    m = sub.add_parser("monthly", help="close a month: assessment tables and reports (月度考核)",
-                       description="The steps of the Airflow DAG `monthly_assessment` for one month, in this process.")
+    m = sub.add_parser(
+        "monthly",
+        help="close a month: assessment tables and reports (月度考核)",
+        description="The steps of the Airflow DAG `monthly_assessment` for one month, in this process.",
+    )
     m.add_argument("--month", required=True, help="YYYY-MM")
     m.add_argument("--home", default=None, help=home_help)
     m.set_defaults(func=_cmd_monthly)
 
-    r = sub.add_parser("rebuild", help="rebuild the warehouse from the archived exports (从归档重建)",
-                       description="Ingest every archived day into a new warehouse file, build it with every data "
-                       "test, run the gates, swap it in and publish. Pause the nightly DAG first.")
+    r = sub.add_parser(
+        "rebuild",
+        help="rebuild the warehouse from the archived exports (从归档重建)",
+        description="Ingest every archived day into a new warehouse file, build it with every data "
+        "test, run the gates, swap it in and publish. Pause the nightly DAG first.",
+    )
     r.add_argument("--home", default=None, help=home_help)
     r.add_argument("--config", default=None, help="ingest configuration YAML")
-    r.add_argument("--demo-key", action="store_true", help="hash personal data with the public demo key (demo data only)")
+    r.add_argument(
+        "--demo-key", action="store_true", help="hash personal data with the public demo key (demo data only)"
+    )
     r.set_defaults(func=_cmd_rebuild)
 
-    d = sub.add_parser("demo", help="the whole pipeline on demo data, through Airflow (演示)",
-                       description="Generate the demo exports into OUT/landing, then run the Airflow DAG `backfill` "
-                       "(the history in one batch), `nightly` for the last days and `monthly_assessment` for every month (dag.test, SQLite metadata in "
-                       "OUT/airflow), and check the published kpi_rule_results against the answer key.")
+    d = sub.add_parser(
+        "demo",
+        help="the whole pipeline on demo data, through Airflow (演示)",
+        description="Generate the demo exports into OUT/landing, then run the Airflow DAG `backfill` "
+        "(the history in one batch), `nightly` for the last days and `monthly_assessment` for every month (dag.test, SQLite metadata in "
+        "OUT/airflow), and check the published kpi_rule_results against the answer key.",
+    )
     d.add_argument("--out", default="out/demo", help="demo installation folder (replaced if it is a previous demo)")
     d.add_argument("--seed", type=int, default=1)
     d.add_argument("--months", type=int, default=None, help="months of demo data (default: the preset's)")
     d.add_argument("--days", type=int, default=None, help="run only the first N demo days (no answer-key check)")
-    d.add_argument("--nights", type=int, default=DEMO_NIGHTS,
-                   help=f"run the last N days through the nightly DAG (default {DEMO_NIGHTS}); the days before "
-                   "them are loaded by the backfill DAG in one batch (all of them with --nights 0 … every day "
-                   "nightly with --nights 999)")
+    d.add_argument(
+        "--nights",
+        type=int,
+        default=DEMO_NIGHTS,
+        help=f"run the last N days through the nightly DAG (default {DEMO_NIGHTS}); the days before "
+        "them are loaded by the backfill DAG in one batch (all of them with --nights 0 … every day "
+        "nightly with --nights 999)",
+    )
     d.add_argument("--no-progress", action="store_true")
     d.set_defaults(func=_cmd_demo)
 
-    a = sub.add_parser("airflow-ui", help="start the Airflow UI (airflow standalone) with the kefu DAGs",
-                       description="airflow db migrate, the writer pool, then `airflow standalone` with "
-                       "dags/ and KEFU_HOME set.")
+    a = sub.add_parser(
+        "airflow-ui",
+        help="start the Airflow UI (airflow standalone) with the kefu DAGs",
+        description="airflow db migrate, the writer pool, then `airflow standalone` with dags/ and KEFU_HOME set.",
+    )
     a.add_argument("--home", default=None, help=home_help)
     a.add_argument("--airflow-home", default=None, help="AIRFLOW_HOME (default HOME/airflow)")
     a.add_argument("--port", type=int, default=8080)

@@ -18,7 +18,7 @@ import ast
 import json
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import yaml
@@ -42,7 +42,10 @@ WEEKLY_SECTION = "一、工单时限"
 # limits int_ticket_sla_parts applies (and the measures defined as one of them, rulebook same_as)
 WEEKLY_SOURCE = "int_ticket_sla_parts"
 # the workbook sheets of the wide marts (kefu/reports/workbook.py): a measure with a column there is on it
-WIDE_SHEETS = {"kpi_district_monthly": "片区考核 District A1-A6", "kpi_technician_monthly": "维修人员记分卡 Technicians"}
+WIDE_SHEETS = {
+    "kpi_district_monthly": "片区考核 District A1-A6",
+    "kpi_technician_monthly": "维修人员记分卡 Technicians",
+}
 WIDE = ("value", "passed", "threshold", "numerator", "denominator", "status", "months_passed")
 
 
@@ -64,14 +67,15 @@ def rel(path: Path) -> str:
 
 # ------------------------------------------------------------------ how a measure is named
 
-@lru_cache(maxsize=None)
+
+@cache
 def id_pattern(measure_ids: tuple[str, ...]) -> re.Pattern:
     """A measure id as a word: T1 but not T10 or T1.2, H2.1 but not H2.10; lowercase in wide columns."""
     alts = "|".join(re.escape(m) for m in sorted(measure_ids, key=len, reverse=True))
     return re.compile(rf"(?<![A-Za-z0-9_.])({alts})(?![A-Za-z0-9_]|\.[0-9])")
 
 
-@lru_cache(maxsize=None)
+@cache
 def wide_pattern(measure_id: str) -> re.Pattern:
     stem = measure_id.lower().replace(".", "_")
     return re.compile(rf"(?<![a-z0-9_]){re.escape(stem)}_(?:{'|'.join(WIDE)})\b")
@@ -97,7 +101,9 @@ def first_line(path: Path, measure: rulebook.Measure, lines: list[str] | None = 
     lines = lines if lines is not None else path.read_text(encoding="utf-8").splitlines()
     start, end = 1, len(lines)
     if model is not None:
-        start = next((i for i, line in enumerate(lines, 1) if re.match(rf"^\s*- name: {re.escape(model)}\s*$", line)), 1)
+        start = next(
+            (i for i, line in enumerate(lines, 1) if re.match(rf"^\s*- name: {re.escape(model)}\s*$", line)), 1
+        )
         indent = len(lines[start - 1]) - len(lines[start - 1].lstrip())
         entry_end = re.compile(rf"^\s{{0,{indent}}}(- name: |[^\s-])")
         end = next((i - 1 for i, line in enumerate(lines, 1) if i > start and entry_end.match(line)), end)
@@ -111,13 +117,14 @@ def quotes(source: str, measure_id: str) -> bool:
     """Whether Python source quotes the measure id as a string ("T9"), but not as the value of
     another id (a call or customer id "C5" in a test row): `"call_id": "C5"` does not count."""
     for hit in re.finditer(rf"""["']{re.escape(measure_id)}["']""", source):
-        key = _KEYED.search(source[max(0, hit.start() - 40):hit.start()])
+        key = _KEYED.search(source[max(0, hit.start() - 40) : hit.start()])
         if key is None or key.group(1) in ("rule_id", "measure_id", "catalogue_rule_id"):
             return True
     return False
 
 
 # ------------------------------------------------------------------ the layers
+
 
 def rulebook_lines() -> dict[str, int]:
     lines = rulebook.RULEBOOK_FILE.read_text(encoding="utf-8").splitlines()
@@ -154,7 +161,7 @@ class Project:
     pages: dict[str, str]  # view name -> title
 
     @classmethod
-    def read(cls) -> "Project":
+    def read(cls) -> Project:
         models: dict[str, tuple[Path, str, Path | None, str]] = {}
         for sql in sorted(MODELS.rglob("*.sql")):
             models[sql.stem] = (sql, sql.read_text(encoding="utf-8"), None, "")
@@ -173,7 +180,9 @@ class Project:
                     for row in block.get("rows") or []:
                         if isinstance(row, dict):
                             held |= {str(row[k]) for k in ("measure_id", "rule_id", "same_as") if row.get(k)}
-                line = next((i for i, s in enumerate(lines, 1) if re.match(rf"^\s*- name: {re.escape(test['name'])}\s*$", s)), 1)
+                line = next(
+                    (i for i, s in enumerate(lines, 1) if re.match(rf"^\s*- name: {re.escape(test['name'])}\s*$", s)), 1
+                )
                 unit_tests.append((test["model"], test["name"], yml, line, held))
         py_tests = []
         for path in sorted(p for p in TESTS.rglob("test_*.py") if p.name != "test_rule_index.py"):  # not its own
@@ -182,7 +191,7 @@ class Project:
             for node in ast.parse(source).body:
                 if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
                     start = min([node.lineno, *(d.lineno for d in node.decorator_list)])  # parametrize rows too
-                    py_tests.append((node.name, path, node.lineno, "\n".join(lines[start - 1:node.end_lineno])))
+                    py_tests.append((node.name, path, node.lineno, "\n".join(lines[start - 1 : node.end_lineno])))
         suites: dict[str, tuple[Path, int, dict]] = {}
         for path in sorted(SUITES.glob("thresholds.*.json")):
             lines = path.read_text(encoding="utf-8").splitlines()
@@ -192,7 +201,7 @@ class Project:
                     line = next((i for i, s in enumerate(lines, 1) if exp["description"] in s), 1)
                     suites[mid] = (path, line, exp)
         app = (ROOT / "dashboards" / "app.py").read_text(encoding="utf-8")
-        pages = dict(re.findall(r'st\.Page\("views/(\w+)\.py", title="([^"]+)"', app))
+        pages = dict(re.findall(r'st\.Page\(\s*"views/(\w+)\.py",\s*title="([^"]+)"', app))  # any layout
         return cls(models, unit_tests, py_tests, suites, pages)
 
 
@@ -207,6 +216,7 @@ def template_line(template: str, heading: str) -> int:
 
 # ------------------------------------------------------------------ one measure
 
+
 def entry(m: rulebook.Measure, project: Project, rb_lines: dict[str, int], cat_lines: dict[str, int]) -> dict:
     """Every place that implements measure m, as Markdown links, by layer."""
     models = []
@@ -218,15 +228,22 @@ def entry(m: rulebook.Measure, project: Project, rb_lines: dict[str, int], cat_l
     if m.is_numeric and not any(h.label == "kpi_rule_results" for _, h in models):
         sql = project.models["kpi_rule_results"][0]
         models.append(("marts", Hit("kpi_rule_results", sql, 1)))  # every measure judged against a threshold
-    unit = [Hit(f"{model}: {name}", yml, line) for model, name, yml, line, held in project.unit_tests
-            if m.id in held]
+    unit = [Hit(f"{model}: {name}", yml, line) for model, name, yml, line, held in project.unit_tests if m.id in held]
     py = [Hit(f"{path.stem}::{name}", path, line) for name, path, line, src in project.py_tests if quotes(src, m.id)]
     suite = project.suites.get(m.id)
     source = project.models[WEEKLY_SOURCE]
-    weekly = m.is_numeric and any(names(source[1] + source[3], x) for x in
-                                  [m] + ([rulebook.load()[m.same_as]] if m.same_as else []))
-    return {"models": models, "unit": unit, "py": py, "suite": suite, "weekly": weekly,
-            "rulebook": rb_lines[m.id], "catalogue": cat_lines.get(m.rule)}
+    weekly = m.is_numeric and any(
+        names(source[1] + source[3], x) for x in [m] + ([rulebook.load()[m.same_as]] if m.same_as else [])
+    )
+    return {
+        "models": models,
+        "unit": unit,
+        "py": py,
+        "suite": suite,
+        "weekly": weekly,
+        "rulebook": rb_lines[m.id],
+        "catalogue": cat_lines.get(m.rule),
+    }
 
 
 def anchor(measure_id: str) -> str:
@@ -244,34 +261,40 @@ def render() -> str:
     rb, cat = rel(rulebook.RULEBOOK_FILE), rel(ROOT / "docs" / "kpi-catalogue.md")
     monthly, weekly = TEMPLATES / "monthly.html.j2", TEMPLATES / "weekly.html.j2"
 
-    out = ["<!-- generated by `kefu docs rule-index` (kefu/rule_index.py): do not edit by hand -->",
-           "# Rule index · 规则索引",
-           "",
-           "From a rule ID to everything that implements it: its rulebook entry (the one place its",
-           "threshold is written), the dbt models that name it, its tests, its threshold expectation,",
-           "its dashboard page and the report sections that show it. Generated from the files",
-           "themselves: `kefu docs rule-index` rewrites this page, and `tests/unit/test_rule_index.py` fails",
-           "when it is stale. A model \"names\" a rule when its SQL, its yml descriptions or accepted",
-           "values, or a wide mart's `<id>_value` column name it (ranges such as T1–T9 included);",
-           "tests are dbt unit tests whose rows hold the measure id, and Python tests that quote it.",
-           "",
-           "| ID | 名称 · name | kind | grains | page | expectation |",
-           "|---|---|---|---|---|---|"]
+    out = [
+        "<!-- generated by `kefu docs rule-index` (kefu/rule_index.py): do not edit by hand -->",
+        "# Rule index · 规则索引",
+        "",
+        "From a rule ID to everything that implements it: its rulebook entry (the one place its",
+        "threshold is written), the dbt models that name it, its tests, its threshold expectation,",
+        "its dashboard page and the report sections that show it. Generated from the files",
+        "themselves: `kefu docs rule-index` rewrites this page, and `tests/unit/test_rule_index.py` fails",
+        'when it is stale. A model "names" a rule when its SQL, its yml descriptions or accepted',
+        "values, or a wide mart's `<id>_value` column name it (ranges such as T1–T9 included);",
+        "tests are dbt unit tests whose rows hold the measure id, and Python tests that quote it.",
+        "",
+        "| ID | 名称 · name | kind | grains | page | expectation |",
+        "|---|---|---|---|---|---|",
+    ]
     for m in measures:
         e = entries[m.id]
         suite = f"[{e['suite'][0].stem}]({rel(e['suite'][0])}#L{e['suite'][1]})" if e["suite"] else "—"
         page = m.spec.get("page")
         page_link = f"[{page}]({rel(VIEWS / f'{page}.py')})" if page else "—"
-        out.append(f"| [{m.id}](#{anchor(m.id)}) | {m.name_zh} · {m.name_en} | {m.kind} | "
-                   f"{', '.join(m.grains) or '—'} | {page_link} | {suite} |")
+        out.append(
+            f"| [{m.id}](#{anchor(m.id)}) | {m.name_zh} · {m.name_en} | {m.kind} | "
+            f"{', '.join(m.grains) or '—'} | {page_link} | {suite} |"
+        )
 
     for m in measures:
         e = entries[m.id]
         out += ["", f'<a id="{anchor(m.id)}"></a>', f"## {m.id} {m.name_zh} · {m.name_en}", ""]
         threshold = f"{m.comparison} {m.target}" if m.comparison else "no threshold"
         extra = f", same items as {m.same_as}" if m.same_as else ""
-        out.append(f"- **Rulebook**: [kefu/rulebook.yml]({rb}#L{e['rulebook']}) — source {m.source or '—'}, "
-                   f"{m.kind}, grains {', '.join(m.grains) or '—'}, {threshold}{extra}")
+        out.append(
+            f"- **Rulebook**: [kefu/rulebook.yml]({rb}#L{e['rulebook']}) — source {m.source or '—'}, "
+            f"{m.kind}, grains {', '.join(m.grains) or '—'}, {threshold}{extra}"
+        )
         if e["catalogue"]:
             out.append(f"- **Catalogue**: [docs/kpi-catalogue.md]({cat}#L{e['catalogue']}) (rule {m.rule})")
         for name in ("staging", "intermediate", "marts", "utilities"):
@@ -285,8 +308,10 @@ def render() -> str:
         out.append("- **Python tests**: " + (", ".join(h.link() for h in e["py"]) or exact))
         if e["suite"]:
             path, line, exp = e["suite"]
-            out.append(f"- **Expectation**: [{path.stem}]({rel(path)}#L{line}) — `{exp['type']}`, "
-                       f"severity {exp.get('severity', '—')}")
+            out.append(
+                f"- **Expectation**: [{path.stem}]({rel(path)}#L{line}) — `{exp['type']}`, "
+                f"severity {exp.get('severity', '—')}"
+            )
         else:
             out.append("- **Expectation**: none (no threshold to check)")
         page = m.spec.get("page")
@@ -299,7 +324,9 @@ def render() -> str:
         out.append("- **Dashboard**: " + (", ".join(pages) or "— (a report duty: see Reports)"))
         reports = []
         if m.is_numeric:
-            reports += [f"monthly PDF [{s}]({rel(monthly)}#L{template_line(monthly.name, s)})" for s in MONTHLY_SECTIONS]
+            reports += [
+                f"monthly PDF [{s}]({rel(monthly)}#L{template_line(monthly.name, s)})" for s in MONTHLY_SECTIONS
+            ]
             sheets = [f"{SHEETS[g][0]} {SHEETS[g][1]}" for g in m.grains if g in SHEETS]
             marts = {h.label for _, h in e["models"]}
             sheets += [sheet for mart, sheet in WIDE_SHEETS.items() if mart in marts]
@@ -307,8 +334,11 @@ def render() -> str:
         if e["weekly"]:
             reports.append(f"weekly R2 [{WEEKLY_SECTION}]({rel(weekly)}#L{template_line(weekly.name, WEEKLY_SECTION)})")
         reports.append("workbook 「规定原文 Regulations」")
-        code = [Hit(path.relative_to(REPORTS).as_posix(), path, first_line(path, m)) for path in
-                sorted([*REPORTS.glob("*.py"), *TEMPLATES.glob("*.j2")]) if names(path.read_text(encoding="utf-8"), m)]
+        code = [
+            Hit(path.relative_to(REPORTS).as_posix(), path, first_line(path, m))
+            for path in sorted([*REPORTS.glob("*.py"), *TEMPLATES.glob("*.j2")])
+            if names(path.read_text(encoding="utf-8"), m)
+        ]
         if code:
             reports.append("report code naming it: " + ", ".join(h.link() for h in code))
         out.append("- **Reports**: " + "; ".join(reports))

@@ -35,7 +35,7 @@ class Limit:
     count: float | None = None
 
     @classmethod
-    def parse(cls, raw: Any) -> "Limit":
+    def parse(cls, raw: Any) -> Limit:
         if isinstance(raw, (int, float)) and not isinstance(raw, bool):
             return cls(raw, count=float(raw))
         text = str(raw).strip()
@@ -212,8 +212,9 @@ def needed_columns(measure: Measure, grain: str) -> tuple[str, ...]:
     return tuple(r for r in measure.reads if r.split(".", 1)[1] not in other)
 
 
-def measurability(entity: str, present_columns, source: str | None = None,
-                  grain: str = "company") -> dict[str, tuple[bool, str | None]]:
+def measurability(
+    entity: str, present_columns, source: str | None = None, grain: str = "company"
+) -> dict[str, tuple[bool, str | None]]:
     """Which measures the present columns of one entity's export make measurable (D-90).
 
     Every measure that reads a column of `entity` at `grain` -> (measurable, reason): measurable

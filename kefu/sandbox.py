@@ -37,16 +37,22 @@ CONFIG = {  # at connect time
 LOCK = ("SET enable_external_access = false", "SET lock_configuration = true")  # before any caller's statement
 RESERVED = {"memory", "system", "temp", "main"}
 
-READ_ONLY = ("已发布的仓库是只读的，不能修改（the published warehouse is read-only: INSERT, UPDATE, DELETE, "
-             "CREATE, DROP … are refused）。需要中间结果请用 CREATE TEMP TABLE，或 --csv 导出后另行处理。")
-FILES = ("只读查询只能读取已发布的仓库，不能读写其他文件（read_csv、read_parquet、COPY … TO、EXPORT、ATTACH 均被禁止）"
-         " / a read-only query can read the published warehouse only: reading or writing any other file "
-         "(read_csv, read_parquet, COPY … TO, EXPORT, ATTACH) is refused. 导出结果请用 kefu sql --csv / "
-         "to export a result use kefu sql --csv.")
-EXTENSIONS = ("不能安装或加载 DuckDB 扩展 / installing or loading DuckDB extensions is refused.")
-LOCKED = ("只读连接的安全设置已锁定，不能用 SET / RESET / PRAGMA 修改 / the sandbox settings of this "
-          "read-only connection are locked: SET, RESET and PRAGMA cannot change them.")
-ATTACH = ("不能连接其他数据库（ATTACH）/ attaching another database is refused.")
+READ_ONLY = (
+    "已发布的仓库是只读的，不能修改（the published warehouse is read-only: INSERT, UPDATE, DELETE, "
+    "CREATE, DROP … are refused）。需要中间结果请用 CREATE TEMP TABLE，或 --csv 导出后另行处理。"
+)
+FILES = (
+    "只读查询只能读取已发布的仓库，不能读写其他文件（read_csv、read_parquet、COPY … TO、EXPORT、ATTACH 均被禁止）"
+    " / a read-only query can read the published warehouse only: reading or writing any other file "
+    "(read_csv, read_parquet, COPY … TO, EXPORT, ATTACH) is refused. 导出结果请用 kefu sql --csv / "
+    "to export a result use kefu sql --csv."
+)
+EXTENSIONS = "不能安装或加载 DuckDB 扩展 / installing or loading DuckDB extensions is refused."
+LOCKED = (
+    "只读连接的安全设置已锁定，不能用 SET / RESET / PRAGMA 修改 / the sandbox settings of this "
+    "read-only connection are locked: SET, RESET and PRAGMA cannot change them."
+)
+ATTACH = "不能连接其他数据库（ATTACH）/ attaching another database is refused."
 
 
 def catalog(path: str | Path) -> str:
@@ -59,7 +65,9 @@ def connect(path: str | Path) -> duckdb.DuckDBPyConnection:
     """A read-only, sandboxed connection to the DuckDB file at `path` (which must exist)."""
     p = Path(path)
     if not p.exists():
-        raise FileNotFoundError(f"published warehouse {p} does not exist yet: run the nightly DAG (or `make demo`) first")
+        raise FileNotFoundError(
+            f"published warehouse {p} does not exist yet: run the nightly DAG (or `make demo`) first"
+        )
     con = duckdb.connect(":memory:", config=dict(CONFIG))
     try:
         name = catalog(p)

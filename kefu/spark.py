@@ -50,9 +50,12 @@ def input_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
     """schema.table of every input dbt reads but does not build: the sources and the seed tables."""
     spec = yaml.safe_load(SOURCES_YML.read_text(encoding="utf-8"))
     sources = [f"{s['schema']}.{t['name']}" for s in spec["sources"] for t in s["tables"]]
-    seeds = [f"{SEED_SCHEMA}.{name}" for (name,) in con.execute(
-        "select table_name from information_schema.tables where table_schema = ? order by 1",
-        [SEED_SCHEMA]).fetchall()]
+    seeds = [
+        f"{SEED_SCHEMA}.{name}"
+        for (name,) in con.execute(
+            "select table_name from information_schema.tables where table_schema = ? order by 1", [SEED_SCHEMA]
+        ).fetchall()
+    ]
     return sources + seeds
 
 
@@ -71,8 +74,9 @@ def export_inputs(warehouse: Path, out: Path) -> dict[str, str]:
     return tables
 
 
-def build_on_spark(warehouse: Path, tests: bool = False, master: str | None = None,
-                   executor_memory: str = "1g") -> float:
+def build_on_spark(
+    warehouse: Path, tests: bool = False, master: str | None = None, executor_memory: str = "1g"
+) -> float:
     """Export the inputs, register them on Spark and build the models there (`dbt run --target
     spark`; with tests=True `dbt build`: unit and data tests too); return the dbt seconds.
 
@@ -87,10 +91,17 @@ def build_on_spark(warehouse: Path, tests: bool = False, master: str | None = No
     shutil.rmtree(state, ignore_errors=True)
     tables = export_inputs(warehouse, state / "inputs")
     target_path = state / "dbt_target"
-    env = {"KEFU_SPARK_MASTER": master, "KEFU_SPARK_EXECUTOR_MEMORY": executor_memory,
-           "SPARK_LOCAL_IP": "127.0.0.1"} if master else None
-    build.run_dbt(["run-operation", "spark_register_parquet", "--target", "spark",
-                   "--args", json.dumps({"tables": tables})], warehouse, target_path, extra_env=env)
+    env = (
+        {"KEFU_SPARK_MASTER": master, "KEFU_SPARK_EXECUTOR_MEMORY": executor_memory, "SPARK_LOCAL_IP": "127.0.0.1"}
+        if master
+        else None
+    )
+    build.run_dbt(
+        ["run-operation", "spark_register_parquet", "--target", "spark", "--args", json.dumps({"tables": tables})],
+        warehouse,
+        target_path,
+        extra_env=env,
+    )
     command = ["build", "--exclude-resource-type", "seed"] if tests else ["run"]
     started = time.perf_counter()
     build.run_dbt([*command, "--quiet", "--target", "spark"], warehouse, target_path, extra_env=env)
@@ -112,7 +123,7 @@ def _free_port() -> int:
 
 @dataclass
 class Cluster:
-    url: str    # spark://127.0.0.1:PORT, the master URL for build_on_spark(master=...)
+    url: str  # spark://127.0.0.1:PORT, the master URL for build_on_spark(master=...)
     webui: str  # the master's web UI
     work_dir: Path
 
@@ -123,8 +134,14 @@ class Cluster:
 
 
 @contextmanager
-def standalone_cluster(work_dir: Path, workers: int = 2, cores: int = 1, memory: str = "1536m",
-                       daemon_memory: str = "256m", timeout: float = 180) -> Iterator[Cluster]:
+def standalone_cluster(
+    work_dir: Path,
+    workers: int = 2,
+    cores: int = 1,
+    memory: str = "1536m",
+    daemon_memory: str = "256m",
+    timeout: float = 180,
+) -> Iterator[Cluster]:
     """A Spark standalone cluster on this machine, each daemon a process of its own started by
     pyspark's bin/spark-class: org.apache.spark.deploy.master.Master and `workers` x
     org.apache.spark.deploy.worker.Worker spark://127.0.0.1:PORT (`cores` cores and `memory` for
@@ -134,9 +151,15 @@ def standalone_cluster(work_dir: Path, workers: int = 2, cores: int = 1, memory:
     work_dir.mkdir(parents=True, exist_ok=True)
     home = spark_home()
     spark_class = str(home / "bin" / "spark-class")
-    env = {**os.environ, "SPARK_HOME": str(home), "SPARK_DAEMON_MEMORY": daemon_memory,
-           "SPARK_LOCAL_IP": "127.0.0.1", "SPARK_LOG_DIR": str(work_dir), "SPARK_CONF_DIR": str(work_dir),
-           "SPARK_MASTER_OPTS": "-Dspark.master.rest.enabled=false"}  # no REST server on the fixed port 6066
+    env = {
+        **os.environ,
+        "SPARK_HOME": str(home),
+        "SPARK_DAEMON_MEMORY": daemon_memory,
+        "SPARK_LOCAL_IP": "127.0.0.1",
+        "SPARK_LOG_DIR": str(work_dir),
+        "SPARK_CONF_DIR": str(work_dir),
+        "SPARK_MASTER_OPTS": "-Dspark.master.rest.enabled=false",
+    }  # no REST server on the fixed port 6066
     port, ui = _free_port(), _free_port()
     cluster = Cluster(f"spark://127.0.0.1:{port}", f"http://127.0.0.1:{ui}", work_dir)
     procs: list[tuple[subprocess.Popen, Path]] = []
@@ -144,21 +167,47 @@ def standalone_cluster(work_dir: Path, workers: int = 2, cores: int = 1, memory:
     def start(name: str, *args: str) -> None:
         log = work_dir / f"{name}.log"
         with open(log, "wb") as out:
-            procs.append((subprocess.Popen([spark_class, *args], env=env, stdout=out, stderr=subprocess.STDOUT,
-                                           start_new_session=True), log))
+            procs.append(
+                (
+                    subprocess.Popen(
+                        [spark_class, *args], env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+                    ),
+                    log,
+                )
+            )
 
     def logs() -> str:
         return "\n".join(f"--- {log.name}\n{log.read_text(errors='replace')[-3000:]}" for _, log in procs)
 
     try:
-        start("master", "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1", "--port", str(port),
-              "--webui-port", str(ui))
+        start(
+            "master",
+            "org.apache.spark.deploy.master.Master",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--webui-port",
+            str(ui),
+        )
         for i in range(workers):
             folder = work_dir / f"worker{i + 1}"
             folder.mkdir(exist_ok=True)
-            start(f"worker{i + 1}", "org.apache.spark.deploy.worker.Worker", cluster.url, "--host", "127.0.0.1",
-                  "--cores", str(cores), "--memory", memory, "--webui-port", str(_free_port()),
-                  "--work-dir", str(folder))
+            start(
+                f"worker{i + 1}",
+                "org.apache.spark.deploy.worker.Worker",
+                cluster.url,
+                "--host",
+                "127.0.0.1",
+                "--cores",
+                str(cores),
+                "--memory",
+                memory,
+                "--webui-port",
+                str(_free_port()),
+                "--work-dir",
+                str(folder),
+            )
         deadline = time.monotonic() + timeout
         while True:
             try:
@@ -169,7 +218,9 @@ def standalone_cluster(work_dir: Path, workers: int = 2, cores: int = 1, memory:
                 pass
             dead = [log.name for p, log in procs if p.poll() is not None]
             if dead or time.monotonic() > deadline:
-                raise RuntimeError(f"Spark standalone cluster did not come up ({'exited: ' + ', '.join(dead) if dead else 'timeout'}):\n{logs()}")
+                raise RuntimeError(
+                    f"Spark standalone cluster did not come up ({'exited: ' + ', '.join(dead) if dead else 'timeout'}):\n{logs()}"
+                )
             time.sleep(1)
         yield cluster
     finally:
@@ -194,8 +245,10 @@ def row_counts(warehouse: Path, relation: str = "marts.kpi_rule_results") -> tup
     """Rows of `relation` in the DuckDB warehouse and in its Spark build."""
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        return tuple(con.execute(f"select count(*) from {source}").fetchone()[0]
-                     for source in (relation, spark_table(warehouse, relation)))
+        return tuple(
+            con.execute(f"select count(*) from {source}").fetchone()[0]
+            for source in (relation, spark_table(warehouse, relation))
+        )
     finally:
         con.close()
 

@@ -23,7 +23,7 @@ import json
 import os
 import shutil
 import struct
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 MAGIC = b"KEFU-FERNET-1\n"
@@ -59,7 +59,7 @@ class Vault:
         self.key_file = Path(key_file)
 
     @classmethod
-    def for_home(cls, root: str | Path) -> "Vault":
+    def for_home(cls, root: str | Path) -> Vault:
         return cls(os.environ.get(KEY_ENV) or Path(root) / "secrets" / "pii.key")
 
     def keys(self, create: bool = True) -> list[bytes]:
@@ -67,8 +67,9 @@ class Vault:
 
         if not self.key_file.exists():
             if not create:
-                raise VaultError(f"archive key {self.key_file} does not exist: the archive cannot be decrypted "
-                                 "/ 找不到归档密钥")
+                raise VaultError(
+                    f"archive key {self.key_file} does not exist: the archive cannot be decrypted / 找不到归档密钥"
+                )
             private_dir(self.key_file.parent)
             self._write_keys([Fernet.generate_key()])
         keys = [line.strip().encode() for line in self.key_file.read_text().splitlines() if line.strip()]
@@ -135,8 +136,10 @@ class Vault:
                 try:
                     plain = f.decrypt(token)
                 except InvalidToken:
-                    raise VaultError(f"{src}: chunk {i} does not decrypt with the key in {self.key_file} "
-                                     "(wrong key, or the file was altered) / 解密失败") from None
+                    raise VaultError(
+                        f"{src}: chunk {i} does not decrypt with the key in {self.key_file} "
+                        "(wrong key, or the file was altered) / 解密失败"
+                    ) from None
                 index, last = struct.unpack(">Q?", plain[:9])
                 if index != i:
                     raise VaultError(f"{src}: chunk {i} out of order")
@@ -226,9 +229,14 @@ def prune_archive(root: Path, retention_days: int | None, today: date, log: Path
                 files = [p.name for p in day_dir.rglob("*") if p.is_file()]
                 shutil.rmtree(day_dir)
                 private_dir(log.parent)
-                record = {"time": datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds"),
-                          "event": "archive_deleted", "folder": str(day_dir), "business_date": day.isoformat(),
-                          "files": len(files), "retention_days": retention_days}
+                record = {
+                    "time": datetime.now(UTC).astimezone().isoformat(timespec="seconds"),
+                    "event": "archive_deleted",
+                    "folder": str(day_dir),
+                    "business_date": day.isoformat(),
+                    "files": len(files),
+                    "retention_days": retention_days,
+                }
                 fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
                 with os.fdopen(fd, "a", encoding="utf-8") as f:
                     f.write(json.dumps(record, ensure_ascii=False) + "\n")
@@ -237,6 +245,7 @@ def prune_archive(root: Path, retention_days: int | None, today: date, log: Path
 
 
 # --- kefu keys ---------------------------------------------------------------------------------
+
 
 def _cmd_keys_rotate(args) -> int:
     import sys
@@ -258,12 +267,18 @@ def _cmd_keys_rotate(args) -> int:
 
 def add_parser(sub) -> None:
     """Add `kefu keys rotate` to the kefu CLI."""
-    k = sub.add_parser("keys", help="the archive encryption key (归档加密密钥)",
-                       description="Manage the key that encrypts archived exports (docs/security.md).")
+    k = sub.add_parser(
+        "keys",
+        help="the archive encryption key (归档加密密钥)",
+        description="Manage the key that encrypts archived exports (docs/security.md).",
+    )
     ksub = k.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
-    r = ksub.add_parser("rotate", help="new key; re-encrypt every archived export; drop the old key",
-                        description="Generate a new archive key, re-encrypt every file of archive/ under it "
-                        "(safe to run again if interrupted), then drop the old key. Takes the writer lock: refused "
-                        "while a nightly run writes.")
+    r = ksub.add_parser(
+        "rotate",
+        help="new key; re-encrypt every archived export; drop the old key",
+        description="Generate a new archive key, re-encrypt every file of archive/ under it "
+        "(safe to run again if interrupted), then drop the old key. Takes the writer lock: refused "
+        "while a nightly run writes.",
+    )
     r.add_argument("--home", default=None, help="installation folder (default: $KEFU_HOME)")
     r.set_defaults(func=_cmd_keys_rotate)

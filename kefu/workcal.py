@@ -35,9 +35,16 @@ def _overrides(path: str) -> dict[date, bool]:
     with open(path, encoding="utf-8-sig", newline="") as fh:
         for i, row in enumerate(csv.DictReader(fh), start=2):
             try:
-                out[date.fromisoformat(row["date"].strip())] = row["is_workday"].strip().lower() in {"1", "true", "yes", "是"}
+                out[date.fromisoformat(row["date"].strip())] = row["is_workday"].strip().lower() in {
+                    "1",
+                    "true",
+                    "yes",
+                    "是",
+                }
             except (KeyError, ValueError) as exc:
-                raise ValueError(f"{path}: row {i}: expected date=YYYY-MM-DD and is_workday=true/false ({exc})") from exc
+                raise ValueError(
+                    f"{path}: row {i}: expected date=YYYY-MM-DD and is_workday=true/false ({exc})"
+                ) from exc
     return out
 
 

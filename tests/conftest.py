@@ -60,8 +60,12 @@ def built_demo(tmp_path_factory):
         from kefu import build
 
         generate(preset="demo", seed=seed, months=months, out=out, faults=False, progress=False)
-        summary = ingest(landing=out / "landing", warehouse_file=out / "kefu.duckdb",
-                         cfg=config.load(None, demo_key=True), progress=False)
+        summary = ingest(
+            landing=out / "landing",
+            warehouse_file=out / "kefu.duckdb",
+            cfg=config.load(None, demo_key=True),
+            progress=False,
+        )
         assert summary.count("rejected") == 0, str(summary)
         build.build(out / "kefu.duckdb", target_path=out / "dbt_target")
 

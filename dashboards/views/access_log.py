@@ -15,7 +15,15 @@ path = acl.access_log_path()
 log = pd.DataFrame(acl.read_log(path), columns=["time", "event", "user", "role", "scope", "page", "rows", "detail"])
 st.caption(f"{path} · {len(log)} 条记录")
 events = {"sign_in": "登录", "refused": "拒绝访问", "download": "下载"}
-headers = {"time": "时间", "event": "事件", "user": "用户", "role": "角色", "scope": "数据范围",
-           "page": "页面", "rows": "行数", "detail": "说明"}
+headers = {
+    "time": "时间",
+    "event": "事件",
+    "user": "用户",
+    "role": "角色",
+    "scope": "数据范围",
+    "page": "页面",
+    "rows": "行数",
+    "detail": "说明",
+}
 shown = log.iloc[::-1].assign(event=lambda f: f["event"].map(events).fillna(f["event"])).rename(columns=headers)
 ui.table(shown, "access_log", rows=20)

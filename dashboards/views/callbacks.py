@@ -10,6 +10,8 @@ f = ui.filters()
 st.subheader("外呼免打扰 (P1) · 外呼与违规次数")
 policy = data.contact_policy(f.warehouse, f.month)
 units = [data.group_labels()[(g, u)] for g, u in zip(policy["grain"], policy["unit_id"])]
-ui.table(policy.assign(grain=policy["grain"].map(ui.GRAINS), unit_id=units).rename(columns={"unit_id": "unit_name"}),
-         f"contact_policy_{f.month}",
-         percent=("value", "threshold"))
+ui.table(
+    policy.assign(grain=policy["grain"].map(ui.GRAINS), unit_id=units).rename(columns={"unit_id": "unit_name"}),
+    f"contact_policy_{f.month}",
+    percent=("value", "threshold"),
+)

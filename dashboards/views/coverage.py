@@ -14,11 +14,15 @@ if daily.empty:
     st.stop()
 
 st.subheader("各数据源可计算的规则 · Rules each source makes measurable")
-summary = (rules.groupby(["entity", "entity_zh", "source_system"])
-           .agg(measurable=("measurable", "sum"), judged=("measurable", "size")).reset_index())
+summary = (
+    rules.groupby(["entity", "entity_zh", "source_system"])
+    .agg(measurable=("measurable", "sum"), judged=("measurable", "size"))
+    .reset_index()
+)
 summary["not_measurable"] = summary["judged"] - summary["measurable"]
-ui.table(summary, "coverage_sources", ["entity", "entity_zh", "source_system", "judged", "measurable",
-                                       "not_measurable"])
+ui.table(
+    summary, "coverage_sources", ["entity", "entity_zh", "source_system", "judged", "measurable", "not_measurable"]
+)
 missing = rules[~rules["measurable"].astype(bool)]
 if not missing.empty:
     st.markdown("**无数据的规则 · Not measurable**")
@@ -43,5 +47,18 @@ if gaps.empty:
     st.success("每个业务日的导出都已到达。 (every business date's exports arrived)")
 else:
     ui.table(gaps, "coverage_gaps", ["entity", "entity_zh", "source_system", "business_date"])
-ui.table(daily, "coverage_daily", ["entity", "source_system", "business_date", "arrived", "files", "rows_read",
-                                   "rows_loaded", "rows_quarantined", "absent_columns"])
+ui.table(
+    daily,
+    "coverage_daily",
+    [
+        "entity",
+        "source_system",
+        "business_date",
+        "arrived",
+        "files",
+        "rows_read",
+        "rows_loaded",
+        "rows_quarantined",
+        "absent_columns",
+    ],
+)

@@ -22,20 +22,40 @@ else:
     cols[2].metric("未达标考核项", f"{int(frame['rules_failed'].sum())} 项")
 
 a2 = frame.rename(columns={"a2_value": "value", "a2_threshold": "threshold", "a2_status": "status"})
-st.plotly_chart(ui.bar_chart(a2, "district_name", "rate", f"A2 片区月投诉率 · {f.month}（虚线标记为阈值）"),
-                key="districts_a2")
+st.plotly_chart(
+    ui.bar_chart(a2, "district_name", "rate", f"A2 片区月投诉率 · {f.month}（虚线标记为阈值）"), key="districts_a2"
+)
 
 st.subheader(f"{f.month} 片区排名（未达标项少者在前，同数按投诉率）")
 values = [f"{r}_value" for r in kinds]
-display = ui.shown(frame, {f"{r}_value": [ui.fmt(v, k) for v in frame[f"{r}_value"]] for r, k in kinds.items()},
-                   {f"{r}_value": frame[f"{r}_status"] for r in kinds})
-ui.table(frame, f"districts_{f.month}", ["rank", "district_id", "district_name", "area_type", "households", *values,
-                                         "rules_passed", "rules_failed"], display)
+display = ui.shown(
+    frame,
+    {f"{r}_value": [ui.fmt(v, k) for v in frame[f"{r}_value"]] for r, k in kinds.items()},
+    {f"{r}_value": frame[f"{r}_status"] for r in kinds},
+)
+ui.table(
+    frame,
+    f"districts_{f.month}",
+    ["rank", "district_id", "district_name", "area_type", "households", *values, "rules_passed", "rules_failed"],
+    display,
+)
 
 year = f.month[:4]
 st.subheader(f"{year} 年度汇总 (A5)")
-ui.table(data.district_yearly(f.warehouse, year), f"districts_year_{year}",
-         ["district_id", "district_name", "months_assessed", "months_all_passed",
-          *[f"{r}_months_passed" for r in kinds], "complaints_ytd", "complaint_rate_ytd",
-          "households_latest", "households_target", "households_target_ratio"],
-         percent=("complaint_rate_ytd", "households_target_ratio"))
+ui.table(
+    data.district_yearly(f.warehouse, year),
+    f"districts_year_{year}",
+    [
+        "district_id",
+        "district_name",
+        "months_assessed",
+        "months_all_passed",
+        *[f"{r}_months_passed" for r in kinds],
+        "complaints_ytd",
+        "complaint_rate_ytd",
+        "households_latest",
+        "households_target",
+        "households_target_ratio",
+    ],
+    percent=("complaint_rate_ytd", "households_target_ratio"),
+)

@@ -21,15 +21,36 @@ else:
     cells = pd.MultiIndex.from_product([range(7), range(24)], names=["weekday_index", "hour_of_day"])
     full = heat.set_index(["weekday_index", "hour_of_day"]).reindex(cells)
     grid = {c: full[c].unstack().values for c in ("calls_offered", "calls_answered", "hours_uncovered")}
-    hover = [[f"{weekdays[d]} {h:02d}时<br>" + ("无报修来电" if pd.isna(grid["calls_offered"][d, h]) else
-              f"报修来电 {grid['calls_offered'][d, h]:.0f} · 人工接听 {grid['calls_answered'][d, h]:.0f}"
-              f"<br>无人接听小时数 {grid['hours_uncovered'][d, h]:.0f}") for h in range(24)] for d in range(7)]
-    fig = go.Figure(go.Heatmap(
-        z=grid["calls_answered"] / grid["calls_offered"], x=[f"{h:02d}" for h in range(24)], y=weekdays, hovertext=hover,
-        hoverinfo="text", colorscale=[[0, ui.COLOURS["red"]], [0.5, ui.COLOURS["amber"]], [1, ui.COLOURS["green"]]],
-        zmin=0, zmax=1, xgap=2, ygap=2, colorbar=dict(title="人工接听占比", tickformat=".0%"),
-        text=[[f"{v:.0f}" if v > 0 else "" for v in row] for row in grid["hours_uncovered"]],
-        texttemplate="%{text}"))
+    hover = [
+        [
+            f"{weekdays[d]} {h:02d}时<br>"
+            + (
+                "无报修来电"
+                if pd.isna(grid["calls_offered"][d, h])
+                else f"报修来电 {grid['calls_offered'][d, h]:.0f} · 人工接听 {grid['calls_answered'][d, h]:.0f}"
+                f"<br>无人接听小时数 {grid['hours_uncovered'][d, h]:.0f}"
+            )
+            for h in range(24)
+        ]
+        for d in range(7)
+    ]
+    fig = go.Figure(
+        go.Heatmap(
+            z=grid["calls_answered"] / grid["calls_offered"],
+            x=[f"{h:02d}" for h in range(24)],
+            y=weekdays,
+            hovertext=hover,
+            hoverinfo="text",
+            colorscale=[[0, ui.COLOURS["red"]], [0.5, ui.COLOURS["amber"]], [1, ui.COLOURS["green"]]],
+            zmin=0,
+            zmax=1,
+            xgap=2,
+            ygap=2,
+            colorbar=dict(title="人工接听占比", tickformat=".0%"),
+            text=[[f"{v:.0f}" if v > 0 else "" for v in row] for row in grid["hours_uncovered"]],
+            texttemplate="%{text}",
+        )
+    )
     fig.update_yaxes(autorange="reversed")
     st.plotly_chart(ui.layout(fig, "人工接听占比（格内数字：无人接听的小时数）", height=360), key="coverage")
     ui.table(heat, f"coverage_{f.month}")

@@ -11,6 +11,15 @@ f = ui.filters()
 late = data.late_notices(f.warehouse, f.month, f.district)
 st.subheader(f"通知不及时明细（{len(late)} 条）")
 never = late["notice_at"].isna()
-ui.table(late, f"late_notices_{f.month}", display=ui.shown(late, {
-    "notice_at": ["未通知" if n else f"{t:%Y-%m-%d %H:%M}" for n, t in zip(never, late["notice_at"])],
-    "lead_hours": ["—" if n else f"{h:.1f}" for n, h in zip(never, late["lead_hours"])]}, {}))
+ui.table(
+    late,
+    f"late_notices_{f.month}",
+    display=ui.shown(
+        late,
+        {
+            "notice_at": ["未通知" if n else f"{t:%Y-%m-%d %H:%M}" for n, t in zip(never, late["notice_at"])],
+            "lead_hours": ["—" if n else f"{h:.1f}" for n, h in zip(never, late["lead_hours"])],
+        },
+        {},
+    ),
+)

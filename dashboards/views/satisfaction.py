@@ -18,11 +18,19 @@ tier_names = contract.entity("customers").column("tier").values
 channels = {"hotline": "热线", "ticket": "工单回访"}
 fig = go.Figure()
 for channel, rows in by_tier.groupby("channel"):
-    fig.add_bar(x=rows["customer_tier"].map(tier_names), y=rows["satisfaction_rate"], name=channels.get(channel, channel),
-                text=[ui.fmt(v) for v in rows["satisfaction_rate"]], textposition="outside")
+    fig.add_bar(
+        x=rows["customer_tier"].map(tier_names),
+        y=rows["satisfaction_rate"],
+        name=channels.get(channel, channel),
+        text=[ui.fmt(v) for v in rows["satisfaction_rate"]],
+        textposition="outside",
+    )
 fig.update_yaxes(tickformat=".0%", gridcolor="#eee")
 right.plotly_chart(ui.layout(fig, f"各客户等级满意率（仅统计）· {f.month}"), key="tier_satisfaction")
 st.subheader("各客户等级满意度评价")
 shown = by_tier if f.tier is None else by_tier[by_tier["customer_tier"] == f.tier]
-ui.table(shown.assign(customer_tier=shown["customer_tier"].map(tier_names), channel=shown["channel"].map(channels)),
-         f"satisfaction_tiers_{f.month}", percent=("satisfaction_rate",))
+ui.table(
+    shown.assign(customer_tier=shown["customer_tier"].map(tier_names), channel=shown["channel"].map(channels)),
+    f"satisfaction_tiers_{f.month}",
+    percent=("satisfaction_rate",),
+)

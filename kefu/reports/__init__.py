@@ -14,8 +14,6 @@ import dataclasses
 import os
 from pathlib import Path
 
-import duckdb
-
 from kefu import sandbox
 from kefu.reports import data, pdf, workbook
 

@@ -20,8 +20,11 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
     warehouse = published_path(args.warehouse)
     if not warehouse.exists():
-        print(f"kefu report: warehouse {warehouse} does not exist: pass --warehouse, or run the nightly DAG "
-              f"(or `make demo`) first", file=sys.stderr)
+        print(
+            f"kefu report: warehouse {warehouse} does not exist: pass --warehouse, or run the nightly DAG "
+            f"(or `make demo`) first",
+            file=sys.stderr,
+        )
         return 2
     out = Path(args.out) if args.out else Home.from_env().assessment_dir(args.month)
     try:
@@ -45,9 +48,11 @@ def add_parser(sub) -> None:
         "per Friday meeting of the month (R2).",
     )
     r.add_argument("--month", required=True, type=_month, help="the month to report, YYYY-MM")
-    r.add_argument("--warehouse", default=None,
-                   help="DuckDB warehouse file (default: the published warehouse, $KEFU_PUBLISHED or "
-                        "$KEFU_HOME/published/kefu.duckdb)")
-    r.add_argument("--out", default=None,
-                   help="output folder (default: $KEFU_HOME/published/assessment/YYYY-MM)")
+    r.add_argument(
+        "--warehouse",
+        default=None,
+        help="DuckDB warehouse file (default: the published warehouse, $KEFU_PUBLISHED or "
+        "$KEFU_HOME/published/kefu.duckdb)",
+    )
+    r.add_argument("--out", default=None, help="output folder (default: $KEFU_HOME/published/assessment/YYYY-MM)")
     r.set_defaults(func=_cmd_report)

@@ -70,7 +70,9 @@ def late_tickets(con: duckdb.DuckDBPyConnection, names: dict, until: datetime, w
                date_diff('minute', deadline_at, coalesce(completed_at, $until)) / 60.0 as hours_late
         from marts.fct_ticket_sla
         where is_judged and not is_met and {where}
-        """, params | {"until": until})
+        """,
+        params | {"until": until},
+    )
     for t in tickets:
         t["district_name"] = names.get(("district", t["district_id"]), t["district_id"])
         t["technician_name"] = names.get(("technician", t["technician_id"]), t["technician_id"])
@@ -82,13 +84,13 @@ class MonthData:
     month: str
     prev_month: str
     as_of: datetime
-    results: list[dict]      # kpi_rule_results of the month, with unit_name, value_kind, prev_value, prev_passed
-    measures: list[dict]     # rulebook_measures with targets, in rulebook order
-    yearly: list[dict]       # months judged / passed / failed per rule × grain × unit, year to date
-    tickets: list[dict]      # fct_ticket_sla items judged and not met in the month
-    district: list[dict]     # kpi_district_monthly of the month
-    technician: list[dict]   # kpi_technician_monthly of the month
-    history: list[dict]      # per month of the year: unit results judged / failed
+    results: list[dict]  # kpi_rule_results of the month, with unit_name, value_kind, prev_value, prev_passed
+    measures: list[dict]  # rulebook_measures with targets, in rulebook order
+    yearly: list[dict]  # months judged / passed / failed per rule × grain × unit, year to date
+    tickets: list[dict]  # fct_ticket_sla items judged and not met in the month
+    district: list[dict]  # kpi_district_monthly of the month
+    technician: list[dict]  # kpi_technician_monthly of the month
+    history: list[dict]  # per month of the year: unit results judged / failed
     not_measurable: list[dict] = field(default_factory=list)  # measure x grain the exports cannot measure (D-90)
     notes: list[dict] = field(default_factory=list)  # measured without an optional column, and how (D-119)
     scores: list[dict] = field(default_factory=list)      # the score 考核得分 per unit (kefu/reports/score.py)
@@ -117,21 +119,26 @@ def load_month(con: duckdb.DuckDBPyConnection, month: str) -> MonthData:
         where r.period_month = $m
         """, {"m": month})
     if not results:
-        held = [m for (m,) in con.execute("select distinct period_month from marts.kpi_rule_results order by 1").fetchall()]
+        held = [
+            m for (m,) in con.execute("select distinct period_month from marts.kpi_rule_results order by 1").fetchall()
+        ]
         raise LookupError(f"the warehouse has no rule results for {month} (it holds {', '.join(held) or 'none'})")
     prev = month_before(con, month)
     for r in results:
         r["unit_name"] = names.get((r["grain"], r["unit_id"]), r["unit_id"])
     results.sort(key=sort_key)
 
-    measures = rows(con, """
+    measures = rows(
+        con,
+        """
         select m.*, string_agg(case when t.target_key = '*' then cast(t.target as varchar)
                                     else t.target_key || ': ' || cast(t.target as varchar) end, '; '
                                order by t.target_key) as targets
         from rulebook.rulebook_measures as m
         left join rulebook.rulebook_targets as t on t.measure_id = m.measure_id
         group by all
-        """)
+        """,
+    )
     measures.sort(key=lambda r: order.get(r["measure_id"], len(order)))
 
     # the year's tally, the one the monthly DAG freezes (marts.kpi_rule_results_ytd, D-148)
@@ -155,7 +162,9 @@ def load_month(con: duckdb.DuckDBPyConnection, month: str) -> MonthData:
                    "technician_name": names.get(("technician", t["technician_id"]), t["technician_id"]), **t}
                   for t in technician]
 
-    history = rows(con, """
+    history = rows(
+        con,
+        """
         select period_month, count(*) filter (where threshold is not null) as judged,
                count(*) filter (where not passed) as failed,
                count(distinct measure_id) filter (where not passed) as rules_failed
@@ -167,7 +176,9 @@ def load_month(con: duckdb.DuckDBPyConnection, month: str) -> MonthData:
         select measure_id, rule_id, name_zh, name_en, grain, reason
         from marts.kpi_rule_measurability
         where period_month = $m and not measurable
-        """, {"m": month})
+        """,
+        {"m": month},
+    )
     for r in not_measurable:
         r["grain_zh"], r["grain_en"] = GRAINS.get(r["grain"], (r["grain"], r["grain"]))
         r["label"] = "无数据 · not measurable: " + r["reason"].removeprefix("column ")
@@ -222,6 +233,7 @@ def month_days(month: str) -> tuple[date, date]:
 
 # --- weekly summary (R2) -------------------------------------------------------------------------
 
+
 def meeting_days(month: str, until: datetime) -> list[date]:
     """The Fridays of the month whose week is complete in the warehouse (R2: 每周五下午部门例会)."""
     first = date.fromisoformat(month + "-01")
@@ -236,11 +248,11 @@ def meeting_days(month: str, until: datetime) -> list[date]:
 @dataclass(frozen=True)
 class WeekData:
     meeting: date
-    start: datetime          # the Friday before, 00:00
-    end: datetime            # the meeting day, 00:00 (exclusive): seven whole days the warehouse holds
-    rules: list[dict]        # per ticket rule: judged, met, not_met, value, threshold, passed, prev_value
-    opened: list[dict]       # tickets opened in the week by type
-    tickets: list[dict]      # the week's items not met, latest first
+    start: datetime  # the Friday before, 00:00
+    end: datetime  # the meeting day, 00:00 (exclusive): seven whole days the warehouse holds
+    rules: list[dict]  # per ticket rule: judged, met, not_met, value, threshold, passed, prev_value
+    opened: list[dict]  # tickets opened in the week by type
+    tickets: list[dict]  # the week's items not met, latest first
     not_met: int
 
 
@@ -262,11 +274,15 @@ def load_week(con: duckdb.DuckDBPyConnection, meeting: date) -> WeekData:
         """, {"meeting": meeting})
     rules.sort(key=lambda r: order.get(r["measure_id"], len(order)))
     types = contract.entity("tickets").column("ticket_type").values
-    opened = rows(con, """
+    opened = rows(
+        con,
+        """
         select ticket_type, count(*) as tickets, count(*) filter (where is_vip) as vip_tickets
         from marts.fct_tickets where opened_at >= $start and opened_at < $end
         group by ticket_type order by tickets desc, ticket_type
-        """, {"start": start, "end": end})
+        """,
+        {"start": start, "end": end},
+    )
     for o in opened:
         o["label"] = types.get(o["ticket_type"], o["ticket_type"])
     tickets = late_tickets(con, unit_names(con), as_of(con), "outcome_at >= $start and outcome_at < $end",

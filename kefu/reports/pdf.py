@@ -14,7 +14,7 @@ from kefu.reports import signoff_sheets
 from kefu.reports.data import GRAINS, RESULTS, STATES, MonthData, WeekData, month_days, summary_rows
 
 TEMPLATES = Path(__file__).with_name("templates")
-WORST_PER_GRAIN = 3   # worst units shown per grain of a failed rule
+WORST_PER_GRAIN = 3  # worst units shown per grain of a failed rule
 TICKETS_PER_RULE = 5  # tickets shown behind a failed rule (all of them are in the workbook)
 WEEK_TICKETS = 15
 
@@ -51,11 +51,21 @@ def month_label(month: str) -> str:
 
 
 def _env() -> jinja2.Environment:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
-                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     env.filters |= {"v": fmt_value, "month_label": month_label, "thousands": lambda n: f"{n:,}"}
-    env.globals |= {"delta": fmt_delta, "RESULTS": RESULTS, "STATES": STATES, "GRAINS": GRAINS,
-                    "COMPARISONS": COMPARISONS}
+    env.globals |= {
+        "delta": fmt_delta,
+        "RESULTS": RESULTS,
+        "STATES": STATES,
+        "GRAINS": GRAINS,
+        "COMPARISONS": COMPARISONS,
+    }
     return env
 
 
@@ -66,6 +76,7 @@ def render(template: str, path: Path, **context) -> Path:
 
 
 # --- the monthly report ----------------------------------------------------------------------------
+
 
 def shortfall(r: dict) -> float:
     """How far a unit's value is on the wrong side of its threshold (larger = worse)."""
@@ -89,8 +100,10 @@ def failed_rules(data: MonthData) -> list[dict]:
         worst = []
         for grain in GRAINS:
             judged = [r for r in results if r["grain"] == grain and r["threshold"] is not None]
-            bad = sorted((r for r in failed if r["grain"] == grain),
-                         key=lambda r: (-shortfall(r), r["numerator"] - r["denominator"], r["unit_id"]))
+            bad = sorted(
+                (r for r in failed if r["grain"] == grain),
+                key=lambda r: (-shortfall(r), r["numerator"] - r["denominator"], r["unit_id"]),
+            )
             if judged and grain != "company":
                 grains.append({"grain": grain, "judged": len(judged), "failed": len(bad)})
                 worst += bad[:WORST_PER_GRAIN]
@@ -113,13 +126,16 @@ def trend_rows(data: MonthData) -> list[dict]:
     for grain in GRAINS:
         rs = [r for r in data.results if r["grain"] == grain and r["threshold"] is not None]
         if rs:
-            out.append({
-                "grain": grain, "judged": len(rs),
-                "failed": sum(r["passed"] is False for r in rs),
-                "prev_failed": sum(r["prev_passed"] is False for r in rs),
-                "newly_failed": sum(r["passed"] is False and r["prev_passed"] is True for r in rs),
-                "recovered": sum(r["passed"] is True and r["prev_passed"] is False for r in rs),
-            })
+            out.append(
+                {
+                    "grain": grain,
+                    "judged": len(rs),
+                    "failed": sum(r["passed"] is False for r in rs),
+                    "prev_failed": sum(r["prev_passed"] is False for r in rs),
+                    "newly_failed": sum(r["passed"] is False and r["prev_passed"] is True for r in rs),
+                    "recovered": sum(r["passed"] is True and r["prev_passed"] is False for r in rs),
+                }
+            )
     return out
 
 
@@ -132,9 +148,21 @@ def history_chart(history: list[dict], width: int = 300, height: int = 150) -> d
         x = i * step + step * 0.18
         bw = step * 0.3
         jh, fh = plot_h * h["judged"] / top, plot_h * h["failed"] / top
-        bars.append({"month": h["period_month"], "label": f"{int(h['period_month'][5:])}月",
-                     "judged": h["judged"], "failed": h["failed"], "x": x, "w": bw,
-                     "jy": base - jh, "jh": jh, "fy": base - fh, "fh": fh, "cx": x + bw})
+        bars.append(
+            {
+                "month": h["period_month"],
+                "label": f"{int(h['period_month'][5:])}月",
+                "judged": h["judged"],
+                "failed": h["failed"],
+                "x": x,
+                "w": bw,
+                "jy": base - jh,
+                "jh": jh,
+                "fy": base - fh,
+                "fh": fh,
+                "cx": x + bw,
+            }
+        )
     return {"width": width, "height": height, "base": base, "bars": bars}
 
 
@@ -165,12 +193,21 @@ def monthly(data: MonthData, path: Path) -> Path:
 
 # --- the weekly summary ------------------------------------------------------------------------------
 
+
 def weekly(week: WeekData, path: Path) -> Path:
     iso = week.meeting.isocalendar()
-    return render("weekly.html.j2", path, week=week, tickets=week.tickets[:WEEK_TICKETS],
-                  label=f"{iso.year}年第{iso.week}周", last_day=(week.end - timedelta(days=1)).date(),
-                  summary={"opened": sum(o["tickets"] for o in week.opened),
-                           "complaints": sum(o["tickets"] for o in week.opened if o["ticket_type"] == "complaint"),
-                           "judged": sum(r["judged"] for r in week.rules),
-                           "not_met": week.not_met,
-                           "rules_failed": sum(r["passed"] is False for r in week.rules)})
+    return render(
+        "weekly.html.j2",
+        path,
+        week=week,
+        tickets=week.tickets[:WEEK_TICKETS],
+        label=f"{iso.year}年第{iso.week}周",
+        last_day=(week.end - timedelta(days=1)).date(),
+        summary={
+            "opened": sum(o["tickets"] for o in week.opened),
+            "complaints": sum(o["tickets"] for o in week.opened if o["ticket_type"] == "complaint"),
+            "judged": sum(r["judged"] for r in week.rules),
+            "not_met": week.not_met,
+            "rules_failed": sum(r["passed"] is False for r in week.rules),
+        },
+    )

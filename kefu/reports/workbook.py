@@ -21,8 +21,14 @@ from kefu.reports import signoff_sheets
 from kefu.reports.data import GRAINS, RESULTS, STATES, MonthData, summary_rows
 
 HEADER_ROWS = 3  # title, Chinese header, English header
-NUMBER_FORMATS = {"int": "#,##0", "rate": "0.00##%", "ratio": "#,##0.00##", "hours": "0.0",
-                  "datetime": "yyyy-mm-dd hh:mm", "count": "0"}
+NUMBER_FORMATS = {
+    "int": "#,##0",
+    "rate": "0.00##%",
+    "ratio": "#,##0.00##",
+    "hours": "0.0",
+    "datetime": "yyyy-mm-dd hh:mm",
+    "count": "0",
+}
 RED, GREEN = {"bg_color": "#F8D7DA", "font_color": "#9C0006"}, {"bg_color": "#D4EDDA", "font_color": "#006100"}
 
 
@@ -31,19 +37,20 @@ class Col:
     key: str
     zh: str
     en: str
-    kind: str = "text"      # text | int | rate | ratio | value (rate or ratio by the row's value_kind)
-                            # | hours | datetime | result (达标/未达标) | count (red when > 0)
+    kind: str = "text"  # text | int | rate | ratio | value (rate or ratio by the row's value_kind)
+    # | hours | datetime | result (达标/未达标) | count (red when > 0)
     width: float = 12
     labels: dict[str, str] = field(default_factory=dict)  # code -> Chinese label (text columns)
-    of: str | None = None   # result columns: the value judged; no value -> blank, not 仅统计
+    of: str | None = None  # result columns: the value judged; no value -> blank, not 仅统计
 
 
 def _labels(entity: str, column: str) -> dict[str, str]:
     return contract.entity(entity).column(column).values
 
 
-def write_sheet(wb: xlsxwriter.Workbook, fmt: dict, name: str, title: str, cols: list[Col],
-                rows: list[dict], freeze_cols: int = 0) -> None:
+def write_sheet(
+    wb: xlsxwriter.Workbook, fmt: dict, name: str, title: str, cols: list[Col], rows: list[dict], freeze_cols: int = 0
+) -> None:
     ws = wb.add_worksheet(name)
     ws.write_string(0, 0, title, fmt["title"])
     ws.set_row(0, 24)
@@ -60,11 +67,17 @@ def write_sheet(wb: xlsxwriter.Workbook, fmt: dict, name: str, title: str, cols:
     for c, col in enumerate(cols):
         if col.kind == "result":
             for text, colour in ((RESULTS[False], "red"), (RESULTS[True], "green")):
-                ws.conditional_format(HEADER_ROWS, c, last, c, {"type": "cell", "criteria": "==",
-                                                                "value": f'"{text}"', "format": fmt[colour]})
+                ws.conditional_format(
+                    HEADER_ROWS,
+                    c,
+                    last,
+                    c,
+                    {"type": "cell", "criteria": "==", "value": f'"{text}"', "format": fmt[colour]},
+                )
         elif col.kind == "count":
-            ws.conditional_format(HEADER_ROWS, c, last, c, {"type": "cell", "criteria": ">", "value": 0,
-                                                            "format": fmt["red"]})
+            ws.conditional_format(
+                HEADER_ROWS, c, last, c, {"type": "cell", "criteria": ">", "value": 0, "format": fmt["red"]}
+            )
 
 
 def _write(ws, r: int, c: int, value: Any, col: Col, row: dict, fmt: dict) -> None:
@@ -88,10 +101,20 @@ def _formats(wb: xlsxwriter.Workbook) -> dict:
     fmt["text"] = wb.add_format(base)
     fmt["wrap"] = wb.add_format(base | {"text_wrap": True})
     fmt["title"] = wb.add_format(base | {"bold": True, "font_size": 14, "font_color": "#1F3A5F"})
-    fmt["head_zh"] = wb.add_format(base | {"bold": True, "bg_color": "#1F3A5F", "font_color": "#FFFFFF",
-                                           "text_wrap": True, "border": 1})
-    fmt["head_en"] = wb.add_format(base | {"italic": True, "font_size": 9, "bg_color": "#DCE3EC",
-                                           "font_color": "#1F3A5F", "text_wrap": True, "border": 1})
+    fmt["head_zh"] = wb.add_format(
+        base | {"bold": True, "bg_color": "#1F3A5F", "font_color": "#FFFFFF", "text_wrap": True, "border": 1}
+    )
+    fmt["head_en"] = wb.add_format(
+        base
+        | {
+            "italic": True,
+            "font_size": 9,
+            "bg_color": "#DCE3EC",
+            "font_color": "#1F3A5F",
+            "text_wrap": True,
+            "border": 1,
+        }
+    )
     fmt["red"], fmt["green"] = wb.add_format(RED), wb.add_format(GREEN)
     return fmt
 
@@ -174,20 +197,29 @@ RULE_COLS = [
 
 # plain columns of the per-audience marts; <rule>_<part> columns are named from the rulebook
 MART_COLS = {
-    "district_id": ("片区编号", "District ID", "text"), "district_name": ("片区名称", "District", "text"),
-    "area_type": ("城区/镇乡", "Area", "text"), "households": ("户数", "Households", "int"),
+    "district_id": ("片区编号", "District ID", "text"),
+    "district_name": ("片区名称", "District", "text"),
+    "area_type": ("城区/镇乡", "Area", "text"),
+    "households": ("户数", "Households", "int"),
     "households_target": ("目标户数", "Household target", "int"),
     "technician_id": ("维修人员编号", "Technician ID", "text"),
     "technician_name": ("维修人员(脱敏)", "Technician (masked)", "text"),
-    "rules_assessed": ("考核项数", "Rules judged", "int"), "measures_judged": ("考核项数", "Measures judged", "int"),
-    "rules_passed": ("达标项数", "Rules passed", "int"), "measures_passed": ("达标项数", "Measures passed", "int"),
+    "rules_assessed": ("考核项数", "Rules judged", "int"),
+    "measures_judged": ("考核项数", "Measures judged", "int"),
+    "rules_passed": ("达标项数", "Rules passed", "int"),
+    "measures_passed": ("达标项数", "Measures passed", "int"),
     "rules_failed": ("未达标项数", "Rules failed", "count"),
     "measures_failed": ("未达标项数", "Measures failed", "count"),
     "is_all_passed": ("全部达标", "All passed", "result"),
     "district_rank": ("排名", "Rank", "int"),  # the mart's ranking (D-147)
 }
-PARTS = {"numerator": ("分子", "numerator"), "denominator": ("分母", "denominator"), "value": ("数值", "value"),
-         "threshold": ("阈值", "threshold"), "passed": ("结果", "result")}
+PARTS = {
+    "numerator": ("分子", "numerator"),
+    "denominator": ("分母", "denominator"),
+    "value": ("数值", "value"),
+    "threshold": ("阈值", "threshold"),
+    "passed": ("结果", "result"),
+}
 
 
 NOT_MEASURABLE_COLS = [
@@ -218,15 +250,24 @@ def mart_cols(keys: list[str]) -> list[Col]:
         elif stem in measures and part in PARTS:
             m = measures[stem]
             kind = {"numerator": "int", "denominator": "int", "passed": "result"}.get(part, m.value)
-            cols.append(Col(key, f"{m.id} {PARTS[part][0]}", f"{m.id} {PARTS[part][1]}", kind, 10,
-                            of=f"{stem}_value" if part == "passed" else None))
+            cols.append(
+                Col(
+                    key,
+                    f"{m.id} {PARTS[part][0]}",
+                    f"{m.id} {PARTS[part][1]}",
+                    kind,
+                    10,
+                    of=f"{stem}_value" if part == "passed" else None,
+                )
+            )
     return cols
 
 
 def write(data: MonthData, path: Path) -> Path:
     """Write the month's workbook to path and return it."""
-    wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
-                                         "strings_to_numbers": False})
+    wb = xlsxwriter.Workbook(
+        str(path), {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
+    )
     fmt = _formats(wb)
     label = f"{data.month[:4]}年{int(data.month[5:])}月"
     signed = f" · {data.signoff.label}" if data.signoff is not None else ""
@@ -237,8 +278,15 @@ def write(data: MonthData, path: Path) -> Path:
     for grain, (zh, en) in GRAINS.items():
         results = [r for r in data.results if r["grain"] == grain]
         if results:
-            write_sheet(wb, fmt, f"{zh} {en}"[:31], f"{label} {zh}考核结果 · {en} results {data.month}",
-                        GRAIN_COLS, results, freeze_cols=4)
+            write_sheet(
+                wb,
+                fmt,
+                f"{zh} {en}"[:31],
+                f"{label} {zh}考核结果 · {en} results {data.month}",
+                GRAIN_COLS,
+                results,
+                freeze_cols=4,
+            )
     for name, title, rows, first in (
         ("片区考核 District A1-A6", "片区承包考核 (A1–A6) · District contract assessment", data.district, 2),
         ("维修人员记分卡 Technicians", "维修人员记分卡 · Technician scorecards", data.technician, 2),

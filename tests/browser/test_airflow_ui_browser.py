@@ -28,9 +28,13 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
 ROOT = Path(__file__).resolve().parents[2]
 KEFU = Path(sys.executable).with_name("kefu")  # .venv/bin/kefu
 
-pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.airflow,
-              pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian chromium at /usr/bin/chromium"),
-              pytest.mark.skipif(not KEFU.exists(), reason=f"needs the kefu script beside {sys.executable}")]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.browser,
+    pytest.mark.airflow,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian chromium at /usr/bin/chromium"),
+    pytest.mark.skipif(not KEFU.exists(), reason=f"needs the kefu script beside {sys.executable}"),
+]
 
 
 def free_port() -> int:
@@ -71,13 +75,19 @@ def airflow_ui(demo_home, tmp_path_factory):
     root, _ = demo_home
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "VIRTUAL_ENV"))}
-    env["PATH"] = os.pathsep.join(p for p in ("/usr/local/bin", "/usr/bin", "/bin")
-                                  if Path(p).resolve() != KEFU.parent.resolve())
+    env["PATH"] = os.pathsep.join(
+        p for p in ("/usr/local/bin", "/usr/bin", "/bin") if Path(p).resolve() != KEFU.parent.resolve()
+    )
     env["PYTHONPATH"] = str(ROOT)  # this checkout's code, not what the venv has installed
     log = tmp_path_factory.mktemp("airflow_ui_log") / "standalone.log"
     with open(log, "wb") as out:
-        server = subprocess.Popen([str(KEFU), "airflow-ui", "--home", str(root), "--demo-key", "--port", str(port)],
-                                  env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        server = subprocess.Popen(
+            [str(KEFU), "airflow-ui", "--home", str(root), "--demo-key", "--port", str(port)],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 240
@@ -113,8 +123,9 @@ def test_airflow_ui_signs_in_and_lists_the_demo_run_with_its_real_duration(demo_
 
     # what the metadata database holds for the run: its real start and end
     with sqlite3.connect(root / "airflow" / "airflow.db") as db:
-        start, end, logical = db.execute("select start_date, end_date, logical_date from dag_run where run_id = ?",
-                                         [result["run_id"]]).fetchone()
+        start, end, logical = db.execute(
+            "select start_date, end_date, logical_date from dag_run where run_id = ?", [result["run_id"]]
+        ).fetchone()
     seconds = (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds()
     assert str(logical).startswith("2026-01-01"), logical  # 02:00 on 2 Jan Shanghai processes 1 Jan
     assert 0 < seconds <= result["seconds"] + 1, (start, end, result["seconds"])

@@ -46,19 +46,34 @@ def world(built_demo):
     of every technician outside the district head's districts."""
     warehouse = built_demo(1, 3)[0]
     districts = [d for (d,) in rows(warehouse, "select distinct district_id from marts.dim_district order by 1")]
-    names = dict(rows(warehouse, "select district_id, arg_max(district_name, period_month) from marts.dim_district "
-                                 "group by 1"))
+    names = dict(
+        rows(warehouse, "select district_id, arg_max(district_name, period_month) from marts.dim_district group by 1")
+    )
     # a technician of D01 with a scorecard and open tickets in the early warning
-    tech = rows(warehouse, "select technician_id from marts.kpi_technician_monthly where technician_id in "
-                           "(select technician_id from marts.dim_technician group by 1 "
-                           " having bool_and(district_id = 'D01')) and technician_id in "
-                           "(select technician_id from marts.rpt_early_warning) order by 1 limit 1")[0][0]
-    foreign_techs = {t for (t,) in rows(warehouse, "select technician_id from marts.dim_technician group by 1 "
-                                                   "having not bool_or(list_contains(?, district_id))",
-                                        [list(HEAD_DISTRICTS)])}
+    tech = rows(
+        warehouse,
+        "select technician_id from marts.kpi_technician_monthly where technician_id in "
+        "(select technician_id from marts.dim_technician group by 1 "
+        " having bool_and(district_id = 'D01')) and technician_id in "
+        "(select technician_id from marts.rpt_early_warning) order by 1 limit 1",
+    )[0][0]
+    foreign_techs = {
+        t
+        for (t,) in rows(
+            warehouse,
+            "select technician_id from marts.dim_technician group by 1 "
+            "having not bool_or(list_contains(?, district_id))",
+            [list(HEAD_DISTRICTS)],
+        )
+    }
     assert len(districts) > len(HEAD_DISTRICTS) and foreign_techs
-    return {"warehouse": warehouse, "districts": districts, "names": names, "tech": tech,
-            "foreign_techs": foreign_techs}
+    return {
+        "warehouse": warehouse,
+        "districts": districts,
+        "names": names,
+        "tech": tech,
+        "foreign_techs": foreign_techs,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -74,14 +89,18 @@ def app(world, provider, tmp_path_factory):
     """`kefu dashboard`'s streamlit command with an auth file pointing at the mock provider."""
     folder = tmp_path_factory.mktemp("login")
     port = free_port()
-    (folder / "roles.yml").write_text(f"""
+    (folder / "roles.yml").write_text(
+        f"""
 users:
   boss@example.com: {{role: manager}}
-  head@example.com: {{role: district_head, districts: [{', '.join(HEAD_DISTRICTS)}]}}
-  tech@example.com: {{role: technician, technician: {world['tech']}}}
-""", encoding="utf-8")
+  head@example.com: {{role: district_head, districts: [{", ".join(HEAD_DISTRICTS)}]}}
+  tech@example.com: {{role: technician, technician: {world["tech"]}}}
+""",
+        encoding="utf-8",
+    )
     auth = folder / "dashboard_auth.toml"
-    auth.write_text(f"""[auth]
+    auth.write_text(
+        f"""[auth]
 redirect_uri = "http://localhost:{port}/oauth2callback"
 cookie_secret = "{secrets.token_urlsafe(32)}"
 client_id = "kefu-dashboard"
@@ -90,7 +109,9 @@ server_metadata_url = "{provider}/.well-known/openid-configuration"
 
 [kefu]
 roles_file = "roles.yml"
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     log = folder / "access_log.jsonl"
     cmd, env = streamlit_command(world["warehouse"], port, "127.0.0.1", auth)
     env["KEFU_ACCESS_LOG"] = str(log)
@@ -172,7 +193,9 @@ def test_no_sign_in_no_data(app, browser):
         page.goto(f"{app['url']}/{path}")
         expect(page.get_by_role("button", name="登录 · Sign in")).to_be_visible(timeout=120_000)
         assert page.get_by_test_id("stDataFrame").count() == 0 and page.get_by_test_id("stMetric").count() == 0
-        assert page.get_by_test_id("stSidebar").count() == 0 or "片区" not in page.get_by_test_id("stSidebar").inner_text()
+        assert (
+            page.get_by_test_id("stSidebar").count() == 0 or "片区" not in page.get_by_test_id("stSidebar").inner_text()
+        )
     context.close()
 
 
@@ -183,8 +206,10 @@ def test_an_unknown_user_is_refused(app, browser):
     expect(page.get_by_text("未获授权")).to_be_visible()
     assert page.get_by_test_id("stDataFrame").count() == 0 and page.get_by_test_id("stMetric").count() == 0
     context.close()
-    assert any(r["event"] == "refused" and r["user"] == "stranger@example.com"
-               for r in map(json.loads, app["log"].read_text(encoding="utf-8").splitlines()))
+    assert any(
+        r["event"] == "refused" and r["user"] == "stranger@example.com"
+        for r in map(json.loads, app["log"].read_text(encoding="utf-8").splitlines())
+    )
 
 
 def test_a_district_head_sees_only_their_districts_on_every_page_and_download(app, browser, world):
@@ -208,7 +233,10 @@ def test_a_district_head_sees_only_their_districts_on_every_page_and_download(ap
             for r in t:
                 if r.get("所属片区"):  # district_id's header
                     assert r["所属片区"] in HEAD_DISTRICTS, (path, r)
-            assert not foreign(json.dumps(t, ensure_ascii=False), world), (path, foreign(json.dumps(t, ensure_ascii=False), world))
+            assert not foreign(json.dumps(t, ensure_ascii=False), world), (
+                path,
+                foreign(json.dumps(t, ensure_ascii=False), world),
+            )
         assert not foreign(page.locator("section.main, [data-testid=stMain]").first.inner_text(), world), path
     assert counted > 0
     context.close()

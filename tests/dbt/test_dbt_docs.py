@@ -20,8 +20,11 @@ def documented_models(models: Path = MODELS) -> dict[str, dict]:
     for yml in sorted(models.rglob("*.yml")):
         for m in (yaml.safe_load(yml.read_text(encoding="utf-8")) or {}).get("models") or []:
             assert m["name"] not in out, f"{m['name']} is documented twice: {out[m['name']]['yml']} and {yml}"
-            out[m["name"]] = {"yml": yml, "description": (m.get("description") or "").strip(),
-                              "columns": {c["name"]: (c.get("description") or "").strip() for c in m.get("columns") or []}}
+            out[m["name"]] = {
+                "yml": yml,
+                "description": (m.get("description") or "").strip(),
+                "columns": {c["name"]: (c.get("description") or "").strip() for c in m.get("columns") or []},
+            }
     return out
 
 
@@ -30,7 +33,7 @@ def documentation_gaps(sql_models: dict[str, Path], built: dict[str, list[str]],
     description, a documented column the model does not build (stale), a model not built."""
     gaps = []
     for name, sql in sorted(sql_models.items()):
-        where = Path(*sql.parts[sql.parts.index("dbt_project") + 1:]).as_posix()
+        where = Path(*sql.parts[sql.parts.index("dbt_project") + 1 :]).as_posix()
         doc = docs.get(name)
         if doc is None:
             gaps.append(f"{where}: no yml entry (add a `- name: {name}` with a description and its columns)")
@@ -40,18 +43,26 @@ def documentation_gaps(sql_models: dict[str, Path], built: dict[str, list[str]],
         if name not in built:
             gaps.append(f"{where}: not in the built warehouse")
             continue
-        gaps += [f"{where}: column {c} is not described in {doc['yml'].name}"
-                 for c in built[name] if not doc["columns"].get(c)]
-        gaps += [f"{where}: {doc['yml'].name} documents column {c}, which the model does not build"
-                 for c in doc["columns"] if c not in built[name]]
+        gaps += [
+            f"{where}: column {c} is not described in {doc['yml'].name}"
+            for c in built[name]
+            if not doc["columns"].get(c)
+        ]
+        gaps += [
+            f"{where}: {doc['yml'].name} documents column {c}, which the model does not build"
+            for c in doc["columns"]
+            if c not in built[name]
+        ]
     return gaps
 
 
 def built_columns(warehouse: Path) -> dict[str, list[str]]:
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        rows = con.execute("select table_name, column_name from information_schema.columns "
-                           "where table_schema in ('staging', 'intermediate', 'marts', 'util') "
-                           "order by table_name, ordinal_position").fetchall()
+        rows = con.execute(
+            "select table_name, column_name from information_schema.columns "
+            "where table_schema in ('staging', 'intermediate', 'marts', 'util') "
+            "order by table_name, ordinal_position"
+        ).fetchall()
     out: dict[str, list[str]] = {}
     for table, column in rows:
         out.setdefault(table, []).append(column)
@@ -85,11 +96,22 @@ def test_the_check_names_a_missing_model_an_undescribed_column_and_a_stale_one(t
     (models / "marts").mkdir(parents=True)
     for name in ("fct_a", "fct_b", "fct_c"):
         (models / "marts" / f"{name}.sql").write_text("select 1 as id\n", encoding="utf-8")
-    (models / "marts" / "_marts.yml").write_text(yaml.safe_dump({"version": 2, "models": [
-        {"name": "fct_a", "description": "A.", "columns": [{"name": "id", "description": "Key."},
-                                                            {"name": "gone", "description": "Dropped."}]},
-        {"name": "fct_b", "description": "", "columns": [{"name": "id"}]},
-    ]}), encoding="utf-8")
+    (models / "marts" / "_marts.yml").write_text(
+        yaml.safe_dump(
+            {
+                "version": 2,
+                "models": [
+                    {
+                        "name": "fct_a",
+                        "description": "A.",
+                        "columns": [{"name": "id", "description": "Key."}, {"name": "gone", "description": "Dropped."}],
+                    },
+                    {"name": "fct_b", "description": "", "columns": [{"name": "id"}]},
+                ],
+            }
+        ),
+        encoding="utf-8",
+    )
     sql = {p.stem: p for p in (models / "marts").glob("*.sql")}
     built = {"fct_a": ["id", "extra"], "fct_b": ["id"], "fct_c": ["id"]}
     assert documentation_gaps(sql, built, documented_models(models)) == [

@@ -13,7 +13,9 @@ DBT = Path(__file__).resolve().parents[2] / "dbt_project"
 def test_committed_rulebook_and_calendar_seeds_are_generated_from_the_rulebook():
     for name, text in build.seed_files().items():
         committed = (DBT / "seeds" / "generated" / name).read_text(encoding="utf-8")
-        assert committed == text, f"seeds/generated/{name} is stale: run `python -c 'from kefu import build; build.write_seeds()'`"
+        assert committed == text, (
+            f"seeds/generated/{name} is stale: run `python -c 'from kefu import build; build.write_seeds()'`"
+        )
 
 
 def test_a_threshold_edit_reaches_the_seeds(monkeypatch):
@@ -64,10 +66,16 @@ def test_dbt_runs_duckdb_under_the_memory_limit_of_its_environment(tmp_path, mon
     growing past it (a province build within 8 GB, docs/benchmarks.md)."""
     sql = "select current_setting('memory_limit') as lim"
     monkeypatch.setenv("KEFU_DBT_MEMORY_LIMIT", "1234MiB")
-    out = build.run_dbt(["show", "--inline", sql, "--output", "json", "--log-format", "text"],
-                        tmp_path / "kefu.duckdb", tmp_path / "target")
+    out = build.run_dbt(
+        ["show", "--inline", sql, "--output", "json", "--log-format", "text"],
+        tmp_path / "kefu.duckdb",
+        tmp_path / "target",
+    )
     assert "1.2 GiB" in out, out[-2000:]
     monkeypatch.delenv("KEFU_DBT_MEMORY_LIMIT")
-    out = build.run_dbt(["show", "--inline", sql, "--output", "json", "--log-format", "text"],
-                        tmp_path / "kefu.duckdb", tmp_path / "target")
+    out = build.run_dbt(
+        ["show", "--inline", sql, "--output", "json", "--log-format", "text"],
+        tmp_path / "kefu.duckdb",
+        tmp_path / "target",
+    )
     assert "5.5 GiB" in out, out[-2000:]  # 6GB = 6e9 bytes

@@ -87,7 +87,9 @@ def test_contract_gate_fails_naming_suite_table_and_expectation(demo, tmp_path):
     ticket = q("select min(ticket_id) from raw.tickets where _export_date = ?", day)[0][0]
     q("update raw.tickets set district_id = 'D_NOWHERE' where ticket_id = ?", ticket)
     # 2. a technician who worked that day's tickets is deleted from the technicians list
-    tech = q("select min(technician_id) from raw.tickets where _export_date = ? and technician_id is not null", day)[0][0]
+    tech = q("select min(technician_id) from raw.tickets where _export_date = ? and technician_id is not null", day)[0][
+        0
+    ]
     q("delete from raw.technicians where technician_id = ?", tech)
     # 3. a key of the KPI mart is duplicated (a rule other than T9, whose rows step 7 deletes)
     q("insert into marts.kpi_rule_results select * from marts.kpi_rule_results "
@@ -171,7 +173,9 @@ def test_threshold_breaches_are_exactly_the_failed_kpi_rows(demo, thresholds):
             select rule_id, measure_id, period_month, grain, unit_id,
                    value, threshold, comparison
             from marts.kpi_rule_results where not passed and list_contains(?, period_month)
-            order by measure_id, period_month, grain, unit_id""", [months]).df()
+            order by measure_id, period_month, grain, unit_id""",
+            [months],
+        ).df()
     finally:
         con.close()
     assert len(failed) > 0
@@ -206,8 +210,9 @@ def test_record_breaches_replaces_the_business_dates_rows(demo, thresholds, tmp_
     assert dict(stored(per_date)) == {day: len(breaches), earlier: 3}
     assert stored("select distinct run_id from audit.kpi_breaches where business_date = ?", day) == [("run_c",)]
     cols = ["measure_id", "period_month", "grain", "unit_id", "value", "threshold"]
-    assert stored(f"select {', '.join(cols)} from audit.kpi_breaches where business_date = ? order by all", day) \
-        == sorted(tuple(r) for r in breaches[cols].itertuples(index=False))
+    assert stored(
+        f"select {', '.join(cols)} from audit.kpi_breaches where business_date = ? order by all", day
+    ) == sorted(tuple(r) for r in breaches[cols].itertuples(index=False))
     assert gates.record_breaches(target, "run_d", earlier, breaches.head(0)) == 0  # a rerun with no breach left
     assert dict(stored(per_date)) == {day: len(breaches)}
 

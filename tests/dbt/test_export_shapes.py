@@ -50,7 +50,8 @@ REFERENCE_MAPPING = """\
 def _references() -> dict[str, str]:
     districts = "Code,Name,Area\nD01,North,City\nD02,South,Rural\n"
     households = "Code,Month,Households,Target\n" + "".join(
-        f"{d},{MONTH},{n},{n + 1000}\n" for d, n in HOUSEHOLDS.items())
+        f"{d},{MONTH},{n},{n + 1000}\n" for d, n in HOUSEHOLDS.items()
+    )
     return {f"district_list_{FILE_DAY}.csv": districts, f"district_households_{FILE_DAY}.csv": households}
 
 
@@ -85,8 +86,12 @@ def _q(wh: Path, sql: str, params: list | None = None) -> list[tuple]:
 
 def _nothing_lost(wh: Path, data_lines: dict[str, int]) -> None:
     """For each named file: rows read = loaded + quarantined = its data lines; quarantine agrees."""
-    log = {name: (read, loaded, bad) for name, read, loaded, bad in _q(
-        wh, "select file_name, rows_read, rows_loaded, rows_quarantined from audit.load_log where status = 'loaded'")}
+    log = {
+        name: (read, loaded, bad)
+        for name, read, loaded, bad in _q(
+            wh, "select file_name, rows_read, rows_loaded, rows_quarantined from audit.load_log where status = 'loaded'"
+        )
+    }
     for name, lines in data_lines.items():
         key = next(k for k in log if k.endswith(name))
         read, loaded, bad = log[key]
@@ -102,8 +107,12 @@ def _figure(wh: Path, rule: str, grain: str = "company", unit: str = "ALL") -> t
 
 
 def _measurability(wh: Path, rule: str, grain: str) -> tuple:
-    return _q(wh, "select measurable, reason from marts.kpi_rule_measurability where measure_id = ? and grain = ? "
-                  "and period_month = ?", [rule, grain, MONTH])[0]
+    return _q(
+        wh,
+        "select measurable, reason from marts.kpi_rule_measurability where measure_id = ? and grain = ? "
+        "and period_month = ?",
+        [rule, grain, MONTH],
+    )[0]
 
 
 # ------------------------------------------------------------------ 1. English helpdesk TSV
@@ -111,10 +120,10 @@ def _measurability(wh: Path, rule: str, grain: str) -> tuple:
 HELPDESK_TSV = (
     "Ticket ID\tCategory\tCreated\tFirst Response\tResolved\tArea\tState\n"
     "HD-1\tRepair\t03/02/2026 09:15 AM\t03/02/2026 10:00 AM\t03/02/2026 04:00 PM\tD01\tClosed\n"
-    "HD-2\tComplaint\t03/02/2026 11:30 PM\t03/03/2026 11:29 PM\t\tD01\tOpen\n"      # 23 h 59 min
+    "HD-2\tComplaint\t03/02/2026 11:30 PM\t03/03/2026 11:29 PM\t\tD01\tOpen\n"  # 23 h 59 min
     "HD-3\tQuestion\t03/03/2026 08:00 AM\t03/04/2026 08:01 AM\t03/04/2026 09:00 AM\tD02\tClosed\n"  # 24 h 1 min
     "HD-4\tQuestion\t03/04/2026 12:05 PM\t03/04/2026 12:10 PM\t03/04/2026 12:30 PM\tD02\tClosed\n"
-    "HD-5\tRepair\t13/04/2026 08:00 AM\t\t\tD02\tOpen\n"                           # month 13: quarantined
+    "HD-5\tRepair\t13/04/2026 08:00 AM\t\t\tD02\tOpen\n"  # month 13: quarantined
 )
 
 HELPDESK_MAPPING = """\
@@ -142,8 +151,13 @@ def test_an_english_helpdesk_tsv_gives_t9_and_a2_by_hand(tmp_path):
     _nothing_lost(wh, {f"helpdesk_export_{FILE_DAY}.tsv": 5})
     # row 6 (month 13): its Created cell feeds opened_at and updated_at, both unreadable
     assert _q(wh, "select row_number, column_name, reason from audit.quarantine order by 2") == [
-        (6, "opened_at", "bad_timestamp"), (6, "updated_at", "bad_timestamp")]
-    assert "delimiter sniffed: '\\t'" in _q(wh, "select message from audit.load_log where file_name like '%helpdesk%'")[0][0]
+        (6, "opened_at", "bad_timestamp"),
+        (6, "updated_at", "bad_timestamp"),
+    ]
+    assert (
+        "delimiter sniffed: '\\t'"
+        in _q(wh, "select message from audit.load_log where file_name like '%helpdesk%'")[0][0]
+    )
     # T9 by hand: replied within 24 h: HD-1 (45 min), HD-2 (23 h 59 min), HD-4 (5 min); HD-3 took 24 h 1 min
     assert _figure(wh, "T9") == (3, 4, pytest.approx(0.75), False)
     assert _figure(wh, "T9", "district", "D01")[:2] == (2, 2)
@@ -159,6 +173,7 @@ def test_an_english_helpdesk_tsv_gives_t9_and_a2_by_hand(tmp_path):
 
 # ------------------------------------------------------------------ 2. Chinese call-centre XLSX
 
+
 def _call_centre_xlsx(path: Path) -> int:
     """A workbook as a call-centre system exports it; returns its number of data rows."""
     import openpyxl
@@ -166,7 +181,7 @@ def _call_centre_xlsx(path: Path) -> int:
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = "话务明细"
-    ws.append(["XX广电客服中心 话务明细报表"])                         # title block
+    ws.append(["XX广电客服中心 话务明细报表"])  # title block
     ws.append(["统计区间：2026-03-01 至 2026-03-07", None, None, "导出人：admin"])
     ws.append(["呼叫信息", None, None, None, "排队与接通", None, None, "结果"])  # group row of a two-row header
     ws.merge_cells("A3:D3")
@@ -179,8 +194,18 @@ def _call_centre_xlsx(path: Path) -> int:
         answered = queued + timedelta(seconds=wait) if wait is not None else None
         ended = (answered or queued) + timedelta(seconds=talk if answered else 30)
         fmt = "%Y-%m-%d %H:%M:%S"
-        ws.append([f"CL{i:03d}", f"1380000{i:04d}", queue, human, queued.strftime(fmt),
-                   answered.strftime(fmt) if answered else None, ended.strftime(fmt), abandoned])
+        ws.append(
+            [
+                f"CL{i:03d}",
+                f"1380000{i:04d}",
+                queue,
+                human,
+                queued.strftime(fmt),
+                answered.strftime(fmt) if answered else None,
+                ended.strftime(fmt),
+                abandoned,
+            ]
+        )
 
     call(1, "VIP专席", "是", 5, "否")       # VIP, human, 5 s: within 20 s
     call(2, "VIP专席", "是", 12, "否")      # 12 s: within
@@ -231,9 +256,9 @@ def test_a_call_centre_workbook_with_title_two_row_header_and_footer_gives_h1_by
 
 SPLIT_CSV = (
     "No.,Open Date,Open Time,Reply Date,Reply Time,Kind,Zone\n"
-    "S1,05/03/2026,3.53.50 PM,06/03/2026,3.54.00 PM,complaint,D01\n"   # 24 h 0 min 10 s: breached
-    "S2,05/03/2026,11.00.00 PM,06/03/2026,10.59.59 PM,fault,D01\n"     # 23 h 59 min 59 s: met
-    "S3,06/03/2026,12.30.00 AM,06/03/2026,1.15.00 AM,fault,D02\n"      # 00:30 -> 01:15: met
+    "S1,05/03/2026,3.53.50 PM,06/03/2026,3.54.00 PM,complaint,D01\n"  # 24 h 0 min 10 s: breached
+    "S2,05/03/2026,11.00.00 PM,06/03/2026,10.59.59 PM,fault,D01\n"  # 23 h 59 min 59 s: met
+    "S3,06/03/2026,12.30.00 AM,06/03/2026,1.15.00 AM,fault,D02\n"  # 00:30 -> 01:15: met
     "S4,06/03/2026,12.05.00 PM,06/03/2026,12.20.00 PM,consultation,D02\n"  # 12:05 -> 12:20: met
 )
 
@@ -262,7 +287,8 @@ def test_date_and_time_in_two_columns_with_12_hour_times_give_t9_by_hand(tmp_pat
         ("S1", datetime(2026, 3, 5, 15, 53, 50), datetime(2026, 3, 6, 15, 54, 0)),
         ("S2", datetime(2026, 3, 5, 23, 0, 0), datetime(2026, 3, 6, 22, 59, 59)),
         ("S3", datetime(2026, 3, 6, 0, 30, 0), datetime(2026, 3, 6, 1, 15, 0)),
-        ("S4", datetime(2026, 3, 6, 12, 5, 0), datetime(2026, 3, 6, 12, 20, 0))]
+        ("S4", datetime(2026, 3, 6, 12, 5, 0), datetime(2026, 3, 6, 12, 20, 0)),
+    ]
     # T9 by hand: S2, S3, S4 replied within 24 h; S1 ten seconds late
     assert _figure(wh, "T9")[:3] == (3, 4, pytest.approx(0.75))
     assert _figure(wh, "T9", "district", "D01")[:2] == (1, 2)
@@ -274,11 +300,11 @@ def test_date_and_time_in_two_columns_with_12_hour_times_give_t9_by_hand(tmp_pat
 MINIMAL_CSV = (
     "id,type,opened,first reply,closed\n"
     "M1,complaint,2026-03-02 08:00,2026-03-02 09:00,2026-03-03 08:00\n"
-    "M2,complaint,2026-03-03 08:00,2026-03-04 09:00,\n"          # 25 h: breached
+    "M2,complaint,2026-03-03 08:00,2026-03-04 09:00,\n"  # 25 h: breached
     "M3,fault,2026-03-04 10:00,2026-03-04 10:30,2026-03-04 18:00\n"
     "M4,consultation,2026-03-05 10:00,2026-03-05 10:01,2026-03-05 10:02\n"
-    "M5,fault,2026-03-05 14:00,,\n"                                # no reply yet, due 06 14:00: breached
-    "M6,repair?,2026-03-05 15:00,2026-03-05 15:05,\n"              # not a type: quarantined bad_enum
+    "M5,fault,2026-03-05 14:00,,\n"  # no reply yet, due 06 14:00: breached
+    "M6,repair?,2026-03-05 15:00,2026-03-05 15:05,\n"  # not a type: quarantined bad_enum
 )
 
 MINIMAL_MAPPING = """\
@@ -318,12 +344,12 @@ def test_a_minimal_export_measures_t9_and_a2_and_says_why_t1_cannot_be(tmp_path)
 
 FREE_TEXT_CSV = (
     "工单号,问题描述分类,受理时间,首次回复,片区\n"
-    "F1,用户投诉：信号差,2026-03-02 09:00:00,2026-03-02 09:10:00,D01\n"      # contains 投诉 -> complaint
-    "F2,收费　投诉,2026-03-02 10:00:00,2026-03-02 10:20:00,D02\n"          # full-width space, 投诉 -> complaint
-    "F3,报修－无信号,2026-03-03 11:00:00,2026-03-03 11:05:00,D02\n"         # 报修 -> fault
-    "F4,套餐咨询,2026-03-04 12:00:00,2026-03-04 12:01:00,D02\n"            # default -> consultation
-    "F5,ＶＩＰ申请,2026-03-05 13:00:00,2026-03-05 13:30:00,D01\n"           # full-width VIP申请 -> vip_application
-    "F6,其他事项,2026-03-06 14:00:00,2026-03-06 14:02:00,D02\n"            # default -> consultation
+    "F1,用户投诉：信号差,2026-03-02 09:00:00,2026-03-02 09:10:00,D01\n"  # contains 投诉 -> complaint
+    "F2,收费　投诉,2026-03-02 10:00:00,2026-03-02 10:20:00,D02\n"  # full-width space, 投诉 -> complaint
+    "F3,报修－无信号,2026-03-03 11:00:00,2026-03-03 11:05:00,D02\n"  # 报修 -> fault
+    "F4,套餐咨询,2026-03-04 12:00:00,2026-03-04 12:01:00,D02\n"  # default -> consultation
+    "F5,ＶＩＰ申请,2026-03-05 13:00:00,2026-03-05 13:30:00,D01\n"  # full-width VIP申请 -> vip_application
+    "F6,其他事项,2026-03-06 14:00:00,2026-03-06 14:02:00,D02\n"  # default -> consultation
 )
 
 FREE_TEXT_MAPPING = """\
@@ -352,8 +378,13 @@ def test_free_text_types_are_matched_by_pattern_with_a_default_and_give_a2_by_ha
     wh = _build(tmp_path, FREE_TEXT_MAPPING, {f"问题工单_{FILE_DAY}.csv": FREE_TEXT_CSV})
     _nothing_lost(wh, {f"问题工单_{FILE_DAY}.csv": 6})
     assert _q(wh, "select ticket_id, ticket_type from raw.tickets order by 1") == [
-        ("F1", "complaint"), ("F2", "complaint"), ("F3", "fault"), ("F4", "consultation"),
-        ("F5", "vip_application"), ("F6", "consultation")]
+        ("F1", "complaint"),
+        ("F2", "complaint"),
+        ("F3", "fault"),
+        ("F4", "consultation"),
+        ("F5", "vip_application"),
+        ("F6", "consultation"),
+    ]
     # A2 by hand: one complaint in each district; D01 1/40,000 = 0.0025 %, D02 1/60,000 ≈ 0.00167 %: both fail
     for unit, households in HOUSEHOLDS.items():
         n, d, v, ok = _figure(wh, "A2", "district", unit)

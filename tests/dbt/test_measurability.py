@@ -32,13 +32,13 @@ def _ts(text: str) -> datetime:
 FEB_ROWS = [
     ("GD-F1", "consultation", "D01", "T0001", "2026-02-25 09:00", "2026-02-25 10:00"),  # 1 h: met
     ("GD-F2", "consultation", "D02", "T0002", "2026-02-25 09:00", "2026-02-26 12:00"),  # 27 h: breached
-    ("GD-F3", "fault", "D01", "T0001", "2026-02-26 09:00", "2026-02-26 09:30"),         # 30 min: met
+    ("GD-F3", "fault", "D01", "T0001", "2026-02-26 09:00", "2026-02-26 09:30"),  # 30 min: met
 ]
 MAR_ROWS = [
     ("GD-M1", "consultation", None, None, "2026-03-01 08:00", "2026-03-01 09:00"),  # met
     ("GD-M2", "consultation", None, None, "2026-03-01 08:00", "2026-03-02 07:59"),  # 23 h 59 min: met
     ("GD-M3", "consultation", None, None, "2026-03-01 09:00", "2026-03-02 09:01"),  # 24 h 1 min: breached
-    ("GD-M4", "complaint", None, None, "2026-03-01 10:00", "2026-03-01 10:05"),     # met
+    ("GD-M4", "complaint", None, None, "2026-03-01 10:00", "2026-03-01 10:05"),  # met
 ]
 
 
@@ -50,11 +50,23 @@ def _write_tickets(path: Path, rows: list[tuple], drop: set[str]) -> Path:
         w = csv.writer(fh)
         w.writerow([c.zh for c in cols])
         for tid, kind, district, tech, opened, reply in rows:
-            v = {"ticket_id": tid, "ticket_type": TICKETS.column("ticket_type").label(kind),
-                 "product": "宽带", "customer_id": "C1", "customer_tier": "普通", "customer_kind": "个人",
-                 "district_id": district, "area_type": "城区", "technician_id": tech, "channel": "热线",
-                 "status": "处理中", "opened_at": opened + ":00", "first_reply_at": reply + ":00",
-                 "updated_at": reply + ":00", "reopen_count": "0"}
+            v = {
+                "ticket_id": tid,
+                "ticket_type": TICKETS.column("ticket_type").label(kind),
+                "product": "宽带",
+                "customer_id": "C1",
+                "customer_tier": "普通",
+                "customer_kind": "个人",
+                "district_id": district,
+                "area_type": "城区",
+                "technician_id": tech,
+                "channel": "热线",
+                "status": "处理中",
+                "opened_at": opened + ":00",
+                "first_reply_at": reply + ":00",
+                "updated_at": reply + ":00",
+                "reopen_count": "0",
+            }
             w.writerow([v.get(c.name) or "" for c in cols])
     return path
 
@@ -93,7 +105,9 @@ def test_measurability_names_the_first_missing_column_of_each_measure():
     no_district = set(TICKETS.column_names) - {"district_id"}
     assert rulebook.measurability("tickets", no_district)["T9"] == (True, None)  # company grain
     assert rulebook.measurability("tickets", no_district, grain="district")["T9"] == (
-        False, "column tickets.district_id missing")
+        False,
+        "column tickets.district_id missing",
+    )
 
 
 def test_an_export_without_an_identity_column_is_still_rejected(tmp_path):
@@ -105,25 +119,39 @@ def test_an_export_without_an_identity_column_is_still_rejected(tmp_path):
 
 
 def test_an_export_lacking_rule_inputs_loads_and_records_the_absent_columns(warehouse):
-    assert _q(warehouse, "select entity, rows_read, rows_loaded, rows_quarantined from audit.load_log "
-                         "where entity = 'tickets' order by export_date") == [
-        ("tickets", 3, 3, 0), ("tickets", 4, 4, 0)]
-    absent = _q(warehouse, "select business_date, column_name from audit.source_columns "
-                           "where entity = 'tickets' and not present order by 1, 2")
+    assert _q(
+        warehouse,
+        "select entity, rows_read, rows_loaded, rows_quarantined from audit.load_log "
+        "where entity = 'tickets' order by export_date",
+    ) == [("tickets", 3, 3, 0), ("tickets", 4, 4, 0)]
+    absent = _q(
+        warehouse,
+        "select business_date, column_name from audit.source_columns "
+        "where entity = 'tickets' and not present order by 1, 2",
+    )
     assert (FEB, "product") in absent and (FEB, "district_id") not in absent
     assert {(MAR, "district_id"), (MAR, "technician_id"), (MAR, "updated_at")} <= set(absent)
     assert (MAR, "product") not in absent
-    assert _q(warehouse, "select count(*) from raw.tickets where product is not null and _export_date = ?",
-              [FEB]) == [(0,)]
+    assert _q(warehouse, "select count(*) from raw.tickets where product is not null and _export_date = ?", [FEB]) == [
+        (0,)
+    ]
     per_file = _q(warehouse, "select file_id, count(*) from audit.source_columns group by 1")
-    assert all(n == len(contract.entity(e).columns) for (fid, n), (e,) in zip(
-        per_file, [_q(warehouse, "select entity from audit.load_log where file_id = ?", [fid])[0]
-                   for fid, _ in per_file]))
+    assert all(
+        n == len(contract.entity(e).columns)
+        for (fid, n), (e,) in zip(
+            per_file,
+            [_q(warehouse, "select entity from audit.load_log where file_id = ?", [fid])[0] for fid, _ in per_file],
+        )
+    )
 
 
 def test_rules_reading_an_absent_column_are_not_measurable_with_the_reason(warehouse):
-    rows = {(m, g, p): (ok, why) for m, g, p, ok, why in _q(
-        warehouse, "select measure_id, grain, period_month, measurable, reason from marts.kpi_rule_measurability")}
+    rows = {
+        (m, g, p): (ok, why)
+        for m, g, p, ok, why in _q(
+            warehouse, "select measure_id, grain, period_month, measurable, reason from marts.kpi_rule_measurability"
+        )
+    }
     for grain in ("company", "district", "technician"):
         assert rows[("T1", grain, "2026-02")] == (False, "column tickets.product missing from ticket_system")
     assert rows[("T9", "company", "2026-02")] == (True, None)
@@ -157,8 +185,11 @@ def test_the_company_figure_is_computed_without_district_and_technician_columns(
 
 
 def test_data_coverage_lists_rows_per_date_missing_dates_and_absent_columns(warehouse):
-    rows = _q(warehouse, "select business_date, arrived, rows_loaded, absent_columns from marts.data_coverage "
-                         "where entity = 'tickets' order by 1")
+    rows = _q(
+        warehouse,
+        "select business_date, arrived, rows_loaded, absent_columns from marts.data_coverage "
+        "where entity = 'tickets' order by 1",
+    )
     assert [r[0] for r in rows] == [FEB, date(2026, 2, 28), date(2026, 3, 1), MAR]
     assert rows[1] == (date(2026, 2, 28), False, None, None)  # never arrived
     assert rows[2] == (date(2026, 3, 1), False, None, None)
@@ -166,10 +197,16 @@ def test_data_coverage_lists_rows_per_date_missing_dates_and_absent_columns(ware
     assert rows[3][1:3] == (True, 4) and {"district_id", "technician_id", "updated_at"} <= set(rows[3][3].split(", "))
     # reference lists are not expected daily: only the date they came
     assert _q(warehouse, "select business_date, arrived from marts.data_coverage where entity = 'districts'") == [
-        (FEB, True)]
-    rules = {(m, g): (ok, since, why) for m, g, ok, since, why in _q(
-        warehouse, "select measure_id, grain, measurable, measurable_since, reason from marts.data_coverage_rules "
-                   "where entity = 'tickets' and source_system = 'ticket_system'")}
+        (FEB, True)
+    ]
+    rules = {
+        (m, g): (ok, since, why)
+        for m, g, ok, since, why in _q(
+            warehouse,
+            "select measure_id, grain, measurable, measurable_since, reason from marts.data_coverage_rules "
+            "where entity = 'tickets' and source_system = 'ticket_system'",
+        )
+    }
     assert rules[("T1", "company")] == (True, MAR, None)  # product came back on 2 March
     assert rules[("T9", "company")] == (True, FEB, None)
     assert rules[("T9", "district")] == (False, None, "column tickets.district_id missing from ticket_system")
@@ -242,7 +279,9 @@ def test_the_data_coverage_page_lists_missing_dates_and_not_measurable_rules(war
     at = _app(warehouse, monkeypatch, "coverage")
     gaps = [d.value for d in at.dataframe if "arrived" in d.value.columns and not d.value["arrived"].any()]
     assert gaps and sorted(str(d)[:10] for d in gaps[0].loc[gaps[0]["entity"] == "tickets", "business_date"]) == [
-        "2026-02-28", "2026-03-01"]
+        "2026-02-28",
+        "2026-03-01",
+    ]
     assert any("T9 " in t and "tickets.district_id missing from ticket_system" in t for t in _texts(at))
 
 
@@ -257,8 +296,14 @@ def test_the_monthly_workbook_and_pdf_list_the_not_measurable_rules(warehouse, t
         month = data.load_month(con, "2026-02")
     finally:
         con.close()
-    expected = {(m, g) for m, g in _q(warehouse, "select measure_id, grain from marts.kpi_rule_measurability "
-                                                 "where period_month = '2026-02' and not measurable")}
+    expected = {
+        (m, g)
+        for m, g in _q(
+            warehouse,
+            "select measure_id, grain from marts.kpi_rule_measurability "
+            "where period_month = '2026-02' and not measurable",
+        )
+    }
     assert ("T1", "company") in expected
     book = openpyxl.load_workbook(workbook.write(month, tmp_path / "m.xlsx"))
     ws = next(w for w in book.worksheets if w.title.startswith("无法计算"))
@@ -274,4 +319,6 @@ def test_the_monthly_workbook_and_pdf_list_the_not_measurable_rules(warehouse, t
 def test_measurability_lists_every_missing_column():
     present = set(TICKETS.column_names) - {"product", "severity"}
     assert rulebook.measurability("tickets", present, source="x")["T1"] == (
-        False, "column tickets.product missing from x; column tickets.severity missing from x")
+        False,
+        "column tickets.product missing from x; column tickets.severity missing from x",
+    )

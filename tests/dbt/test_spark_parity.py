@@ -9,8 +9,11 @@ import pytest
 
 from kefu import spark
 
-pytestmark = [pytest.mark.slow, pytest.mark.spark,
-              pytest.mark.skipif(shutil.which("java") is None, reason="needs Java 17 (openjdk-17-jre-headless)")]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.spark,
+    pytest.mark.skipif(shutil.which("java") is None, reason="needs Java 17 (openjdk-17-jre-headless)"),
+]
 
 
 def assert_parity(warehouse, seconds: float, where: str) -> None:
@@ -18,8 +21,9 @@ def assert_parity(warehouse, seconds: float, where: str) -> None:
     counts = spark.row_counts(warehouse)
     print(f"dbt run --target spark ({where}): {seconds:.0f} s; kpi_rule_results rows duckdb/spark: {counts}")
     assert counts[0] > 0 and counts[0] == counts[1]
-    assert diff.empty, "rows of marts.kpi_rule_results that differ between DuckDB and Spark:\n" + \
-        diff[spark.KEY + ["side", "columns"]].to_string(index=False)
+    assert diff.empty, "rows of marts.kpi_rule_results that differ between DuckDB and Spark:\n" + diff[
+        spark.KEY + ["side", "columns"]
+    ].to_string(index=False)
 
 
 def test_kpi_rule_results_built_on_spark_equal_the_duckdb_build(built_demo, tmp_path):
@@ -27,4 +31,3 @@ def test_kpi_rule_results_built_on_spark_equal_the_duckdb_build(built_demo, tmp_
     warehouse = tmp_path / "kefu.duckdb"  # the Spark state is written beside the file: a copy
     shutil.copyfile(shared, warehouse)
     assert_parity(warehouse, spark.build_on_spark(warehouse), "local[2] session")
-

@@ -38,17 +38,23 @@ def scalar(con, sql: str):
 
 @pytest.mark.slow
 def test_every_staged_ticket_is_in_fct_tickets_once(con):
-    assert scalar(con, "select count(*) from staging.stg_tickets") == scalar(con, "select count(*) from marts.fct_tickets")
+    assert scalar(con, "select count(*) from staging.stg_tickets") == scalar(
+        con, "select count(*) from marts.fct_tickets"
+    )
     assert scalar(con, "select count(distinct ticket_id) from marts.fct_tickets") == scalar(
-        con, "select count(*) from marts.fct_tickets")
+        con, "select count(*) from marts.fct_tickets"
+    )
 
 
 @pytest.mark.slow
 def test_fct_ticket_sla_holds_every_engine_row_plus_its_same_as_copies(con):
     engine = scalar(con, "select count(*) from intermediate.int_ticket_clock")
-    copies = scalar(con, """
+    copies = scalar(
+        con,
+        """
         select count(*) from intermediate.int_ticket_clock c
-        join rulebook.rulebook_measures m on m.same_as = c.measure_id""")
+        join rulebook.rulebook_measures m on m.same_as = c.measure_id""",
+    )
     assert scalar(con, "select count(*) from marts.fct_ticket_sla") == engine + copies
 
 
@@ -86,8 +92,7 @@ def test_working_day_deadlines_equal_the_python_calendar(con):
         where limit_text like '%wd' and clock_start_at is not null
     """).fetchall()
     assert rows, "no working-day limits in the demo data"
-    wrong = [r for r in rows
-             if r[3] != workcal.end_of_nth_working_day(r[1], int(r[2].removesuffix("wd")))]
+    wrong = [r for r in rows if r[3] != workcal.end_of_nth_working_day(r[1], int(r[2].removesuffix("wd")))]
     assert wrong == [], wrong[:5]
 
 

@@ -73,10 +73,11 @@ def test_dagbag_imports_both_dags_with_their_settings(tmp_path):
         "        'callback': dag.on_failure_callback is not None, 'schedule': str(getattr(dag.timetable, '_expression', '')),\n"
         "        'tasks': {t.task_id: {'pool': t.pool, 'retries': t.retries, 'upstream': sorted(t.upstream_task_ids),\n"
         "                             'callback': bool(t.on_failure_callback)} for t in dag.tasks}}\n"
-        "print('RESULT ' + json.dumps(out))\n")
+        "print('RESULT ' + json.dumps(out))\n"
+    )
     res = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
     line = next(x for x in res.stdout.splitlines() if x.startswith("RESULT "))
-    out = json.loads(line[len("RESULT "):])
+    out = json.loads(line[len("RESULT ") :])
     assert out["errors"] == {}
     assert set(out["dags"]) == {"nightly", "monthly_assessment", "backfill"}
     nightly = out["dags"]["nightly"]
@@ -118,6 +119,7 @@ def test_runs_in_order_sees_a_task_out_of_the_chain():
 
 # --- the happy path, backfill and idempotency ---------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def month_run(tmp_path_factory):
     """Backlog Jan 1-29 by the backfill DAG, then nightly Jan 30 and Jan 31 through Airflow."""
@@ -154,9 +156,12 @@ def test_nightly_dag_publishes_the_answer_key(month_run):
     assert (run / "data_docs" / "thresholds" / "index.html").exists()
     # every breach of the threshold suites is in audit.kpi_breaches: the failed rule results of the months
     con = duckdb.connect(str(home.published), read_only=True)
-    failed = con.execute("select count(*) from marts.kpi_rule_results where not passed "
-                         "and period_month in ('2025-12', '2026-01')").fetchone()[0]
-    recorded = con.execute("select count(*) from audit.kpi_breaches where business_date = date '2026-01-31'").fetchone()[0]
+    failed = con.execute(
+        "select count(*) from marts.kpi_rule_results where not passed and period_month in ('2025-12', '2026-01')"
+    ).fetchone()[0]
+    recorded = con.execute(
+        "select count(*) from audit.kpi_breaches where business_date = date '2026-01-31'"
+    ).fetchone()[0]
     con.close()
     assert failed > 0 and recorded == failed
 
@@ -226,7 +231,8 @@ def test_monthly_assessment_draft_appeal_approve_sign_final(month_run):
         f"select count(*) from ((select * from read_parquet('{out / 'kpi_rule_results.parquet'}') "
         f"except select * from marts.kpi_rule_results where period_month = '2026-01') union all "
         f"(select * from marts.kpi_rule_results where period_month = '2026-01' "
-        f"except select * from read_parquet('{out / 'kpi_rule_results.parquet'}')))").fetchone()[0]
+        f"except select * from read_parquet('{out / 'kpi_rule_results.parquet'}')))"
+    ).fetchone()[0]
     n = con.execute("select count(*) from marts.kpi_rule_results where period_month = '2026-01'").fetchone()[0]
     final = dict(con.execute(f"select grain || ':' || unit_id, [numerator, denominator] from "
                              f"read_parquet('{out / 'kpi_rule_results_final.parquet'}') where measure_id = ? "
@@ -262,8 +268,9 @@ def test_rerunning_dates_and_the_month_changes_nothing(month_run):
     # the newest date again (same marts: the published copy is not even rewritten), then a past
     # date: the working warehouse is rebuilt as that night saw it (export history) and its marts
     # equal what was published that night; the published copy (a newer date) stays
-    assert_success(airflow_runner.run_in_child("nightly", ["2026-01-31", "2026-01-30"], env),
-                   ["2026-01-31", "2026-01-30"])
+    assert_success(
+        airflow_runner.run_in_child("nightly", ["2026-01-31", "2026-01-30"], env), ["2026-01-31", "2026-01-30"]
+    )
     assert sha256(home.published) == published_before
     assert home.manifest.read_text(encoding="utf-8") == manifest_before
     assert pipeline.fingerprint(home.warehouse) == jan30["fingerprint"]
@@ -296,6 +303,7 @@ def test_reopening_a_signed_month_recomputes_it_as_a_draft_to_sign_again(month_r
 
 
 # --- failures: a corrupt export, a killed run -----------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def first_night(tmp_path_factory):
@@ -359,8 +367,13 @@ def test_run_killed_during_dbt_leaves_published_unchanged_and_next_run_succeeds(
     published_before, manifest_before = sha256(home.published), home.manifest.read_text(encoding="utf-8")
     day = json.loads(manifest_before)["business_date"]
     nxt = date.fromordinal(date.fromisoformat(day).toordinal() + 1).isoformat()
-    proc = subprocess.Popen([sys.executable, "-m", "kefu.airflow_runner", "nightly", nxt], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kefu.airflow_runner", "nightly", nxt],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 600
     dbt = []
     while not dbt and proc.poll() is None and time.monotonic() < deadline:

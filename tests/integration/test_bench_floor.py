@@ -26,8 +26,11 @@ def _compare(warehouse: Path, theirs: pd.DataFrame) -> pd.DataFrame:
     ours = bench_pipeline.warehouse_rows(warehouse)
     assert set(ours["measure_id"]) == set(bench_pipeline.RULES)
     m = ours.merge(theirs, on=KEY, how="outer", suffixes=("_warehouse", "_script"), indicator=True)
-    return m[(m["_merge"] != "both") | (m["numerator_warehouse"] != m["numerator_script"])
-             | (m["denominator_warehouse"] != m["denominator_script"])]
+    return m[
+        (m["_merge"] != "both")
+        | (m["numerator_warehouse"] != m["numerator_script"])
+        | (m["denominator_warehouse"] != m["denominator_script"])
+    ]
 
 
 def test_floor_equals_warehouse(demo, tmp_path):

@@ -77,14 +77,27 @@ def _snapshot(wh: Path, ids: bool = True) -> dict:
     run may have drawn from the sequence)."""
     out = {}
     drop = {"_loaded_at"} if ids else {"_loaded_at", "_file_id"}
-    for (t,) in _q(wh, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'raw' "
-                   "AND table_type = 'BASE TABLE' ORDER BY 1"):
-        cols = [c for (c,) in _q(wh, "SELECT column_name FROM information_schema.columns WHERE table_schema = 'raw' "
-                                 f"AND table_name = '{t}' ORDER BY ordinal_position") if c not in drop]
+    for (t,) in _q(
+        wh,
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'raw' "
+        "AND table_type = 'BASE TABLE' ORDER BY 1",
+    ):
+        cols = [
+            c
+            for (c,) in _q(
+                wh,
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = 'raw' "
+                f"AND table_name = '{t}' ORDER BY ordinal_position",
+            )
+            if c not in drop
+        ]
         out[t] = _q(wh, f"SELECT {', '.join(cols)} FROM raw.{t} ORDER BY ALL")
-    out["log"] = _q(wh, f"SELECT {'file_id, ' if ids else ''}file_name, entity, export_date, status, reason, "
-                    f"rows_read, rows_loaded, rows_quarantined, replace(message, '{wh.parent}', '<root>'), moved_to IS NOT NULL "
-                    "FROM audit.load_log ORDER BY file_id")
+    out["log"] = _q(
+        wh,
+        f"SELECT {'file_id, ' if ids else ''}file_name, entity, export_date, status, reason, "
+        f"rows_read, rows_loaded, rows_quarantined, replace(message, '{wh.parent}', '<root>'), moved_to IS NOT NULL "
+        "FROM audit.load_log ORDER BY file_id",
+    )
     out["quarantine"] = _q(wh, f"SELECT {'*' if ids else '* EXCLUDE (file_id)'} FROM audit.quarantine ORDER BY ALL")
     return out
 
@@ -92,8 +105,14 @@ def _snapshot(wh: Path, ids: bool = True) -> dict:
 def _nights(root: Path) -> Path:
     wh = root / "w.duckdb"
     for d in (D1, D2, D3):
-        ingest(root / "landing" / d.isoformat(), wh, _cfg(), archive=root / "archive" / d.isoformat(),
-               rejected=root / "rejected" / d.isoformat(), progress=False)
+        ingest(
+            root / "landing" / d.isoformat(),
+            wh,
+            _cfg(),
+            archive=root / "archive" / d.isoformat(),
+            rejected=root / "rejected" / d.isoformat(),
+            progress=False,
+        )
     return wh
 
 
@@ -112,16 +131,19 @@ def test_a_bulk_batch_equals_the_nights_it_replaces(tmp_path):
     reasons = {r[4] for r in a["quarantine"]}
     assert {"unknown_reference", "duplicate_key", "truncated_row"} <= reasons
     assert [r[2] for r in a["quarantine"] if r[4] == "duplicate_key"] and all(
-        r[1] == _calls_name(D2) for r in a["quarantine"] if r[4] == "duplicate_key")
+        r[1] == _calls_name(D2) for r in a["quarantine"] if r[4] == "duplicate_key"
+    )
     # D2's cut line, and D3's appended short line (LF in a CRLF file: read since D-80, not lost)
     assert {r[1] for r in a["quarantine"] if r[4] == "truncated_row"} == {_calls_name(D2), _calls_name(D3)}
     assert {r[4] for r in a["log"]} == {"loaded", "duplicate", "rejected"}
     assert {r[5] for r in a["log"]} == {None, "unrecognised_file"}
     assert a["tickets_superseded"] and a["districts_superseded"]
     assert a == b
+
     # every file moved where the nights put it; nothing left in landing
-    files = lambda root, sub: sorted(p.relative_to(root / sub).as_posix()  # noqa: E731
-                                     for p in (root / sub).rglob("*") if p.is_file())
+    def files(root: Path, sub: str) -> list[str]:
+        return sorted(p.relative_to(root / sub).as_posix() for p in (root / sub).rglob("*") if p.is_file())
+
     for sub in ("archive", "rejected"):
         assert files(tmp_path / "nights", sub) == files(tmp_path / "bulk", sub)
     assert not any(p.is_file() for p in (tmp_path / "bulk" / "landing").rglob("*"))
@@ -134,8 +156,13 @@ def test_row_numbers_of_a_bulk_batch_are_the_rows_of_each_file(tmp_path):
     text = (tmp_path / "landing" / D2.isoformat() / _calls_name(D2)).read_bytes().decode("gb18030")
     n_lines = len(text.splitlines())
     wh = _bulk(tmp_path)
-    rows = dict(_q(wh, "SELECT reason, row_number FROM audit.quarantine WHERE reason IN "
-                   f"('duplicate_key', 'truncated_row') AND file_name = '{_calls_name(D2)}'"))
+    rows = dict(
+        _q(
+            wh,
+            "SELECT reason, row_number FROM audit.quarantine WHERE reason IN "
+            f"('duplicate_key', 'truncated_row') AND file_name = '{_calls_name(D2)}'",
+        )
+    )
     # the copied row is the second-to-last line of the file, the cut line the last one
     assert rows == {"duplicate_key": n_lines - 1, "truncated_row": n_lines}
 
@@ -143,9 +170,25 @@ def test_row_numbers_of_a_bulk_batch_are_the_rows_of_each_file(tmp_path):
 def _cli(landing: Path, wh: Path, env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in {CRASH_ENV, config.ENV_KEY}}
     env.update(env_extra or {})
-    return subprocess.run([sys.executable, "-m", "kefu.cli", "ingest", "--bulk", "--landing", str(landing),
-                           "--warehouse", str(wh), "--demo-key", "--no-progress"], capture_output=True, text=True,
-                          env=env, cwd=ROOT)
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "kefu.cli",
+            "ingest",
+            "--bulk",
+            "--landing",
+            str(landing),
+            "--warehouse",
+            str(wh),
+            "--demo-key",
+            "--no-progress",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
 
 
 def _prior_and_batch(root: Path) -> None:

@@ -29,7 +29,8 @@ def warehouse(built_demo) -> Path:
 @pytest.fixture(scope="module")
 def months(warehouse) -> list[str]:
     return mart(warehouse, "select distinct period_month from marts.kpi_rule_results order by 1")[
-        "period_month"].tolist()
+        "period_month"
+    ].tolist()
 
 
 def mart(warehouse: Path, sql: str, params=()) -> pd.DataFrame:
@@ -120,10 +121,12 @@ def test_overview_table_shows_each_rows_status_as_a_tag_in_its_colour_with_its_n
     assert {"green", "red"} <= {s[0] for s in shown}
     # the tag's colour and label are the grid's column configuration: drawn by the grid, no glyph
     options = json.loads(grid.proto.columns)["status"]["type_config"]["options"]
-    assert options == [{"value": "green", "label": "达标", "color": "#2e7d32"},
-                       {"value": "amber", "label": "临界未达标", "color": "#ef8f00"},
-                       {"value": "red", "label": "未达标", "color": "#c62828"},
-                       {"value": "none", "label": "仅统计", "color": "#9e9e9e"}]
+    assert options == [
+        {"value": "green", "label": "达标", "color": "#2e7d32"},
+        {"value": "amber", "label": "临界未达标", "color": "#ef8f00"},
+        {"value": "red", "label": "未达标", "color": "#c62828"},
+        {"value": "none", "label": "仅统计", "color": "#9e9e9e"},
+    ]
 
 
 def test_overview_at_company_scope_says_c8_is_judged_at_the_quarter_end(warehouse, months, monkeypatch):
@@ -168,18 +171,30 @@ def test_status_colour_is_green_when_passed_amber_within_the_margin_red_beyond(w
 def test_districts_page_ranks_the_month_and_shows_a_picked_district(warehouse, months, monkeypatch):
     at = open_page(warehouse, monkeypatch, "districts", month=months[0])
     shown = table(at, "rank", "a2_value")
-    expected = mart(warehouse, "select district_id, a2_value, rules_failed from marts.kpi_district_monthly "
-                               "where period_month = ? order by rules_failed, a2_value, district_id", [months[0]])
+    expected = mart(
+        warehouse,
+        "select district_id, a2_value, rules_failed from marts.kpi_district_monthly "
+        "where period_month = ? order by rules_failed, a2_value, district_id",
+        [months[0]],
+    )
     assert shown["district_id"].tolist() == expected["district_id"].tolist()
     assert shown["a2_value"].tolist() == [ui.fmt(v) for v in expected["a2_value"]]
     yearly = table(at, "months_all_passed")
-    assert yearly["months_all_passed"].tolist() == mart(
-        warehouse, "select months_all_passed from marts.kpi_district_yearly where period_year = ? "
-                   "order by district_id", [months[0][:4]])["months_all_passed"].tolist()
+    assert (
+        yearly["months_all_passed"].tolist()
+        == mart(
+            warehouse,
+            "select months_all_passed from marts.kpi_district_yearly where period_year = ? order by district_id",
+            [months[0][:4]],
+        )["months_all_passed"].tolist()
+    )
 
     at.selectbox(key="district").set_value("D05").run()
-    a1 = one(warehouse, "select a1_value from marts.kpi_district_monthly where district_id = 'D05' "
-                        "and period_month = ?", [months[0]])
+    a1 = one(
+        warehouse,
+        "select a1_value from marts.kpi_district_monthly where district_id = 'D05' and period_month = ?",
+        [months[0]],
+    )
     assert card(at, "A1") == ui.fmt(a1, "ratio")
 
 
@@ -194,8 +209,12 @@ def test_technician_filter_shows_the_scorecard_and_a_red_cell_its_tickets(wareho
     at = open_page(warehouse, monkeypatch, "technicians", technician=technician)
     scorecard = table(at, "measures_failed")
     assert scorecard["technician_id"].tolist() == [technician]
-    expected = mart(warehouse, f"select {rule.lower()}_value as v, measures_failed from marts.kpi_technician_monthly "
-                               "where technician_id = ? and period_month = ?", [technician, month]).iloc[0]
+    expected = mart(
+        warehouse,
+        f"select {rule.lower()}_value as v, measures_failed from marts.kpi_technician_monthly "
+        "where technician_id = ? and period_month = ?",
+        [technician, month],
+    ).iloc[0]
     assert scorecard[rule].iloc[0] == ui.fmt(expected["v"])
     assert scorecard["measures_failed"].iloc[0] == expected["measures_failed"]
 
@@ -211,11 +230,16 @@ def test_technician_filter_shows_the_scorecard_and_a_red_cell_its_tickets(wareho
 
 
 def test_early_warning_counts_follow_the_district_and_tier_filters(warehouse, monkeypatch):
-    district, tier = mart(warehouse, "select district_id, customer_tier from marts.rpt_early_warning "
-                                     "group by all order by count(*) desc limit 1").iloc[0]
+    district, tier = mart(
+        warehouse,
+        "select district_id, customer_tier from marts.rpt_early_warning group by all order by count(*) desc limit 1",
+    ).iloc[0]
     at = open_page(warehouse, monkeypatch, "warning", district=district, tier=tier)
-    expected = mart(warehouse, "select ticket_id, warning_level from marts.rpt_early_warning "
-                               "where district_id = ? and customer_tier = ?", [district, tier])
+    expected = mart(
+        warehouse,
+        "select ticket_id, warning_level from marts.rpt_early_warning where district_id = ? and customer_tier = ?",
+        [district, tier],
+    )
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["已超时"] == f"{(expected['warning_level'] == 'overdue').sum()} 项"
     assert metrics["涉及工单"] == f"{expected['ticket_id'].nunique()} 张"
@@ -232,9 +256,12 @@ def test_hotline_tier_filter_shows_the_tiers_queue_and_coverage(warehouse, month
                          "and unit_id = 'vip' and period_month = ?", [month])
     assert card(at, "H2.1") == ui.fmt(h21)
     coverage = table(at, "hours_uncovered")
-    hours = mart(warehouse, "select count(*) as n, count(*) filter (where is_uncovered) as u "
-                            "from marts.kpi_hotline_coverage_hourly where queue = 'vip' and period_month = ?",
-                 [month]).iloc[0]
+    hours = mart(
+        warehouse,
+        "select count(*) as n, count(*) filter (where is_uncovered) as u "
+        "from marts.kpi_hotline_coverage_hourly where queue = 'vip' and period_month = ?",
+        [month],
+    ).iloc[0]
     assert (coverage["hours_with_calls"].sum(), coverage["hours_uncovered"].sum()) == (hours["n"], hours["u"])
 
     at.selectbox(key="district").set_value("D17").run()
@@ -253,17 +280,29 @@ def test_satisfaction_tier_filter_shows_the_tiers_brand_group(warehouse, months,
 def test_callbacks_district_and_tier_filters(warehouse, months, monkeypatch):
     month = months[-1]
     at = open_page(warehouse, monkeypatch, "callbacks", district="D04", tier="vip")
-    c1 = one(warehouse, "select c1_value from marts.kpi_callbacks_monthly where grain = 'district' "
-                        "and unit_id = 'D04' and period_month = ?", [month])
-    p1 = one(warehouse, "select value from marts.kpi_contact_policy_monthly where grain = 'tier_group' "
-                        "and unit_id = 'vip' and period_month = ?", [month])
+    c1 = one(
+        warehouse,
+        "select c1_value from marts.kpi_callbacks_monthly where grain = 'district' "
+        "and unit_id = 'D04' and period_month = ?",
+        [month],
+    )
+    p1 = one(
+        warehouse,
+        "select value from marts.kpi_contact_policy_monthly where grain = 'tier_group' "
+        "and unit_id = 'vip' and period_month = ?",
+        [month],
+    )
     assert (card(at, "C1"), card(at, "P1")) == (ui.fmt(c1), ui.fmt(p1))
 
 
 def test_vip_page_district_filter(warehouse, months, monkeypatch):
     at = open_page(warehouse, monkeypatch, "vip", month=months[0], district="D08")
-    v2 = one(warehouse, "select v2_value from marts.kpi_vip_service_monthly where grain = 'district' "
-                        "and unit_id = 'D08' and period_month = ?", [months[0]])
+    v2 = one(
+        warehouse,
+        "select v2_value from marts.kpi_vip_service_monthly where grain = 'district' "
+        "and unit_id = 'D08' and period_month = ?",
+        [months[0]],
+    )
     assert card(at, "V2") == ui.fmt(v2)
 
 
@@ -277,11 +316,19 @@ def test_hall_page_month_filter(warehouse, months, monkeypatch):
 def test_notices_page_district_filter(warehouse, months, monkeypatch):
     month = months[-1]
     at = open_page(warehouse, monkeypatch, "notices", district="D01")
-    n2 = one(warehouse, "select n2_value from marts.kpi_notices_monthly where grain = 'district' "
-                        "and unit_id = 'D01' and period_month = ?", [month])
+    n2 = one(
+        warehouse,
+        "select n2_value from marts.kpi_notices_monthly where grain = 'district' "
+        "and unit_id = 'D01' and period_month = ?",
+        [month],
+    )
     assert card(at, "N2") == ui.fmt(n2)
-    late = one(warehouse, "select count(*) from marts.fct_notices where district_id = 'D01' and period_month = ? "
-                          "and not is_notified_in_time", [month])
+    late = one(
+        warehouse,
+        "select count(*) from marts.fct_notices where district_id = 'D01' and period_month = ? "
+        "and not is_notified_in_time",
+        [month],
+    )
     assert len(table(at, "lead_hours")) == late
 
 
@@ -324,7 +371,7 @@ def test_a_missing_warehouse_is_explained_not_a_stack_trace(tmp_path, monkeypatc
 
 
 def test_excel_download_keeps_formula_like_text_as_text():
-    frame = pd.DataFrame({"工单内容": ["=HYPERLINK(\"http://x\")", "+1", "@SUM(A1)"], "n": [1, 2, 3]})
+    frame = pd.DataFrame({"工单内容": ['=HYPERLINK("http://x")', "+1", "@SUM(A1)"], "n": [1, 2, 3]})
     sheet = openpyxl.load_workbook(io.BytesIO(ui.excel_bytes(frame))).active
     cells = [sheet.cell(row=r, column=1) for r in (2, 3, 4)]
     assert [c.value for c in cells] == frame["工单内容"].tolist()
@@ -361,12 +408,15 @@ def noto_cjk_charset() -> list[tuple[int, int]] | None:
     if not shutil.which("fc-match") or not shutil.which("fc-query"):
         return None
     import subprocess
-    match = subprocess.run(["fc-match", "-f", "%{family}\n%{file}", "Noto Sans CJK SC"],
-                           capture_output=True, text=True, check=True).stdout.splitlines()
+
+    match = subprocess.run(
+        ["fc-match", "-f", "%{family}\n%{file}", "Noto Sans CJK SC"], capture_output=True, text=True, check=True
+    ).stdout.splitlines()
     if len(match) < 2 or "Noto Sans CJK" not in match[0]:
         return None
-    text = subprocess.run(["fc-query", "--index", "0", "--format=%{charset}", match[1]],
-                          capture_output=True, text=True, check=True).stdout
+    text = subprocess.run(
+        ["fc-query", "--index", "0", "--format=%{charset}", match[1]], capture_output=True, text=True, check=True
+    ).stdout
     return [(int(a, 16), int(b or a, 16)) for a, _, b in (r.partition("-") for r in text.split())]
 
 
@@ -392,15 +442,22 @@ def test_a_rule_missing_at_a_scope_says_why():
     company = {"company", "brand_group"}
     assert ui.unshown_reason(m["A1"], "2026-01", company, None).startswith("只在片区层级考核")
     # C8 is judged at the company, in the quarter's last month: before the quarter ends, it says so
-    for month, as_of in (("2026-01", "2026-02-01 00:00"), ("2026-02", "2026-03-01 00:00"),
-                         ("2026-03", "2026-03-20 00:00"), ("2026-03", None)):
+    for month, as_of in (
+        ("2026-01", "2026-02-01 00:00"),
+        ("2026-02", "2026-03-01 00:00"),
+        ("2026-03", "2026-03-20 00:00"),
+        ("2026-03", None),
+    ):
         assert ui.unshown_reason(m["C8"], month, company, as_of) == (
-            "按季度考核，2026 年第 1 季度尚未结束，季末月 2026-03 考核 (judged per quarter: the quarter has not ended yet)")
+            "按季度考核，2026 年第 1 季度尚未结束，季末月 2026-03 考核 (judged per quarter: the quarter has not ended yet)"
+        )
     assert ui.unshown_reason(m["C8"], "2026-11", company, "2026-12-01 00:00").startswith(
-        "按季度考核，2026 年第 4 季度尚未结束，季末月 2026-12 考核")
+        "按季度考核，2026 年第 4 季度尚未结束，季末月 2026-12 考核"
+    )
     # after the quarter: January points to March; a missing C8 in March had nothing to judge
     assert ui.unshown_reason(m["C8"], "2026-01", company, "2026-04-01 00:00") == (
-        "按季度考核，在季末月 2026-03 考核 (judged per quarter, in its last month 2026-03)")
+        "按季度考核，在季末月 2026-03 考核 (judged per quarter, in its last month 2026-03)"
+    )
     assert ui.unshown_reason(m["C8"], "2026-03", company, "2026-04-01 00:00").startswith("本月该范围没有考核对象")
     # C7's first-year projects are judged monthly: not a quarterly duty
     assert ui.unshown_reason(m["C7"], "2026-01", company, None).startswith("本月该范围没有考核对象")
@@ -408,7 +465,9 @@ def test_a_rule_missing_at_a_scope_says_why():
 
 def test_the_note_groups_the_unshown_rules_by_reason():
     note = ui.unshown_note(["A1", "A3", "C8", "T1"], {"T1"}, "2026-02", {"company", "brand_group"}, None)
-    assert note == ("本范围未显示的规则 · not shown at this scope："  # reasons in rulebook order (C before A)
-                    "C8：按季度考核，2026 年第 1 季度尚未结束，季末月 2026-03 考核 (judged per quarter: the quarter has not ended yet)；"
-                    "A1、A3：只在片区层级考核 (judged at other levels only)")
+    assert note == (
+        "本范围未显示的规则 · not shown at this scope："  # reasons in rulebook order (C before A)
+        "C8：按季度考核，2026 年第 1 季度尚未结束，季末月 2026-03 考核 (judged per quarter: the quarter has not ended yet)；"
+        "A1、A3：只在片区层级考核 (judged at other levels only)"
+    )
     assert ui.unshown_note(["T1"], {"T1"}, "2026-02", {"company"}, None) is None

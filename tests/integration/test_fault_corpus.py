@@ -40,6 +40,7 @@ STAMP = f"{DAY:%Y%m%d}"
 
 # --------------------------------------------------------------------------- helpers
 
+
 def _day(tmp_path: Path) -> Path:
     """landing/ with the day's reference lists (districts, technicians) already in it; returns the day folder."""
     landing = tmp_path / "landing"
@@ -61,16 +62,23 @@ def _q(tmp_path: Path, sql: str, params: list | None = None) -> list[tuple]:
 
 def _log(tmp_path: Path, name: str) -> dict:
     name = f"{DAY.isoformat()}/{name}"  # the load log names a file by its path under landing/
-    rows = _q(tmp_path, "SELECT status, reason, message, rows_read, rows_loaded, rows_quarantined "
-              "FROM audit.load_log WHERE file_name = ? ORDER BY file_id", [name])
+    rows = _q(
+        tmp_path,
+        "SELECT status, reason, message, rows_read, rows_loaded, rows_quarantined "
+        "FROM audit.load_log WHERE file_name = ? ORDER BY file_id",
+        [name],
+    )
     assert len(rows) == 1, rows
     return dict(zip(("status", "reason", "message", "read", "loaded", "quarantined"), rows[0]))
 
 
 def _quarantined(tmp_path: Path, name: str) -> list[tuple]:
     name = f"{DAY.isoformat()}/{name}"
-    return _q(tmp_path, "SELECT row_number, column_name, reason FROM audit.quarantine WHERE file_name = ? "
-              "ORDER BY ALL", [name])
+    return _q(
+        tmp_path,
+        "SELECT row_number, column_name, reason FROM audit.quarantine WHERE file_name = ? ORDER BY ALL",
+        [name],
+    )
 
 
 def _data_lines(data: bytes) -> int:
@@ -118,6 +126,7 @@ def _zh(entity: str, column: str) -> str:
 
 # --------------------------------------------------------------------------- 1. line endings
 
+
 @pytest.mark.parametrize("entity", ["tickets", "calls"])  # UTF-8 read in place / GB18030 transcoded
 def test_mixed_crlf_and_lf_line_endings_account_for_every_line(tmp_path, entity):
     path = _sample_csv(_day(tmp_path), entity, 20)
@@ -137,6 +146,7 @@ def test_mixed_crlf_and_lf_line_endings_account_for_every_line(tmp_path, entity)
 
 
 # --------------------------------------------------------------------------- 2. oversized cells
+
 
 def test_a_cell_over_131072_chars_in_the_header_scan_does_not_stop_the_day(tmp_path):
     folder = _day(tmp_path)
@@ -165,7 +175,7 @@ def test_a_line_over_the_line_limit_is_quarantined_and_the_day_goes_on(tmp_path)
     _run(tmp_path)
     log = _reconciles(tmp_path, tickets.name, data)
     assert (log["read"], log["loaded"], log["quarantined"]) == (5, 4, 1)
-    (row, _col, reason), = _quarantined(tmp_path, tickets.name)
+    ((row, _col, reason),) = _quarantined(tmp_path, tickets.name)
     assert (row, reason) == (4, "malformed_row")
     msg, shown = _q(tmp_path, "SELECT message, length(row_text) FROM audit.quarantine")[0]
     assert f"longer than {MAX_LINE_SIZE:,} characters" in msg and shown <= 4000
@@ -178,7 +188,7 @@ def test_no_reader_error_stops_the_night(tmp_path, monkeypatch):
 
     folder = _day(tmp_path)
     tickets = _sample_csv(folder, "tickets", 3)
-    calls = _sample_csv(folder, "calls", 4)
+    _sample_csv(folder, "calls", 4)
     real = readers.prepare
 
     def hostile(path, *a, **k):
@@ -197,6 +207,7 @@ def test_no_reader_error_stops_the_night(tmp_path, monkeypatch):
 
 # --------------------------------------------------------------------------- 3. numbers
 
+
 def test_integers_that_are_not_plain_digits_are_quarantined_bad_number(tmp_path):
     folder = _day(tmp_path)
     tickets = _sample_csv(folder, "tickets", 6)
@@ -213,8 +224,11 @@ def test_integers_that_are_not_plain_digits_are_quarantined_bad_number(tmp_path)
     assert (log["read"], log["loaded"], log["quarantined"]) == (3, 2, 1)
     assert _quarantined(tmp_path, calls.name) == [(2, "talk_seconds", "bad_number")]
     assert sorted(_q(tmp_path, "SELECT talk_seconds FROM raw.calls")) == [(7,), (60,)]
-    msg = _q(tmp_path, "SELECT message FROM audit.quarantine WHERE file_name = ? AND row_number = 2",
-             [f"{DAY.isoformat()}/{calls.name}"])[0][0]
+    msg = _q(
+        tmp_path,
+        "SELECT message FROM audit.quarantine WHERE file_name = ? AND row_number = 2",
+        [f"{DAY.isoformat()}/{calls.name}"],
+    )[0][0]
     assert "'12.5'" in msg and "whole number" in msg
 
 
@@ -246,8 +260,13 @@ def test_an_xlsx_header_merged_over_a_date_and_a_time_column_is_rejected_naming_
     _run(tmp_path)
     log = _log(tmp_path, path.name)
     letters = openpyxl.utils.get_column_letter
-    assert (log["status"], log["reason"], log["read"], log["loaded"], log["quarantined"]) == \
-        ("rejected", "merged_header", 0, 0, 0)
+    assert (log["status"], log["reason"], log["read"], log["loaded"], log["quarantined"]) == (
+        "rejected",
+        "merged_header",
+        0,
+        0,
+        0,
+    )
     assert f"{zh} ({letters(col)}{hr}:{letters(col + 1)}{hr})" in log["message"]
     assert "合并" in log["message"]
     assert (tmp_path / "rejected" / DAY.isoformat() / path.name).read_bytes() == data  # kept whole
@@ -268,6 +287,7 @@ def test_merged_title_rows_above_the_header_still_load(tmp_path):
 
 
 # --------------------------------------------------------------------------- 4. messages
+
 
 def test_a_zero_byte_file_is_rejected_as_empty(tmp_path):
     folder = _day(tmp_path)
@@ -327,18 +347,32 @@ def test_an_xlsx_with_its_data_on_another_sheet_names_the_sheets(tmp_path):
 
 # --------------------------------------------------------------------------- 6. CSV for readers
 
+
 def test_kefu_sql_csv_neutralises_formula_leading_cells(capsys):
     from kefu import analyst
 
     con = duckdb.connect()
-    rc = analyst.execute(con, "SELECT '=HYPERLINK(\"http://x\",\"y\")' AS a, '+86 138' AS b, '-1+2' AS c, "
-                         "'@SUM(A1)' AS d, chr(9) || 'x' AS e, chr(13) || 'y' AS f, 'plain' AS g, "
-                         "-5 AS n, 2.5 AS x", as_csv=True)
+    rc = analyst.execute(
+        con,
+        "SELECT '=HYPERLINK(\"http://x\",\"y\")' AS a, '+86 138' AS b, '-1+2' AS c, "
+        "'@SUM(A1)' AS d, chr(9) || 'x' AS e, chr(13) || 'y' AS f, 'plain' AS g, "
+        "-5 AS n, 2.5 AS x",
+        as_csv=True,
+    )
     assert rc == 0
     rows = list(csv.reader(io.StringIO(capsys.readouterr().out, newline="")))
     assert rows[0] == list("abcdefgnx")
-    assert rows[1] == ["'=HYPERLINK(\"http://x\",\"y\")", "'+86 138", "'-1+2", "'@SUM(A1)", "'\tx", "'\ry",
-                       "plain", "-5", "2.5"]
+    assert rows[1] == [
+        '\'=HYPERLINK("http://x","y")',
+        "'+86 138",
+        "'-1+2",
+        "'@SUM(A1)",
+        "'\tx",
+        "'\ry",
+        "plain",
+        "-5",
+        "2.5",
+    ]
 
 
 def test_dashboard_csv_downloads_neutralise_formula_leading_cells():
@@ -352,6 +386,7 @@ def test_dashboard_csv_downloads_neutralise_formula_leading_cells():
 
 
 # --------------------------------------------------------------------------- 5. publish windows
+
 
 def _home(tmp_path: Path, value: int) -> Path:
     root = tmp_path / "home"
@@ -368,8 +403,10 @@ def _publish(root: Path, day: date, crash: str | None = None) -> subprocess.Comp
     if crash:
         env[CRASH_ENV] = crash
     env["PYTHONPATH"] = str(ROOT)
-    code = ("import sys; from datetime import date; from kefu.home import Home; from kefu.pipeline import publish; from pathlib import Path; "
-            f"print(publish(Home(Path({str(root)!r})), date.fromisoformat({day.isoformat()!r}), 'run_' + {day.isoformat()!r}))")
+    code = (
+        "import sys; from datetime import date; from kefu.home import Home; from kefu.pipeline import publish; from pathlib import Path; "
+        f"print(publish(Home(Path({str(root)!r})), date.fromisoformat({day.isoformat()!r}), 'run_' + {day.isoformat()!r}))"
+    )
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT)
 
 

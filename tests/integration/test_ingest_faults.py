@@ -46,8 +46,12 @@ def test_the_manifest_plants_every_kind_of_fault(run):
 
 def test_every_quarantine_fault_is_quarantined_at_its_row_with_its_reason(run):
     con = run["con"]
-    got = {(f, r, c, reason) for f, r, c, reason in con.execute(
-        "SELECT file_name, row_number, coalesce(column_name, ''), reason FROM audit.quarantine").fetchall()}
+    got = {
+        (f, r, c, reason)
+        for f, r, c, reason in con.execute(
+            "SELECT file_name, row_number, coalesce(column_name, ''), reason FROM audit.quarantine"
+        ).fetchall()
+    }
     for f in (f for f in run["manifest"] if f["expected"] == "quarantine"):
         want = (_rel(f["file"]), int(f["row"]), f["column"], f["reason"])
         if f["reason"] == "truncated_row":  # the reader names the first missing cell, the manifest none
@@ -67,7 +71,8 @@ def test_rejected_files_load_nothing_are_logged_with_the_reason_and_moved_aside(
     for f in (f for f in run["manifest"] if f["expected"] == "reject"):
         name = _rel(f["file"])
         status, reason, message, loaded = con.execute(
-            "SELECT status, reason, message, rows_loaded FROM audit.load_log WHERE file_name = ?", [name]).fetchone()
+            "SELECT status, reason, message, rows_loaded FROM audit.load_log WHERE file_name = ?", [name]
+        ).fetchone()
         assert (status, reason, loaded) == ("rejected", f["reason"], 0)
         assert Path(name).name in message
         assert (out / "rejected" / name).exists() and not (out / "landing" / name).exists()
@@ -80,7 +85,8 @@ def test_load_faults_load_extra_columns_are_noted_and_title_rows_skipped(run):
     for f in (f for f in run["manifest"] if f["expected"] == "load"):
         status, read, loaded, message = con.execute(
             "SELECT status, rows_read, rows_loaded, coalesce(message, '') FROM audit.load_log WHERE file_name = ?",
-            [_rel(f["file"])]).fetchone()
+            [_rel(f["file"])],
+        ).fetchone()
         assert status == "loaded" and read == loaded > 0
         if f["reason"] == "extra_column":
             assert "营销活动编号" in message
@@ -88,22 +94,33 @@ def test_load_faults_load_extra_columns_are_noted_and_title_rows_skipped(run):
 
 def test_every_file_reads_exactly_loaded_plus_quarantined_and_good_rows_around_faults_load(run):
     con = run["con"]
-    assert con.execute("SELECT count(*) FROM audit.load_log WHERE rows_read <> rows_loaded + rows_quarantined"
-                       ).fetchone()[0] == 0
+    assert (
+        con.execute("SELECT count(*) FROM audit.load_log WHERE rows_read <> rows_loaded + rows_quarantined").fetchone()[
+            0
+        ]
+        == 0
+    )
     per_file = Counter(_rel(f["file"]) for f in run["manifest"] if f["expected"] == "quarantine")
     for name, n in per_file.items():
-        read, loaded, bad = con.execute("SELECT rows_read, rows_loaded, rows_quarantined FROM audit.load_log "
-                                        "WHERE file_name = ? AND status = 'loaded'", [name]).fetchone()
+        read, loaded, bad = con.execute(
+            "SELECT rows_read, rows_loaded, rows_quarantined FROM audit.load_log "
+            "WHERE file_name = ? AND status = 'loaded'",
+            [name],
+        ).fetchone()
         assert bad == n and loaded == read - n > 0, name
-    assert run["summary"].count("loaded") == con.execute(
-        "SELECT count(*) FROM audit.load_log WHERE status = 'loaded'").fetchone()[0]
+    assert (
+        run["summary"].count("loaded")
+        == con.execute("SELECT count(*) FROM audit.load_log WHERE status = 'loaded'").fetchone()[0]
+    )
 
 
 def test_no_clear_personal_data_in_raw_or_quarantine(run):
     con = run["con"]
-    cols = con.execute("SELECT table_schema, table_name, column_name FROM information_schema.columns "
-                       "WHERE table_schema IN ('raw', 'audit') AND data_type = 'VARCHAR' "
-                       "AND column_name NOT LIKE '%\\_hash' ESCAPE '\\' AND column_name <> 'sha256'").fetchall()
+    cols = con.execute(
+        "SELECT table_schema, table_name, column_name FROM information_schema.columns "
+        "WHERE table_schema IN ('raw', 'audit') AND data_type = 'VARCHAR' "
+        "AND column_name NOT LIKE '%\\_hash' ESCAPE '\\' AND column_name <> 'sha256'"
+    ).fetchall()
     names = [n for n in run["names"] if len(n) >= 2]
     assert names
     name_list = "[" + ", ".join(f"'{n}'" for n in names) + "]"
@@ -112,7 +129,8 @@ def test_no_clear_personal_data_in_raw_or_quarantine(run):
         clear = con.execute(
             f"SELECT count(*) FROM {schema}.{table} WHERE regexp_matches({c}, '1[3-9]\\d{{9}}') "
             f"OR regexp_matches({c}, '\\d{{17}}[\\dX]') OR list_has_any(regexp_extract_all({c}, '[^,(（]+'), "
-            f"{name_list})").fetchone()[0]
+            f"{name_list})"
+        ).fetchone()[0]
         assert clear == 0, f"{schema}.{table}.{col}"
 
 

@@ -35,9 +35,15 @@ def _run(landing: Path, wh: Path):
 def _table(wh: Path, table: str, drop: set[str] = META) -> list[tuple]:
     con = duckdb.connect(str(wh), read_only=True)
     try:
-        cols = [r[0] for r in con.execute(
-            f"SELECT column_name FROM information_schema.columns WHERE table_schema = 'raw' AND table_name = ? "
-            "ORDER BY ordinal_position", [table]).fetchall() if r[0] not in drop]
+        cols = [
+            r[0]
+            for r in con.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = 'raw' AND table_name = ? "
+                "ORDER BY ordinal_position",
+                [table],
+            ).fetchall()
+            if r[0] not in drop
+        ]
         return con.execute(f"SELECT {', '.join(cols)} FROM raw.{table} ORDER BY ALL").fetchall()
     finally:
         con.close()
@@ -65,8 +71,11 @@ def test_gbk_bom_and_xlsx_exports_of_the_same_rows_give_identical_tables(tmp_pat
     other = tmp_path / variant
     _references(other / "landing")
     fmt = FORMATS["calls"]
-    fmt = replace(fmt, ext="xlsx", encoding=None, ts_style="excel", date_style="excel", title_row="话务详单导出") \
-        if variant == "xlsx" else replace(fmt, encoding=variant)
+    fmt = (
+        replace(fmt, ext="xlsx", encoding=None, ts_style="excel", date_style="excel", title_row="话务详单导出")
+        if variant == "xlsx"
+        else replace(fmt, encoding=variant)
+    )
     path = other / "landing" / DAY.isoformat() / fmt.file_name("20260305")
     w = ExportWriter(path, fmt, created=datetime(2026, 3, 5))
     w.write_all(samples.rows("calls", DAY, 300))
@@ -95,15 +104,24 @@ def test_reingesting_is_a_noop_and_a_resent_copy_is_logged_as_duplicate(tmp_path
     s = _run(landing, tmp_path / "w.duckdb")
     assert s.count("duplicate") == 2 and s.count("loaded") == 0
     assert _table(tmp_path / "w.duckdb", "calls") == before
-    assert _query(tmp_path / "w.duckdb", "SELECT status, count(*) FROM audit.load_log WHERE entity = 'calls' "
-                  "OR entity IS NULL GROUP BY 1 ORDER BY 1") == [("duplicate", 2), ("loaded", 1)]
+    assert _query(
+        tmp_path / "w.duckdb",
+        "SELECT status, count(*) FROM audit.load_log WHERE entity = 'calls' OR entity IS NULL GROUP BY 1 ORDER BY 1",
+    ) == [("duplicate", 2), ("loaded", 1)]
     assert len(list((tmp_path / "archive").rglob("话务详单_*"))) == 3  # archived, never deleted
 
 
 def _ticket(status: str, updated: datetime, resolved: datetime | None) -> dict:
     row = next(samples.rows("tickets", DAY, 1))
-    row.update(ticket_id="GD-1", status=status, updated_at=updated, resolved_at=resolved, closed_at=None,
-               opened_at=datetime(2026, 3, 5, 9, 0), customer_id="C1")
+    row.update(
+        ticket_id="GD-1",
+        status=status,
+        updated_at=updated,
+        resolved_at=resolved,
+        closed_at=None,
+        opened_at=datetime(2026, 3, 5, 9, 0),
+        customer_id="C1",
+    )
     return row
 
 
@@ -125,7 +143,9 @@ def test_a_ticket_reexported_with_a_new_status_updates_it_and_keeps_history(tmp_
     _run(landing, wh)
     assert _query(wh, "SELECT status, resolved_at FROM raw.tickets") == [("resolved", datetime(2026, 3, 6, 11, 0))]
     assert _query(wh, "SELECT status, _export_date FROM raw.tickets_history ORDER BY updated_at") == [
-        ("open", DAY), ("resolved", day2)]
+        ("open", DAY),
+        ("resolved", day2),
+    ]
     # a late re-send of the older version does not win: the newest updated_at does
     late = _ticket("open", datetime(2026, 3, 5, 9, 0), None) | {"summary": "late re-send of the first version"}
     _write_tickets(landing, day2 + timedelta(days=1), [late], "_补传")
@@ -147,9 +167,24 @@ def test_the_same_updated_at_in_a_later_export_wins(tmp_path):
 def _cli(landing: Path, wh: Path, env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in {CRASH_ENV, config.ENV_KEY}}
     env.update(env_extra or {})
-    return subprocess.run([sys.executable, "-m", "kefu.cli", "ingest", "--landing", str(landing), "--warehouse",
-                           str(wh), "--demo-key", "--no-progress"], capture_output=True, text=True, env=env,
-                          cwd=ROOT)
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "kefu.cli",
+            "ingest",
+            "--landing",
+            str(landing),
+            "--warehouse",
+            str(wh),
+            "--demo-key",
+            "--no-progress",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
 
 
 def _two_days(landing: Path) -> None:
@@ -163,10 +198,14 @@ def _two_days(landing: Path) -> None:
 
 def _snapshot(wh: Path) -> dict:
     out = {t: _table(wh, t) for t in ("calls", "tickets", "tickets_history", "customers")}
-    out["log"] = _query(wh, "SELECT file_name, status, rows_read, rows_loaded, rows_quarantined FROM audit.load_log "
-                        "ORDER BY file_name, status")
-    out["quarantine"] = _query(wh, "SELECT file_name, row_number, column_name, reason FROM audit.quarantine "
-                               "ORDER BY ALL")
+    out["log"] = _query(
+        wh,
+        "SELECT file_name, status, rows_read, rows_loaded, rows_quarantined FROM audit.load_log "
+        "ORDER BY file_name, status",
+    )
+    out["quarantine"] = _query(
+        wh, "SELECT file_name, row_number, column_name, reason FROM audit.quarantine ORDER BY ALL"
+    )
     return out
 
 
@@ -198,11 +237,23 @@ def test_the_foreign_format_mapping_loads_its_example_file(tmp_path):
     shutil.copy(ROOT / "ingest" / "examples" / "helpdesk_tickets_2026-03-05.csv", folder)
     s = _run(landing, tmp_path / "w.duckdb")
     assert s.count("loaded") == 1
-    rows = _query(tmp_path / "w.duckdb", "SELECT ticket_id, ticket_type, product, severity, customer_tier, status, "
-                  "opened_at, answered_on_spot, summary_masked FROM raw.tickets ORDER BY ticket_id")
+    rows = _query(
+        tmp_path / "w.duckdb",
+        "SELECT ticket_id, ticket_type, product, severity, customer_tier, status, "
+        "opened_at, answered_on_spot, summary_masked FROM raw.tickets ORDER BY ticket_id",
+    )
     assert len(rows) == 5
-    assert rows[0] == ("HD-1001", "fault", "hd_interactive", "emergency", "red_vip", "resolved",
-                       datetime(2026, 3, 5, 14, 3), None, "Customer called from 138****5678: no picture")
+    assert rows[0] == (
+        "HD-1001",
+        "fault",
+        "hd_interactive",
+        "emergency",
+        "red_vip",
+        "resolved",
+        datetime(2026, 3, 5, 14, 3),
+        None,
+        "Customer called from 138****5678: no picture",
+    )
     assert rows[1][7] is True
     log = _query(tmp_path / "w.duckdb", "SELECT source, mapping, rows_read, rows_loaded, message FROM audit.load_log")
     assert log[0][:4] == ("branch_helpdesk", "example_helpdesk_en", 5, 5)
@@ -215,20 +266,34 @@ def test_no_pii_column_of_raw_holds_a_clear_value(tmp_path):
     samples.write_day(landing, DAY, {"customers": 200, "calls": 200, "tickets": 50})
     _run(landing, tmp_path / "w.duckdb")
     con = duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True)
-    for (table,) in con.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = 'raw'"
-                                ).fetchall():
-        cols = [c for c, t in con.execute(
-            "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = 'raw' "
-            "AND table_name = ?", [table]).fetchall() if t == "VARCHAR"]
+    for (table,) in con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'raw'"
+    ).fetchall():
+        cols = [
+            c
+            for c, t in con.execute(
+                "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = 'raw' "
+                "AND table_name = ?",
+                [table],
+            ).fetchall()
+            if t == "VARCHAR"
+        ]
         for c in cols:
             if c.endswith("_hash"):  # hex digests: 64 hex digits, nothing else
-                assert con.execute(f"SELECT count(*) FROM raw.{table} WHERE NOT regexp_full_match({c}, "
-                                   "'[0-9a-f]{64}')").fetchone()[0] == 0
+                assert (
+                    con.execute(
+                        f"SELECT count(*) FROM raw.{table} WHERE NOT regexp_full_match({c}, '[0-9a-f]{{64}}')"
+                    ).fetchone()[0]
+                    == 0
+                )
                 continue
-            hits = con.execute(f"SELECT count(*) FROM raw.{table} WHERE regexp_matches({c}, '1[3-9]\\d{{9}}') "
-                               f"OR regexp_matches({c}, '\\d{{17}}[\\dX]') OR contains({c}, '小明') "
-                               f"OR contains({c}, '文三路')").fetchone()[0]
+            hits = con.execute(
+                f"SELECT count(*) FROM raw.{table} WHERE regexp_matches({c}, '1[3-9]\\d{{9}}') "
+                f"OR regexp_matches({c}, '\\d{{17}}[\\dX]') OR contains({c}, '小明') "
+                f"OR contains({c}, '文三路')"
+            ).fetchone()[0]
             assert hits == 0, f"raw.{table}.{c} holds clear personal data"
     phone = next(samples.rows("customers", DAY, 1))["phone"]
-    assert con.execute("SELECT phone_hash, phone_masked FROM raw.customers ORDER BY customer_id LIMIT 1"
-                       ).fetchone() == (pii.hmac_hex(phone, pii.DEMO_KEY), pii.mask(phone, "phone"))
+    assert con.execute(
+        "SELECT phone_hash, phone_masked FROM raw.customers ORDER BY customer_id LIMIT 1"
+    ).fetchone() == (pii.hmac_hex(phone, pii.DEMO_KEY), pii.mask(phone, "phone"))

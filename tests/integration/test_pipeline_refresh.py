@@ -7,7 +7,6 @@ the current one and full-refresh on any difference."""
 import json
 import shutil
 from datetime import date
-from pathlib import Path
 
 import pytest
 
@@ -89,7 +88,7 @@ def test_the_nightly_build_is_incremental_only_on_a_warehouse_of_the_same_projec
 
 
 def test_a_warehouse_from_before_the_digest_is_fully_refreshed_once(night):
-    home, calls, digest = night
+    home, calls, _digest = night
     state = home.warehouse.parent / pipeline.STATE_FILE
     state.write_text(json.dumps({"as_of_date": "2026-03-30", "history": False}), encoding="utf-8")
     pipeline.build_day(home, date(2026, 3, 31))

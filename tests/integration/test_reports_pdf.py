@@ -54,13 +54,17 @@ def report_text(out) -> str:
 def test_the_report_writes_workbook_pdf_and_one_weekly_summary_per_friday_meeting(out, warehouse):
     (as_of,) = query(warehouse, "select max(as_of_date) from intermediate.int_tickets_as_of")[0]
     first = date.fromisoformat(MONTH + "-01")
-    fridays = [first + timedelta(days=i) for i in range(31)
-               if (first + timedelta(days=i)).month == first.month and (first + timedelta(days=i)).weekday() == 4
-               and first + timedelta(days=i) <= as_of + timedelta(days=1)]
+    fridays = [
+        first + timedelta(days=i)
+        for i in range(31)
+        if (first + timedelta(days=i)).month == first.month
+        and (first + timedelta(days=i)).weekday() == 4
+        and first + timedelta(days=i) <= as_of + timedelta(days=1)
+    ]
     assert fridays
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        [f"assessment_{MONTH}.xlsx", f"service_report_{MONTH}.pdf"]
-        + [f"weekly_summary_{d}.pdf" for d in fridays])
+        [f"assessment_{MONTH}.xlsx", f"service_report_{MONTH}.pdf"] + [f"weekly_summary_{d}.pdf" for d in fridays]
+    )
 
 
 def test_pdf_text_extracts_as_chinese(report_text):
@@ -83,13 +87,23 @@ def test_every_pdf_embeds_a_cjk_font(out):
 
 
 def test_headline_figures_equal_the_marts(report_text, warehouse):
-    (judged, failed), = query(warehouse, "select count(*) filter (where threshold is not null), "
-                                         "count(*) filter (where not passed) from marts.kpi_rule_results "
-                                         "where period_month = $m", {"m": MONTH})
-    (prev_failed,), = query(warehouse, "select count(*) filter (where not passed) from marts.kpi_rule_results "
-                                       "where period_month = $m", {"m": PREV})
-    (late,), = query(warehouse, "select count(*) from marts.fct_ticket_sla where period_month = $m "
-                                "and is_judged and not is_met", {"m": MONTH})
+    ((judged, failed),) = query(
+        warehouse,
+        "select count(*) filter (where threshold is not null), "
+        "count(*) filter (where not passed) from marts.kpi_rule_results "
+        "where period_month = $m",
+        {"m": MONTH},
+    )
+    ((prev_failed,),) = query(
+        warehouse,
+        "select count(*) filter (where not passed) from marts.kpi_rule_results where period_month = $m",
+        {"m": PREV},
+    )
+    ((late,),) = query(
+        warehouse,
+        "select count(*) from marts.fct_ticket_sla where period_month = $m and is_judged and not is_met",
+        {"m": MONTH},
+    )
     assert f"{failed} / {judged}" in report_text
     assert f"上月 {prev_failed} 项次" in report_text
     assert f"{late:,} 项" in report_text
@@ -141,7 +155,9 @@ def test_failed_rules_show_their_worst_units_and_late_tickets_from_the_marts(rep
 
 def test_trends_against_last_month_equal_the_marts(report_text, warehouse):
     section = report_text.split("四、与上月对比")[1]
-    rows = query(warehouse, """
+    rows = query(
+        warehouse,
+        """
         select r.grain, count(*), count(*) filter (where not r.passed), count(*) filter (where not p.passed),
                count(*) filter (where not r.passed and p.passed), count(*) filter (where r.passed and not p.passed)
         from marts.kpi_rule_results as r
@@ -164,7 +180,8 @@ def test_weekly_summaries_count_the_ticket_items_judged_in_their_week(out, wareh
             select measure_id, any_value(name_zh), count(*), count(*) filter (where is_met), count(*) filter (where not is_met)
             from marts.fct_ticket_sla
             where is_judged and outcome_at >= $start and outcome_at < $end group by 1""",
-                     {"start": meeting - timedelta(days=7), "end": meeting})
+            {"start": meeting - timedelta(days=7), "end": meeting},
+        )
         assert rows
         for rule, name, judged, met, late in rows:
             line = f"{rule} {name} {judged:,} {met:,} {late:,} {fmt_value(met / judged)}"
@@ -183,8 +200,22 @@ def test_cli_refuses_a_month_the_warehouse_does_not_hold(warehouse, tmp_path, ca
 def test_page_one_renders_to_the_readme_picture(out, root):
     target = root / "docs" / "img" / "report_page1.png"
     target.parent.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["pdftoppm", "-png", "-r", "110", "-f", "1", "-l", "1", "-singlefile",
-                    str(out / f"service_report_{MONTH}.pdf"), str(target.with_suffix(""))], check=True)
+    subprocess.run(
+        [
+            "pdftoppm",
+            "-png",
+            "-r",
+            "110",
+            "-f",
+            "1",
+            "-l",
+            "1",
+            "-singlefile",
+            str(out / f"service_report_{MONTH}.pdf"),
+            str(target.with_suffix("")),
+        ],
+        check=True,
+    )
     head = target.read_bytes()[:24]
     assert head[:8] == b"\x89PNG\r\n\x1a\n"
     width, height = int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")

@@ -109,10 +109,14 @@ def test_year_to_date_sheet_counts_months_passed_and_failed(book, warehouse):
         select measure_id, grain, unit_id, count(*), count(*) filter (where passed), count(*) filter (where not passed)
         from marts.kpi_rule_results
         where left(period_month, 4) = $y and period_month <= $m and threshold is not null
-        group by all""", {"m": MONTH, "y": MONTH[:4]})
+        group by all""",
+        {"m": MONTH, "y": MONTH[:4]},
+    )
     labels = {zh: g for g, (zh, _) in GRAINS.items()}
-    got = {(r["Rule"], labels[r["Grain"]], r["Unit ID"]): (r["Months judged"], r["Months passed"], r["Months failed"])
-           for r in sheet_rows(sheet(book, "年度累计"))}
+    got = {
+        (r["Rule"], labels[r["Grain"]], r["Unit ID"]): (r["Months judged"], r["Months passed"], r["Months failed"])
+        for r in sheet_rows(sheet(book, "年度累计"))
+    }
     assert got == {(rule, grain, unit): tuple(n) for rule, grain, unit, *n in want}
     assert max(n for *_, n in want) > 0  # the demo has units that failed in several months
 
@@ -178,6 +182,6 @@ def test_text_that_looks_like_a_formula_stays_text(warehouse, tmp_path):
                 assert c.data_type != "f", f"{ws.title}!{c.coordinate} became a formula: {c.value!r}"
                 if c.value in PLANTED.values():
                     found[c.value] = c.data_type
-    assert found == {text: "s" for text in PLANTED.values()}
+    assert found == dict.fromkeys(PLANTED.values(), "s")
     with zipfile.ZipFile(path) as z:
         assert not [n for n in z.namelist() if n.startswith("xl/worksheets/") and b"<f>" in z.read(n)]

@@ -57,10 +57,22 @@ create table rulebook.rulebook_score_settings as select 100.0 as base;
 
 # relation -> the key column(s) shown, and the rows each role sees (written out by hand)
 EXPECTED = {
-    "marts.kpi_rule_results": ("grain || ':' || unit_id", {
-        HEAD: {"company:ALL", "district:D01", "technician:W1", "technician:W3", "queue:vip", "brand_group:gd",
-               "tier_group:vip", "hall:H1"},
-        TECH: {"technician:W1"}}),
+    "marts.kpi_rule_results": (
+        "grain || ':' || unit_id",
+        {
+            HEAD: {
+                "company:ALL",
+                "district:D01",
+                "technician:W1",
+                "technician:W3",
+                "queue:vip",
+                "brand_group:gd",
+                "tier_group:vip",
+                "hall:H1",
+            },
+            TECH: {"technician:W1"},
+        },
+    ),
     "marts.dim_technician": ("technician_id || ':' || district_id", {HEAD: {"W1:D01", "W3:D01"}, TECH: {"W1:D01"}}),
     "marts.dim_district": ("district_id", {HEAD: {"D01"}, TECH: {"D01"}}),
     "marts.kpi_district_monthly": ("district_id", {HEAD: {"D01"}, TECH: set()}),
@@ -150,7 +162,7 @@ def test_a_join_of_two_scoped_relations_keeps_both_scopes(con):
 
 
 def test_a_relation_without_a_scope_is_refused_not_shown():
-    with pytest.raises(acl.ScopeError, match="marts.fct_callbacks"):
+    with pytest.raises(acl.ScopeError, match=r"marts\.fct_callbacks"):
         acl.scoped_sql("select * from marts.fct_callbacks", HEAD)
     with pytest.raises(acl.ScopeError):
         acl.scoped_sql("select * from marts.fct_callbacks", MANAGER)  # for every role: nothing unscoped slips in
@@ -158,30 +170,38 @@ def test_a_relation_without_a_scope_is_refused_not_shown():
 
 def test_the_roles_file_maps_email_sub_and_groups(tmp_path):
     path = tmp_path / "roles.yml"
-    path.write_text("""
+    path.write_text(
+        """
 users:
   Li@Example.com: {role: district_head, districts: [D01, D03]}
   sub-w1: {role: technician, technician: W1}
 groups:
   kefu-audit: {role: auditor}
   kefu-managers: {role: manager}
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     roles = acl.load_roles(path)
     head = acl.resolve(roles, {"email": "li@example.com", "sub": "x"})
     assert (head.role, head.districts) == ("district_head", ("D01", "D03"))
     tech = acl.resolve(roles, {"sub": "sub-w1"})
     assert (tech.role, tech.technician) == ("technician", "W1")
-    assert acl.resolve(roles, {"email": "a@example.com", "groups": ["x", "kefu-managers", "kefu-audit"]}).role == "auditor"
+    assert (
+        acl.resolve(roles, {"email": "a@example.com", "groups": ["x", "kefu-managers", "kefu-audit"]}).role == "auditor"
+    )
     assert acl.resolve(roles, {"email": "stranger@example.com", "sub": "s", "groups": ["other"]}) is None
 
 
-@pytest.mark.parametrize("text, words", [
-    ("users:\n  a@x.cn: {role: boss}\n", "role 'boss' is not one of"),
-    ("users:\n  a@x.cn: {role: district_head}\n", "needs `districts"),
-    ("users:\n  a@x.cn: {role: technician}\n", "needs `technician"),
-    ("users:\n  a@x.cn: {role: manager, districts: [D01]}\n", "sees everything"),
-    ("people: {}\n", "top-level keys"),
-])
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("users:\n  a@x.cn: {role: boss}\n", "role 'boss' is not one of"),
+        ("users:\n  a@x.cn: {role: district_head}\n", "needs `districts"),
+        ("users:\n  a@x.cn: {role: technician}\n", "needs `technician"),
+        ("users:\n  a@x.cn: {role: manager, districts: [D01]}\n", "sees everything"),
+        ("people: {}\n", "top-level keys"),
+    ],
+)
 def test_a_bad_roles_file_names_the_file_and_entry(tmp_path, text, words):
     path = tmp_path / "roles.yml"
     path.write_text(text, encoding="utf-8")
@@ -195,8 +215,10 @@ def test_the_access_log_appends_private_lines(tmp_path):
     acl.log_event("sign_in", HEAD, page="总览", path=log)
     acl.log_event("download", HEAD, page="总览", rows=7, detail="overview_2026-03.csv", path=log)
     lines = [json.loads(x) for x in log.read_text(encoding="utf-8").splitlines()]
-    assert [(x["event"], x["user"], x["rows"]) for x in lines] == [("sign_in", "li@example.com", None),
-                                                                  ("download", "li@example.com", 7)]
+    assert [(x["event"], x["user"], x["rows"]) for x in lines] == [
+        ("sign_in", "li@example.com", None),
+        ("download", "li@example.com", 7),
+    ]
     assert lines[1]["scope"] == "片区负责人 · D01" and lines[1]["page"] == "总览"
     assert stat.S_IMODE(os.stat(log).st_mode) == 0o600 and stat.S_IMODE(os.stat(log.parent).st_mode) == 0o700
 
@@ -217,10 +239,13 @@ def test_dashboard_command_listens_on_loopback_by_default_and_reads_the_auth_fil
     cmd, env = streamlit_command(tmp_path / "kefu.duckdb", 8501)
     assert cmd[cmd.index("--server.address") + 1] == "127.0.0.1" and "KEFU_ROLES" not in env
     auth = tmp_path / "dashboard_auth.toml"
-    auth.write_text('[auth]\nredirect_uri = "http://localhost:8501/oauth2callback"\ncookie_secret = "x"\n'
-                    'client_id = "kefu"\nserver_metadata_url = "http://idp/.well-known/openid-configuration"\n'
-                    '[kefu]\nroles_file = "roles.yml"\n', encoding="utf-8")
-    with pytest.raises(AuthFileError, match="roles.yml"):
+    auth.write_text(
+        '[auth]\nredirect_uri = "http://localhost:8501/oauth2callback"\ncookie_secret = "x"\n'
+        'client_id = "kefu"\nserver_metadata_url = "http://idp/.well-known/openid-configuration"\n'
+        '[kefu]\nroles_file = "roles.yml"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(AuthFileError, match=r"roles\.yml"):
         streamlit_command(tmp_path / "kefu.duckdb", 8501, "0.0.0.0", auth)
     (tmp_path / "roles.yml").write_text("users: {}\n", encoding="utf-8")
     cmd, env = streamlit_command(tmp_path / "kefu.duckdb", 8501, "0.0.0.0", auth)

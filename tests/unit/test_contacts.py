@@ -9,6 +9,7 @@ prove every unit kind is exercised: passing and failing units at each grain.
 from __future__ import annotations
 
 import collections
+import itertools
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 
@@ -16,7 +17,7 @@ import numpy as np
 import pytest
 
 from generator import formats, presets
-from generator.contacts import ENTITIES, ContactsSimulator, Quota, brand_group, day_factor, diurnal
+from generator.contacts import ENTITIES, ContactsSimulator, Quota, day_factor, diurnal
 from generator.oracle import AnswerKey
 from generator.population import build_population
 from kefu import contract, rulebook, workcal
@@ -92,9 +93,15 @@ def test_keys_are_unique(world):
 
 def test_rows_are_exported_on_their_event_day(world):
     _, _, by_day, _ = world
-    event = {"calls": "arrived_at", "surveys": "surveyed_at", "outbound": "contacted_at",
-             "hall_visits": "ticket_taken_at", "suspensions": "suspended_at", "works": "start_at",
-             "callbacks": "callback_at"}
+    event = {
+        "calls": "arrived_at",
+        "surveys": "surveyed_at",
+        "outbound": "contacted_at",
+        "hall_visits": "ticket_taken_at",
+        "suspensions": "suspended_at",
+        "works": "start_at",
+        "callbacks": "callback_at",
+    }
     for d, exports in by_day.items():
         for entity, col in event.items():
             assert all(r[col].date() == d for r in exports[entity]), (entity, d)
@@ -264,11 +271,21 @@ def judged(world):
 CALL_MEASURES = {"H1", "H2.1", "H2.2", "H3.1", "H3.2", "H3.3", "H4", "H5", "S1", "P1"}
 
 
-@pytest.mark.parametrize("measure,grains", [
-    ("H1", ("company", "district")), ("H2.1", ("company", "queue")), ("H2.2", ("company", "queue")),
-    ("H3.1", ("company", "queue")), ("H3.2", ("company", "queue")), ("H3.3", ("company", "queue")),
-    ("H4", ("company", "district")), ("H5", ("company", "queue")), ("S1", ("brand_group",)),
-    ("P1", ("company", "tier_group"))])
+@pytest.mark.parametrize(
+    "measure,grains",
+    [
+        ("H1", ("company", "district")),
+        ("H2.1", ("company", "queue")),
+        ("H2.2", ("company", "queue")),
+        ("H3.1", ("company", "queue")),
+        ("H3.2", ("company", "queue")),
+        ("H3.3", ("company", "queue")),
+        ("H4", ("company", "district")),
+        ("H5", ("company", "queue")),
+        ("S1", ("brand_group",)),
+        ("P1", ("company", "tier_group")),
+    ],
+)
 def test_every_call_measure_has_passing_and_failing_units_at_each_grain(judged, measure, grains):
     assert set(grains) == set(rulebook.load()[measure].grains)
     for g in grains:
@@ -285,8 +302,10 @@ def test_vip_queue_passes_transfer_measures_and_ordinary_queue_varies_by_month(j
 
 
 def test_each_brand_group_and_tier_group_passes_in_some_months_and_fails_in_others(judged):
-    for m, grain, units in (("S1", "brand_group", ("gotone_vip", "gotone", "other")),
-                            ("P1", "tier_group", ("vip", "ordinary"))):
+    for m, grain, units in (
+        ("S1", "brand_group", ("gotone_vip", "gotone", "other")),
+        ("P1", "tier_group", ("vip", "ordinary")),
+    ):
         for u in units:
             results = [p for (mm, _, g, uu), p in judged.items() if mm == m and g == grain and uu == u]
             assert True in results and False in results, (m, u)
@@ -314,7 +333,7 @@ def test_p1_breaches_include_windows_across_a_month_boundary(world):
     crossing = 0
     for times in phone.values():
         times.sort()
-        for a, b in zip(times, times[1:]):
+        for a, b in itertools.pairwise(times):
             if b - a < window and (a.year, a.month) != (b.year, b.month):
                 crossing += 1
     assert crossing > 0
@@ -341,7 +360,7 @@ def test_surveys_are_hotline_surveys_of_answered_identified_calls(world):
 
 # ----------------------------------------------------------------------------- clean districts and halls
 def test_clean_districts_have_no_planted_violations(world, judged):
-    pop, sim, _, rows = world
+    pop, _sim, _, rows = world
     clean = {pop.districts[i]["district_id"] for i in np.flatnonzero(pop.district_quality == 0)}
     assert clean
     for (m, _, g, u), p in judged.items():

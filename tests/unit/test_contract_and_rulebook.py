@@ -72,8 +72,14 @@ def test_limits_parse_durations_and_working_days():
 
 def test_pii_columns_are_flagged():
     pii = {(e.name, c.name) for e in contract.load().values() for c in e.columns if c.pii}
-    for needed in [("customers", "phone"), ("customers", "customer_name"), ("customers", "id_number"),
-                   ("customers", "address"), ("calls", "caller_phone"), ("technicians", "technician_name")]:
+    for needed in [
+        ("customers", "phone"),
+        ("customers", "customer_name"),
+        ("customers", "id_number"),
+        ("customers", "address"),
+        ("calls", "caller_phone"),
+        ("technicians", "technician_name"),
+    ]:
         assert needed in pii
 
 

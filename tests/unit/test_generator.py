@@ -8,6 +8,7 @@ import hashlib
 import re
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import openpyxl
@@ -16,7 +17,7 @@ import pytest
 from generator import run as run_module
 from generator.formats import EXCEL_EPOCH, FORMATS
 from generator.oracle import AnswerKey
-from generator.population import build_population, id_number, _Bits
+from generator.population import _Bits, build_population, id_number
 from generator.presets import PRESETS
 from kefu import contract, rulebook
 
@@ -26,7 +27,7 @@ SAMPLED = ("tickets", "calls", "callbacks", "ticket_pauses", "outbound", "suspen
 class RecordingKey(AnswerKey):
     """The real answer key, also keeping the rows it was fed (sampled entities only)."""
 
-    fed: dict[tuple[str, str], list[dict]] = {}
+    fed: ClassVar[dict[tuple[str, str], list[dict]]] = {}  # shared: the tests read what every instance was fed
 
     def feed(self, entity: str, row: dict) -> None:
         if entity in SAMPLED:
@@ -47,8 +48,11 @@ def _generate(out: Path, seed: int, months: int | None, monkeypatch=None) -> Non
 
 
 def _digests(out: Path) -> dict[str, str]:
-    return {p.relative_to(out).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(out.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(out).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(out.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -174,7 +178,7 @@ def test_timestamps_in_the_files_are_exactly_what_the_answer_key_saw(one_month):
             with open(path, encoding=fmt.encoding, newline="") as fh:
                 rows = list(csv.reader(fh))[1:]
         else:
-            rows = _xlsx_rows(path)[(3 if fmt.title_row else 1):]
+            rows = _xlsx_rows(path)[(3 if fmt.title_row else 1) :]
         assert len(rows) == len(fed), path
         for cells, row in list(zip(rows, fed))[:: max(1, len(fed) // 25)]:
             for j, c in enumerate(cols):

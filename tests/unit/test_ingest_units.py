@@ -15,9 +15,17 @@ SAMPLES = {
     "phone": ["13812345678", " 13912345678 ", "057188886666", "12345"],
     "name": ["张三", "欧阳小明", "王"],
     "id_number": ["110101199001011234", "11010119900101123X"],
-    "address": ["杭州市西湖区文三路100号3栋", "某某县城关镇1号", "江州市江桥胜利路128号萍花园25栋1单元603室", "胜利路1号"],
-    "free_text": ["龙怡(13212346728)申请新装宽带,地址:江州市江桥胜利路128号萍花园25栋1单元603室",
-                  "身份证110101199001011234 电话 13812345678 座机 057188886666", "no digits here"],
+    "address": [
+        "杭州市西湖区文三路100号3栋",
+        "某某县城关镇1号",
+        "江州市江桥胜利路128号萍花园25栋1单元603室",
+        "胜利路1号",
+    ],
+    "free_text": [
+        "龙怡(13212346728)申请新装宽带,地址:江州市江桥胜利路128号萍花园25栋1单元603室",
+        "身份证110101199001011234 电话 13812345678 座机 057188886666",
+        "no digits here",
+    ],
 }
 
 
@@ -26,8 +34,9 @@ def test_sql_masks_and_hmac_equal_the_python_reference(kind):
     con = duckdb.connect()
     key = b"0123456789abcdef-test-key"
     for value in SAMPLES[kind]:
-        masked, hashed = con.execute(f"SELECT {pii.mask_sql('$1', kind)}, {pii.hmac_sql('$1', key)}",
-                                     [value]).fetchone()
+        masked, hashed = con.execute(
+            f"SELECT {pii.mask_sql('$1', kind)}, {pii.hmac_sql('$1', key)}", [value]
+        ).fetchone()
         assert masked == pii.mask(value, kind)
         assert hashed == hmac.new(key, value.strip().encode(), hashlib.sha256).hexdigest()
 
@@ -56,8 +65,9 @@ def _write(tmp_path: Path, name: str, data: bytes) -> Path:
 TEXT = "流水号,主叫号码\r\nA1,13800000000\r\n"
 
 
-@pytest.mark.parametrize("enc,expected", [("utf-8", "utf-8"), ("utf-8-sig", "utf-8-sig"), ("gbk", "gb18030"),
-                                          ("gb18030", "gb18030")])
+@pytest.mark.parametrize(
+    "enc,expected", [("utf-8", "utf-8"), ("utf-8-sig", "utf-8-sig"), ("gbk", "gb18030"), ("gb18030", "gb18030")]
+)
 def test_encoding_is_detected_from_the_bytes_not_the_name(tmp_path, enc, expected):
     p = _write(tmp_path, "misleading_utf8_name.csv", TEXT.encode(enc))
     det = encoding.detect(p)
@@ -99,8 +109,9 @@ def test_every_generator_entity_has_exactly_one_rule_in_the_shipped_mappings():
 
 def test_a_mapping_naming_an_unknown_column_is_refused(tmp_path):
     p = tmp_path / "bad.yml"
-    p.write_text("files:\n  - {pattern: 'x_{date}.csv', entity: calls, headers: {Foo: not_a_column}}\n",
-                 encoding="utf-8")
+    p.write_text(
+        "files:\n  - {pattern: 'x_{date}.csv', entity: calls, headers: {Foo: not_a_column}}\n", encoding="utf-8"
+    )
     with pytest.raises(mapping.MappingError, match="not_a_column"):
         mapping.load([tmp_path])
 
@@ -131,44 +142,58 @@ def test_sql_hmac_and_mask_of_already_trimmed_values_equal_the_python_reference(
     key = b"0123456789abcdef-test-key"
     for value in SAMPLES[kind]:
         v = value.strip()
-        masked, hashed = con.execute(f"SELECT {pii.mask_sql('$1', kind, trimmed=True)}, "
-                                     f"{pii.hmac_sql('$1', key, trimmed=True)}", [v]).fetchone()
+        masked, hashed = con.execute(
+            f"SELECT {pii.mask_sql('$1', kind, trimmed=True)}, {pii.hmac_sql('$1', key, trimmed=True)}", [v]
+        ).fetchone()
         assert masked == pii.mask(value, kind)
         assert hashed == hmac.new(key, v.encode(), hashlib.sha256).hexdigest()
 
 
 def test_fast_bad_row_flag_agrees_with_the_reason_texts_row_for_row():
     """The one-pass load keeps rows with `_bad` false; the quarantine pass lists `_errors`: same rows."""
-    from kefu import contract
     from ingest import transform
+    from kefu import contract
 
     rule = mapping.load([mapping.MAPPINGS_DIR]).by_name(Path("话务详单_20260302.csv"))[0]
     cols = contract.entity("calls").columns
     header = [c.zh for c in cols]
     good = {c.name: "" for c in cols} | {
-        "call_id": "C1", "caller_phone": "13800000000", "customer_tier": "普通", "queue": "普通队列",
-        "call_type": "咨询", "arrived_at": "2026/3/2 08:00:00", "human_requested": "是",
-        "queued_at": "2026/3/2 08:01:00", "answered_at": "2026/3/2 08:02:00", "ended_at": "2026/3/2 08:09:00",
-        "talk_seconds": "420", "abandoned": "否", "transfer_type": "无"}
-    rows = [good,
-            good | {"call_id": "C2", "arrived_at": "03/05/2026 08:00"},            # ambiguous date
-            good | {"call_id": "C3", "talk_seconds": "-5"},                         # negative duration
-            good | {"call_id": "C4", "queue": "VIP?"},                              # bad enum
-            good | {"call_id": "C5", "ended_at": "2026/3/2 07:00:00"},              # end before start
-            good | {"call_id": "C1"},                                               # duplicate key
-            good | {"call_id": "C7", "abandoned": ""},                              # missing value
-            good | {"call_id": " C8 ", "talk_seconds": " 60 "}]                     # spaces: good
+        "call_id": "C1",
+        "caller_phone": "13800000000",
+        "customer_tier": "普通",
+        "queue": "普通队列",
+        "call_type": "咨询",
+        "arrived_at": "2026/3/2 08:00:00",
+        "human_requested": "是",
+        "queued_at": "2026/3/2 08:01:00",
+        "answered_at": "2026/3/2 08:02:00",
+        "ended_at": "2026/3/2 08:09:00",
+        "talk_seconds": "420",
+        "abandoned": "否",
+        "transfer_type": "无",
+    }
+    rows = [
+        good,
+        good | {"call_id": "C2", "arrived_at": "03/05/2026 08:00"},  # ambiguous date
+        good | {"call_id": "C3", "talk_seconds": "-5"},  # negative duration
+        good | {"call_id": "C4", "queue": "VIP?"},  # bad enum
+        good | {"call_id": "C5", "ended_at": "2026/3/2 07:00:00"},  # end before start
+        good | {"call_id": "C1"},  # duplicate key
+        good | {"call_id": "C7", "abandoned": ""},  # missing value
+        good | {"call_id": " C8 ", "talk_seconds": " 60 "},
+    ]  # spaces: good
     con = duckdb.connect()
     con.execute("CREATE TEMP TABLE stg (" + ", ".join(f"c{i} VARCHAR" for i in range(len(cols))) + ")")
-    con.executemany(f"INSERT INTO stg VALUES ({', '.join('?' for _ in cols)})",
-                    [[r[c.name] or None for c in cols] for r in rows])
-    plan = transform.Plan(rule, {c.name: i for i, c in enumerate(cols)}, len(header), False, 2, [], {},
-                          b"k" * 16, 1, "f.csv", header)
+    con.executemany(
+        f"INSERT INTO stg VALUES ({', '.join('?' for _ in cols)})", [[r[c.name] or None for c in cols] for r in rows]
+    )
+    plan = transform.Plan(
+        rule, {c.name: i for i, c in enumerate(cols)}, len(header), False, 2, [], {}, b"k" * 16, 1, "f.csv", header
+    )
     fast = dict(con.execute(f"SELECT _rowid, _bad FROM ({transform.check_query(plan, reasons=False)})").fetchall())
     full = dict(con.execute(f"SELECT _rowid, _errors FROM ({transform.check_query(plan)})").fetchall())
     assert {r: bool(e) for r, e in full.items()} == fast
     assert [fast[i] for i in range(len(rows))] == [False, True, True, True, True, True, True, False]
-
 
 
 def test_a_warehouse_file_named_like_a_schema_is_refused_with_a_clear_message(tmp_path):
@@ -177,8 +202,12 @@ def test_a_warehouse_file_named_like_a_schema_is_refused_with_a_clear_message(tm
 
     (tmp_path / "landing").mkdir()
     with pytest.raises(config.ConfigError, match="also a schema"):
-        ingest(landing=tmp_path / "landing", warehouse_file=tmp_path / "raw.duckdb",
-               cfg=config.load(None, demo_key=True), progress=False)
+        ingest(
+            landing=tmp_path / "landing",
+            warehouse_file=tmp_path / "raw.duckdb",
+            cfg=config.load(None, demo_key=True),
+            progress=False,
+        )
 
 
 def test_xlsx_rows_keep_excel_row_numbers_when_the_sheet_starts_below_and_right_of_a1(tmp_path):

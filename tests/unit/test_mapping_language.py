@@ -20,6 +20,7 @@ from ingest.loader import ingest
 
 DAY = "2026-03-05"
 
+
 def _setup(tmp_path: Path, mapping_yaml: str, files: dict[str, bytes | str]) -> tuple[Path, Path, config.IngestConfig]:
     maps = tmp_path / "mappings"
     maps.mkdir()
@@ -48,21 +49,24 @@ def _q(wh: Path, sql: str) -> list[tuple]:
 
 
 def _reconciles(wh: Path) -> None:
-    for name, read, loaded, bad in _q(wh, "SELECT file_name, rows_read, rows_loaded, rows_quarantined "
-                                          "FROM audit.load_log WHERE status = 'loaded'"):
+    for name, read, loaded, bad in _q(
+        wh, "SELECT file_name, rows_read, rows_loaded, rows_quarantined FROM audit.load_log WHERE status = 'loaded'"
+    ):
         assert read == loaded + bad, name
-        assert bad == _q(wh, f"SELECT count(DISTINCT row_number) FROM audit.quarantine WHERE file_name = '{name}'")[0][0]
+        assert (
+            bad == _q(wh, f"SELECT count(DISTINCT row_number) FROM audit.quarantine WHERE file_name = '{name}'")[0][0]
+        )
 
 
 COMPLAINTS_TSV = (
-    "投诉明细表（2026年3月）\n"                         # title block: 2 lines above the header
+    "投诉明细表（2026年3月）\n"  # title block: 2 lines above the header
     "导出时间\t2026-03-06\n"
     "Ref\tDate\tTime\tCategory\tState\tRemark\n"
-    "K-1\t05/03/2026\t3.53.50 PM\t宽带投诉\t已办结\tslow\n"      # contains 投诉 -> complaint
-    "K-2\t05/03/2026\t9.05.00 AM\tＦＡＵＬＴ\tOpen\t\n"          # full-width FAULT -> fault (NFKC + case)
+    "K-1\t05/03/2026\t3.53.50 PM\t宽带投诉\t已办结\tslow\n"  # contains 投诉 -> complaint
+    "K-2\t05/03/2026\t9.05.00 AM\tＦＡＵＬＴ\tOpen\t\n"  # full-width FAULT -> fault (NFKC + case)
     "K-3\t12/03/2026\t12.00.01 AM\tsomething else\t已 办 结\t\n"  # unlisted -> default complaint; 已 办 结 -> closed
-    "K-4\t31/02/2026\t1.00.00 PM\t咨询\tOpen\t\n"                # no 31 February: quarantined
-    "合计\t4\t\t\t\t\n"                                        # footer: dropped
+    "K-4\t31/02/2026\t1.00.00 PM\t咨询\tOpen\t\n"  # no 31 February: quarantined
+    "合计\t4\t\t\t\t\n"  # footer: dropped
     "共 4 条\n"
 )
 
@@ -95,15 +99,51 @@ COMPLAINTS_MAPPING = """\
 def test_a_tsv_with_title_block_date_time_columns_and_footer_loads_through_a_mapping_alone(tmp_path):
     s, wh = _load(tmp_path, COMPLAINTS_MAPPING, {f"complaints_D07_{DAY}.tsv": COMPLAINTS_TSV})
     assert s.count("loaded") == 1, s
-    rows = _q(wh, "SELECT ticket_id, ticket_type, status, opened_at, updated_at, district_id, customer_id, product, "
-                  "customer_tier, reopen_count, related_ticket_id FROM raw.tickets ORDER BY ticket_id")
+    rows = _q(
+        wh,
+        "SELECT ticket_id, ticket_type, status, opened_at, updated_at, district_id, customer_id, product, "
+        "customer_tier, reopen_count, related_ticket_id FROM raw.tickets ORDER BY ticket_id",
+    )
     assert rows == [
-        ("K-1", "complaint", "closed", datetime(2026, 3, 5, 15, 53, 50), datetime(2026, 3, 5, 15, 53, 50), "D07",
-         "K-1", "broadband", "ordinary", 0, "slow"),
-        ("K-2", "fault", "open", datetime(2026, 3, 5, 9, 5), datetime(2026, 3, 5, 9, 5), "D07", "K-2", "broadband",
-         "ordinary", 0, None),
-        ("K-3", "complaint", "closed", datetime(2026, 3, 12, 0, 0, 1), datetime(2026, 3, 12, 0, 0, 1), "D07", "K-3",
-         "broadband", "ordinary", 0, None),
+        (
+            "K-1",
+            "complaint",
+            "closed",
+            datetime(2026, 3, 5, 15, 53, 50),
+            datetime(2026, 3, 5, 15, 53, 50),
+            "D07",
+            "K-1",
+            "broadband",
+            "ordinary",
+            0,
+            "slow",
+        ),
+        (
+            "K-2",
+            "fault",
+            "open",
+            datetime(2026, 3, 5, 9, 5),
+            datetime(2026, 3, 5, 9, 5),
+            "D07",
+            "K-2",
+            "broadband",
+            "ordinary",
+            0,
+            None,
+        ),
+        (
+            "K-3",
+            "complaint",
+            "closed",
+            datetime(2026, 3, 12, 0, 0, 1),
+            datetime(2026, 3, 12, 0, 0, 1),
+            "D07",
+            "K-3",
+            "broadband",
+            "ordinary",
+            0,
+            None,
+        ),
     ]
     # 4 data rows read (title and footer lines are not rows): 3 loaded, K-4 quarantined with its reason
     assert _q(wh, "SELECT rows_read, rows_loaded, rows_quarantined, message FROM audit.load_log")[0][:3] == (4, 3, 1)
@@ -119,9 +159,9 @@ SEMICOLON_CALLS = (
     "Id;Phone;Start;Queued;End;Talk;Wait min;Dropped\r\n"
     # epoch 1772697600 = 2026-03-05 08:00:00 UTC = 16:00:00 Asia/Shanghai
     # Excel serial 46086.6875 = 46086 days after 1899-12-30 = 2026-03-05, + 0.6875 day (59,400 s) = 16:30
-    '1;13800000001;1772697600;46086.6875;20260305163930;0:09:30;1.5;N\r\n'
+    "1;13800000001;1772697600;46086.6875;20260305163930;0:09:30;1.5;N\r\n"
     '2;"13800000002";1772701200;;20260305181000;"1:00:00";0;N\r\n'
-    '3;13800000003;1772704800;;20260305180000;9:99:00;;Y\r\n'    # 99 minutes: not a duration
+    "3;13800000003;1772704800;;20260305180000;9:99:00;;Y\r\n"  # 99 minutes: not a duration
 )
 
 CALLS_MAPPING = """\
@@ -144,13 +184,23 @@ CALLS_MAPPING = """\
 def test_semicolons_epochs_excel_serials_compact_stamps_and_hms_durations(tmp_path):
     s, wh = _load(tmp_path, CALLS_MAPPING, {f"calls_{DAY}.txt": SEMICOLON_CALLS})
     assert s.count("loaded") == 1, s
-    rows = _q(wh, "SELECT call_id, arrived_at, queued_at, ended_at, talk_seconds, abandoned, queue, call_type "
-                  "FROM raw.calls ORDER BY call_id")
+    rows = _q(
+        wh,
+        "SELECT call_id, arrived_at, queued_at, ended_at, talk_seconds, abandoned, queue, call_type "
+        "FROM raw.calls ORDER BY call_id",
+    )
     assert rows == [
-        ("1", datetime(2026, 3, 5, 16, 0), datetime(2026, 3, 5, 16, 30), datetime(2026, 3, 5, 16, 39, 30),
-         9 * 60 + 30, False, "ordinary", "consultation"),
-        ("2", datetime(2026, 3, 5, 17, 0), None, datetime(2026, 3, 5, 18, 10),
-         3600, False, "ordinary", "consultation"),
+        (
+            "1",
+            datetime(2026, 3, 5, 16, 0),
+            datetime(2026, 3, 5, 16, 30),
+            datetime(2026, 3, 5, 16, 39, 30),
+            9 * 60 + 30,
+            False,
+            "ordinary",
+            "consultation",
+        ),
+        ("2", datetime(2026, 3, 5, 17, 0), None, datetime(2026, 3, 5, 18, 10), 3600, False, "ordinary", "consultation"),
     ]
     q = _q(wh, "SELECT row_number, column_name, reason, message FROM audit.quarantine")
     assert [r[:3] for r in q] == [(4, "talk_seconds", "bad_number")]
@@ -158,11 +208,13 @@ def test_semicolons_epochs_excel_serials_compact_stamps_and_hms_durations(tmp_pa
     _reconciles(wh)
 
 
-@pytest.mark.parametrize("unit,cells,expected", [("minutes", ["2.5", "7"], [150, 420]),
-                                                 ("seconds", ["150", "7.4"], [150, 7])])
+@pytest.mark.parametrize(
+    "unit,cells,expected", [("minutes", ["2.5", "7"], [150, 420]), ("seconds", ["150", "7.4"], [150, 7])]
+)
 def test_a_duration_in_minutes_or_seconds(tmp_path, unit, cells, expected):
     text = "Id;Phone;Start;End;Talk;Dropped\n" + "".join(
-        f"{i};1380000000{i};1772697600;20260305161000;{c};N\n" for i, c in enumerate(cells, start=1))
+        f"{i};1380000000{i};1772697600;20260305161000;{c};N\n" for i, c in enumerate(cells, start=1)
+    )
     m = CALLS_MAPPING.replace("unit: hms", f"unit: {unit}").replace("queued_at: {header: Queued", "# {")
     s, wh = _load(tmp_path, m, {f"calls_{DAY}.txt": text})
     assert s.count("loaded") == 1, s
@@ -198,7 +250,9 @@ def test_pipe_delimiter_quote_escape_and_an_encoding_override(tmp_path):
     s, wh = _load(tmp_path, m, {f"片区_{DAY}.csv": text.encode("gbk")})
     assert s.count("loaded") == 1, s
     assert _q(wh, "SELECT district_id, district_name, area_type FROM raw.districts ORDER BY 1") == [
-        ("D1", "城东|老城", "urban"), ("D2", "王's", "rural")]
+        ("D1", "城东|老城", "urban"),
+        ("D2", "王's", "rural"),
+    ]
     assert _q(wh, "SELECT encoding FROM audit.load_log") == [("gb18030",)]
 
 
@@ -231,11 +285,14 @@ def _xlsx(path: Path, sheets: dict[str, list[list]]) -> bytes:
 
 def test_xlsx_title_block_footer_sheet_by_name_and_several_sheets(tmp_path):
     head = ["片区编号", "片区名称", "区域类型"]
-    book = _xlsx(tmp_path / "b.xlsx", {
-        "说明": [["本表为片区清单"]],
-        "城区": [["片区清单（城区）"], [], head, ["D1", "城东", "城区"], ["D2", "城西", "城区"], ["合计", 2]],
-        "镇乡": [head, ["D3", "桥头", "镇乡"], ["D4", "桥尾", "海边"], [], ["总计", 1]],
-    })
+    book = _xlsx(
+        tmp_path / "b.xlsx",
+        {
+            "说明": [["本表为片区清单"]],
+            "城区": [["片区清单（城区）"], [], head, ["D1", "城东", "城区"], ["D2", "城西", "城区"], ["合计", 2]],
+            "镇乡": [head, ["D3", "桥头", "镇乡"], ["D4", "桥尾", "海边"], [], ["总计", 1]],
+        },
+    )
     one = """\
         files:
           - pattern: "片区_{date}.xlsx"
@@ -252,7 +309,10 @@ def test_xlsx_title_block_footer_sheet_by_name_and_several_sheets(tmp_path):
     s, wh = _load(tmp_path / "both", both, {f"片区_{DAY}.xlsx": book})
     assert s.count("loaded") == 1, s
     assert _q(wh, "SELECT district_id, area_type, _row_number FROM raw.districts ORDER BY 1") == [
-        ("D1", "urban", 4), ("D2", "urban", 5), ("D3", "rural", 2)]
+        ("D1", "urban", 4),
+        ("D2", "urban", 5),
+        ("D3", "rural", 2),
+    ]
     assert _q(wh, "SELECT rows_read, rows_loaded, rows_quarantined FROM audit.load_log") == [(4, 3, 1)]
     q = _q(wh, "SELECT row_number, column_name, reason, message FROM audit.quarantine")
     assert [r[:3] for r in q] == [(3, "area_type", "bad_enum")]
@@ -272,49 +332,67 @@ def _refused(tmp_path: Path, text: str, match: str) -> None:
 
 def test_a_python_object_yaml_tag_is_refused(tmp_path):
     marker = tmp_path / "ran"
-    _refused(tmp_path, f"""\
+    _refused(
+        tmp_path,
+        f"""\
         files:
           - pattern: "x_{{date}}.csv"
             entity: districts
             constants: {{district_name: !!python/object/apply:os.system ["touch {marker}"]}}
-        """, "YAML tags such as !!python/object are not allowed")
+        """,
+        "YAML tags such as !!python/object are not allowed",
+    )
     assert not marker.exists()
 
 
 def test_sql_in_a_mapping_is_refused_or_kept_as_plain_text(tmp_path):
     # no key of the language takes SQL: a `sql:` / `expression:` key is an unknown key
-    _refused(tmp_path, """\
+    _refused(
+        tmp_path,
+        """\
         files:
           - pattern: "x_{date}.csv"
             entity: districts
             derive: {district_name: {sql: "(SELECT string_agg(column0, ',') FROM read_csv('/etc/passwd'))"}}
-        """, r"unknown key\(s\) sql")
+        """,
+        r"unknown key\(s\) sql",
+    )
     # a constant is a value, quoted into SQL as a literal: the text is stored, no file is read
     evil = "x'); SELECT * FROM read_csv('/etc/passwd'); --"
-    s, wh = _load(tmp_path, f"""\
+    _s, wh = _load(
+        tmp_path,
+        f"""\
         files:
           - pattern: "d_{{date}}.csv"
             entity: districts
-            constants: {{district_name: "{evil.replace('"', '')}"}}
-        """, {f"d_{DAY}.csv": "片区编号,区域类型\nD1,城区\n"})
+            constants: {{district_name: "{evil.replace('"', "")}"}}
+        """,
+        {f"d_{DAY}.csv": "片区编号,区域类型\nD1,城区\n"},
+    )
     assert _q(wh, "SELECT district_name FROM raw.districts") == [(evil,)]
 
 
-@pytest.mark.parametrize("entry,match", [
-    ('pattern: "../../etc/passwd"', "cannot hold a folder"),
-    ('pattern: "/etc/*.csv"', "cannot hold a folder"),
-    ('pattern: "x.xlsx"\n    reader: {sheet: "../../etc/passwd"}', "a sheet name cannot hold a path"),
-    ('pattern: "x.csv"\n    reader: {delimiter: "ab"}', "expected one character or one of comma, tab"),
-    ('pattern: "x.csv"\n    reader: {encoding: utf-16}', "encoding: expected one of"),
-    ('pattern: "x.csv"\n    reader: {header_row: 0}', "header_row: expected a whole number ≥ 1"),
-    ('pattern: "x.csv"\n    reader: {footer: ["(unclosed"]}', "not a valid regular expression"),
-    ('pattern: "x.csv"\n    constants: {colour: red}', r"constants: unknown key\(s\) colour"),
-    ('pattern: "x.csv"\n    constants: {area_type: 海边}', "'海边' is not a value of area_type"),
-    ('pattern: "x.csv"\n    values: {area_type: {default: seaside}}', "default: maps to 'seaside', allowed: urban, rural"),
-    ('pattern: "x.csv"\n    derive: {district_name: {duration: Talk}}', "a duration gives seconds"),
-    ('pattern: "x.csv"\n    derive: {district_id: {file_name: "D\\\\d+"}}', "needs a group"),
-    ('pattern: "x.csv"\n    sheeet: 1', r"unknown key\(s\) sheeet"),
-])
+@pytest.mark.parametrize(
+    "entry,match",
+    [
+        ('pattern: "../../etc/passwd"', "cannot hold a folder"),
+        ('pattern: "/etc/*.csv"', "cannot hold a folder"),
+        ('pattern: "x.xlsx"\n    reader: {sheet: "../../etc/passwd"}', "a sheet name cannot hold a path"),
+        ('pattern: "x.csv"\n    reader: {delimiter: "ab"}', "expected one character or one of comma, tab"),
+        ('pattern: "x.csv"\n    reader: {encoding: utf-16}', "encoding: expected one of"),
+        ('pattern: "x.csv"\n    reader: {header_row: 0}', "header_row: expected a whole number ≥ 1"),
+        ('pattern: "x.csv"\n    reader: {footer: ["(unclosed"]}', "not a valid regular expression"),
+        ('pattern: "x.csv"\n    constants: {colour: red}', r"constants: unknown key\(s\) colour"),
+        ('pattern: "x.csv"\n    constants: {area_type: 海边}', "'海边' is not a value of area_type"),
+        (
+            'pattern: "x.csv"\n    values: {area_type: {default: seaside}}',
+            "default: maps to 'seaside', allowed: urban, rural",
+        ),
+        ('pattern: "x.csv"\n    derive: {district_name: {duration: Talk}}', "a duration gives seconds"),
+        ('pattern: "x.csv"\n    derive: {district_id: {file_name: "D\\\\d+"}}', "needs a group"),
+        ('pattern: "x.csv"\n    sheeet: 1', r"unknown key\(s\) sheeet"),
+    ],
+)
 def test_malformed_mappings_are_refused_naming_file_key_and_what_was_expected(tmp_path, entry, match):
     _refused(tmp_path, "files:\n  - entity: districts\n    " + entry + "\n", match)
 
@@ -329,14 +407,19 @@ def test_shipped_mappings_still_load_and_parse_unchanged():
 def test_a_two_row_header_under_a_title_block_with_a_footer(tmp_path):
     """A call-centre workbook: title, group cells merged across two columns, the columns' own names
     below them, a 合计 row. Cells are named "upper/lower"; the lower part alone still finds the contract."""
-    book = _xlsx(tmp_path / "b.xlsx", {"Sheet1": [
-        ["片区清单"],
-        ["片区编号", "片区信息", "", "备注"],
-        ["", "片区名称", "区域类型", ""],
-        ["D1", "城东", "城区", "x"],
-        ["D2", "桥头", "镇乡", ""],
-        ["合计", "2", "", ""],
-    ]})
+    book = _xlsx(
+        tmp_path / "b.xlsx",
+        {
+            "Sheet1": [
+                ["片区清单"],
+                ["片区编号", "片区信息", "", "备注"],
+                ["", "片区名称", "区域类型", ""],
+                ["D1", "城东", "城区", "x"],
+                ["D2", "桥头", "镇乡", ""],
+                ["合计", "2", "", ""],
+            ]
+        },
+    )
     m = """\
         files:
           - pattern: "片区_{date}.xlsx"
@@ -347,7 +430,9 @@ def test_a_two_row_header_under_a_title_block_with_a_footer(tmp_path):
     s, wh = _load(tmp_path / "x", m, {f"片区_{DAY}.xlsx": book})
     assert s.count("loaded") == 1, s
     assert _q(wh, "SELECT district_id, district_name, area_type, _row_number FROM raw.districts ORDER BY 1") == [
-        ("D1", "城东", "urban", 4), ("D2", "桥头", "rural", 5)]
+        ("D1", "城东", "urban", 4),
+        ("D2", "桥头", "rural", 5),
+    ]
     assert _q(wh, "SELECT rows_read, rows_loaded, rows_quarantined FROM audit.load_log") == [(2, 2, 0)]
     # the same shape as CSV, with the group cell's merge written as an empty cell
     text = "片区清单\n片区编号,片区信息,,备注\n,片区名称,区域类型,\nD1,城东,城区,x\nD2,桥头,镇乡,\n合计,2,,\n"
@@ -355,17 +440,27 @@ def test_a_two_row_header_under_a_title_block_with_a_footer(tmp_path):
     s, wh = _load(tmp_path / "y", m.replace(".xlsx", ".csv"), {f"片区_{DAY}.csv": text})
     assert s.count("loaded") == 1, s
     assert _q(wh, "SELECT district_id, district_name, area_type, _row_number FROM raw.districts ORDER BY 1") == [
-        ("D1", "城东", "urban", 4), ("D2", "桥头", "rural", 5)]
+        ("D1", "城东", "urban", 4),
+        ("D2", "桥头", "rural", 5),
+    ]
     from ingest.readers import two_row_header
 
     assert two_row_header(["工单编号", "受理信息", "", "状态"], [None, "受理时间", "受理渠道", None]) == [
-        "工单编号", "受理信息/受理时间", "受理信息/受理渠道", "状态"]
+        "工单编号",
+        "受理信息/受理时间",
+        "受理信息/受理渠道",
+        "状态",
+    ]
 
 
 @pytest.mark.parametrize("delimiter", [",", "\t", ";", "|"])
 def test_the_delimiter_is_sniffed_under_a_title_block(delimiter):
     from ingest.readers import sniff_delimiter
 
-    rows = [["工单编号", "受理时间", "工单内容"], ["G1", "2026-03-05 08:00", "没有信号"], ["G2", "2026-03-05 09:00", "网速慢"]]
+    rows = [
+        ["工单编号", "受理时间", "工单内容"],
+        ["G1", "2026-03-05 08:00", "没有信号"],
+        ["G2", "2026-03-05 09:00", "网速慢"],
+    ]
     lines = ["投诉工单导出"] + [delimiter.join(r) for r in rows]
     assert sniff_delimiter(lines) == delimiter

@@ -44,9 +44,17 @@ def test_suggest_matches_synonyms_detects_the_delimiter_and_proposes_enum_values
     rule = mapping.load_file(out)[0]  # the suggestion is itself a valid mapping
     assert rule.entity == "tickets" and rule.pattern == "坐席工单_{date}.tsv"
     assert rule.reader.delimiter == "\t" and "# encoding detected: utf-8" in text
-    assert {h: rule.column_for(h) for h in ["工单号", "创建时间", "首次响应时间", "完成时间", "类型", "状态", "片区"]} == {
-        "工单号": "ticket_id", "创建时间": "opened_at", "首次响应时间": "first_reply_at", "完成时间": "resolved_at",
-        "类型": "ticket_type", "状态": "status", "片区": "district_id"}
+    assert {
+        h: rule.column_for(h) for h in ["工单号", "创建时间", "首次响应时间", "完成时间", "类型", "状态", "片区"]
+    } == {
+        "工单号": "ticket_id",
+        "创建时间": "opened_at",
+        "首次响应时间": "first_reply_at",
+        "完成时间": "resolved_at",
+        "类型": "ticket_type",
+        "状态": "status",
+        "片区": "district_id",
+    }
     assert rule.column_for("坐席备注") is None
     assert "%Y-%m-%d %H:%M:%S" in rule.timestamp_formats
     # 投诉 / 处理中 are contract labels (no line); 咨 询 and 已办结 are proposed; 乱七八糟 is left to the reader
@@ -62,7 +70,13 @@ def test_suggest_edit_check_shows_rows_quarantine_and_which_rules_are_measurable
     m = tmp_path / "m.yml"
     m.write_text(mapping_tools.suggest(export) + EDIT, encoding="utf-8")
     res = mapping_tools.check(export, m)
-    assert (res.status, res.entity, res.rows_read, res.rows_loaded, res.rows_quarantined) == ("loaded", "tickets", 3, 2, 1)
+    assert (res.status, res.entity, res.rows_read, res.rows_loaded, res.rows_quarantined) == (
+        "loaded",
+        "tickets",
+        3,
+        2,
+        1,
+    )
     assert [q[:3] for q in res.quarantined] == [(4, "ticket_type", "bad_enum")]
     assert "'乱七八糟'" in res.quarantined[0][3]
     # T9 (24-hour reply) reads ticket_id, opened_at, first_reply_at, district_id: all present
@@ -80,8 +94,7 @@ def test_suggest_edit_check_shows_rows_quarantine_and_which_rules_are_measurable
 def test_check_of_a_file_the_mapping_cannot_load_says_why_and_exits_1(export, tmp_path, capsys):
     m = tmp_path / "m.yml"
     # the opened time is an identity column: without it a ticket means nothing, the file is refused
-    m.write_text(mapping_tools.suggest(export).replace('      "创建时间": opened_at\n', ''),
-                 encoding="utf-8")
+    m.write_text(mapping_tools.suggest(export).replace('      "创建时间": opened_at\n', ""), encoding="utf-8")
     assert cli.main(["mapping", "check", str(export), "--mapping", str(m)]) == 1
     shown = capsys.readouterr().out
     assert "rejected" in shown and "identity column(s) missing for tickets: opened_at" in shown
@@ -98,8 +111,10 @@ def test_an_unedited_suggestion_loads_and_names_what_is_not_measurable(export, t
 
 def test_suggest_writes_a_file_and_finds_a_date_and_time_split(tmp_path):
     p = tmp_path / "complaints.tsv"
-    p.write_text("Ref\tDate\tTime\tCategory\n1\t13/03/2026\t3.53.50 PM\tComplaint\n2\t05/03/2026\t9.01.00 AM\tRepair\n",
-                 encoding="utf-8")
+    p.write_text(
+        "Ref\tDate\tTime\tCategory\n1\t13/03/2026\t3.53.50 PM\tComplaint\n2\t05/03/2026\t9.01.00 AM\tRepair\n",
+        encoding="utf-8",
+    )
     out = tmp_path / "m.yml"
     assert cli.main(["mapping", "suggest", str(p), "--out", str(out)]) == 0
     rule = mapping.load_file(out)[0]
@@ -131,8 +146,16 @@ def test_suggest_on_a_workbook_with_a_title_block_names_the_sheet_and_the_header
     p = tmp_path / "片区清单.xlsx"
     wb = xlsxwriter.Workbook(str(p))
     ws = wb.add_worksheet("清单")
-    for i, row in enumerate([["某市广电片区清单"], [], ["片区代码", "名称", "城乡"], ["D1", "城东", "城市"],
-                             ["D2", "桥头", "农村"], ["合计", 2]]):
+    for i, row in enumerate(
+        [
+            ["某市广电片区清单"],
+            [],
+            ["片区代码", "名称", "城乡"],
+            ["D1", "城东", "城市"],
+            ["D2", "桥头", "农村"],
+            ["合计", 2],
+        ]
+    ):
         ws.write_row(i, 0, row)
     wb.close()
     out = tmp_path / "m.yml"
@@ -148,8 +171,12 @@ def test_suggest_on_a_workbook_with_a_title_block_names_the_sheet_and_the_header
 
 def test_suggest_on_a_gbk_semicolon_call_export_proposes_an_hms_duration(tmp_path):
     p = tmp_path / "calls_20260305.csv"
-    p.write_bytes(("话务详单\n流水号;主叫号码;呼入时间;挂机时间;通话时长;是否放弃\n"
-                   "C1;13800000001;2026/3/5 08:00:00;2026/3/5 08:05:00;0:05:00;否\n合计;1;;;;\n").encode("gbk"))
+    p.write_bytes(
+        (
+            "话务详单\n流水号;主叫号码;呼入时间;挂机时间;通话时长;是否放弃\n"
+            "C1;13800000001;2026/3/5 08:00:00;2026/3/5 08:05:00;0:05:00;否\n合计;1;;;;\n"
+        ).encode("gbk")
+    )
     text = mapping_tools.suggest(p)
     out = tmp_path / "m.yml"
     out.write_text(text, encoding="utf-8")

@@ -13,9 +13,20 @@ from generator.oracle import AnswerKey
 from kefu import contract, rulebook
 
 DT = datetime
-TS_COLUMNS = ("opened_at", "formalities_complete_at", "first_reply_at", "dispatched_at", "appointment_at",
-              "arrived_at", "resolved_at", "feedback_at", "closed_at", "entered_at", "approval_submitted_at",
-              "approval_done_at")
+TS_COLUMNS = (
+    "opened_at",
+    "formalities_complete_at",
+    "first_reply_at",
+    "dispatched_at",
+    "appointment_at",
+    "arrived_at",
+    "resolved_at",
+    "feedback_at",
+    "closed_at",
+    "entered_at",
+    "approval_submitted_at",
+    "approval_done_at",
+)
 
 
 def make_row(entity: str, **cols) -> dict:
@@ -42,9 +53,21 @@ class Scenario:
         return row
 
     def ticket(self, tid: str, ttype: str, opened: datetime, day: date | None = None, **cols) -> dict:
-        base = dict(ticket_id=tid, ticket_type=ttype, product="digital_tv", customer_id="C1",
-                    customer_tier="ordinary", customer_kind="individual", district_id="D1", area_type="urban",
-                    technician_id="K1", channel="hotline", status="open", opened_at=opened, reopen_count=0)
+        base = dict(
+            ticket_id=tid,
+            ticket_type=ttype,
+            product="digital_tv",
+            customer_id="C1",
+            customer_tier="ordinary",
+            customer_kind="individual",
+            district_id="D1",
+            area_type="urban",
+            technician_id="K1",
+            channel="hotline",
+            status="open",
+            opened_at=opened,
+            reopen_count=0,
+        )
         base.update(cols)
         if base.get("updated_at") is None:
             base["updated_at"] = max(base[c] for c in TS_COLUMNS if base.get(c) is not None)
@@ -52,22 +75,41 @@ class Scenario:
             base["status"] = "resolved"
         export_day = day or base["updated_at"].date()
         if export_day > opened.date():  # the opening-day export: the state at the end of that day
-            first = {k: (None if k in TS_COLUMNS and v is not None and v.date() > opened.date() else v)
-                     for k, v in base.items()}
+            first = {
+                k: (None if k in TS_COLUMNS and v is not None and v.date() > opened.date() else v)
+                for k, v in base.items()
+            }
             first.update(status="open", updated_at=max(first[c] for c in TS_COLUMNS if first.get(c) is not None))
             self.add(opened, "tickets", **first)
         return self.add(export_day, "tickets", **base)
 
     def call(self, cid: str, arrived: datetime, **cols) -> dict:
-        base = dict(call_id=cid, caller_phone="13800000000", customer_tier="ordinary", district_id="D1",
-                    queue="ordinary", call_type="consultation", arrived_at=arrived, human_requested=False,
-                    ended_at=arrived + timedelta(minutes=3), abandoned=False, transfer_type="none")
+        base = dict(
+            call_id=cid,
+            caller_phone="13800000000",
+            customer_tier="ordinary",
+            district_id="D1",
+            queue="ordinary",
+            call_type="consultation",
+            arrived_at=arrived,
+            human_requested=False,
+            ended_at=arrived + timedelta(minutes=3),
+            abandoned=False,
+            transfer_type="none",
+        )
         base.update(cols)
         return self.add(arrived, "calls", **base)
 
     def callback(self, cbid: str, at: datetime, **cols) -> dict:
-        base = dict(callback_id=cbid, customer_id="C1", district_id="D1", reason="post_repair", channel="phone",
-                    callback_at=at, outcome="reached")
+        base = dict(
+            callback_id=cbid,
+            customer_id="C1",
+            district_id="D1",
+            reason="post_repair",
+            channel="phone",
+            callback_at=at,
+            outcome="reached",
+        )
         base.update(cols)
         return self.add(at, "callbacks", **base)
 
@@ -95,6 +137,7 @@ def rule_rows(rows: list[dict], rule: str) -> list[dict]:
 
 # ---------------------------------------------------------------- hours clock, midnight, versions
 
+
 def test_reply_at_exactly_24h_is_on_time_and_one_at_24h01_is_not():
     s = Scenario()
     s.ticket("T-1", "consultation", DT(2026, 1, 5, 10), first_reply_at=DT(2026, 1, 6, 10))
@@ -121,8 +164,15 @@ def test_reexported_ticket_newest_version_wins():
     s.ticket("T-1", "fault", DT(2026, 1, 5, 10), resolved_at=DT(2026, 1, 8, 9), status="reopened", **common)
     # an older version fed after a newer one does not win
     s.ticket("T-2", "fault", DT(2026, 1, 12, 10), resolved_at=DT(2026, 1, 14, 9), day=date(2026, 1, 14), **common)
-    s.ticket("T-2", "fault", DT(2026, 1, 12, 10), resolved_at=DT(2026, 1, 12, 12), day=date(2026, 1, 14),
-             updated_at=DT(2026, 1, 12, 12), **common)
+    s.ticket(
+        "T-2",
+        "fault",
+        DT(2026, 1, 12, 10),
+        resolved_at=DT(2026, 1, 12, 12),
+        day=date(2026, 1, 14),
+        updated_at=DT(2026, 1, 12, 12),
+        **common,
+    )
     rows = s.run()
     assert cell(rows, "T2", "2026-01") == (0, 2)
 
@@ -137,6 +187,7 @@ def test_same_updated_at_later_feed_wins():
 
 # ---------------------------------------------------------------- working days
 
+
 def test_t3_deadline_across_spring_festival_lands_after_the_holiday():
     s = Scenario(start=date(2026, 2, 1), end=date(2026, 3, 31))
     opened = DT(2026, 2, 13, 9)  # Friday before Spring Festival: 5 wd = 14 Feb (调休) + 24..27 Feb
@@ -149,8 +200,9 @@ def test_t3_deadline_across_spring_festival_lands_after_the_holiday():
 
 def test_rural_installation_gets_the_rural_working_day_limit():
     s = Scenario(start=date(2026, 3, 1), end=date(2026, 3, 31))
-    s.ticket("T-1", "new_install", DT(2026, 3, 2, 9), area_type="rural", needs_survey=True,
-             resolved_at=DT(2026, 3, 13, 12))  # 9th working day: late for urban (5), fine for rural (10)
+    s.ticket(
+        "T-1", "new_install", DT(2026, 3, 2, 9), area_type="rural", needs_survey=True, resolved_at=DT(2026, 3, 13, 12)
+    )  # 9th working day: late for urban (5), fine for rural (10)
     assert cell(s.run(), "T3", "2026-03") == (1, 1)
 
 
@@ -171,16 +223,31 @@ def test_make_up_saturday_counts_as_a_working_day():
 
 # ---------------------------------------------------------------- pauses
 
+
 def test_pause_overlapping_the_deadline_extends_it():
     s = Scenario()
     kw = dict(severity="general", first_reply_at=DT(2026, 1, 5, 10, 30))
     # 24 h limit from 5 Jan 10:00; a 6 h pause that straddles the old deadline moves it to 6 Jan 16:00
     s.ticket("T-1", "fault", DT(2026, 1, 5, 10), resolved_at=DT(2026, 1, 6, 15, 59), **kw)
-    s.add(DT(2026, 1, 6), "ticket_pauses", pause_id="P-1", ticket_id="T-1", reason="force_majeure",
-          paused_at=DT(2026, 1, 6, 8), resumed_at=DT(2026, 1, 6, 14))
+    s.add(
+        DT(2026, 1, 6),
+        "ticket_pauses",
+        pause_id="P-1",
+        ticket_id="T-1",
+        reason="force_majeure",
+        paused_at=DT(2026, 1, 6, 8),
+        resumed_at=DT(2026, 1, 6, 14),
+    )
     s.ticket("T-2", "fault", DT(2026, 1, 5, 10), resolved_at=DT(2026, 1, 6, 16, 1), **kw)
-    s.add(DT(2026, 1, 6), "ticket_pauses", pause_id="P-2", ticket_id="T-2", reason="force_majeure",
-          paused_at=DT(2026, 1, 6, 8), resumed_at=DT(2026, 1, 6, 14))
+    s.add(
+        DT(2026, 1, 6),
+        "ticket_pauses",
+        pause_id="P-2",
+        ticket_id="T-2",
+        reason="force_majeure",
+        paused_at=DT(2026, 1, 6, 8),
+        resumed_at=DT(2026, 1, 6, 14),
+    )
     assert cell(s.run(), "T2", "2026-01") == (1, 2)
 
 
@@ -188,8 +255,15 @@ def test_overlapping_pauses_are_merged_before_they_are_subtracted():
     s = Scenario()
     s.ticket("T-1", "fault", DT(2026, 1, 5, 10), resolved_at=DT(2026, 1, 6, 16, 1), severity="general")
     for pid, a, b in (("P-1", 8, 12), ("P-2", 10, 14)):  # 8:00–14:00 = 6 h, not 8 h
-        s.add(DT(2026, 1, 6), "ticket_pauses", pause_id=pid, ticket_id="T-1", reason="force_majeure",
-              paused_at=DT(2026, 1, 6, a), resumed_at=DT(2026, 1, 6, b))
+        s.add(
+            DT(2026, 1, 6),
+            "ticket_pauses",
+            pause_id=pid,
+            ticket_id="T-1",
+            reason="force_majeure",
+            paused_at=DT(2026, 1, 6, a),
+            resumed_at=DT(2026, 1, 6, b),
+        )
     assert cell(s.run(), "T2", "2026-01") == (0, 1)
 
 
@@ -197,8 +271,15 @@ def test_pause_pushes_a_working_day_deadline():
     s = Scenario(start=date(2026, 3, 1), end=date(2026, 3, 31))
     # 5 wd from Monday 2 Mar = 24:00 Mon 9 Mar; a 2-day pause pushes it to 24:00 Wed 11 Mar
     s.ticket("T-1", "new_install", DT(2026, 3, 2, 9), needs_survey=True, resolved_at=DT(2026, 3, 11, 20))
-    s.add(DT(2026, 3, 5), "ticket_pauses", pause_id="P-1", ticket_id="T-1", reason="formalities_incomplete",
-          paused_at=DT(2026, 3, 3, 9), resumed_at=DT(2026, 3, 5, 9))
+    s.add(
+        DT(2026, 3, 5),
+        "ticket_pauses",
+        pause_id="P-1",
+        ticket_id="T-1",
+        reason="formalities_incomplete",
+        paused_at=DT(2026, 3, 3, 9),
+        resumed_at=DT(2026, 3, 5, 9),
+    )
     assert cell(s.run(), "T3", "2026-03") == (1, 1)
 
 
@@ -252,12 +333,19 @@ def test_pause_across_a_weekend_extends_a_working_day_limit_in_calendar_time():
 
 def test_clock_starts_when_formalities_are_complete():
     s = Scenario()
-    s.ticket("T-1", "restoration", DT(2026, 1, 5, 10), restoration_kind="arrears_paid",
-             formalities_complete_at=DT(2026, 1, 7, 9), resolved_at=DT(2026, 1, 8, 9))
+    s.ticket(
+        "T-1",
+        "restoration",
+        DT(2026, 1, 5, 10),
+        restoration_kind="arrears_paid",
+        formalities_complete_at=DT(2026, 1, 7, 9),
+        resolved_at=DT(2026, 1, 8, 9),
+    )
     assert cell(s.run(), "T6", "2026-01") == (1, 1)
 
 
 # ---------------------------------------------------------------- month attribution of open items
+
 
 def test_open_overdue_ticket_is_a_breach_in_its_deadline_month():
     s = Scenario(end=date(2026, 2, 28))
@@ -284,6 +372,7 @@ def test_late_completion_is_judged_in_the_deadline_month_not_the_completion_mont
 
 # ---------------------------------------------------------------- complaints and VIP field service
 
+
 def test_vip_complaint_closed_next_day_with_explanation_meets_t7():
     s = Scenario()
     kw = dict(customer_tier="vip", first_reply_at=DT(2026, 1, 5, 22, 30))
@@ -296,8 +385,14 @@ def test_v5_repeat_fault_within_30_days_breaches_at_the_new_ticket():
     s = Scenario(end=date(2026, 3, 31))
     kw = dict(customer_tier="vip", severity="general", first_reply_at=DT(2026, 1, 5, 10, 5))
     s.ticket("T-1", "fault", DT(2026, 1, 5, 10), resolved_at=DT(2026, 1, 5, 12), customer_id="V1", **kw)
-    s.ticket("T-2", "fault", DT(2026, 2, 3, 10), resolved_at=DT(2026, 2, 3, 12), customer_id="V1",
-             **{**kw, "first_reply_at": DT(2026, 2, 3, 10, 5)})
+    s.ticket(
+        "T-2",
+        "fault",
+        DT(2026, 2, 3, 10),
+        resolved_at=DT(2026, 2, 3, 12),
+        customer_id="V1",
+        **{**kw, "first_reply_at": DT(2026, 2, 3, 10, 5)},
+    )
     rows = s.run()
     assert cell(rows, "V5", "2026-02") == (0, 1)  # T-1 breached when T-2 was opened
     assert cell(rows, "V5", "2026-03") == (1, 1)  # T-2 met at its window's end, 5 Mar
@@ -305,8 +400,9 @@ def test_v5_repeat_fault_within_30_days_breaches_at_the_new_ticket():
 
 def test_v6_complaint_about_a_vip_job_breaches():
     s = Scenario(end=date(2026, 3, 31))
-    s.ticket("T-1", "new_install", DT(2026, 1, 5, 10), resolved_at=DT(2026, 1, 6, 12), customer_tier="vip",
-             needs_survey=True)
+    s.ticket(
+        "T-1", "new_install", DT(2026, 1, 5, 10), resolved_at=DT(2026, 1, 6, 12), customer_tier="vip", needs_survey=True
+    )
     s.ticket("T-2", "complaint", DT(2026, 1, 20, 10), related_ticket_id="T-1", customer_tier="vip")
     rows = s.run()
     assert cell(rows, "V6", "2026-01") == (0, 1)
@@ -314,15 +410,38 @@ def test_v6_complaint_about_a_vip_job_breaches():
 
 # ---------------------------------------------------------------- hotline
 
+
 def test_vip_call_answered_at_20s_is_within_h1_and_an_abandon_at_19s_counts_in_the_denominator():
     s = Scenario()
     q = DT(2026, 1, 5, 10)
-    s.call("K-1", q, queue="vip", customer_tier="vip", human_requested=True, queued_at=q,
-           answered_at=q + timedelta(seconds=20))
-    s.call("K-2", q, queue="vip", customer_tier="vip", human_requested=True, queued_at=q,
-           ended_at=q + timedelta(seconds=19), abandoned=True)
-    s.call("K-3", q, queue="vip", customer_tier="vip", human_requested=True, queued_at=q,
-           answered_at=q + timedelta(seconds=21))
+    s.call(
+        "K-1",
+        q,
+        queue="vip",
+        customer_tier="vip",
+        human_requested=True,
+        queued_at=q,
+        answered_at=q + timedelta(seconds=20),
+    )
+    s.call(
+        "K-2",
+        q,
+        queue="vip",
+        customer_tier="vip",
+        human_requested=True,
+        queued_at=q,
+        ended_at=q + timedelta(seconds=19),
+        abandoned=True,
+    )
+    s.call(
+        "K-3",
+        q,
+        queue="vip",
+        customer_tier="vip",
+        human_requested=True,
+        queued_at=q,
+        answered_at=q + timedelta(seconds=21),
+    )
     s.call("K-4", q, queue="ordinary", human_requested=True, queued_at=q, answered_at=q)  # not a VIP queue call
     rows = s.run()
     assert cell(rows, "H1", "2026-01") == (1, 3)
@@ -350,16 +469,46 @@ def test_h1_counts_vip_callers_in_any_queue_and_drops_abandons_shorter_than_the_
 
 def test_h5_hour_with_fault_calls_and_none_answered_fails():
     s = Scenario()
-    s.call("K-1", DT(2026, 1, 5, 3, 10), call_type="fault", human_requested=True, queued_at=DT(2026, 1, 5, 3, 10),
-           abandoned=True)
-    s.call("K-2", DT(2026, 1, 5, 3, 50), call_type="fault", human_requested=True, queued_at=DT(2026, 1, 5, 3, 50),
-           abandoned=True)
-    s.call("K-3", DT(2026, 1, 5, 4, 10), call_type="fault", human_requested=True, queued_at=DT(2026, 1, 5, 4, 10),
-           abandoned=True)
-    s.call("K-4", DT(2026, 1, 5, 4, 20), call_type="fault", human_requested=True, queued_at=DT(2026, 1, 5, 4, 20),
-           answered_at=DT(2026, 1, 5, 4, 21))
-    s.call("K-5", DT(2026, 1, 5, 5, 0), call_type="consultation", human_requested=True,
-           queued_at=DT(2026, 1, 5, 5, 0), abandoned=True)  # not a fault call: hour not judged
+    s.call(
+        "K-1",
+        DT(2026, 1, 5, 3, 10),
+        call_type="fault",
+        human_requested=True,
+        queued_at=DT(2026, 1, 5, 3, 10),
+        abandoned=True,
+    )
+    s.call(
+        "K-2",
+        DT(2026, 1, 5, 3, 50),
+        call_type="fault",
+        human_requested=True,
+        queued_at=DT(2026, 1, 5, 3, 50),
+        abandoned=True,
+    )
+    s.call(
+        "K-3",
+        DT(2026, 1, 5, 4, 10),
+        call_type="fault",
+        human_requested=True,
+        queued_at=DT(2026, 1, 5, 4, 10),
+        abandoned=True,
+    )
+    s.call(
+        "K-4",
+        DT(2026, 1, 5, 4, 20),
+        call_type="fault",
+        human_requested=True,
+        queued_at=DT(2026, 1, 5, 4, 20),
+        answered_at=DT(2026, 1, 5, 4, 21),
+    )
+    s.call(
+        "K-5",
+        DT(2026, 1, 5, 5, 0),
+        call_type="consultation",
+        human_requested=True,
+        queued_at=DT(2026, 1, 5, 5, 0),
+        abandoned=True,
+    )  # not a fault call: hour not judged
     rows = s.run()
     assert cell(rows, "H5", "2026-01") == (1, 2)
     assert cell(rows, "H5", "2026-01", "queue", "ordinary") == (1, 2)
@@ -369,10 +518,26 @@ def test_transfers_are_counted_by_type_and_outcome():
     s = Scenario()
     t = DT(2026, 1, 5, 10)
     answered = dict(queued_at=t, answered_at=t + timedelta(seconds=5), human_requested=True)
-    s.call("K-1", t, transfer_type="expert", transfer_requested=True, transfer_queued_at=t + timedelta(minutes=1),
-           transfer_answered_at=t + timedelta(minutes=1, seconds=20), transfer_outcome="success", **answered)
-    s.call("K-2", t, transfer_type="expert", transfer_requested=True, transfer_queued_at=t + timedelta(minutes=1),
-           transfer_answered_at=t + timedelta(minutes=1, seconds=21), transfer_outcome="misrouted", **answered)
+    s.call(
+        "K-1",
+        t,
+        transfer_type="expert",
+        transfer_requested=True,
+        transfer_queued_at=t + timedelta(minutes=1),
+        transfer_answered_at=t + timedelta(minutes=1, seconds=20),
+        transfer_outcome="success",
+        **answered,
+    )
+    s.call(
+        "K-2",
+        t,
+        transfer_type="expert",
+        transfer_requested=True,
+        transfer_queued_at=t + timedelta(minutes=1),
+        transfer_answered_at=t + timedelta(minutes=1, seconds=21),
+        transfer_outcome="misrouted",
+        **answered,
+    )
     s.call("K-3", t, transfer_type="self_service", transfer_outcome="success", queue="vip", **answered)
     s.call("K-4", t, queue="vip", **answered)
     rows = s.run()
@@ -395,16 +560,29 @@ def test_repeat_call_within_7_days_same_type_is_a_repeat():
 
 # ---------------------------------------------------------------- satisfaction
 
+
 def test_s1_is_judged_per_brand_group_against_its_own_target():
     s = Scenario()
-    answers = {"gotone_vip": ["score_5"] * 9 + ["score_3"], "gotone": ["score_4"] * 17 + ["score_1"] * 3,
-               "mzone": ["score_4"] * 3 + ["score_2"] * 2 + ["unreachable", "refused"]}
+    answers = {
+        "gotone_vip": ["score_5"] * 9 + ["score_3"],
+        "gotone": ["score_4"] * 17 + ["score_1"] * 3,
+        "mzone": ["score_4"] * 3 + ["score_2"] * 2 + ["unreachable", "refused"],
+    }
     n = 0
     for tier, given in answers.items():
         for a in given:
             n += 1
-            s.add(DT(2026, 1, 5), "surveys", survey_id=f"S-{n}", channel="hotline", customer_id="C1",
-                  customer_tier=tier, district_id="D1", surveyed_at=DT(2026, 1, 5, 12), answer=a)
+            s.add(
+                DT(2026, 1, 5),
+                "surveys",
+                survey_id=f"S-{n}",
+                channel="hotline",
+                customer_id="C1",
+                customer_tier=tier,
+                district_id="D1",
+                surveyed_at=DT(2026, 1, 5, 12),
+                answer=a,
+            )
     rows = s.run()
     s1 = rulebook.load()["S1"]
     assert cell(rows, "S1", "2026-01", "brand_group", "gotone_vip") == (9, 10)
@@ -416,6 +594,7 @@ def test_s1_is_judged_per_brand_group_against_its_own_target():
 
 
 # ---------------------------------------------------------------- callbacks and contact policy
+
 
 def test_c3_repeat_fault_customer_needs_a_callback_in_the_last_week():
     s = Scenario(end=date(2026, 2, 28))
@@ -461,8 +640,15 @@ def test_v1_clock_starts_at_opening_and_c2_at_resolution():
 
 def test_c5_cutover_callback_by_the_second_working_day():
     s = Scenario(start=date(2026, 3, 1), end=date(2026, 3, 31))
-    s.add(DT(2026, 3, 5), "works", work_id="W-1", work_kind="cutover", district_id="D1",
-          start_at=DT(2026, 3, 5, 1), end_at=DT(2026, 3, 5, 5))  # Thursday: 2nd wd = Monday 9 Mar
+    s.add(
+        DT(2026, 3, 5),
+        "works",
+        work_id="W-1",
+        work_kind="cutover",
+        district_id="D1",
+        start_at=DT(2026, 3, 5, 1),
+        end_at=DT(2026, 3, 5, 5),
+    )  # Thursday: 2nd wd = Monday 9 Mar
     for cust, notified in (("C1", DT(2026, 3, 2, 9)), ("C2", DT(2026, 3, 4, 9)), ("C3", None)):
         s.add(DT(2026, 3, 5), "work_notices", work_id="W-1", customer_id=cust, notified_at=notified)
     s.callback("CB-1", DT(2026, 3, 9, 20), customer_id="C1", reason="cutover", work_id="W-1")
@@ -475,12 +661,19 @@ def test_c5_cutover_callback_by_the_second_working_day():
 def test_c6_is_reported_year_to_date_against_a_linear_pace():
     s = Scenario(end=date(2026, 2, 28))
     for i in range(12):
-        s.add(DT(2026, 1, 1), "customers", customer_id=f"R{i}", tier="red_vip", district_id="D1",
-              customer_kind="individual", is_project=False, opened_date=date(2020, 1, 1))
+        s.add(
+            DT(2026, 1, 1),
+            "customers",
+            customer_id=f"R{i}",
+            tier="red_vip",
+            district_id="D1",
+            customer_kind="individual",
+            is_project=False,
+            opened_date=date(2020, 1, 1),
+        )
     s.callback("CB-1", DT(2026, 1, 10, 9), customer_id="R0", reason="red_vip_sms", channel="sms")
     s.callback("CB-2", DT(2026, 1, 11, 9), customer_id="R1", reason="red_vip_sms", channel="phone")  # not SMS
-    s.callback("CB-3", DT(2026, 1, 12, 9), customer_id="R2", reason="red_vip_sms", channel="sms",
-               outcome="unreachable")
+    s.callback("CB-3", DT(2026, 1, 12, 9), customer_id="R2", reason="red_vip_sms", channel="sms", outcome="unreachable")
     s.callback("CB-4", DT(2026, 2, 12, 9), customer_id="R3", reason="red_vip_sms", channel="sms")
     s.callback("CB-5", DT(2026, 2, 13, 9), customer_id="R0", reason="red_vip_sms", channel="sms")  # again
     rows = s.run()
@@ -493,13 +686,40 @@ def test_c6_is_reported_year_to_date_against_a_linear_pace():
 def test_do_not_disturb_window_runs_across_a_month_boundary():
     s = Scenario(end=date(2026, 2, 28))
     for i, day in enumerate([date(2026, 1, 20), date(2026, 2, 5), date(2026, 2, 10)]):  # 3rd call in 21 days
-        s.add(day, "outbound", contact_id=f"O-{i}", customer_id="C1", customer_tier="ordinary", purpose="marketing",
-              channel="phone", contacted_at=DT(day.year, day.month, day.day, 10), answered=False)
-    s.add(date(2026, 2, 6), "outbound", contact_id="O-S", customer_id="C1", customer_tier="ordinary",
-          purpose="notice", channel="sms", contacted_at=DT(2026, 2, 6, 10), answered=True)  # SMS is not a call
+        s.add(
+            day,
+            "outbound",
+            contact_id=f"O-{i}",
+            customer_id="C1",
+            customer_tier="ordinary",
+            purpose="marketing",
+            channel="phone",
+            contacted_at=DT(day.year, day.month, day.day, 10),
+            answered=False,
+        )
+    s.add(
+        date(2026, 2, 6),
+        "outbound",
+        contact_id="O-S",
+        customer_id="C1",
+        customer_tier="ordinary",
+        purpose="notice",
+        channel="sms",
+        contacted_at=DT(2026, 2, 6, 10),
+        answered=True,
+    )  # SMS is not a call
     for i, day in enumerate([date(2026, 1, 1), date(2026, 1, 31)]):  # VIP: exactly 720 h apart is inside
-        s.add(day, "outbound", contact_id=f"V-{i}", customer_id="V1", customer_tier="vip", purpose="care",
-              channel="phone", contacted_at=DT(day.year, day.month, day.day, 10), answered=True)
+        s.add(
+            day,
+            "outbound",
+            contact_id=f"V-{i}",
+            customer_id="V1",
+            customer_tier="vip",
+            purpose="care",
+            channel="phone",
+            contacted_at=DT(day.year, day.month, day.day, 10),
+            answered=True,
+        )
     rows = s.run()
     assert cell(rows, "P1", "2026-01", "tier_group", "ordinary") == (1, 1)
     assert cell(rows, "P1", "2026-02", "tier_group", "ordinary") == (0, 1)
@@ -527,11 +747,18 @@ def test_p1_limit_follows_the_customers_group_of_the_month_and_notices_do_not_co
 
 # ---------------------------------------------------------------- district assessment
 
+
 def test_district_of_4500_households_passes_a2_with_no_complaint_and_fails_with_one():
     s = Scenario()
     for d in ("D1", "D2"):
-        s.add(DT(2026, 1, 31), "district_households", district_id=d, month="2026-01", households=4500,
-              households_target=4600)
+        s.add(
+            DT(2026, 1, 31),
+            "district_households",
+            district_id=d,
+            month="2026-01",
+            households=4500,
+            households_target=4600,
+        )
     s.ticket("T-1", "complaint", DT(2026, 1, 10, 9), district_id="D2")
     rows = s.run()
     a2 = rulebook.load()["A2"]
@@ -564,20 +791,54 @@ def test_a1_staffing_allows_the_tolerance_and_counts_technicians_on_the_last_day
     s = Scenario()
     s.add(DT(2026, 1, 1), "districts", district_id="D1", district_name="城东", area_type="urban")
     s.add(DT(2026, 1, 1), "districts", district_id="D2", district_name="城西", area_type="urban")
-    techs = [("K1", "D1", date(2025, 1, 1), None), ("K2", "D1", date(2025, 1, 1), None),
-             ("K3", "D2", date(2025, 1, 1), None), ("K4", "D2", date(2025, 1, 1), None)]
+    techs = [
+        ("K1", "D1", date(2025, 1, 1), None),
+        ("K2", "D1", date(2025, 1, 1), None),
+        ("K3", "D2", date(2025, 1, 1), None),
+        ("K4", "D2", date(2025, 1, 1), None),
+    ]
     for tid, d, vf, vt in techs:
-        s.add(DT(2026, 1, 1), "technicians", technician_id=tid, technician_name="x", technician_phone="x",
-              district_id=d, valid_from=vf, valid_to=vt)
+        s.add(
+            DT(2026, 1, 1),
+            "technicians",
+            technician_id=tid,
+            technician_name="x",
+            technician_phone="x",
+            district_id=d,
+            valid_from=vf,
+            valid_to=vt,
+        )
     # a new snapshot on 20 Jan: K4 left D2 on 19 Jan
-    for tid, d, vf, vt in techs[:3] + [("K4", "D2", date(2025, 1, 1), date(2026, 1, 19)),
-                                       ("K4", "D1", date(2026, 1, 20), None)]:
-        s.add(DT(2026, 1, 20), "technicians", technician_id=tid, technician_name="x", technician_phone="x",
-              district_id=d, valid_from=vf, valid_to=vt)
-    s.add(DT(2026, 1, 31), "district_households", district_id="D1", month="2026-01", households=14850,
-          households_target=15000)
-    s.add(DT(2026, 1, 31), "district_households", district_id="D2", month="2026-01", households=4951,
-          households_target=5000)
+    for tid, d, vf, vt in techs[:3] + [
+        ("K4", "D2", date(2025, 1, 1), date(2026, 1, 19)),
+        ("K4", "D1", date(2026, 1, 20), None),
+    ]:
+        s.add(
+            DT(2026, 1, 20),
+            "technicians",
+            technician_id=tid,
+            technician_name="x",
+            technician_phone="x",
+            district_id=d,
+            valid_from=vf,
+            valid_to=vt,
+        )
+    s.add(
+        DT(2026, 1, 31),
+        "district_households",
+        district_id="D1",
+        month="2026-01",
+        households=14850,
+        households_target=15000,
+    )
+    s.add(
+        DT(2026, 1, 31),
+        "district_households",
+        district_id="D2",
+        month="2026-01",
+        households=4951,
+        households_target=5000,
+    )
     rows = s.run()
     a1 = rulebook.load()["A1"]
     assert cell(rows, "A1", "2026-01", "district", "D1") == (14850, 3)  # 4,950 per person: at the tolerance
@@ -588,10 +849,22 @@ def test_a1_staffing_allows_the_tolerance_and_counts_technicians_on_the_last_day
 
 def test_a6_compares_households_with_the_previous_month_and_skips_the_first():
     s = Scenario(end=date(2026, 2, 28))
-    s.add(DT(2026, 1, 31), "district_households", district_id="D1", month="2026-01", households=1000,
-          households_target=1100)
-    s.add(DT(2026, 2, 28), "district_households", district_id="D1", month="2026-02", households=990,
-          households_target=1100)
+    s.add(
+        DT(2026, 1, 31),
+        "district_households",
+        district_id="D1",
+        month="2026-01",
+        households=1000,
+        households_target=1100,
+    )
+    s.add(
+        DT(2026, 2, 28),
+        "district_households",
+        district_id="D1",
+        month="2026-02",
+        households=990,
+        households_target=1100,
+    )
     rows = s.run()
     assert rule_rows(rows, "A6") and all(r["period_month"] == "2026-02" for r in rule_rows(rows, "A6"))
     assert cell(rows, "A6", "2026-02", "district", "D1") == (990, 1000)
@@ -599,68 +872,220 @@ def test_a6_compares_households_with_the_previous_month_and_skips_the_first():
 
 # ---------------------------------------------------------------- every measure
 
+
 def full_scenario() -> Scenario:
     """Hand-made rows over one quarter touching every numeric measure."""
     s = Scenario(end=date(2026, 3, 31))
     d1 = DT(2026, 1, 1)
     s.add(d1, "districts", district_id="D1", district_name="城东", area_type="urban")
-    s.add(d1, "technicians", technician_id="K1", technician_name="x", technician_phone="x", district_id="D1",
-          valid_from=date(2025, 1, 1))
-    cust = dict(customer_name="x", phone="x", address="x", id_number="x", district_id="D1",
-                customer_kind="individual", opened_date=date(2020, 1, 1))
+    s.add(
+        d1,
+        "technicians",
+        technician_id="K1",
+        technician_name="x",
+        technician_phone="x",
+        district_id="D1",
+        valid_from=date(2025, 1, 1),
+    )
+    cust = dict(
+        customer_name="x",
+        phone="x",
+        address="x",
+        id_number="x",
+        district_id="D1",
+        customer_kind="individual",
+        opened_date=date(2020, 1, 1),
+    )
     s.add(d1, "customers", customer_id="R1", tier="red_vip", is_project=False, **cust)
     s.add(d1, "customers", customer_id="V1", tier="vip", is_project=False, **cust)
-    s.add(d1, "customers", customer_id="P1", tier="ordinary", is_project=True,
-          project_delivery_date=date(2025, 6, 1), **cust)
+    s.add(
+        d1,
+        "customers",
+        customer_id="P1",
+        tier="ordinary",
+        is_project=True,
+        project_delivery_date=date(2025, 6, 1),
+        **cust,
+    )
     for m, last in ((1, 31), (2, 28), (3, 31)):
-        s.add(DT(2026, m, last), "district_households", district_id="D1", month=f"2026-{m:02d}",
-              households=5000 + m, households_target=6000)
+        s.add(
+            DT(2026, m, last),
+            "district_households",
+            district_id="D1",
+            month=f"2026-{m:02d}",
+            households=5000 + m,
+            households_target=6000,
+        )
     o = DT(2026, 1, 5, 9)
     vip = dict(customer_id="V1", customer_tier="vip", first_reply_at=o + timedelta(minutes=10))
-    s.ticket("F-1", "fault", o, product="hd_interactive", severity="emergency", arrived_at=o + timedelta(minutes=40),
-             appointment_at=o + timedelta(minutes=45), resolved_at=o + timedelta(minutes=90),
-             feedback_at=o + timedelta(hours=3), source_call_id="K-1", **vip)
-    s.call("K-1", o - timedelta(minutes=10), customer_id="V1", customer_tier="vip", queue="vip",
-           call_type="fault", human_requested=True, queued_at=o - timedelta(minutes=10),
-           answered_at=o - timedelta(minutes=10) + timedelta(seconds=8), ended_at=o - timedelta(minutes=5),
-           transfer_type="expert", transfer_requested=False, transfer_queued_at=o - timedelta(minutes=7),
-           transfer_answered_at=o - timedelta(minutes=7) + timedelta(seconds=10), transfer_outcome="success")
-    s.call("K-2", o, queue="ordinary", human_requested=True, queued_at=o, answered_at=o + timedelta(seconds=3),
-           customer_id="C2", transfer_type="self_service", transfer_outcome="success")
-    s.ticket("F-2", "fault", DT(2026, 1, 6, 9), severity="general", resolved_at=DT(2026, 1, 6, 15),
-             customer_id="V1", customer_tier="vip", first_reply_at=DT(2026, 1, 6, 9, 5))
+    s.ticket(
+        "F-1",
+        "fault",
+        o,
+        product="hd_interactive",
+        severity="emergency",
+        arrived_at=o + timedelta(minutes=40),
+        appointment_at=o + timedelta(minutes=45),
+        resolved_at=o + timedelta(minutes=90),
+        feedback_at=o + timedelta(hours=3),
+        source_call_id="K-1",
+        **vip,
+    )
+    s.call(
+        "K-1",
+        o - timedelta(minutes=10),
+        customer_id="V1",
+        customer_tier="vip",
+        queue="vip",
+        call_type="fault",
+        human_requested=True,
+        queued_at=o - timedelta(minutes=10),
+        answered_at=o - timedelta(minutes=10) + timedelta(seconds=8),
+        ended_at=o - timedelta(minutes=5),
+        transfer_type="expert",
+        transfer_requested=False,
+        transfer_queued_at=o - timedelta(minutes=7),
+        transfer_answered_at=o - timedelta(minutes=7) + timedelta(seconds=10),
+        transfer_outcome="success",
+    )
+    s.call(
+        "K-2",
+        o,
+        queue="ordinary",
+        human_requested=True,
+        queued_at=o,
+        answered_at=o + timedelta(seconds=3),
+        customer_id="C2",
+        transfer_type="self_service",
+        transfer_outcome="success",
+    )
+    s.ticket(
+        "F-2",
+        "fault",
+        DT(2026, 1, 6, 9),
+        severity="general",
+        resolved_at=DT(2026, 1, 6, 15),
+        customer_id="V1",
+        customer_tier="vip",
+        first_reply_at=DT(2026, 1, 6, 9, 5),
+    )
     s.callback("CB-1", o + timedelta(hours=5), ticket_id="F-1", customer_id="V1")
-    s.callback("CB-2", DT(2026, 1, 28, 10), customer_id="V1", reason="repeat_fault", outcome="problem_found",
-               problem_handled_at=DT(2026, 1, 28, 15), repair_needed=False)
-    s.ticket("N-1", "new_install", DT(2026, 1, 7, 9), needs_survey=False, resolved_at=DT(2026, 1, 7, 18),
-             first_reply_at=DT(2026, 1, 7, 9, 30))
+    s.callback(
+        "CB-2",
+        DT(2026, 1, 28, 10),
+        customer_id="V1",
+        reason="repeat_fault",
+        outcome="problem_found",
+        problem_handled_at=DT(2026, 1, 28, 15),
+        repair_needed=False,
+    )
+    s.ticket(
+        "N-1",
+        "new_install",
+        DT(2026, 1, 7, 9),
+        needs_survey=False,
+        resolved_at=DT(2026, 1, 7, 18),
+        first_reply_at=DT(2026, 1, 7, 9, 30),
+    )
     s.ticket("S-1", "line_survey", DT(2026, 1, 7, 9), resolved_at=DT(2026, 1, 8, 9))
     s.ticket("R-1", "restoration", DT(2026, 1, 7, 9), restoration_kind="request", resolved_at=DT(2026, 1, 8, 9))
-    s.ticket("Q-1", "complaint", DT(2026, 1, 7, 9), first_reply_at=DT(2026, 1, 7, 9, 20),
-             resolved_at=DT(2026, 1, 7, 17))
-    s.ticket("Q-2", "consultation", DT(2026, 1, 7, 9), answered_on_spot=False, resolved_at=DT(2026, 1, 7, 17),
-             customer_id="V1", customer_tier="vip")
-    s.ticket("A-1", "vip_application", DT(2026, 1, 7, 9), channel="leadership", entered_at=DT(2026, 1, 7, 10),
-             entry_accurate=True, dispatched_at=DT(2026, 1, 7, 11), approval_submitted_at=DT(2026, 1, 8, 9),
-             approval_done_at=DT(2026, 1, 12, 9), customer_id="V1", customer_tier="vip")
-    s.add(DT(2026, 1, 6), "surveys", survey_id="SV-1", channel="ticket", ticket_id="F-1", customer_id="V1",
-          customer_tier="vip", district_id="D1", surveyed_at=DT(2026, 1, 6, 10), answer="satisfied")
-    s.add(DT(2026, 1, 6), "surveys", survey_id="SV-2", channel="hotline", call_id="K-2", customer_id="C2",
-          customer_tier="gotone", district_id="D1", surveyed_at=DT(2026, 1, 6, 10), answer="score_5")
-    s.add(DT(2026, 1, 9), "suspensions", suspension_id="SU-1", customer_id="C2", district_id="D1",
-          notice_at=DT(2026, 1, 7, 9), suspended_at=DT(2026, 1, 9, 9))
-    s.add(DT(2026, 1, 9), "works", work_id="W-1", work_kind="cutover", district_id="D1",
-          start_at=DT(2026, 1, 9, 1), end_at=DT(2026, 1, 9, 4))
+    s.ticket(
+        "Q-1", "complaint", DT(2026, 1, 7, 9), first_reply_at=DT(2026, 1, 7, 9, 20), resolved_at=DT(2026, 1, 7, 17)
+    )
+    s.ticket(
+        "Q-2",
+        "consultation",
+        DT(2026, 1, 7, 9),
+        answered_on_spot=False,
+        resolved_at=DT(2026, 1, 7, 17),
+        customer_id="V1",
+        customer_tier="vip",
+    )
+    s.ticket(
+        "A-1",
+        "vip_application",
+        DT(2026, 1, 7, 9),
+        channel="leadership",
+        entered_at=DT(2026, 1, 7, 10),
+        entry_accurate=True,
+        dispatched_at=DT(2026, 1, 7, 11),
+        approval_submitted_at=DT(2026, 1, 8, 9),
+        approval_done_at=DT(2026, 1, 12, 9),
+        customer_id="V1",
+        customer_tier="vip",
+    )
+    s.add(
+        DT(2026, 1, 6),
+        "surveys",
+        survey_id="SV-1",
+        channel="ticket",
+        ticket_id="F-1",
+        customer_id="V1",
+        customer_tier="vip",
+        district_id="D1",
+        surveyed_at=DT(2026, 1, 6, 10),
+        answer="satisfied",
+    )
+    s.add(
+        DT(2026, 1, 6),
+        "surveys",
+        survey_id="SV-2",
+        channel="hotline",
+        call_id="K-2",
+        customer_id="C2",
+        customer_tier="gotone",
+        district_id="D1",
+        surveyed_at=DT(2026, 1, 6, 10),
+        answer="score_5",
+    )
+    s.add(
+        DT(2026, 1, 9),
+        "suspensions",
+        suspension_id="SU-1",
+        customer_id="C2",
+        district_id="D1",
+        notice_at=DT(2026, 1, 7, 9),
+        suspended_at=DT(2026, 1, 9, 9),
+    )
+    s.add(
+        DT(2026, 1, 9),
+        "works",
+        work_id="W-1",
+        work_kind="cutover",
+        district_id="D1",
+        start_at=DT(2026, 1, 9, 1),
+        end_at=DT(2026, 1, 9, 4),
+    )
     s.add(DT(2026, 1, 9), "work_notices", work_id="W-1", customer_id="C2", notified_at=DT(2026, 1, 6, 9))
     s.callback("CB-3", DT(2026, 1, 12, 10), customer_id="C2", reason="cutover", work_id="W-1")
     s.callback("CB-4", DT(2026, 1, 12, 10), customer_id="R1", reason="red_vip_sms", channel="sms")
     for m in (1, 2, 3):
         s.callback(f"CB-P{m}", DT(2026, m, 15, 10), customer_id="P1", reason="project")
-    s.add(DT(2026, 2, 2), "outbound", contact_id="O-1", customer_id="V1", customer_tier="vip", purpose="care",
-          channel="phone", contacted_at=DT(2026, 2, 2, 10), answered=True)
-    s.add(DT(2026, 1, 9), "hall_visits", visit_id="H-1", hall_id="HALL1", hall_name="x", district_id="D1",
-          customer_id="V1", customer_tier="vip", ticket_taken_at=DT(2026, 1, 9, 10),
-          served_at=DT(2026, 1, 9, 10, 8), vip_card_shown=True, received_at=DT(2026, 1, 9, 10, 2))
+    s.add(
+        DT(2026, 2, 2),
+        "outbound",
+        contact_id="O-1",
+        customer_id="V1",
+        customer_tier="vip",
+        purpose="care",
+        channel="phone",
+        contacted_at=DT(2026, 2, 2, 10),
+        answered=True,
+    )
+    s.add(
+        DT(2026, 1, 9),
+        "hall_visits",
+        visit_id="H-1",
+        hall_id="HALL1",
+        hall_name="x",
+        district_id="D1",
+        customer_id="V1",
+        customer_tier="vip",
+        ticket_taken_at=DT(2026, 1, 9, 10),
+        served_at=DT(2026, 1, 9, 10, 8),
+        vip_card_shown=True,
+        received_at=DT(2026, 1, 9, 10, 2),
+    )
     return s
 
 
@@ -696,8 +1121,13 @@ def test_write_csv_writes_one_line_per_row(tmp_path):
 def test_judged_tickets_are_dropped_from_memory():
     s = Scenario(end=date(2026, 3, 31))
     for i in range(50):
-        s.ticket(f"T-{i}", "consultation", DT(2026, 1, 5, 10), first_reply_at=DT(2026, 1, 5, 11),
-                 resolved_at=DT(2026, 1, 5, 11))
+        s.ticket(
+            f"T-{i}",
+            "consultation",
+            DT(2026, 1, 5, 10),
+            first_reply_at=DT(2026, 1, 5, 11),
+            resolved_at=DT(2026, 1, 5, 11),
+        )
     s.key = AnswerKey(s.start, s.end)
     d = s.start
     while d <= date(2026, 2, 28):
@@ -712,8 +1142,7 @@ def test_answer_key_imports_nothing_from_the_generated_world():
     tree = ast.parse(Path(__file__).resolve().parents[2].joinpath("generator", "oracle.py").read_text("utf-8"))
     imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
     imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
-    allowed = {"__future__", "csv", "math", "collections", "datetime", "operator", "pathlib", "typing", "kefu",
-               "numpy"}
+    allowed = {"__future__", "csv", "math", "collections", "datetime", "operator", "pathlib", "typing", "kefu", "numpy"}
     assert {m.split(".")[0] for m in imported} <= allowed, imported
 
 

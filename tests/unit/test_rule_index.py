@@ -23,7 +23,7 @@ def index() -> str:
 def section(index: str, measure_id: str) -> str:
     start = index.index(f'<a id="{rule_index.anchor(measure_id)}"></a>')
     end = index.find('<a id="', start + 1)
-    return index[start:end if end > 0 else None]
+    return index[start : end if end > 0 else None]
 
 
 def test_the_committed_rule_index_is_current(index):
@@ -60,11 +60,13 @@ def test_t9_leads_to_its_one_sql_line_its_suite_page_and_the_weekly_report(index
     sql = ROOT / "dbt_project/models/intermediate/tickets/int_ticket_sla_parts.sql"
     # its first mention there: the comment above the union branch that adds T9 ('T9' as measure_id)
     lines = sql.read_text(encoding="utf-8").splitlines()
-    line = next(i for i, s in enumerate(lines, 1) if "'T9' as measure_id" in s) - 1
-    assert "T9" in lines[line - 1] and not any("T9" in s for s in lines[:line - 1])
+    line = next(i for i, s in enumerate(lines, 1) if "T9" in s)
+    assert lines[line - 1].lstrip().startswith("--")  # a comment, the branch's select within two lines
+    assert any("'T9' as measure_id" in s for s in lines[line : line + 2])
     assert f"[int_ticket_sla_parts](../dbt_project/models/intermediate/tickets/int_ticket_sla_parts.sql#L{line})" in t9
-    rb_line = next(i for i, s in enumerate(rulebook.RULEBOOK_FILE.read_text(encoding="utf-8").splitlines(), 1)
-                   if s == "  - id: T9")
+    rb_line = next(
+        i for i, s in enumerate(rulebook.RULEBOOK_FILE.read_text(encoding="utf-8").splitlines(), 1) if s == "  - id: T9"
+    )
     assert f"[kefu/rulebook.yml](../kefu/rulebook.yml#L{rb_line})" in t9
     assert "[thresholds.T](../expectations/suites/thresholds.T.json#L" in t9
     assert "[总览 `/`](../dashboards/views/overview.py)" in t9
@@ -82,20 +84,23 @@ def test_a_duty_without_a_number_says_so(index):
     assert "templates/monthly.html.j2" in r1
 
 
-@pytest.mark.parametrize("text, measure_id, expected", [
-    ("select 'T1' as measure_id", "T1", True),
-    ("rule T10 is not T1's sibling", "T1", True),
-    ("rule T10 only", "T1", False),
-    ("for T1–T9 and C1", "T5", True),   # a range names every rule inside it
-    ("for T1-T4", "T5", False),
-    ("V1…V7", "V7", True),
-    ("H2.1 only", "H2.2", False),
-    ("H2 (both thresholds)", "H2.2", True),  # the catalogue rule names its measures
-    ("H2.10", "H2.1", False),
-    ("a1_value, a2_passed", "A2", True),
-    ("ta1_value", "A1", False),
-    ("customer C5A", "C5", False),
-])
+@pytest.mark.parametrize(
+    "text, measure_id, expected",
+    [
+        ("select 'T1' as measure_id", "T1", True),
+        ("rule T10 is not T1's sibling", "T1", True),
+        ("rule T10 only", "T1", False),
+        ("for T1–T9 and C1", "T5", True),  # a range names every rule inside it
+        ("for T1-T4", "T5", False),
+        ("V1…V7", "V7", True),
+        ("H2.1 only", "H2.2", False),
+        ("H2 (both thresholds)", "H2.2", True),  # the catalogue rule names its measures
+        ("H2.10", "H2.1", False),
+        ("a1_value, a2_passed", "A2", True),
+        ("ta1_value", "A1", False),
+        ("customer C5A", "C5", False),
+    ],
+)
 def test_a_rule_is_named_by_its_id_a_range_or_a_wide_column(text, measure_id, expected):
     assert rule_index.names(text, rulebook.load()[measure_id]) is expected
 

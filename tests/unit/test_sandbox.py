@@ -27,8 +27,11 @@ def home(tmp_path):
 
 
 def digest(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 ESCAPES = {
@@ -55,8 +58,9 @@ def test_kefu_sql_refuses_each_escape_and_says_why(home, capsys, name):
     statement, words = ESCAPES[name]
     archive = home / "archive" / "2026-01-01" / "客户资料_20260101.csv"
     before = digest(home)
-    rc = main(["sql", "--warehouse", str(home / "published" / "kefu.duckdb"),
-               statement.format(archive=archive, home=home)])
+    rc = main(
+        ["sql", "--warehouse", str(home / "published" / "kefu.duckdb"), statement.format(archive=archive, home=home)]
+    )
     out, err = capsys.readouterr()
     assert rc == 1
     assert words in err and any(w in err for w in ("refused", "locked")), err  # Chinese and English
@@ -79,8 +83,8 @@ def test_the_lock_holds_after_a_refused_set(home):
 
 def test_every_reader_goes_through_the_sandbox(home):
     """The dashboard (dashboards/data.py), kefu sql and the reports open the published file through
-    kefu.sandbox: a DuckDB connect of the published file anywhere else in dashboards/ or kefu/ readers
-    would bypass it."""
+    kefu.sandbox. That no reader calls duckdb.connect itself (which would bypass it) is ruff's
+    banned-api rule TID251 in pyproject.toml (`make lint`), which also sees `from duckdb import connect`."""
     from dashboards import data
 
     path = home / "published" / "kefu.duckdb"
@@ -88,10 +92,6 @@ def test_every_reader_goes_through_the_sandbox(home):
         data.run_sql(path, f"select * from read_csv('{home}/archive/2026-01-01/客户资料_20260101.csv')")
     assert sandbox.refusal(exc.value) == sandbox.FILES
     data.close()
-    root = Path(__file__).resolve().parents[2]
-    readers = [root / "kefu" / "analyst.py", root / "kefu" / "home.py", root / "kefu" / "reports" / "__init__.py",
-               *sorted((root / "dashboards").rglob("*.py"))]
-    assert not [str(p) for p in readers if "duckdb.connect(" in p.read_text(encoding="utf-8")]
 
 
 def test_a_sandboxed_reader_and_a_plain_read_only_connection_coexist_in_one_process(home):

@@ -107,7 +107,9 @@ def test_a_big_file_is_chunked_and_a_dropped_chunk_is_noticed(tmp_path, monkeypa
     with pytest.raises(vault.VaultError, match="cut short"):
         v.decrypt_file(cut, tmp_path / "x")
     swapped = tmp_path / "swapped.enc"
-    swapped.write_bytes(vault.MAGIC + b"".join(struct.pack(">I", len(t)) + t for t in [tokens[1], tokens[0], *tokens[2:]]))
+    swapped.write_bytes(
+        vault.MAGIC + b"".join(struct.pack(">I", len(t)) + t for t in [tokens[1], tokens[0], *tokens[2:]])
+    )
     with pytest.raises(vault.VaultError, match="out of order"):
         v.decrypt_file(swapped, tmp_path / "x")
 
@@ -142,7 +144,9 @@ def test_retention_deletes_old_archived_days_and_logs_each(tmp_path):
     log = tmp_path / "logs" / "archive_retention.jsonl"
     lines = [json.loads(x) for x in log.read_text(encoding="utf-8").splitlines()]
     assert [(x["business_date"], x["files"], x["retention_days"]) for x in lines] == [
-        ("2026-01-01", 1, 30), ("2026-01-02", 1, 30)]
+        ("2026-01-01", 1, 30),
+        ("2026-01-02", 1, 30),
+    ]
     assert mode(log) == 0o600
     assert vault.prune_archive(tmp_path, None, today=DAY) == []
 
@@ -177,8 +181,9 @@ def test_rebuild_reads_the_encrypted_archive(archived, monkeypatch):
     calls = {}
 
     def build_day(h, day, target_path=None, data_tests=False):
-        calls["rows"] = duckdb.connect(str(h.warehouse), read_only=True).execute(
-            "select count(*) from raw.customers").fetchone()[0]
+        calls["rows"] = (
+            duckdb.connect(str(h.warehouse), read_only=True).execute("select count(*) from raw.customers").fetchone()[0]
+        )
         (h.warehouse.parent / pipeline.STATE_FILE).write_text("{}")
         return {}
 

@@ -26,7 +26,7 @@ renamed as (
         rows_quarantined
     from source
     where status = 'loaded'
-        {%- if as_of %}
+    {%- if as_of %}
         and export_date <= cast('{{ as_of }}' as date)
         {%- endif %}
 

@@ -147,7 +147,7 @@ items as (
     union all
 
     -- S1: hotline surveys by brand group, whose target depends on the group
-    select 'S1', period_month, null, null, null, brand_group, null, null, brand_group, is_satisfied
+    select 'S1', period_month, null, null, null, brand_group, null, null, brand_group, is_satisfied  -- noqa: AL08
     from surveys
     where channel = 'hotline' and is_valid
 

@@ -48,11 +48,11 @@ export_dates as (
 bounds as (
 
     select
-        coalesce(min(export_date), (select min(business_date) from files)) as first_date,
+        coalesce(min(export_date), (select min(files.business_date) from files)) as first_date,
         {% if run_var('as_of_date') -%}
         cast('{{ run_var('as_of_date') }}' as date) as last_date
         {%- else -%}
-        coalesce(max(export_date), (select max(business_date) from files)) as last_date
+        coalesce(max(export_date), (select max(files.business_date) from files)) as last_date
         {%- endif %}
     from export_dates
 

@@ -198,7 +198,7 @@ judged as (
         coalesce(
             previous_contact.previous_arrived_at is not null
             and previous_contact.previous_arrived_at
-                >= {{ dbt.dateadd('second', '-1 * call_limits.r3_window_seconds', 'clocked.arrived_at') }},
+            >= {{ dbt.dateadd('second', '-1 * call_limits.r3_window_seconds', 'clocked.arrived_at') }},
             false
         ) as is_repeat_contact
     from clocked

@@ -129,7 +129,7 @@ windowed as (
         on earlier_call.customer_id = this_call.customer_id
         and earlier_call.call_sequence <= this_call.call_sequence
         and earlier_call.contacted_at
-            >= {{ dbt.dateadd('second', '-1 * window_limit.window_seconds', 'this_call.contacted_at') }}
+        >= {{ dbt.dateadd('second', '-1 * window_limit.window_seconds', 'this_call.contacted_at') }}
     group by this_call.contact_id
 
 ),

@@ -96,7 +96,9 @@ final as (
         clock_start_at,
         paused_seconds,
         case when state in ('breached', 'open_overdue') and judged_by = 'deadline'
-            then first_breached_deadline_at else last_deadline_at end as deadline_at,
+                then first_breached_deadline_at
+            else last_deadline_at
+        end as deadline_at,
         completed_at,
         -- verdict
         state,

@@ -151,12 +151,13 @@ final as (
         -- state as of 24:00 of the last business date (D-06, D-07)
         case
             when deadlines.deadline_at is null then 'open_within_limit'
-            when deadlines.judged_by = 'window_free' then
-                case
-                    when deadlines.completed_at <= deadlines.deadline_at then 'breached'
-                    when deadlines.deadline_at < as_of.as_of_at then 'met'
-                    else 'open_within_limit'
-                end
+            when deadlines.judged_by = 'window_free'
+                then
+                    case
+                        when deadlines.completed_at <= deadlines.deadline_at then 'breached'
+                        when deadlines.deadline_at < as_of.as_of_at then 'met'
+                        else 'open_within_limit'
+                    end
             when deadlines.is_completion_void then 'breached'
             when deadlines.completed_at <= deadlines.deadline_at then 'met'
             when deadlines.completed_at is not null then 'breached'

@@ -31,7 +31,7 @@ resolved_tickets as (
         resolved_at
     from tickets
     where resolved_at is not null
-        {{ only_rejudged_tickets('and') }}
+        {{ only_rejudged_tickets('and') }}  -- noqa: LT02
 
 ),
 

@@ -55,7 +55,8 @@ enriched as (
 rules_applied as (
 
     -- T9: every ticket, opened to first reply, no pauses (D-10)
-    select ticket_id, 'T9' as measure_id, 'main' as part_id, 'all' as limit_key,
+    select
+        ticket_id, 'T9' as measure_id, 'main' as part_id, 'all' as limit_key,
         opened_at as clock_start_at, first_reply_at as completed_at, false as is_completion_void,
         false as uses_pauses, 'deadline' as judged_by
     from enriched
@@ -63,7 +64,8 @@ rules_applied as (
     union all
 
     -- T8: a ticket from a call, the call's end to opening; a call not in the export is not judged (D-45)
-    select ticket_id, 'T8', 'main', 'all',
+    select
+        ticket_id, 'T8', 'main', 'all',
         source_call_ended_at, opened_at, false,
         false, 'deadline'
     from enriched
@@ -73,7 +75,8 @@ rules_applied as (
     union all
 
     -- T1: faults of the HD interactive service, limit by severity (D-11)
-    select ticket_id, 'T1', 'main', severity,
+    select
+        ticket_id, 'T1', 'main', severity,
         clock_start_at, resolved_at, false,
         true, 'deadline'
     from enriched
@@ -93,7 +96,8 @@ rules_applied as (
     union all
 
     -- T3: every new installation, working days by urban / rural (D-12)
-    select ticket_id, 'T3', 'main', area_type,
+    select
+        ticket_id, 'T3', 'main', area_type,
         clock_start_at, resolved_at, false,
         true, 'deadline'
     from enriched
@@ -102,7 +106,8 @@ rules_applied as (
     union all
 
     -- T4: installs and moves without a line survey for individual customers (D-12)
-    select ticket_id, 'T4', 'main', 'all',
+    select
+        ticket_id, 'T4', 'main', 'all',
         clock_start_at, resolved_at, false,
         true, 'deadline'
     from enriched
@@ -113,7 +118,8 @@ rules_applied as (
     union all
 
     -- T5: line surveys, from opening
-    select ticket_id, 'T5', 'main', 'all',
+    select
+        ticket_id, 'T5', 'main', 'all',
         opened_at, resolved_at, false,
         true, 'deadline'
     from enriched
@@ -122,7 +128,8 @@ rules_applied as (
     union all
 
     -- T6: restorations, limit by restoration kind
-    select ticket_id, 'T6', 'main', restoration_kind,
+    select
+        ticket_id, 'T6', 'main', restoration_kind,
         clock_start_at, resolved_at, false,
         true, 'deadline'
     from enriched
@@ -132,7 +139,8 @@ rules_applied as (
 
     -- T7 (D-13): initial reply, answer by working days, and for VIP customers same-day closing
     -- (or within 48 h with an explanation filed)
-    select ticket_id, 'T7', 'initial_reply', 'initial_reply',
+    select
+        ticket_id, 'T7', 'initial_reply', 'initial_reply',
         opened_at, first_reply_at, false,
         false, 'deadline'
     from enriched
@@ -140,7 +148,8 @@ rules_applied as (
 
     union all
 
-    select ticket_id, 'T7', 'answer', 'answer',
+    select
+        ticket_id, 'T7', 'answer', 'answer',
         opened_at, resolved_at, false,
         false, 'deadline'
     from enriched
@@ -148,7 +157,8 @@ rules_applied as (
 
     union all
 
-    select ticket_id, 'T7', 'vip_close',
+    select
+        ticket_id, 'T7', 'vip_close',
         case when explanation_filed then 'vip_close_exception' else 'vip_close' end,
         opened_at, resolved_at, false,
         false, 'deadline'
@@ -159,7 +169,8 @@ rules_applied as (
     union all
 
     -- C9: VIP questions not answered on the spot
-    select ticket_id, 'C9', 'main', 'all',
+    select
+        ticket_id, 'C9', 'main', 'all',
         opened_at, resolved_at, false,
         false, 'deadline'
     from enriched
@@ -170,7 +181,8 @@ rules_applied as (
     union all
 
     -- V7: VIP applications; an entry that failed or lacks the accuracy check breaches (D-03)
-    select ticket_id, 'V7', 'entry', 'entry',
+    select
+        ticket_id, 'V7', 'entry', 'entry',
         opened_at, entered_at,
         entered_at is not null and (entry_accurate is null or entry_accurate = false),
         false, 'deadline'
@@ -179,7 +191,8 @@ rules_applied as (
 
     union all
 
-    select ticket_id, 'V7', 'dispatch', 'dispatch',
+    select
+        ticket_id, 'V7', 'dispatch', 'dispatch',
         entered_at, dispatched_at, false,
         false, 'deadline'
     from enriched
@@ -187,7 +200,8 @@ rules_applied as (
 
     union all
 
-    select ticket_id, 'V7', 'approval_submitted', 'approval_submitted',
+    select
+        ticket_id, 'V7', 'approval_submitted', 'approval_submitted',
         opened_at, approval_submitted_at, false,
         false, 'deadline'
     from enriched
@@ -196,7 +210,8 @@ rules_applied as (
 
     union all
 
-    select ticket_id, 'V7', 'approval_done', 'approval_done',
+    select
+        ticket_id, 'V7', 'approval_done', 'approval_done',
         opened_at, approval_done_at, false,
         false, 'deadline'
     from enriched
@@ -205,7 +220,8 @@ rules_applied as (
 
     union all
 
-    select ticket_id, 'V7', 'email_reply', 'email_reply',
+    select
+        ticket_id, 'V7', 'email_reply', 'email_reply',
         opened_at, first_reply_at, false,
         false, 'deadline'
     from enriched
@@ -215,7 +231,8 @@ rules_applied as (
     union all
 
     -- C1: callback after installs, repairs and complaints (D-40)
-    select ticket_id, 'C1', 'main', 'all',
+    select
+        ticket_id, 'C1', 'main', 'all',
         resolved_at, first_callback_at, false,
         false, 'deadline'
     from enriched
@@ -225,7 +242,8 @@ rules_applied as (
     union all
 
     -- C2: VIP callback in working days after the resolved date, limit by ticket type
-    select ticket_id, 'C2', 'main', ticket_type,
+    select
+        ticket_id, 'C2', 'main', ticket_type,
         resolved_at, first_callback_at, false,
         false, 'deadline'
     from enriched
@@ -235,7 +253,8 @@ rules_applied as (
     union all
 
     -- V1: VIP emergency repair, arrival within the limit
-    select ticket_id, 'V1', 'main', 'all',
+    select
+        ticket_id, 'V1', 'main', 'all',
         opened_at, arrived_at, false,
         false, 'deadline'
     from enriched
@@ -246,7 +265,8 @@ rules_applied as (
     union all
 
     -- V2: VIP repair completed after arrival (the exception limit with an explanation filed)
-    select ticket_id, 'V2', 'main',
+    select
+        ticket_id, 'V2', 'main',
         case when explanation_filed then 'exception' else 'normal' end,
         arrived_at, resolved_at, false,
         false, 'deadline'
@@ -258,7 +278,8 @@ rules_applied as (
     union all
 
     -- V3: VIP appointment kept
-    select ticket_id, 'V3', 'main', 'all',
+    select
+        ticket_id, 'V3', 'main', 'all',
         appointment_at, arrived_at, false,
         false, 'deadline'
     from enriched
@@ -268,7 +289,8 @@ rules_applied as (
     union all
 
     -- V4: feedback on resolved_at's own date; feedback on an earlier date is no same-day feedback (D-03)
-    select ticket_id, 'V4', 'main', 'all',
+    select
+        ticket_id, 'V4', 'main', 'all',
         resolved_at, feedback_at,
         feedback_at is not null and cast(feedback_at as date) < cast(resolved_at as date),
         false, 'deadline'
@@ -280,7 +302,8 @@ rules_applied as (
     union all
 
     -- V5: no new fault of the same customer within the window after a VIP repair (D-15)
-    select ticket_id, 'V5', 'main', 'all',
+    select
+        ticket_id, 'V5', 'main', 'all',
         resolved_at, first_repeat_fault_at, false,
         false, 'window_free'
     from enriched
@@ -291,7 +314,8 @@ rules_applied as (
     union all
 
     -- V6: no complaint about a VIP install or repair within the window (D-16)
-    select ticket_id, 'V6', 'main', 'all',
+    select
+        ticket_id, 'V6', 'main', 'all',
         resolved_at, first_complaint_at, false,
         false, 'window_free'
     from enriched

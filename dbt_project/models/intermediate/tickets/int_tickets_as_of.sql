@@ -47,10 +47,10 @@ export_dates as (
 last_business_date as (
 
     select
-        {%- if run_var('as_of_date') %}
+            {%- if run_var('as_of_date') %}
         max(cast('{{ run_var('as_of_date') }}' as date)) as as_of_date
         {%- else %}
-        coalesce(max(export_date), (select max(business_date) from files)) as as_of_date
+        coalesce(max(export_date), (select max(files.business_date) from files)) as as_of_date
         {%- endif %}
     from export_dates
 

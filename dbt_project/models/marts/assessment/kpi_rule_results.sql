@@ -53,11 +53,11 @@ valued as (
         -- threshold: per-unit target where the rulebook has one, else the measure's single target;
         -- a measure on a linear pace (C6) must reach month/12 of it by each month
         coalesce(unit_target.target, single_target.target)
-            * case
-                when measures.pace = 'linear'
-                    then cast(substring(results.period_month, 6, 2) as double) / 12
-                else 1.0
-            end as threshold,
+        * case
+            when measures.pace = 'linear'
+                then cast(substring(results.period_month, 6, 2) as double) / 12
+            else 1.0
+        end as threshold,
         measures.comparison,
         measures.rule_id,
         measures.name_zh,

@@ -44,7 +44,7 @@ final as (
         callbacks.repair_dispatched_at,
         {{ month_text('callbacks.callback_at') }} as period_month,
         cast(callbacks.callback_at as date)
-            > cast({{ dbt.dateadd('week', -1, 'months.month_end') }} as date) as is_in_last_week_of_month,
+        > cast({{ dbt.dateadd('week', -1, 'months.month_end') }} as date) as is_in_last_week_of_month,
         -- C4
         callbacks.repair_needed,
         problems.is_handled_same_day,
