@@ -55,8 +55,22 @@ def compute(landing: Path) -> pd.DataFrame:
     v = variables()
     sec = lambda n: pd.Timedelta(seconds=n)  # noqa: E731
 
-    t = read_all(landing, "工单明细_*.csv", encoding="utf-8-sig", dtype=str,
-                 usecols=["工单编号", "工单类型", "投诉有效性", "所属片区", "受理时间", "首次回复时间", "处理完成时间", "最后更新时间"])
+    t = read_all(
+        landing,
+        "工单明细_*.csv",
+        encoding="utf-8-sig",
+        dtype=str,
+        usecols=[
+            "工单编号",
+            "工单类型",
+            "投诉有效性",
+            "所属片区",
+            "受理时间",
+            "首次回复时间",
+            "处理完成时间",
+            "最后更新时间",
+        ],
+    )
     for c in ["受理时间", "首次回复时间", "处理完成时间", "最后更新时间"]:
         t[c] = pd.to_datetime(t[c], format=TICKET_TS)
     t = newest(t, ["工单编号"], ["最后更新时间"])
@@ -64,8 +78,24 @@ def compute(landing: Path) -> pd.DataFrame:
     cb = read_all(landing, "回访记录_*.xlsx", header=2, usecols=["回访编号", "工单编号", "回访时间", "回访结果"])
     cb = newest(cb, ["回访编号"])
 
-    calls = read_all(landing, "话务详单_*.csv", encoding="gb18030", dtype=str,
-                     usecols=["流水号", "所属片区", "队列", "客户级别", "呼入时间", "选择人工", "进入排队时间", "接通时间", "挂机时间", "是否放弃"])
+    calls = read_all(
+        landing,
+        "话务详单_*.csv",
+        encoding="gb18030",
+        dtype=str,
+        usecols=[
+            "流水号",
+            "所属片区",
+            "队列",
+            "客户级别",
+            "呼入时间",
+            "选择人工",
+            "进入排队时间",
+            "接通时间",
+            "挂机时间",
+            "是否放弃",
+        ],
+    )
     calls = newest(calls, ["流水号"])
 
     sv = read_all(
@@ -120,18 +150,32 @@ def compute(landing: Path) -> pd.DataFrame:
     for c in ["呼入时间", "进入排队时间", "接通时间", "挂机时间"]:
         calls[c] = pd.to_datetime(calls[c], format=CALL_TS)
     start = calls["进入排队时间"].fillna(calls["呼入时间"])
-    short_abandon = calls["接通时间"].isna() & (calls["是否放弃"] == "是") & \
-        (calls["挂机时间"] < start + sec(v["h1_short_abandon_s"]))
+    short_abandon = (
+        calls["接通时间"].isna()
+        & (calls["是否放弃"] == "是")
+        & (calls["挂机时间"] < start + sec(v["h1_short_abandon_s"]))
+    )
     vip = calls["客户级别"].isin(v["h1_vip_labels"]) if v["h1_by_tier"] else calls["队列"] == "VIP队列"
     scope = vip & (calls["选择人工"] == "是") & ~short_abandon
-    h1 = pd.DataFrame({"measure_id": "H1", "period_month": month(start), "unit": calls["所属片区"],
-                       "hit": calls["接通时间"] <= start + sec(v["h1_limit_s"])})[scope]
+    h1 = pd.DataFrame(
+        {
+            "measure_id": "H1",
+            "period_month": month(start),
+            "unit": calls["所属片区"],
+            "hit": calls["接通时间"] <= start + sec(v["h1_limit_s"]),
+        }
+    )[scope]
 
     # S1 (D-30): valid hotline answers by brand group
     sv = sv[(sv["调查类型"] == "热线满意度") & ~sv["评价结果"].isin(["未接通", "拒访"])]
-    s1 = pd.DataFrame({"measure_id": "S1", "period_month": month(pd.to_datetime(sv["调查时间"], format=SURVEY_TS)),
-                       "unit": sv["客户级别"].map(v["brand_group"]).fillna("other"),
-                       "hit": sv["评价结果"].isin(["5", "4", "满意", "基本满意"])})
+    s1 = pd.DataFrame(
+        {
+            "measure_id": "S1",
+            "period_month": month(pd.to_datetime(sv["调查时间"], format=SURVEY_TS)),
+            "unit": sv["客户级别"].map(v["brand_group"]).fillna("other"),
+            "hit": sv["评价结果"].isin(["5", "4", "满意", "基本满意"]),
+        }
+    )
 
     items = pd.concat([t9, c1, h1, s1], ignore_index=True)
     by_unit = items.dropna(subset=["unit"]).groupby(["measure_id", "period_month", "unit"])["hit"].agg(["sum", "count"])
@@ -141,7 +185,9 @@ def compute(landing: Path) -> pd.DataFrame:
     company = company.reset_index().assign(grain="company", unit_id="ALL")
 
     # A2 (D-50, D-119): valid complaints opened in the month / households
-    comp = t[(t["工单类型"] == "投诉") & (t["投诉有效性"] != v["invalid_complaint_label"])].assign(period_month=lambda d: month(d["受理时间"]))
+    comp = t[(t["工单类型"] == "投诉") & (t["投诉有效性"] != v["invalid_complaint_label"])].assign(
+        period_month=lambda d: month(d["受理时间"])
+    )
     by_district = comp.groupby(["所属片区", "period_month"]).size().rename("sum")
     a2 = hh.rename(columns={"片区编号": "所属片区", "月份": "period_month", "在网用户数": "count"})
     a2 = a2.join(by_district, on=["所属片区", "period_month"]).fillna({"sum": 0})

@@ -35,8 +35,9 @@ def parse_nights(spec: str, days: list[date]) -> dict[str, date]:
             except ValueError:
                 raise ValueError(f"--nights: {part!r} is neither first, last nor a date YYYY-MM-DD") from None
         if night not in days or night == days[0]:
-            raise ValueError(f"--nights: {part} ({night}) is not a day of the exports after the first "
-                             f"({days[0]} .. {days[-1]})")
+            raise ValueError(
+                f"--nights: {part} ({night}) is not a day of the exports after the first ({days[0]} .. {days[-1]})"
+            )
         out[part] = night
     if not out:
         raise ValueError("--nights: name at least one night (first, last or YYYY-MM-DD)")
@@ -49,8 +50,10 @@ def run(preset: str, out: Path, spec: str, log=print) -> dict:
     out = out.resolve()
     landing = out / "data" / "landing"
     if not landing.is_dir():
-        raise FileNotFoundError(f"{landing}: no exports; run `kefu generate --preset {preset} --out {out / 'data'}` "
-                                "or `kefu bench` once without --nights")
+        raise FileNotFoundError(
+            f"{landing}: no exports; run `kefu generate --preset {preset} --out {out / 'data'}` "
+            "or `kefu bench` once without --nights"
+        )
     days = sorted(date.fromisoformat(p.name) for p in landing.iterdir() if p.is_dir())
     nights = parse_nights(spec, days)
     res: dict = {"preset": preset, "machine": bp.machine(), "nights": {}}
@@ -61,8 +64,12 @@ def run(preset: str, out: Path, spec: str, log=print) -> dict:
         bp.link_days(landing, [d for d in days if d < night], stage)
         r: dict = {"date": str(night)}
         log(f"[{preset}] night {label} ({night}): bulk backfill of the days before it …")
-        r["backfill"] = bp.child("step_bulk_ingest", landing=str(stage), warehouse=str(home / "warehouse" / "kefu.duckdb"),
-                                 archive=str(home / "archive"))
+        r["backfill"] = bp.child(
+            "step_bulk_ingest",
+            landing=str(stage),
+            warehouse=str(home / "warehouse" / "kefu.duckdb"),
+            archive=str(home / "archive"),
+        )
         log(f"[{preset}] night {label}: build as of {night - timedelta(days=1)} …")
         r["build_before"] = bp.child("step_build_day", home=str(home), day=str(night - timedelta(days=1)))
         shutil.rmtree(stage, ignore_errors=True)
@@ -71,8 +78,10 @@ def run(preset: str, out: Path, spec: str, log=print) -> dict:
         dbt_results = home / "dbt_target" / "run_results.json"
         if dbt_results.exists():
             r["night"]["slowest_dbt_nodes"] = bp.slowest_nodes(dbt_results)
-        log(f"[{preset}] night {label} ({night}): CPU {r['night']['cpu_seconds']:.1f} s — "
-            + ", ".join(f"{n} {p['cpu_seconds']:.1f}" for n, p in r["night"]["steps"].items()))
+        log(
+            f"[{preset}] night {label} ({night}): CPU {r['night']['cpu_seconds']:.1f} s — "
+            + ", ".join(f"{n} {p['cpu_seconds']:.1f}" for n, p in r["night"]["steps"].items())
+        )
         res["nights"][label] = r
     res["figures"] = figures(res)
     return res
@@ -80,8 +89,11 @@ def run(preset: str, out: Path, spec: str, log=print) -> dict:
 
 def figures(res: dict) -> dict:
     cpu = {k: v["night"]["cpu_seconds"] for k, v in res["nights"].items()}
-    f: dict = {"night_cpu_seconds": cpu, "night_cpu_target": NIGHT_CPU_TARGET,
-               "nights_meet_cpu_target": all(v <= NIGHT_CPU_TARGET for v in cpu.values())}
+    f: dict = {
+        "night_cpu_seconds": cpu,
+        "night_cpu_target": NIGHT_CPU_TARGET,
+        "nights_meet_cpu_target": all(v <= NIGHT_CPU_TARGET for v in cpu.values()),
+    }
     if "first" in cpu and "last" in cpu:
         f["last_over_first_cpu"] = cpu["last"] / cpu["first"]
         f["growth_meets_target"] = f["last_over_first_cpu"] <= GROWTH_TARGET
@@ -95,8 +107,7 @@ def main(preset: str, out: Path | None, spec: str) -> int:
     target.write_text(json.dumps(res, indent=2, default=str), encoding="utf-8")
     f = res["figures"]
     for label, r in res["nights"].items():
-        print(f"night {label} {r['date']}: "
-              f"{r['night']['cpu_seconds']:.1f} CPU s (target ≤ {NIGHT_CPU_TARGET:.0f})")
+        print(f"night {label} {r['date']}: {r['night']['cpu_seconds']:.1f} CPU s (target ≤ {NIGHT_CPU_TARGET:.0f})")
     if "last_over_first_cpu" in f:
         print(f"last ÷ first: ×{f['last_over_first_cpu']:.2f} (target ≤ {GROWTH_TARGET})")
     print(f"written: {target}")

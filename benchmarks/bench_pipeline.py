@@ -209,7 +209,8 @@ def warehouse_rows(warehouse: Path):
     try:
         return con.execute(
             "select measure_id, period_month, grain, unit_id, numerator, denominator from marts.kpi_rule_results "
-            f"where measure_id in {RULES} and grain in {GRAINS}").df()
+            f"where measure_id in {RULES} and grain in {GRAINS}"
+        ).df()
     finally:
         con.close()
 

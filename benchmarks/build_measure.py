@@ -14,8 +14,8 @@ docs/benchmarks.md quotes the city runs (benchmarks/results/build_measure_city/)
 from __future__ import annotations
 
 import argparse
-import os
 import json
+import os
 import resource
 import shutil
 import statistics

@@ -33,9 +33,18 @@ def add_parser(sub) -> None:
         help="work and result folder (default out/bench/PRESET); the generated exports go to DIR/data",
     )
     b.add_argument("--skip-generate", action="store_true", help="reuse the exports already in DIR/data")
-    b.add_argument("--months", type=int, default=None, help="generate only the first N months (default: the "
-                   "preset's 12 on city and province); the nights measured are month 1 and month N")
-    b.add_argument("--nights", default=None, metavar="first,last|YYYY-MM-DD,…",
-                   help="time only these nights, each on a home the bulk backfill built up to the day before "
-                   "(the exports in DIR/data; benchmarks/bench_nights.py)")
+    b.add_argument(
+        "--months",
+        type=int,
+        default=None,
+        help="generate only the first N months (default: the "
+        "preset's 12 on city and province); the nights measured are month 1 and month N",
+    )
+    b.add_argument(
+        "--nights",
+        default=None,
+        metavar="first,last|YYYY-MM-DD,…",
+        help="time only these nights, each on a home the bulk backfill built up to the day before "
+        "(the exports in DIR/data; benchmarks/bench_nights.py)",
+    )
     b.set_defaults(func=_cmd_bench)

@@ -96,13 +96,18 @@ def variables() -> dict:
     groups = {k: v for k, v in groups.items() if v != "other"}
     calls_tiers = contract.entity("calls").column("customer_tier").values
     validity = contract.entity("tickets").column("complaint_validity").values
-    return {"t9_limit_s": secs("T9"), "c1_limit_s": secs("C1"), "h1_limit_s": secs("H1"),
-            "h1_short_abandon_s": secs("H1", "short_abandon"), "brand_group": groups,
-            # H1's VIP caller (D-116): the VIP tiers' export labels, or the VIP queue
-            "h1_by_tier": rulebook.h1_vip_caller() == "tier",
-            "h1_vip_labels": [calls_tiers[t] for t in sorted(rulebook.vip_tiers())],
-            # A2 (D-119): the export label of a complaint found not upheld
-            "invalid_complaint_label": validity["invalid"]}
+    return {
+        "t9_limit_s": secs("T9"),
+        "c1_limit_s": secs("C1"),
+        "h1_limit_s": secs("H1"),
+        "h1_short_abandon_s": secs("H1", "short_abandon"),
+        "brand_group": groups,
+        # H1's VIP caller (D-116): the VIP tiers' export labels, or the VIP queue
+        "h1_by_tier": rulebook.h1_vip_caller() == "tier",
+        "h1_vip_labels": [calls_tiers[t] for t in sorted(rulebook.vip_tiers())],
+        # A2 (D-119): the export label of a complaint found not upheld
+        "invalid_complaint_label": validity["invalid"],
+    }
 
 
 def query(globs: dict[str, str], threads: int | None = None) -> pd.DataFrame:

@@ -30,8 +30,16 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import Param, dag, get_current_context, task
 
-from kefu.pipeline_airflow import (default_args, home, month_of, on_failure, run_id, signoff_poke_seconds,
-                                   signoff_timeout, stop_on)
+from kefu.pipeline_airflow import (
+    default_args,
+    home,
+    month_of,
+    on_failure,
+    run_id,
+    signoff_poke_seconds,
+    signoff_timeout,
+    stop_on,
+)
 
 
 @dag(
@@ -44,8 +52,14 @@ from kefu.pipeline_airflow import (default_args, home, month_of, on_failure, run
     on_failure_callback=on_failure,
     doc_md=__doc__,
     tags=["kefu", "monthly"],
-    params={"month": Param(None, type=["null", "string"], pattern=r"^\d{4}-\d{2}$",
-                           description="month to close, YYYY-MM (default: the month before the logical date)")},
+    params={
+        "month": Param(
+            None,
+            type=["null", "string"],
+            pattern=r"^\d{4}-\d{2}$",
+            description="month to close, YYYY-MM (default: the month before the logical date)",
+        )
+    },
     dagrun_timeout=signoff_timeout() + timedelta(hours=6),  # the run waits for the sign-off
 )
 def monthly_assessment():
@@ -100,13 +114,18 @@ def monthly_assessment():
         from kefu import pipeline
 
         month = closed["month"]
-        text = (f"客服考核 monthly assessment {month} final (as of {closed['as_of_date']}), signed by "
-                f"{signed.get('signed_by')}: {closed['tables'].get('kpi_rule_results', 0)} rule results in "
-                f"{home().assessment_dir(month)}"
-                + (" (already final: frozen, nothing recomputed)" if signed.get("frozen") else
-                   f"; unit results failed {signed.get('results_failed_raw')} raw → {signed.get('results_failed_final')} "
-                   f"final, {len(signed.get('exempted_appeals', []))} appeals exempted\n"
-                   + "\n".join(f"  {f}" for f in signed.get("files", []))))
+        text = (
+            f"客服考核 monthly assessment {month} final (as of {closed['as_of_date']}), signed by "
+            f"{signed.get('signed_by')}: {closed['tables'].get('kpi_rule_results', 0)} rule results in "
+            f"{home().assessment_dir(month)}"
+            + (
+                " (already final: frozen, nothing recomputed)"
+                if signed.get("frozen")
+                else f"; unit results failed {signed.get('results_failed_raw')} raw → {signed.get('results_failed_final')} "
+                f"final, {len(signed.get('exempted_appeals', []))} appeals exempted\n"
+                + "\n".join(f"  {f}" for f in signed.get("files", []))
+            )
+        )
         print(text)
         pipeline.write_run_log(home(), text, month, run_id(get_current_context()))
         pipeline.notify(f"月度考核 {month}", text, event="month_final")

@@ -84,13 +84,22 @@ def run_step(key: str, done: dict) -> dict:
     ctx = get_current_context()
     h = home()
     step = pipeline.step(key)
-    run = pipeline.Run(h, business_date(ctx), run_id(ctx), demo_key=bool(ctx["params"]["demo_key"]),
-                       target_path=h.root / "dbt_target" / "nightly", done=done)
-    with stop_on(pipeline.PipelineError) if step.blocking else nullcontext(), \
-            pipeline.writer_lock(h) if step.writer else nullcontext():
+    run = pipeline.Run(
+        h,
+        business_date(ctx),
+        run_id(ctx),
+        demo_key=bool(ctx["params"]["demo_key"]),
+        target_path=h.root / "dbt_target" / "nightly",
+        done=done,
+    )
+    with (
+        stop_on(pipeline.PipelineError) if step.blocking else nullcontext(),
+        pipeline.writer_lock(h) if step.writer else nullcontext(),
+    ):
         out = step.call(run)
     if "summary" in out:  # the ingest's per-file table: to the log, not to XCom
         print(out.pop("summary"))
     return out
+
 
 nightly()

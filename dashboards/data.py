@@ -252,7 +252,9 @@ def rule_results(path, month: str, rules: Sequence[str] | None = None, scope: Sc
                m.value_kind, m.source, m.wording, r.period_month
         from results as r
         join rulebook.rulebook_measures as m on m.measure_id = r.measure_id
-        where r.scope_rank = 1""", params)
+        where r.scope_rank = 1""",
+        params,
+    )
     names = unit_names(path)
     frame.insert(4, "unit_name", [names.get((g, u), u) for g, u in zip(frame["grain"], frame["unit_id"])])
     order = frame["measure_id"].map(rule_order())
@@ -262,11 +264,14 @@ def rule_results(path, month: str, rules: Sequence[str] | None = None, scope: Sc
 def not_measurable(path, month: str, rules: Sequence[str] | None = None) -> pd.DataFrame:
     """The measure x grain pairs of a month the exports cannot measure, with the reason (D-90):
     `column tickets.product missing from ticket_system`."""
-    frame = query(path, """
+    frame = query(
+        path,
+        """
         select measure_id, name_zh, grain, reason
         from marts.kpi_rule_measurability
         where period_month = ? and not measurable and (? or list_contains(?, measure_id))""",
-                  [month, rules is None, list(rules or [])])
+        [month, rules is None, list(rules or [])],
+    )
     order = frame["measure_id"].map(rule_order())
     return frame.assign(_o=order).sort_values(["_o", "grain"]).drop(columns="_o").reset_index(drop=True)
 
@@ -278,14 +283,21 @@ def not_measurable_label(reason: str) -> str:
 
 def coverage_rules(path) -> pd.DataFrame:
     """Per entity and source: which measures its latest export makes measurable, since when (D-94)."""
-    frame = query(path, """
+    frame = query(
+        path,
+        """
         select c.entity, e.name_zh as entity_zh, c.source_system, c.measure_id, c.name_zh, c.grain,
                c.measurable, c.measurable_since, c.first_date, c.last_date, c.reason, c.note
         from marts.data_coverage_rules as c
-        join rulebook.contract_entities as e on e.entity = c.entity""")
+        join rulebook.contract_entities as e on e.entity = c.entity""",
+    )
     order = frame["measure_id"].map(rule_order())
-    return frame.assign(_o=order).sort_values(["entity", "source_system", "_o", "grain"]).drop(
-        columns="_o").reset_index(drop=True)
+    return (
+        frame.assign(_o=order)
+        .sort_values(["entity", "source_system", "_o", "grain"])
+        .drop(columns="_o")
+        .reset_index(drop=True)
+    )
 
 
 def coverage_daily(path) -> pd.DataFrame:
@@ -301,10 +313,13 @@ def coverage_daily(path) -> pd.DataFrame:
 
 def rule_trend(path, measure_id: str, grain: str, unit_id: str) -> pd.DataFrame:
     """One unit's value and threshold of a rule, month by month (thresholds from the mart: C6 moves)."""
-    return query(path, """
+    return query(
+        path,
+        """
         select period_month, value, threshold, passed, status
         from marts.kpi_rule_results where measure_id = ? and grain = ? and unit_id = ? order by period_month""",
-                 [measure_id, grain, unit_id])
+        [measure_id, grain, unit_id],
+    )
 
 
 def scope_for(district: str | None, technician: str | None, tier: str | None, tier_row: dict | None) -> Scope:
@@ -328,12 +343,17 @@ def scope_for(district: str | None, technician: str | None, tier: str | None, ti
 
 # ------------------------------------------------------------------ districts (A1–A6)
 
+
 def district_assessment(path, month: str) -> pd.DataFrame:
     """kpi_district_monthly of a month in the mart's ranking (district_rank: fewest failed rules
     first, then lowest complaint rate A2), with each rule's status from the mart."""
-    return query(path, """
+    return query(
+        path,
+        """
         select district_rank as rank, * from marts.kpi_district_monthly
-        where period_month = ? order by district_rank""", [month])
+        where period_month = ? order by district_rank""",
+        [month],
+    )
 
 
 def district_yearly(path, year: str) -> pd.DataFrame:
@@ -349,7 +369,9 @@ def technician_scorecards(
     """The technician scorecards of a month: (values, statuses), one row per technician and a
     column per measure judged at the technician grain — kpi_technician_monthly's values, with
     each cell's status from the kpi_rule_results row behind it."""
-    frame = query(path, """
+    frame = query(
+        path,
+        """
         select s.technician_id, t.technician_name, t.district_id, s.measures_judged, s.measures_failed,
                r.measure_id, r.value, r.status
         from marts.kpi_technician_monthly as s
@@ -371,16 +393,26 @@ def technician_scorecards(
     return values.reset_index(drop=True), statuses.reset_index(drop=True)
 
 
-def failed_tickets(path, measure_id: str, month: str, technician: str | None = None,
-                   district: str | None = None, tier: str | None = None) -> pd.DataFrame:
+def failed_tickets(
+    path,
+    measure_id: str,
+    month: str,
+    technician: str | None = None,
+    district: str | None = None,
+    tier: str | None = None,
+) -> pd.DataFrame:
     """The tickets behind a red cell: judged in the month, not met (marts.fct_ticket_sla)."""
-    return query(path, """
+    return query(
+        path,
+        """
         select ticket_id, measure_id, name_zh, ticket_type, customer_tier, district_id, technician_id,
                opened_at, clock_start_at, deadline_at, completed_at, round(paused_seconds / 3600.0, 1) as paused_hours, state
         from marts.fct_ticket_sla
         where measure_id = ? and period_month = ? and is_judged and not is_met
           and (? is null or technician_id = ?) and (? is null or district_id = ?) and (? is null or customer_tier = ?)
-        order by deadline_at, ticket_id""", [measure_id, month, technician, technician, district, district, tier, tier])
+        order by deadline_at, ticket_id""",
+        [measure_id, month, technician, technician, district, district, tier, tier],
+    )
 
 
 # ------------------------------------------------------------------ hotline, callbacks, notices
@@ -431,12 +463,16 @@ def satisfaction_by_tier(path, month: str) -> pd.DataFrame:
 
 def late_notices(path, month: str, district: str | None = None) -> pd.DataFrame:
     """Notices (N1, N2) given later than the rule requires, in the month."""
-    return query(path, """
+    return query(
+        path,
+        """
         select measure_id, notice_kind, district_id, event_at, notice_at,
                round(notice_lead_seconds / 3600.0, 1) as lead_hours, required_lead_seconds / 3600.0 as required_hours
         from marts.fct_notices
         where period_month = ? and not is_notified_in_time and (? is null or district_id = ?)
-        order by measure_id, event_at""", [month, district, district])
+        order by measure_id, event_at""",
+        [month, district, district],
+    )
 
 
 # ------------------------------------------------------------------ early warning
@@ -446,7 +482,9 @@ def early_warning(
     path, district: str | None = None, technician: str | None = None, tier: str | None = None
 ) -> pd.DataFrame:
     """Open tickets overdue or due within the warning window (rpt_early_warning), soonest first."""
-    return query(path, """
+    return query(
+        path,
+        """
         select ticket_id, measure_id, name_zh, warning_level, round(hours_left, 1) as hours_left, deadline_at, district_id, technician_id,
                ticket_type, customer_tier, limit_text, opened_at
         from marts.rpt_early_warning

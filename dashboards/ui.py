@@ -40,32 +40,93 @@ STATES = {"met": "按时", "breached": "超时", "open_overdue": "未办结已�
 # Chinese column headers of the tables and their downloads; ticket columns take the data contract's headers.
 LABELS = {
     **{c.name: c.zh for c in contract.entity("tickets").columns},
-    "rank": "排名", "measure_id": "规则", "name_zh": "名称", "grain": "考核层级", "unit_id": "单位编号",
-    "unit_name": "单位", "numerator": "分子", "denominator": "分母", "value": "实际值", "comparison": "比较",
-    "threshold": "阈值", "passed": "是否达标", "status": "状态", "previous_value": "上月值", "change": "环比变化",
-    "value_kind": "值类型", "source": "制度", "wording": "规定原文", "period_month": "月份",
-    "district_name": "片区名称", "households": "用户数", "households_target": "年度目标户数",
-    "rules_assessed": "考核项数", "rules_passed": "达标项数", "rules_failed": "未达标项数",
-    "is_all_passed": "全部达标", "technician_name": "姓名", "measures_judged": "考核项数",
-    "measures_failed": "未达标项数", "clock_start_at": "计时开始", "deadline_at": "截止时间",
-    "completed_at": "完成时间", "paused_hours": "挂起小时数", "state": "状态", "warning_level": "预警级别",
-    "hours_left": "剩余小时", "limit_text": "时限", "weekday_index": "星期", "hour_of_day": "小时",
-    "hours_with_calls": "有报修来电小时数", "hours_uncovered": "无人接听小时数", "calls_offered": "报修来电",
-    "calls_answered": "人工接听", "customers_called": "外呼客户数", "customers_undisturbed": "未受打扰客户数",
-    "phone_calls": "电话外呼次数", "breaching_calls": "违规外呼次数", "valid_answers": "有效评价",
-    "satisfied_answers": "满意评价", "satisfaction_rate": "满意率", "notice_kind": "通知类型",
-    "event_at": "停机/施工时间", "notice_at": "通知时间", "lead_hours": "提前小时数",
-    "required_hours": "应提前小时数", "period_year": "年度", "months_assessed": "考核月数",
-    "months_all_passed": "全部达标月数", "complaints_ytd": "年累计投诉", "household_months_ytd": "年累计户月",
-    "complaint_rate_ytd": "年累计投诉率", "households_latest": "最新用户数",
-    "households_target_ratio": "目标完成率", "is_households_target_reached": "达到年度目标",
-    "first_month": "首月", "last_month": "末月", "area_type": "区域类型", "channel": "渠道",
+    "rank": "排名",
+    "measure_id": "规则",
+    "name_zh": "名称",
+    "grain": "考核层级",
+    "unit_id": "单位编号",
+    "unit_name": "单位",
+    "numerator": "分子",
+    "denominator": "分母",
+    "value": "实际值",
+    "comparison": "比较",
+    "threshold": "阈值",
+    "passed": "是否达标",
+    "status": "状态",
+    "previous_value": "上月值",
+    "change": "环比变化",
+    "value_kind": "值类型",
+    "source": "制度",
+    "wording": "规定原文",
+    "period_month": "月份",
+    "district_name": "片区名称",
+    "households": "用户数",
+    "households_target": "年度目标户数",
+    "rules_assessed": "考核项数",
+    "rules_passed": "达标项数",
+    "rules_failed": "未达标项数",
+    "is_all_passed": "全部达标",
+    "technician_name": "姓名",
+    "measures_judged": "考核项数",
+    "measures_failed": "未达标项数",
+    "clock_start_at": "计时开始",
+    "deadline_at": "截止时间",
+    "completed_at": "完成时间",
+    "paused_hours": "挂起小时数",
+    "state": "状态",
+    "warning_level": "预警级别",
+    "hours_left": "剩余小时",
+    "limit_text": "时限",
+    "weekday_index": "星期",
+    "hour_of_day": "小时",
+    "hours_with_calls": "有报修来电小时数",
+    "hours_uncovered": "无人接听小时数",
+    "calls_offered": "报修来电",
+    "calls_answered": "人工接听",
+    "customers_called": "外呼客户数",
+    "customers_undisturbed": "未受打扰客户数",
+    "phone_calls": "电话外呼次数",
+    "breaching_calls": "违规外呼次数",
+    "valid_answers": "有效评价",
+    "satisfied_answers": "满意评价",
+    "satisfaction_rate": "满意率",
+    "notice_kind": "通知类型",
+    "event_at": "停机/施工时间",
+    "notice_at": "通知时间",
+    "lead_hours": "提前小时数",
+    "required_hours": "应提前小时数",
+    "period_year": "年度",
+    "months_assessed": "考核月数",
+    "months_all_passed": "全部达标月数",
+    "complaints_ytd": "年累计投诉",
+    "household_months_ytd": "年累计户月",
+    "complaint_rate_ytd": "年累计投诉率",
+    "households_latest": "最新用户数",
+    "households_target_ratio": "目标完成率",
+    "is_households_target_reached": "达到年度目标",
+    "first_month": "首月",
+    "last_month": "末月",
+    "area_type": "区域类型",
+    "channel": "渠道",
     # data coverage (数据覆盖)
-    "entity": "数据实体", "entity_zh": "中文名", "source_system": "数据源", "measurable": "可计算",
-    "judged": "相关规则", "not_measurable": "无法计算", "measurable_since": "可计算起始日",
-    "first_date": "首次导出", "last_date": "最近导出", "reason": "原因", "note": "说明", "business_date": "业务日期",
-    "arrived": "已到达", "files": "文件数", "rows_read": "读取行数", "rows_loaded": "载入行数",
-    "rows_quarantined": "隔离行数", "absent_columns": "缺少的列",
+    "entity": "数据实体",
+    "entity_zh": "中文名",
+    "source_system": "数据源",
+    "measurable": "可计算",
+    "judged": "相关规则",
+    "not_measurable": "无法计算",
+    "measurable_since": "可计算起始日",
+    "first_date": "首次导出",
+    "last_date": "最近导出",
+    "reason": "原因",
+    "note": "说明",
+    "business_date": "业务日期",
+    "arrived": "已到达",
+    "files": "文件数",
+    "rows_read": "读取行数",
+    "rows_loaded": "载入行数",
+    "rows_quarantined": "隔离行数",
+    "absent_columns": "缺少的列",
     **{f"{m.id.lower()}_value": f"{m.id} {m.name_zh}" for m in rulebook.load().values()},
     **{f"{m.id.lower()}_months_passed": f"{m.id} 达标月数" for m in rulebook.load().values()},
     **score_data.LABELS,
@@ -141,8 +202,10 @@ def sidebar() -> Filters:
         )
         as_of = data.as_of(path)
         st.caption(f"数据截至 {as_of}" if as_of else "")
-        st.caption(f"状态：绿 达标 · 黄 未达标但距阈值不超过 {rulebook.amber_margin():.0%} · 红 未达标 · "
-                   "灰 无数据（导出缺列，无法计算 · not measurable）")
+        st.caption(
+            f"状态：绿 达标 · 黄 未达标但距阈值不超过 {rulebook.amber_margin():.0%} · 红 未达标 · "
+            "灰 无数据（导出缺列，无法计算 · not measurable）"
+        )
     tier_row = tiers.set_index("tier").loc[tier].to_dict() if tier else None
     return Filters(Path(path), month, district, technician, tier, tier_row)
 
@@ -256,8 +319,19 @@ def table(
 
 def rule_table(frame: pd.DataFrame, name: str, columns: list[str] | None = None, rows: int = 12):
     """Rule rows: value, threshold and change formatted by value kind, the status cell coloured."""
-    columns = columns or ["measure_id", "name_zh", "grain", "unit_name", "numerator", "denominator", "value",
-                          "comparison", "threshold", "status", "change"]
+    columns = columns or [
+        "measure_id",
+        "name_zh",
+        "grain",
+        "unit_name",
+        "numerator",
+        "denominator",
+        "value",
+        "comparison",
+        "threshold",
+        "status",
+        "change",
+    ]
     labelled = frame.assign(grain=frame["grain"].map(GRAINS), status=frame["status"].map(data.STATUSES))
     kinds = frame["value_kind"]
     text: dict[str, list] = {
@@ -340,10 +414,14 @@ def metric_card(r) -> None:
     """A rule of a unit: status, value, change from last month; the threshold and counts on hover."""
     with st.container(border=True):
         st.badge(data.STATUSES[r.status], color=BADGES[r.status])
-        st.metric(f"{r.measure_id} {r.name_zh}", fmt(r.value, r.value_kind), fmt_change(r.change, r.value_kind),
-                  delta_color="inverse" if r.comparison in ("<=", "<") else "normal",
-                  help=f"{r.unit_name} · 阈值 {r.comparison or ''} {fmt(r.threshold, r.value_kind)}"
-                       f" · {r.numerator:,}/{r.denominator:,}")
+        st.metric(
+            f"{r.measure_id} {r.name_zh}",
+            fmt(r.value, r.value_kind),
+            fmt_change(r.change, r.value_kind),
+            delta_color="inverse" if r.comparison in ("<=", "<") else "normal",
+            help=f"{r.unit_name} · 阈值 {r.comparison or ''} {fmt(r.threshold, r.value_kind)}"
+            f" · {r.numerator:,}/{r.denominator:,}",
+        )
 
 
 def metric_cards(rows: pd.DataFrame, per_row: int = 4) -> None:
@@ -367,11 +445,12 @@ def rule_detail(rows: pd.DataFrame, f: Filters, key: str, card: bool = True) -> 
             metric_card(r)
         st.markdown(f"**{r.measure_id} {r.name_zh}**（制度 {r.source}）")
         st.info(r.wording or "—")
-        st.caption(f"{GRAINS[r.grain]}：{r.unit_name} · 分子 {r.numerator:,} / 分母 {r.denominator:,} · "
-                   f"阈值 {r.comparison or ''} {fmt(r.threshold, r.value_kind)}")
+        st.caption(
+            f"{GRAINS[r.grain]}：{r.unit_name} · 分子 {r.numerator:,} / 分母 {r.denominator:,} · "
+            f"阈值 {r.comparison or ''} {fmt(r.threshold, r.value_kind)}"
+        )
     trend = data.rule_trend(f.warehouse, r.measure_id, r.grain, r.unit_id)
-    right.plotly_chart(trend_chart(trend, r.value_kind, f"{r.measure_id} 月度趋势 · {r.unit_name}"),
-                       key=f"{key}_trend")
+    right.plotly_chart(trend_chart(trend, r.value_kind, f"{r.measure_id} 月度趋势 · {r.unit_name}"), key=f"{key}_trend")
 
 
 def quarter_ended(month: str, as_of: str | None) -> bool:
@@ -428,8 +507,10 @@ def not_measurable(f: Filters, rules: list[str] | None) -> pd.DataFrame:
         return missing
     st.markdown("**无数据的规则 · Not measurable**")
     for r in missing.itertuples():
-        st.markdown(f":gray[**{r.measure_id} {r.name_zh}**（{GRAINS.get(r.grain, r.grain)}）· "
-                    f"{data.not_measurable_label(r.reason)}]")
+        st.markdown(
+            f":gray[**{r.measure_id} {r.name_zh}**（{GRAINS.get(r.grain, r.grain)}）· "
+            f"{data.not_measurable_label(r.reason)}]"
+        )
     return missing
 
 
@@ -442,8 +523,13 @@ def rule_family(title: str, rules: list[str] | None, key: str, cards: bool = Tru
     if scoped.empty:
         st.info("本月该范围没有考核数据。")
         return scoped
-    note = unshown_note(rules, set(scoped["measure_id"]) | set(missing["measure_id"]), f.month,
-                        {g for g, _, _ in f.scope}, data.as_of(f.warehouse))
+    note = unshown_note(
+        rules,
+        set(scoped["measure_id"]) | set(missing["measure_id"]),
+        f.month,
+        {g for g, _, _ in f.scope},
+        data.as_of(f.warehouse),
+    )
     if note:
         st.caption(note)
     if cards:

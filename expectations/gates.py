@@ -213,10 +213,16 @@ def run_threshold_suites(warehouse: Path, months: list[str], docs_dir: Path | No
             if r.success or "measure_id" not in meta:
                 continue
             for row in r.result.get("unexpected_index_list") or []:
-                rows.append({**{k: row[k] for k in ("period_month", "grain", "unit_id")},
-                             "value": float(row["value"]), "rule_id": meta["rule_id"],
-                             "measure_id": meta["measure_id"], "threshold": float(row["threshold"]),
-                             "comparison": row["comparison"]})
+                rows.append(
+                    {
+                        **{k: row[k] for k in ("period_month", "grain", "unit_id")},
+                        "value": float(row["value"]),
+                        "rule_id": meta["rule_id"],
+                        "measure_id": meta["measure_id"],
+                        "threshold": float(row["threshold"]),
+                        "comparison": row["comparison"],
+                    }
+                )
     breaches = pd.DataFrame(rows, columns=BREACH_COLUMNS).sort_values(
         ["measure_id", "period_month", "grain", "unit_id"], ignore_index=True
     )

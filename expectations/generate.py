@@ -201,22 +201,36 @@ def kpi_suite() -> dict:
     rates = [m.id for m in measures if m.value == "rate"]
     is_rate = Column("measure_id").is_in(rates)
     query = "select * from marts.kpi_rule_results where period_month = $month"
-    ex: list[gxe.Expectation] = [gxe.ExpectColumnValuesToNotBeNull(column=c)
-                                 for c in KPI_KEY + ["numerator", "denominator", "value"]]
-    ex += [gxe.ExpectCompoundColumnsToBeUnique(column_list=KPI_KEY),
-           gxe.ExpectColumnValuesToBeInSet(column="measure_id", value_set=[m.id for m in measures]),
-           gxe.ExpectColumnValuesToBeInSet(column="grain", value_set=list(rulebook.GRAINS)),
-           gxe.ExpectColumnValuesToBeBetween(column="denominator", min_value=0, strict_min=True),
-           gxe.ExpectColumnValuesToBeBetween(column="numerator", min_value=0),
-           gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-               column_A="denominator", column_B="numerator", or_equal=True, row_condition=is_rate,
-               description="rate measures: numerator <= denominator"),
-           gxe.ExpectColumnValuesToBeBetween(column="value", min_value=0, max_value=1, row_condition=is_rate,
-                                             description="rate measures: value between 0 and 1"),
-           gxe.ExpectColumnDistinctValuesToContainSet(
-               column="measure_id", value_set={"$PARAMETER": "measures_due"},
-               description="a month that ended holds every measure judged the month before (quarter-end "
-                           "measures at quarter ends): no rule silently vanishes")]
+    ex: list[gxe.Expectation] = [
+        gxe.ExpectColumnValuesToNotBeNull(column=c) for c in KPI_KEY + ["numerator", "denominator", "value"]
+    ]
+    ex += [
+        gxe.ExpectCompoundColumnsToBeUnique(column_list=KPI_KEY),
+        gxe.ExpectColumnValuesToBeInSet(column="measure_id", value_set=[m.id for m in measures]),
+        gxe.ExpectColumnValuesToBeInSet(column="grain", value_set=list(rulebook.GRAINS)),
+        gxe.ExpectColumnValuesToBeBetween(column="denominator", min_value=0, strict_min=True),
+        gxe.ExpectColumnValuesToBeBetween(column="numerator", min_value=0),
+        gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A="denominator",
+            column_B="numerator",
+            or_equal=True,
+            row_condition=is_rate,
+            description="rate measures: numerator <= denominator",
+        ),
+        gxe.ExpectColumnValuesToBeBetween(
+            column="value",
+            min_value=0,
+            max_value=1,
+            row_condition=is_rate,
+            description="rate measures: value between 0 and 1",
+        ),
+        gxe.ExpectColumnDistinctValuesToContainSet(
+            column="measure_id",
+            value_set={"$PARAMETER": "measures_due"},
+            description="a month that ended holds every measure judged the month before (quarter-end "
+            "measures at quarter ends): no rule silently vanishes",
+        ),
+    ]
     # An open month cannot be asked for every measure (on the 1st most have nothing to judge yet);
     # once it has ended it must hold every measure the month before held, and the quarter-end
     # measures at quarter ends; but not a measure the month's exports cannot measure at any grain
@@ -231,10 +245,17 @@ def kpi_suite() -> dict:
                                       where period_month = strftime(cast($day as date), '%Y-%m')
                                       group by measure_id having bool_and(not measurable))
               order by measure_id"""
-    return _suite("contract.kpi_rule_results", "contract", "marts.kpi_rule_results", query, KPI_KEY,
-                  "marts.kpi_rule_results, the business date's month: key, rulebook measures and grains, "
-                  "rates within 0..1; at month end every measure of the month before is present", ex,
-                  parameters={"measures_due": due})
+    return _suite(
+        "contract.kpi_rule_results",
+        "contract",
+        "marts.kpi_rule_results",
+        query,
+        KPI_KEY,
+        "marts.kpi_rule_results, the business date's month: key, rulebook measures and grains, "
+        "rates within 0..1; at month end every measure of the month before is present",
+        ex,
+        parameters={"measures_due": due},
+    )
 
 
 # Columns that name a row of a threshold suite's unexpected rows: the key and the verdict's figures
@@ -247,26 +268,40 @@ def threshold_expectations(m: rulebook.Measure) -> list[gxe.Expectation]:
     failed (passed = false) is a breach; the comparison it was judged by is the rulebook's."""
     rule = Column("measure_id") == m.id
     meta = {"rule_id": m.rule, "measure_id": m.id, "comparison": m.comparison}
-    return [gxe.ExpectColumnValuesToBeInSet(
-                column="passed", value_set=[True], row_condition=rule,
-                description=f"{m.id} {m.name_zh}: the mart's verdict is passed (value {m.comparison} threshold)",
-                meta=meta),
-            gxe.ExpectColumnValuesToBeInSet(
-                column="comparison", value_set=[m.comparison], row_condition=rule,
-                description=f"{m.id}: judged by the rulebook's comparison {m.comparison}",
-                meta={"check": "verdict"})]
+    return [
+        gxe.ExpectColumnValuesToBeInSet(
+            column="passed",
+            value_set=[True],
+            row_condition=rule,
+            description=f"{m.id} {m.name_zh}: the mart's verdict is passed (value {m.comparison} threshold)",
+            meta=meta,
+        ),
+        gxe.ExpectColumnValuesToBeInSet(
+            column="comparison",
+            value_set=[m.comparison],
+            row_condition=rule,
+            description=f"{m.id}: judged by the rulebook's comparison {m.comparison}",
+            meta={"check": "verdict"},
+        ),
+    ]
 
 
 def verdict_expectations() -> list[gxe.Expectation]:
     """Every judged row has a threshold and a verdict, and its status colour agrees with the verdict."""
-    return [gxe.ExpectColumnValuesToNotBeNull(column=c, meta={"check": "verdict"},
-                                              description=f"every judged row has a {c}")
-            for c in ("threshold", "passed", "status")] + [
+    return [
+        gxe.ExpectColumnValuesToNotBeNull(
+            column=c, meta={"check": "verdict"}, description=f"every judged row has a {c}"
+        )
+        for c in ("threshold", "passed", "status")
+    ] + [
         gxe.ExpectColumnPairValuesToBeInSet(
-            column_A="passed", column_B="status",
+            column_A="passed",
+            column_B="status",
             value_pairs_set=[(True, "green"), (False, "amber"), (False, "red")],
             meta={"check": "verdict"},
-            description="status agrees with the verdict: passed is green, failed is amber or red")]
+            description="status agrees with the verdict: passed is green, failed is amber or red",
+        )
+    ]
 
 
 def threshold_suites() -> list[dict]:
@@ -277,13 +312,24 @@ def threshold_suites() -> list[dict]:
         if not measures:
             continue
         ids = ", ".join(f"'{m.id}'" for m in measures)
-        query = ("select measure_id, period_month, grain, unit_id, value, threshold, comparison, passed, status "
-                 "from marts.kpi_rule_results "
-                 f"where list_contains($months, period_month) and measure_id in ({ids})")
+        query = (
+            "select measure_id, period_month, grain, unit_id, value, threshold, comparison, passed, status "
+            "from marts.kpi_rule_results "
+            f"where list_contains($months, period_month) and measure_id in ({ids})"
+        )
         ex = [e for m in measures for e in threshold_expectations(m)] + verdict_expectations()
-        out.append(_suite(f"thresholds.{family}", "thresholds", "marts.kpi_rule_results", query, VERDICT_ROW_ID,
-                          f"rules {family}* ({', '.join(m.id for m in measures)}): every unit's verdict as "
-                          "kpi_rule_results decided it, for the run's months (a failed row is a breach)", ex))
+        out.append(
+            _suite(
+                f"thresholds.{family}",
+                "thresholds",
+                "marts.kpi_rule_results",
+                query,
+                VERDICT_ROW_ID,
+                f"rules {family}* ({', '.join(m.id for m in measures)}): every unit's verdict as "
+                "kpi_rule_results decided it, for the run's months (a failed row is a breach)",
+                ex,
+            )
+        )
     return out
 
 

@@ -57,19 +57,69 @@ REACHED = frozenset({"reached", "problem_found"})
 GRAIN_ORDER = {g: i for i, g in enumerate(rulebook.GRAINS)}
 
 TICKET_FIELDS = (
-    "ticket_id", "ticket_type", "product", "severity", "restoration_kind", "needs_survey", "customer_id",
-    "customer_tier", "customer_kind", "district_id", "area_type", "technician_id", "channel", "source_call_id",
-    "related_ticket_id", "opened_at", "formalities_complete_at", "first_reply_at", "dispatched_at",
-    "appointment_at", "arrived_at", "resolved_at", "feedback_at", "updated_at", "answered_on_spot",
-    "explanation_filed", "entered_at", "entry_accurate", "approval_submitted_at", "approval_done_at",
+    "ticket_id",
+    "ticket_type",
+    "product",
+    "severity",
+    "restoration_kind",
+    "needs_survey",
+    "customer_id",
+    "customer_tier",
+    "customer_kind",
+    "district_id",
+    "area_type",
+    "technician_id",
+    "channel",
+    "source_call_id",
+    "related_ticket_id",
+    "opened_at",
+    "formalities_complete_at",
+    "first_reply_at",
+    "dispatched_at",
+    "appointment_at",
+    "arrived_at",
+    "resolved_at",
+    "feedback_at",
+    "updated_at",
+    "answered_on_spot",
+    "explanation_filed",
+    "entered_at",
+    "entry_accurate",
+    "approval_submitted_at",
+    "approval_done_at",
     "complaint_validity",
 )
 (
-    T_ID, T_TYPE, T_PRODUCT, T_SEVERITY, T_RESTORATION, T_NEEDS_SURVEY, T_CUSTOMER,
-    T_TIER, T_KIND, T_DISTRICT, T_AREA, T_TECH, T_CHANNEL, T_SOURCE_CALL,
-    T_RELATED, T_OPENED, T_FORMALITIES, T_FIRST_REPLY, T_DISPATCHED,
-    T_APPOINTMENT, T_ARRIVED, T_RESOLVED, T_FEEDBACK, T_UPDATED, T_ON_SPOT,
-    T_EXPLANATION, T_ENTERED, T_ACCURATE, T_APPROVAL_SUBMITTED, T_APPROVAL_DONE,
+    T_ID,
+    T_TYPE,
+    T_PRODUCT,
+    T_SEVERITY,
+    T_RESTORATION,
+    T_NEEDS_SURVEY,
+    T_CUSTOMER,
+    T_TIER,
+    T_KIND,
+    T_DISTRICT,
+    T_AREA,
+    T_TECH,
+    T_CHANNEL,
+    T_SOURCE_CALL,
+    T_RELATED,
+    T_OPENED,
+    T_FORMALITIES,
+    T_FIRST_REPLY,
+    T_DISPATCHED,
+    T_APPOINTMENT,
+    T_ARRIVED,
+    T_RESOLVED,
+    T_FEEDBACK,
+    T_UPDATED,
+    T_ON_SPOT,
+    T_EXPLANATION,
+    T_ENTERED,
+    T_ACCURATE,
+    T_APPROVAL_SUBMITTED,
+    T_APPROVAL_DONE,
     T_VALIDITY,
 ) = range(len(TICKET_FIELDS))
 _ticket_getter = itemgetter(*TICKET_FIELDS)
@@ -389,8 +439,17 @@ class AnswerKey:
         for (mid, ym, grain, unit), (num, den) in self.tally.cells.items():
             if not den:
                 continue
-            out.append({"measure_id": mid, "period_month": ym_text(ym), "grain": grain, "unit_id": unit,
-                        "numerator": num, "denominator": den, "value": num / den})
+            out.append(
+                {
+                    "measure_id": mid,
+                    "period_month": ym_text(ym),
+                    "grain": grain,
+                    "unit_id": unit,
+                    "numerator": num,
+                    "denominator": den,
+                    "value": num / den,
+                }
+            )
         out.sort(key=lambda r: (order[r["measure_id"]], r["period_month"], GRAIN_ORDER[r["grain"]], r["unit_id"]))
         return out
 
@@ -403,8 +462,17 @@ class AnswerKey:
             w = csv.writer(fh, lineterminator="\n")
             w.writerow(cols)
             for r in rows:
-                w.writerow([r["measure_id"], r["period_month"], r["grain"], r["unit_id"], r["numerator"],
-                            r["denominator"], repr(r["value"])])
+                w.writerow(
+                    [
+                        r["measure_id"],
+                        r["period_month"],
+                        r["grain"],
+                        r["unit_id"],
+                        r["numerator"],
+                        r["denominator"],
+                        repr(r["value"]),
+                    ]
+                )
         return len(rows)
 
     def stats(self) -> dict[str, int]:

@@ -304,9 +304,15 @@ def build_population(preset: Preset, rng: np.random.Generator, seed: int | None 
     names = _district_names(rng, n_d, rural)
     # a district head (片区负责人) answers for two neighbouring districts (D-136): no draw, so the
     # rest of the population is the same with or without heads
-    districts = [{"district_id": ids[k], "district_name": names[k], "area_type": "rural" if rural[k] else "urban",
-                  "head_id": f"H{k // 2 + 1:0{width}d}"}
-                 for k in range(n_d)]
+    districts = [
+        {
+            "district_id": ids[k],
+            "district_name": names[k],
+            "area_type": "rural" if rural[k] else "urban",
+            "head_id": f"H{k // 2 + 1:0{width}d}",
+        }
+        for k in range(n_d)
+    ]
     weight = rng.lognormal(0.0, 0.5, n_d) * np.where(rural, 0.8, 1.4)
     h0 = np.maximum(300, np.round(weight / weight.sum() * preset.households)).astype(np.int64)
     # staffing limits (A1); an understaffed district needs more households than one technician may serve

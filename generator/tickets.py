@@ -252,17 +252,29 @@ class TicketSimulator:
         )
         product = str(self.rng.choice(("hd_interactive",) + OTHER_PRODUCTS))
         base: dict[str, Any] = {
-            "ticket_type": ttype, "product": product, "severity": None, "restoration_kind": None,
-            "needs_survey": None, "customer_id": str(self.pop.customer_id[cust]), "customer_tier": tier,
-            "customer_kind": kind, "district_id": drow["district_id"], "area_type": drow["area_type"],
-            "technician_id": None, "channel": ch, "source_call_id": None,
-            "related_ticket_id": spec.get("related_ticket_id"), "answered_on_spot": None,
-            "explanation_filed": None, "entry_accurate": None, "summary": None,
+            "ticket_type": ttype,
+            "product": product,
+            "severity": None,
+            "restoration_kind": None,
+            "needs_survey": None,
+            "customer_id": str(self.pop.customer_id[cust]),
+            "customer_tier": tier,
+            "customer_kind": kind,
+            "district_id": drow["district_id"],
+            "area_type": drow["area_type"],
+            "technician_id": None,
+            "channel": ch,
+            "source_call_id": None,
+            "related_ticket_id": spec.get("related_ticket_id"),
+            "answered_on_spot": None,
+            "explanation_filed": None,
+            "entry_accurate": None,
+            "summary": None,
             "complaint_validity": None,
         }
         if ttype == "complaint":  # D-119: the investigation's verdict, exported with the complaint
             base["complaint_validity"] = "invalid" if self.rng.random() < self.p.complaint_invalid_share else "valid"
-        t: dict[str, datetime | None] = {k: None for k in TS_FIELDS}
+        t: dict[str, datetime | None] = dict.fromkeys(TS_FIELDS)
         t["opened_at"] = opened
         tk = Ticket(tid, base, t)
         ctx = {"d": d, "cust": cust, "vip": vip, "tier": tier, "spec": spec, "pauses": []}

@@ -475,8 +475,10 @@ class Ingest:
         """One audit.source_columns row per contract column of the file's entity; the absent ones back."""
         rows = [(file_id, ent.name, rule.source, name, day, c.name, c.name in present) for c in ent.columns]
         if rows:  # one statement: executemany prepares and runs one statement per row (~7 ms a file)
-            self.con.execute("INSERT INTO audit.source_columns VALUES "
-                             + ", ".join("(?, ?, ?, ?, ?, ?, ?)" for _ in rows), [v for r in rows for v in r])
+            self.con.execute(
+                "INSERT INTO audit.source_columns VALUES " + ", ".join("(?, ?, ?, ?, ?, ?, ?)" for _ in rows),
+                [v for r in rows for v in r],
+            )
         return [c.name for c in ent.columns if c.name not in present]
 
     def _quarantine_rejects(self, plan: transform.Plan, rejects: list[tuple], delimiter: str = ",") -> None:

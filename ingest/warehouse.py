@@ -29,8 +29,12 @@ SQL_TYPES = {
     "month": "VARCHAR",
     "enum": "VARCHAR",
 }
-META_COLUMNS = [("_file_id", "BIGINT"), ("_row_number", "BIGINT"), ("_export_date", "DATE"),
-                ("_loaded_at", "TIMESTAMP")]
+META_COLUMNS = [
+    ("_file_id", "BIGINT"),
+    ("_row_number", "BIGINT"),
+    ("_export_date", "DATE"),
+    ("_loaded_at", "TIMESTAMP"),
+]
 # HMAC hex is incompressible noise: DuckDB's default (FSST) analysis and encoding of it cost ~0.6 µs a
 # value on write and halve its size; stored uncompressed it is 64 bytes a value (docs/decisions.md D-170)
 HASH_STORAGE = " USING COMPRESSION uncompressed"

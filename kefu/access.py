@@ -195,8 +195,10 @@ def _in(column: str, values) -> str:
 def _heads_within(districts) -> str:
     """The district heads every district of whom lies in DISTRICTS: a head's score averages their
     districts, so it is shown only to a viewer who may see all of them (D-138)."""
-    return (f"(select head_id from marts.dim_district where head_id is not null group by head_id "
-            f"having bool_and({_in('district_id', districts)}))")
+    return (
+        f"(select head_id from marts.dim_district where head_id is not null group by head_id "
+        f"having bool_and({_in('district_id', districts)}))"
+    )
 
 
 def predicate(access: Access, kind: str) -> str:
@@ -220,16 +222,20 @@ def predicate(access: Access, kind: str) -> str:
             "technician": f"technician_id in {techs}",
             "company": "true",
             "score": f"((grain = 'district' and {_in('unit_id', access.districts)}) "
-                     f"or (grain = 'technician' and unit_id in {techs}) "
-                     f"or (grain = 'district_head' and unit_id in {_heads_within(access.districts)}))",
+            f"or (grain = 'technician' and unit_id in {techs}) "
+            f"or (grain = 'district_head' and unit_id in {_heads_within(access.districts)}))",
         }[kind]
     if access.role == "technician":
         t = f"technician_id = {lit(access.technician)}"
         return {
             "unit": f"(grain = 'technician' and unit_id = {lit(access.technician)})",
             "district_dim": f"district_id in (select district_id from marts.dim_technician where {t})",
-            "technician_dim": t, "technician": t, "ticket": t,
-            "district": "false", "company": "false", "hall_visits": "false",
+            "technician_dim": t,
+            "technician": t,
+            "ticket": t,
+            "district": "false",
+            "company": "false",
+            "hall_visits": "false",
             "score": f"(grain = 'technician' and unit_id = {lit(access.technician)})",
         }[kind]
     raise ScopeError(f"role {access.role!r} has no scope")

@@ -83,6 +83,7 @@ class AppealError(ValueError):
 
 # --- the ledger ------------------------------------------------------------------------------------
 
+
 def ledger_path(home: Home) -> Path:
     return home.root / "appeals" / "ledger.sqlite"
 
@@ -123,16 +124,40 @@ def now_utc() -> datetime:
     return datetime.now(UTC)
 
 
-def _append(con: sqlite3.Connection, *, at: datetime, actor: str, role: str, event: str, month: str,
-            after: str, before: str | None = None, appeal_id: str | None = None, item: Item | None = None,
-            facts: dict | None = None) -> int:
+def _append(
+    con: sqlite3.Connection,
+    *,
+    at: datetime,
+    actor: str,
+    role: str,
+    event: str,
+    month: str,
+    after: str,
+    before: str | None = None,
+    appeal_id: str | None = None,
+    item: Item | None = None,
+    facts: dict | None = None,
+) -> int:
     cur = con.execute(
         "insert into events (at, actor, role, event, month, appeal_id, measure_id, item_kind, item_id, grain, "
         "unit_id, before_state, after_state, facts) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [at.astimezone(UTC).isoformat(timespec="seconds"), actor, role, event, month, appeal_id,
-         item.measure_id if item else None, item.kind if item else None, item.item_id if item else None,
-         item.grain if item else None, item.unit_id if item else None, before, after,
-         json.dumps(facts or {}, ensure_ascii=False, default=str)])
+        [
+            at.astimezone(UTC).isoformat(timespec="seconds"),
+            actor,
+            role,
+            event,
+            month,
+            appeal_id,
+            item.measure_id if item else None,
+            item.kind if item else None,
+            item.item_id if item else None,
+            item.grain if item else None,
+            item.unit_id if item else None,
+            before,
+            after,
+            json.dumps(facts or {}, ensure_ascii=False, default=str),
+        ],
+    )
     return int(cur.lastrowid)
 
 
@@ -148,21 +173,24 @@ def events(home: Home, month: str | None = None) -> list[dict[str, Any]]:
 
 # --- the month's state -----------------------------------------------------------------------------
 
+
 def window_working_days() -> int:
     n = rulebook.settings().get("appeal_window_working_days")
     if not isinstance(n, int) or n < 1:
-        raise AppealError(f"{rulebook.RULEBOOK_FILE}: appeal_window_working_days must be a whole number of "
-                          f"working days >= 1 (申诉期), got {n!r}")
+        raise AppealError(
+            f"{rulebook.RULEBOOK_FILE}: appeal_window_working_days must be a whole number of "
+            f"working days >= 1 (申诉期), got {n!r}"
+        )
     return n
 
 
 @dataclass(frozen=True)
 class MonthStatus:
     month: str
-    state: str                      # none (no draft yet) | draft | final
-    drafted: bool                   # a draft was published in the current cycle
+    state: str  # none (no draft yet) | draft | final
+    drafted: bool  # a draft was published in the current cycle
     window_opened: datetime | None  # the draft's publication or the re-opening (UTC)
-    window_ends: datetime | None    # 24:00 Asia/Shanghai of the N-th working day after it
+    window_ends: datetime | None  # 24:00 Asia/Shanghai of the N-th working day after it
     signed_by: str | None = None
     signed_at: datetime | None = None
     reopenings: int = 0
@@ -208,11 +236,12 @@ def status(home: Home, month: str) -> MonthStatus:
 
 # --- appeals ---------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Item:
     measure_id: str
-    kind: str              # ticket | unit
-    item_id: str           # ticket id, or grain:unit_id
+    kind: str  # ticket | unit
+    item_id: str  # ticket id, or grain:unit_id
     grain: str | None = None
     unit_id: str | None = None
 
@@ -240,7 +269,7 @@ class Appeal:
     district_id: str | None
     technician_id: str | None
     attachment: str | None = None
-    state: str = "pending"        # pending | approved | rejected
+    state: str = "pending"  # pending | approved | rejected
     decided_by: str | None = None
     decided_at: datetime | None = None
     comment: str | None = None
@@ -254,9 +283,18 @@ def appeals_of(rows: list[dict], month: str) -> list[Appeal]:
         if r["event"] == "appeal_filed":
             item = Item(r["measure_id"], r["item_kind"], r["item_id"], r["grain"], r["unit_id"])
             f = r["facts"]
-            out[r["appeal_id"]] = Appeal(r["appeal_id"], month, item, r["actor"], _ts(r["at"]), f["reason"],
-                                         f.get("district_id"), f.get("technician_id"), f.get("attachment"),
-                                         history=[r])
+            out[r["appeal_id"]] = Appeal(
+                r["appeal_id"],
+                month,
+                item,
+                r["actor"],
+                _ts(r["at"]),
+                f["reason"],
+                f.get("district_id"),
+                f.get("technician_id"),
+                f.get("attachment"),
+                history=[r],
+            )
         elif r["event"] == "appeal_decided":
             a = out[r["appeal_id"]]
             a.state, a.decided_by, a.decided_at = r["after_state"], r["actor"], _ts(r["at"])
@@ -278,8 +316,10 @@ def exemptions(home: Home, month: str) -> list[Appeal]:
 def _draft_file(home: Home, month: str, table: str) -> Path:
     p = home.assessment_dir(month) / f"{table}.parquet"
     if not p.exists():
-        raise AppealError(f"{month} has no draft assessment ({p} is missing): the monthly_assessment run "
-                          "publishes the draft first (月度考核草稿未生成)")
+        raise AppealError(
+            f"{month} has no draft assessment ({p} is missing): the monthly_assessment run "
+            "publishes the draft first (月度考核草稿未生成)"
+        )
     return p
 
 
@@ -291,26 +331,36 @@ def failed_item(home: Home, month: str, item: Item) -> dict:
             row = con.execute(
                 "select district_id, technician_id, is_judged, is_met from read_parquet(?) "
                 "where measure_id = ? and ticket_id = ? and period_month = ?",
-                [str(_draft_file(home, month, "fct_ticket_sla")), item.measure_id, item.item_id, month]).fetchone()
+                [str(_draft_file(home, month, "fct_ticket_sla")), item.measure_id, item.item_id, month],
+            ).fetchone()
             if row is None:
-                raise AppealError(f"{item.label}: no such item in the {month} draft (rule and ticket id as in "
-                                  "the workbook's 未达标工单 sheet)")
+                raise AppealError(
+                    f"{item.label}: no such item in the {month} draft (rule and ticket id as in "
+                    "the workbook's 未达标工单 sheet)"
+                )
             if not row[2] or row[3]:
-                raise AppealError(f"{item.label}: {'not judged' if not row[2] else 'met (按时)'} in the {month} "
-                                  "draft — only a failed item can be appealed (只能对未达标项申诉)")
+                raise AppealError(
+                    f"{item.label}: {'not judged' if not row[2] else 'met (按时)'} in the {month} "
+                    "draft — only a failed item can be appealed (只能对未达标项申诉)"
+                )
             return {"district_id": row[0], "technician_id": row[1]}
         row = con.execute(
             "select passed from read_parquet(?) where measure_id = ? and grain = ? and unit_id = ? and period_month = ?",
-            [str(_draft_file(home, month, "kpi_rule_results")), item.measure_id, item.grain, item.unit_id, month]).fetchone()
+            [str(_draft_file(home, month, "kpi_rule_results")), item.measure_id, item.grain, item.unit_id, month],
+        ).fetchone()
     finally:
         con.close()
     if row is None:
         raise AppealError(f"{item.label}: no such result in the {month} draft")
     if row[0] is not False:
-        raise AppealError(f"{item.label}: {'passed (达标)' if row[0] else 'measured without a threshold'} in the "
-                          f"{month} draft — only a failed item can be appealed (只能对未达标项申诉)")
-    return {"district_id": item.unit_id if item.grain == "district" else None,
-            "technician_id": item.unit_id if item.grain == "technician" else None}
+        raise AppealError(
+            f"{item.label}: {'passed (达标)' if row[0] else 'measured without a threshold'} in the "
+            f"{month} draft — only a failed item can be appealed (只能对未达标项申诉)"
+        )
+    return {
+        "district_id": item.unit_id if item.grain == "district" else None,
+        "technician_id": item.unit_id if item.grain == "technician" else None,
+    }
 
 
 def in_scope(who: Access, item: Item, units: dict) -> bool:
@@ -341,8 +391,15 @@ def _store_attachment(home: Home, appeal_id: str, attachment: Path) -> dict:
     return {"attachment": attachment.name, "attachment_sha256": digest, "attachment_file": stored.name}
 
 
-def file_appeal(home: Home, who: Access, month: str, item: Item, reason: str,
-                attachment: Path | None = None, at: datetime | None = None) -> Appeal:
+def file_appeal(
+    home: Home,
+    who: Access,
+    month: str,
+    item: Item,
+    reason: str,
+    attachment: Path | None = None,
+    at: datetime | None = None,
+) -> Appeal:
     """File an appeal (申诉); refused outside the window, for an item that did not fail, outside the
     filer's scope, or when the item already has a pending or approved appeal."""
     at = at or now_utc()
@@ -357,12 +414,16 @@ def file_appeal(home: Home, who: Access, month: str, item: Item, reason: str,
     with ledger(home, write=True) as con:
         st = status_of(_rows(con, month), month)
         if st.state != "draft" or not st.drafted:
-            raise AppealError(f"{month} is {st.label}: appeals are filed against a draft only"
-                              + (" (re-open it first)" if st.state == "final" else ""))
+            raise AppealError(
+                f"{month} is {st.label}: appeals are filed against a draft only"
+                + (" (re-open it first)" if st.state == "final" else "")
+            )
         if not st.window_open(at):
-            raise AppealError(f"the appeal window of {month} closed at {st.window_ends:%Y-%m-%d %H:%M} Asia/Shanghai "
-                              f"({window_working_days()} working days after {st.window_opened.astimezone(TZ):%Y-%m-%d}); "
-                              "申诉期已过, no appeal can be filed")
+            raise AppealError(
+                f"the appeal window of {month} closed at {st.window_ends:%Y-%m-%d %H:%M} Asia/Shanghai "
+                f"({window_working_days()} working days after {st.window_opened.astimezone(TZ):%Y-%m-%d}); "
+                "申诉期已过, no appeal can be filed"
+            )
         for a in _appeals_in(con, month):
             if a.item == item and a.state in ("pending", "approved"):
                 raise AppealError(f"{item.label} already has appeal {a.appeal_id} ({a.state})")
@@ -371,10 +432,29 @@ def file_appeal(home: Home, who: Access, month: str, item: Item, reason: str,
         facts = {"reason": reason.strip(), **units}
         if attachment is not None:
             facts |= _store_attachment(home, appeal_id, attachment)
-        _append(con, at=at, actor=who.user, role=who.role, event="appeal_filed", month=month, appeal_id=appeal_id,
-                item=item, before=None, after="pending", facts=facts)
-    announce(home, "appeal_filed", month, appeal_id=appeal_id, item=item.label, by=who.user, recorded=True,
-             audience=_audience(units.get("district_id"), units.get("technician_id")))
+        _append(
+            con,
+            at=at,
+            actor=who.user,
+            role=who.role,
+            event="appeal_filed",
+            month=month,
+            appeal_id=appeal_id,
+            item=item,
+            before=None,
+            after="pending",
+            facts=facts,
+        )
+    announce(
+        home,
+        "appeal_filed",
+        month,
+        appeal_id=appeal_id,
+        item=item.label,
+        by=who.user,
+        recorded=True,
+        audience=_audience(units.get("district_id"), units.get("technician_id")),
+    )
     return next(a for a in appeals(home, month) if a.appeal_id == appeal_id)
 
 
@@ -389,8 +469,9 @@ def _appeals_in(con: sqlite3.Connection, month: str) -> list[Appeal]:
     return appeals_of(_rows(con, month), month)
 
 
-def decide(home: Home, who: Access, month: str, appeal_id: str, decision: str, comment: str,
-           at: datetime | None = None) -> Appeal:
+def decide(
+    home: Home, who: Access, month: str, appeal_id: str, decision: str, comment: str, at: datetime | None = None
+) -> Appeal:
     """The manager approves (核减) or rejects (驳回) a pending appeal, with a comment."""
     at = at or now_utc()
     _require(who, DECIDERS, "decide an appeal")
@@ -408,10 +489,29 @@ def decide(home: Home, who: Access, month: str, appeal_id: str, decision: str, c
         a = found[appeal_id]
         if a.state != "pending":
             raise AppealError(f"{appeal_id} was already decided: {a.state}")
-        _append(con, at=at, actor=who.user, role=who.role, event="appeal_decided", month=month, appeal_id=appeal_id,
-                item=a.item, before="pending", after=decision, facts={"decision": decision, "comment": comment.strip()})
-    announce(home, "appeal_decided", month, appeal_id=appeal_id, decision=decision, by=who.user, recorded=True,
-             audience=_audience(a.district_id, getattr(a, "technician_id", None)))
+        _append(
+            con,
+            at=at,
+            actor=who.user,
+            role=who.role,
+            event="appeal_decided",
+            month=month,
+            appeal_id=appeal_id,
+            item=a.item,
+            before="pending",
+            after=decision,
+            facts={"decision": decision, "comment": comment.strip()},
+        )
+    announce(
+        home,
+        "appeal_decided",
+        month,
+        appeal_id=appeal_id,
+        decision=decision,
+        by=who.user,
+        recorded=True,
+        audience=_audience(a.district_id, getattr(a, "technician_id", None)),
+    )
     return next(x for x in appeals(home, month) if x.appeal_id == appeal_id)
 
 
@@ -428,8 +528,17 @@ def sign(home: Home, who: Access, month: str, at: datetime | None = None) -> Mon
         if pending:
             raise AppealError(f"{month} cannot be signed: appeals {', '.join(pending)} are not decided yet (待审核)")
         approved = [a.appeal_id for a in _appeals_in(con, month) if a.state == "approved"]
-        _append(con, at=at, actor=who.user, role=who.role, event="month_signed", month=month, before="draft",
-                after="final", facts={"exempted": approved, "window_closed_early": st.window_open(at)})
+        _append(
+            con,
+            at=at,
+            actor=who.user,
+            role=who.role,
+            event="month_signed",
+            month=month,
+            before="draft",
+            after="final",
+            facts={"exempted": approved, "window_closed_early": st.window_open(at)},
+        )
     announce(home, "month_signed", month, by=who.user, exempted=len(approved), recorded=True)
     return status(home, month)
 
@@ -445,23 +554,41 @@ def reopen(home: Home, who: Access, month: str, reason: str, at: datetime | None
         st = status_of(_rows(con, month), month)
         if st.state != "final":
             raise AppealError(f"{month} is {st.label}: only a signed month is re-opened")
-        _append(con, at=at, actor=who.user, role=who.role, event="month_reopened", month=month, before="final",
-                after="draft", facts={"reason": reason.strip(), "was_signed_by": st.signed_by,
-                                      "was_signed_at": st.signed_at.isoformat()})
+        _append(
+            con,
+            at=at,
+            actor=who.user,
+            role=who.role,
+            event="month_reopened",
+            month=month,
+            before="final",
+            after="draft",
+            facts={"reason": reason.strip(), "was_signed_by": st.signed_by, "was_signed_at": st.signed_at.isoformat()},
+        )
     announce(home, "month_reopened", month, by=who.user, reason=reason.strip(), recorded=True)
     return status(home, month)
 
 
-def record_draft(home: Home, month: str, actor: str = "monthly_assessment", facts: dict | None = None,
-                 at: datetime | None = None) -> MonthStatus:
+def record_draft(
+    home: Home, month: str, actor: str = "monthly_assessment", facts: dict | None = None, at: datetime | None = None
+) -> MonthStatus:
     """The monthly run published the month's draft: the appeal window opens (or stays open)."""
     at = at or now_utc()
     with ledger(home, write=True) as con:
         st = status_of(_rows(con, month), month)
         if st.state == "final":
             raise AppealError(f"{month} is {st.label}: frozen; re-open it to recompute (kefu assessment reopen)")
-        _append(con, at=at, actor=actor, role="system", event="draft_ready", month=month,
-                before=st.state, after="draft", facts=facts or {})
+        _append(
+            con,
+            at=at,
+            actor=actor,
+            role="system",
+            event="draft_ready",
+            month=month,
+            before=st.state,
+            after="draft",
+            facts=facts or {},
+        )
     st = status(home, month)
     announce(home, "draft_ready", month, window_ends=st.window_ends.isoformat(), recorded=True)
     return st
@@ -469,11 +596,15 @@ def record_draft(home: Home, month: str, actor: str = "monthly_assessment", fact
 
 def _audience(district_id: str | None, technician_id: str | None) -> list[str]:
     """Who besides the manager hears of an appeal: its district (head) and its technician."""
-    return [*([f"district:{district_id}"] if district_id else []), *([f"technician:{technician_id}"] if technician_id else [])]
+    return [
+        *([f"district:{district_id}"] if district_id else []),
+        *([f"technician:{technician_id}"] if technician_id else []),
+    ]
 
 
-def announce(home: Home, event: str, month: str, recorded: bool = False, audience: list[str] | tuple = (),
-             **facts: Any) -> dict:
+def announce(
+    home: Home, event: str, month: str, recorded: bool = False, audience: list[str] | tuple = (), **facts: Any
+) -> dict:
     """The one place the appeal events leave this module (draft ready, appeal filed, decision made,
     month signed, month re-opened). The event itself is already a ledger row (recorded=True from the
     functions above); it is kept in appeals/announcements.jsonl and delivered through kefu.notify
@@ -483,24 +614,44 @@ def announce(home: Home, event: str, month: str, recorded: bool = False, audienc
         raise AppealError(f"unknown event {event!r}: expected one of {', '.join(ANNOUNCED)}")
     if not recorded:
         raise AppealError("announce() tells about a ledger row: record the event first")
-    titles = {"draft_ready": "考核草稿已发布 draft ready", "appeal_filed": "新申诉 appeal filed",
-              "appeal_decided": "申诉已审核 decision made", "month_signed": "月度考核已签发 month signed",
-              "month_reopened": "月度考核已重新开账 month re-opened"}
-    message = {"event": event, "month": month, "subject": f"{titles[event]} {month}", "facts": facts,
-               "audience": list(audience)}
+    titles = {
+        "draft_ready": "考核草稿已发布 draft ready",
+        "appeal_filed": "新申诉 appeal filed",
+        "appeal_decided": "申诉已审核 decision made",
+        "month_signed": "月度考核已签发 month signed",
+        "month_reopened": "月度考核已重新开账 month re-opened",
+    }
+    message: dict[str, Any] = {
+        "event": event,
+        "month": month,
+        "subject": f"{titles[event]} {month}",
+        "facts": facts,
+        "audience": list(audience),
+    }
     log = home.root / "appeals" / "announcements.jsonl"
     private_dir(log.parent)
     with open(log, "a", encoding="utf-8") as f:
-        f.write(json.dumps(message | {"at": now_utc().isoformat(timespec="seconds")}, ensure_ascii=False,
-                           default=str) + "\n")
+        f.write(
+            json.dumps(message | {"at": now_utc().isoformat(timespec="seconds")}, ensure_ascii=False, default=str)
+            + "\n"
+        )
     from kefu import notify
 
     if event in ("draft_ready", "month_signed", "month_reopened"):  # every filer has a stake in these
         audience = [*audience, "role:district_head", "role:technician"]
     body = "\n".join([f"月份 month: {month}", *(f"{k}: {v}" for k, v in facts.items())])
     config = os.environ.get(notify.CONFIG_ENV) or home.root / "secrets" / "notify.yml"
-    message["deliveries"] = [d.ok for d in notify.send(event, message["subject"], body, audience, config=config,
-                                                        log_file=home.root / "logs" / "notifications.jsonl")]
+    message["deliveries"] = [
+        d.ok
+        for d in notify.send(
+            event,
+            message["subject"],
+            body,
+            audience,
+            config=config,
+            log_file=home.root / "logs" / "notifications.jsonl",
+        )
+    ]
     return message
 
 

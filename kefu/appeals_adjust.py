@@ -35,16 +35,24 @@ EXTRA = ["raw_numerator", "raw_denominator", "raw_value", "raw_passed", "exempte
 
 
 def exemption_frame(approved: list[Appeal]) -> pd.DataFrame:
-    return pd.DataFrame([[a.item.measure_id, a.item.kind, a.item.item_id, a.item.grain, a.item.unit_id]
-                         for a in approved], columns=EXEMPTION_COLUMNS).astype("string")
+    return pd.DataFrame(
+        [[a.item.measure_id, a.item.kind, a.item.item_id, a.item.grain, a.item.unit_id] for a in approved],
+        columns=EXEMPTION_COLUMNS,
+    ).astype("string")
 
 
 def _query(con: duckdb.DuckDBPyConnection, folder: Path, month: str, approved: list[Appeal]) -> None:
     """Temp table adjusted_rows on con: the adjusted rows (kpi_rule_results' columns + EXTRA)."""
     con.register("exemption_rows", exemption_frame(approved))
-    con.execute("create or replace temp table adjusted_rows as " + SQL.read_text(encoding="utf-8"), {
-        "raw_results": str(folder / "kpi_rule_results.parquet"), "ticket_sla": str(folder / "fct_ticket_sla.parquet"),
-        "month": month, "company_unit": rulebook.company_unit()})
+    con.execute(
+        "create or replace temp table adjusted_rows as " + SQL.read_text(encoding="utf-8"),
+        {
+            "raw_results": str(folder / "kpi_rule_results.parquet"),
+            "ticket_sla": str(folder / "fct_ticket_sla.parquet"),
+            "month": month,
+            "company_unit": rulebook.company_unit(),
+        },
+    )
 
 
 def adjusted(folder: Path, month: str, approved: list[Appeal]) -> pd.DataFrame:
@@ -59,16 +67,43 @@ def adjusted(folder: Path, month: str, approved: list[Appeal]) -> pd.DataFrame:
 
 def appeal_rows(all_appeals: list[Appeal]) -> list[dict]:
     """The appeals as the reports list them: free text masked, no attachment content."""
-    return [{"appeal_id": a.appeal_id, "measure_id": a.item.measure_id, "item_kind": a.item.kind, "item_id": a.item.item_id,
-             "district_id": a.district_id, "technician_id": a.technician_id, "filed_by": a.filed_by,
-             "filed_at": a.filed_at.astimezone(TZ).replace(tzinfo=None), "reason": published_text(a.reason),
-             "attachment": a.attachment, "state": a.state, "decided_by": a.decided_by,
-             "decided_at": a.decided_at.astimezone(TZ).replace(tzinfo=None) if a.decided_at else None,
-             "comment": published_text(a.comment)} for a in all_appeals]
+    return [
+        {
+            "appeal_id": a.appeal_id,
+            "measure_id": a.item.measure_id,
+            "item_kind": a.item.kind,
+            "item_id": a.item.item_id,
+            "district_id": a.district_id,
+            "technician_id": a.technician_id,
+            "filed_by": a.filed_by,
+            "filed_at": a.filed_at.astimezone(TZ).replace(tzinfo=None),
+            "reason": published_text(a.reason),
+            "attachment": a.attachment,
+            "state": a.state,
+            "decided_by": a.decided_by,
+            "decided_at": a.decided_at.astimezone(TZ).replace(tzinfo=None) if a.decided_at else None,
+            "comment": published_text(a.comment),
+        }
+        for a in all_appeals
+    ]
 
 
-APPEAL_COLUMNS = ["appeal_id", "measure_id", "item_kind", "item_id", "district_id", "technician_id", "filed_by",
-                  "filed_at", "reason", "attachment", "state", "decided_by", "decided_at", "comment"]
+APPEAL_COLUMNS = [
+    "appeal_id",
+    "measure_id",
+    "item_kind",
+    "item_id",
+    "district_id",
+    "technician_id",
+    "filed_by",
+    "filed_at",
+    "reason",
+    "attachment",
+    "state",
+    "decided_by",
+    "decided_at",
+    "comment",
+]
 
 
 def write(folder: Path, month: str, all_appeals: list[Appeal], st: MonthStatus) -> dict:
@@ -80,8 +115,10 @@ def write(folder: Path, month: str, all_appeals: list[Appeal], st: MonthStatus) 
         raw = con.read_parquet(str(folder / "kpi_rule_results.parquet"))
         # exactly kpi_rule_results' columns and types
         cols = ", ".join(f'cast("{name}" as {kind}) as "{name}"' for name, kind in zip(raw.columns, raw.types))
-        con.execute(f"copy (select {cols} from adjusted_rows where denominator > 0 order by all) "
-                    f"to '{folder / FINAL}' (format parquet)")
+        con.execute(
+            f"copy (select {cols} from adjusted_rows where denominator > 0 order by all) "
+            f"to '{folder / FINAL}' (format parquet)"
+        )
         con.execute(f"copy (select * from adjusted_rows order by all) to '{folder / ADJUSTMENTS}' (format parquet)")
         con.register("appeal_rows", pd.DataFrame(appeal_rows(all_appeals), columns=APPEAL_COLUMNS))
         con.execute(f"copy (select * from appeal_rows order by appeal_id) to '{folder / APPEALS}' (format parquet)")
@@ -95,20 +132,26 @@ def write(folder: Path, month: str, all_appeals: list[Appeal], st: MonthStatus) 
 
 def signoff_info(month: str, st: MonthStatus, approved: list[Appeal], rows: pd.DataFrame) -> dict:
     judged = rows[rows["threshold"].notna()]
-    return {"month": month, "state": st.state, "signed_by": st.signed_by,
-            "signed_at": st.signed_at.isoformat() if st.signed_at else None,
-            "window_ends": st.window_ends.isoformat() if st.window_ends else None,
-            "reopenings": st.reopenings, "exempted_appeals": [a.appeal_id for a in approved],
-            "results_failed_raw": int((judged["raw_passed"] == False).sum()),
-            "results_failed_final": int((judged["passed"] == False).sum()),
-            "items_exempted": int(rows.loc[rows["grain"] == "company", "exempted_items"].sum())
-            + sum(a.item.kind == "unit" for a in approved)}
+    return {
+        "month": month,
+        "state": st.state,
+        "signed_by": st.signed_by,
+        "signed_at": st.signed_at.isoformat() if st.signed_at else None,
+        "window_ends": st.window_ends.isoformat() if st.window_ends else None,
+        "reopenings": st.reopenings,
+        "exempted_appeals": [a.appeal_id for a in approved],
+        "results_failed_raw": int((~judged["raw_passed"].astype(bool)).sum()),
+        "results_failed_final": int((~judged["passed"].astype(bool)).sum()),
+        "items_exempted": int(rows.loc[rows["grain"] == "company", "exempted_items"].sum())
+        + sum(a.item.kind == "unit" for a in approved),
+    }
 
 
 @dataclass(frozen=True)
 class SignoffView:
     """What the reports print about appeals and the sign-off."""
-    state: str                                   # draft | final
+
+    state: str  # draft | final
     signed_by: str | None
     signed_at: datetime | None
     adjustments: list[dict] = field(default_factory=list)  # every unit × measure: raw, exempted, final
@@ -120,7 +163,9 @@ class SignoffView:
     @property
     def label(self) -> str:
         if self.state == "final":
-            return f"已签发 signed by {self.signed_by} at {self.signed_at.astimezone(TZ):%Y-%m-%d %H:%M} (Asia/Shanghai)"
+            return (
+                f"已签发 signed by {self.signed_by} at {self.signed_at.astimezone(TZ):%Y-%m-%d %H:%M} (Asia/Shanghai)"
+            )
         return "草稿 draft — not signed"
 
     @property
@@ -134,6 +179,13 @@ def view(folder: Path, month: str, all_appeals: list[Appeal], st: MonthStatus) -
     rows = adjusted(folder, month, approved)
     info = signoff_info(month, st, approved, rows)
     records = rows.astype(object).where(rows.notna(), None).to_dict("records")
-    return SignoffView(st.state if st.state == "final" else "draft", st.signed_by, st.signed_at, records,
-                       appeal_rows(all_appeals), info["results_failed_raw"], info["results_failed_final"],
-                       st.reopenings)
+    return SignoffView(
+        st.state if st.state == "final" else "draft",
+        st.signed_by,
+        st.signed_at,
+        records,
+        appeal_rows(all_appeals),
+        info["results_failed_raw"],
+        info["results_failed_final"],
+        st.reopenings,
+    )

@@ -50,10 +50,14 @@ def _cmd_import(args) -> int:
 
 
 def _cmd_file(args) -> int:
-    item = appeals.Item.ticket(args.rule, args.ticket) if args.ticket else \
-        appeals.Item.unit(args.rule, *args.unit.split(":", 1))
-    a = appeals.file_appeal(_home(args), who(args), args.month, item, args.reason,
-                            Path(args.attachment) if args.attachment else None)
+    item = (
+        appeals.Item.ticket(args.rule, args.ticket)
+        if args.ticket
+        else appeals.Item.unit(args.rule, *args.unit.split(":", 1))
+    )
+    a = appeals.file_appeal(
+        _home(args), who(args), args.month, item, args.reason, Path(args.attachment) if args.attachment else None
+    )
     print(f"filed {a.appeal_id}: {a.item.label}")
     return 0
 
@@ -68,8 +72,10 @@ def _cmd_list(args) -> int:
     home = _home(args)
     print(appeals.status(home, args.month).label)
     for a in appeals.appeals(home, args.month):
-        print(f"{a.appeal_id}  {a.state:<8}  {a.item.label}  by {a.filed_by}  {appeals.published_text(a.reason)}"
-              + (f"  → {a.decided_by}: {appeals.published_text(a.comment)}" if a.decided_by else ""))
+        print(
+            f"{a.appeal_id}  {a.state:<8}  {a.item.label}  by {a.filed_by}  {appeals.published_text(a.reason)}"
+            + (f"  → {a.decided_by}: {appeals.published_text(a.comment)}" if a.decided_by else "")
+        )
     return 0
 
 
@@ -81,14 +87,22 @@ def _cmd_sign(args) -> int:
 
 def _cmd_reopen(args) -> int:
     st = appeals.reopen(_home(args), who(args), args.month, args.reason)
-    print(f"{args.month}: re-opened ({st.label}); run monthly_assessment for {args.month} again to recompute and sign it")
+    print(
+        f"{args.month}: re-opened ({st.label}); run monthly_assessment for {args.month} again to recompute and sign it"
+    )
     return 0
 
 
 def _cmd_status(args) -> int:
     st = appeals.status(_home(args), args.month)
-    print(f"{args.month}: {st.label}" + (f" · appeal window closes {st.window_ends:%Y-%m-%d %H:%M} Asia/Shanghai"
-                                         if st.state == "draft" and st.window_ends else ""))
+    print(
+        f"{args.month}: {st.label}"
+        + (
+            f" · appeal window closes {st.window_ends:%Y-%m-%d %H:%M} Asia/Shanghai"
+            if st.state == "draft" and st.window_ends
+            else ""
+        )
+    )
     return 0
 
 
@@ -99,6 +113,7 @@ def _run(func):
         except (AppealError, access.RolesError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
+
     return wrapped
 
 
@@ -112,9 +127,12 @@ def _common(p: argparse.ArgumentParser, user: bool = True) -> None:
 
 def add_parser(sub) -> None:
     """Add `kefu appeals` and `kefu assessment` to the kefu CLI."""
-    a = sub.add_parser("appeals", help="appeals against failed items of a draft month (申诉与核减)",
-                       description="File appeals against failed items of a month's draft, during the appeal window "
-                       "(rulebook appeal_window_working_days), and decide them (docs/decisions.md D-125..D-134).")
+    a = sub.add_parser(
+        "appeals",
+        help="appeals against failed items of a draft month (申诉与核减)",
+        description="File appeals against failed items of a month's draft, during the appeal window "
+        "(rulebook appeal_window_working_days), and decide them (docs/decisions.md D-125..D-134).",
+    )
     asub = a.add_subparsers(dest="appeals_command", required=True, metavar="ACTION")
     t = asub.add_parser("template", help="an Excel template listing the failed items you may appeal")
     _common(t)
@@ -143,9 +161,12 @@ def add_parser(sub) -> None:
     _common(ls, user=False)
     ls.set_defaults(func=_run(_cmd_list))
 
-    s = sub.add_parser("assessment", help="sign off or re-open a month (签发 / 重新开账)",
-                       description="A month is draft → appeal window → sign-off → final; the monthly_assessment "
-                       "DAG waits for the sign-off. A signed month is frozen until re-opened.")
+    s = sub.add_parser(
+        "assessment",
+        help="sign off or re-open a month (签发 / 重新开账)",
+        description="A month is draft → appeal window → sign-off → final; the monthly_assessment "
+        "DAG waits for the sign-off. A signed month is frozen until re-opened.",
+    )
     ssub = s.add_subparsers(dest="assessment_command", required=True, metavar="ACTION")
     sg = ssub.add_parser("sign", help="sign the month — the manager; refused while appeals are pending")
     _common(sg)

@@ -40,20 +40,24 @@ def failed_items(home: Home, month: str, who: Access) -> list[dict]:
     folder = home.assessment_dir(month)
     for table in ("fct_ticket_sla", "kpi_rule_results"):
         if not (folder / f"{table}.parquet").exists():
-            raise AppealError(f"{month} has no draft assessment in {folder}: the monthly_assessment run publishes it first")
+            raise AppealError(
+                f"{month} has no draft assessment in {folder}: the monthly_assessment run publishes it first"
+            )
     con = duckdb.connect()
     try:
         tickets = con.execute(
             "select measure_id, 'ticket' as item_kind, ticket_id as item_id, district_id, technician_id, "
             "state || ' · deadline ' || strftime(deadline_at, '%Y-%m-%d %H:%M') as detail from read_parquet(?) "
             "where period_month = ? and is_judged and not is_met order by measure_id, ticket_id",
-            [str(folder / "fct_ticket_sla.parquet"), month]).fetchall()
+            [str(folder / "fct_ticket_sla.parquet"), month],
+        ).fetchall()
         units = con.execute(
             "select measure_id, 'unit' as item_kind, grain || ':' || unit_id as item_id, "
             "case when grain = 'district' then unit_id end, case when grain = 'technician' then unit_id end, "
             "printf('%d / %d = %.4f %s %.4f', numerator, denominator, value, comparison, threshold) "
             "from read_parquet(?) where period_month = ? and passed = false order by measure_id, grain, unit_id",
-            [str(folder / "kpi_rule_results.parquet"), month]).fetchall()
+            [str(folder / "kpi_rule_results.parquet"), month],
+        ).fetchall()
     finally:
         con.close()
     keys = [c[0] for c in COLUMNS[:6]]
@@ -63,15 +67,23 @@ def failed_items(home: Home, month: str, who: Access) -> list[dict]:
 
 def write_template(home: Home, month: str, who: Access, path: Path) -> tuple[Path, int]:
     rows = failed_items(home, month, who)
-    wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
-                                         "strings_to_numbers": False})
+    wb = xlsxwriter.Workbook(
+        str(path), {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
+    )
     ws = wb.add_worksheet(SHEET)
     bold = wb.add_format({"bold": True, "font_size": 13})
     head = wb.add_format({"bold": True, "bg_color": "#1F3A5F", "font_color": "#FFFFFF", "border": 1})
     fill = wb.add_format({"bg_color": "#FFF3CD", "border": 1})
     st = appeals.status(home, month)
-    ws.write_string(0, 0, f"{month} 申诉模板 · appeal template for {who.user} ({who.label}) · 申诉截止 window closes "
-                          f"{st.window_ends:%Y-%m-%d %H:%M} Asia/Shanghai" if st.window_ends else f"{month} 申诉模板", bold)
+    ws.write_string(
+        0,
+        0,
+        f"{month} 申诉模板 · appeal template for {who.user} ({who.label}) · 申诉截止 window closes "
+        f"{st.window_ends:%Y-%m-%d %H:%M} Asia/Shanghai"
+        if st.window_ends
+        else f"{month} 申诉模板",
+        bold,
+    )
     for c, (_key, zh, en, width) in enumerate(COLUMNS):
         ws.write_string(1, c, zh, head)
         ws.write_string(2, c, en, head)
@@ -90,7 +102,7 @@ def write_template(home: Home, month: str, who: Access, path: Path) -> tuple[Pat
 
 @dataclass(frozen=True)
 class Row:
-    number: int          # the spreadsheet row number (1-based, as Excel shows it)
+    number: int  # the spreadsheet row number (1-based, as Excel shows it)
     item: Item
     reason: str
     attachment: Path | None
@@ -110,9 +122,9 @@ def read_rows(path: Path) -> list[Row]:
     if SHEET not in wb.sheetnames:
         raise AppealError(f"{path}: no sheet {SHEET!r} (use the template of `kefu appeals template`)")
     ws = wb[SHEET]
-    header = [c for c in next(ws.iter_rows(min_row=2, max_row=2, values_only=True))]
+    header = list(next(ws.iter_rows(min_row=2, max_row=2, values_only=True)))
     expected = [zh for _k, zh, _e, _w in COLUMNS]
-    if list(header[:len(expected)]) != expected:
+    if list(header[: len(expected)]) != expected:
         raise AppealError(f"{path}: row 2 should hold the headers {', '.join(expected)}; found {header}")
     out, errors = [], []
     for number, values in enumerate(ws.iter_rows(min_row=HEADER_ROWS + 1, values_only=True), start=HEADER_ROWS + 1):
@@ -120,20 +132,28 @@ def read_rows(path: Path) -> list[Row]:
         reason = str(row.get("reason") or "").strip()
         if not reason:
             continue  # not appealed
-        kind, item_id, rule = row.get("item_kind"), str(row.get("item_id") or "").strip(), str(row.get("measure_id") or "").strip()
+        kind, item_id, rule = (
+            row.get("item_kind"),
+            str(row.get("item_id") or "").strip(),
+            str(row.get("measure_id") or "").strip(),
+        )
         if kind not in appeals.ITEM_KINDS:
             errors.append(f"{path}: row {number}, column 申诉对象 (B): expected ticket or unit, got {kind!r}")
             continue
         if not rule or not item_id or (kind == "unit" and ":" not in item_id):
-            errors.append(f"{path}: row {number}, columns 规则 (A) / 工单编号/单位 (C): expected a rule and a "
-                          f"{'ticket id' if kind == 'ticket' else 'grain:unit_id'}, got {rule!r} / {item_id!r}")
+            errors.append(
+                f"{path}: row {number}, columns 规则 (A) / 工单编号/单位 (C): expected a rule and a "
+                f"{'ticket id' if kind == 'ticket' else 'grain:unit_id'}, got {rule!r} / {item_id!r}"
+            )
             continue
         item = Item.ticket(rule, item_id) if kind == "ticket" else Item.unit(rule, *item_id.split(":", 1))
         attachment = None
         if row.get("attachment"):
             attachment = (path.parent / str(row["attachment"]).strip()).resolve()
             if not attachment.is_file():
-                errors.append(f"{path}: row {number}, column 附件 (H): no file {attachment} (put it beside the workbook)")
+                errors.append(
+                    f"{path}: row {number}, column 附件 (H): no file {attachment} (put it beside the workbook)"
+                )
                 continue
         out.append(Row(number, item, reason, attachment))
     if errors:
@@ -150,8 +170,10 @@ def import_file(home: Home, month: str, who: Access, path: Path, at: datetime | 
     st = appeals.status(home, month)
     at = at or appeals.now_utc()
     if not st.window_open(at):
-        raise AppealError(f"{path}: {month} takes no appeals now ({st.label}; window "
-                          f"{'closed at ' + format(st.window_ends, '%Y-%m-%d %H:%M') if st.window_ends else 'not open'})")
+        raise AppealError(
+            f"{path}: {month} takes no appeals now ({st.label}; window "
+            f"{'closed at ' + format(st.window_ends, '%Y-%m-%d %H:%M') if st.window_ends else 'not open'})"
+        )
     taken = {a.item for a in appeals.appeals(home, month) if a.state in ("pending", "approved")}
     for r in rows:
         try:

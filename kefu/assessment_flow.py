@@ -42,10 +42,20 @@ def draft(home: Home, source: Path, month: str) -> dict:
         info = json.loads((out / "assessment.json").read_text(encoding="utf-8"))
         return info | {"frozen": False, "state": "final"}
     info = pipeline.close_month(source, month, out)
-    st = appeals.record_draft(home, month, facts={"as_of_date": info["as_of_date"],
-                                                  "rule_results": info["tables"].get("kpi_rule_results", 0)})
-    _write_signoff(out, {"month": month, "state": "draft", "signed_by": None, "signed_at": None,
-                         "window_ends": st.window_ends.isoformat(), "reopenings": st.reopenings})
+    st = appeals.record_draft(
+        home, month, facts={"as_of_date": info["as_of_date"], "rule_results": info["tables"].get("kpi_rule_results", 0)}
+    )
+    _write_signoff(
+        out,
+        {
+            "month": month,
+            "state": "draft",
+            "signed_by": None,
+            "signed_at": None,
+            "window_ends": st.window_ends.isoformat(),
+            "reopenings": st.reopenings,
+        },
+    )
     return info | {"frozen": False, "state": "draft", "window_ends": st.window_ends.isoformat()}
 
 
@@ -58,8 +68,9 @@ def _write_signoff(folder: Path, info: dict) -> None:
 
 
 def signoff_view(home: Home, month: str) -> appeals_adjust.SignoffView:
-    return appeals_adjust.view(home.assessment_dir(month), month, appeals.appeals(home, month),
-                               appeals.status(home, month))
+    return appeals_adjust.view(
+        home.assessment_dir(month), month, appeals.appeals(home, month), appeals.status(home, month)
+    )
 
 
 def draft_reports(home: Home, source: Path, month: str, closed: dict) -> list[str]:
@@ -68,8 +79,10 @@ def draft_reports(home: Home, source: Path, month: str, closed: dict) -> list[st
 
     if closed.get("frozen") or closed.get("state") == "final":
         return []
-    return [str(p) for p in reports.build_monthly(source, month, home.assessment_dir(month),
-                                                  signoff=signoff_view(home, month))]
+    return [
+        str(p)
+        for p in reports.build_monthly(source, month, home.assessment_dir(month), signoff=signoff_view(home, month))
+    ]
 
 
 def signed_off(home: Home, month: str) -> bool:
@@ -92,7 +105,6 @@ def finalize(home: Home, source: Path, month: str, closed: dict) -> dict:
         if p.is_file():
             os.chmod(p, 0o444)
     return info | {"frozen": False, "files": [str(p) for p in files]}
-
 
 
 DEMO_SIGNER = "kefu-demo (演示自动签发 demo auto sign-off)"

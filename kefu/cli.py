@@ -103,15 +103,15 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
 
 # modules that add their own subcommands (add_parser(sub) sets func=...)
 PLUGINS = [
-    "kefu.pipeline_cli",     # nightly, monthly, rebuild, demo, airflow-ui
-    "dashboards.cli",        # dashboard
-    "kefu.reports.cli",      # report
-    "kefu.analyst",          # sql, docs
-    "benchmarks.cli",        # bench
+    "kefu.pipeline_cli",  # nightly, monthly, rebuild, demo, airflow-ui
+    "dashboards.cli",  # dashboard
+    "kefu.reports.cli",  # report
+    "kefu.analyst",  # sql, docs
+    "benchmarks.cli",  # bench
     "ingest.mapping_tools",  # mapping suggest, mapping check (issue 17)
-    "kefu.vault",            # keys rotate (issue 19)
-    "kefu.notify_cli",       # notify test (issue 21)
-    "kefu.appeals_cli",      # appeals, assessment sign / reopen (issue 21)
+    "kefu.vault",  # keys rotate (issue 19)
+    "kefu.notify_cli",  # notify test (issue 21)
+    "kefu.appeals_cli",  # appeals, assessment sign / reopen (issue 21)
 ]
 
 

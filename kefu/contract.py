@@ -176,9 +176,15 @@ def to_markdown() -> str:
                 f"| `{c.name}` | {c.zh} | {c.type} | {'**identity**' if c.identity else 'input'} | {_md_escape(allowed)} | "
                 f"{'no' if c.required else 'yes'} | {'**PII**' if c.pii else ''} | {_md_escape(c.doc)} |"
             )
-    out += ["", "## Rules and the columns they read", "",
-            "Every rule ID of the catalogue (docs/kpi-catalogue.md), with the contract columns it needs.",
-            "", "| measure | rule | 名称 | columns read |", "|---|---|---|---|"]
+    out += [
+        "",
+        "## Rules and the columns they read",
+        "",
+        "Every rule ID of the catalogue (docs/kpi-catalogue.md), with the contract columns it needs.",
+        "",
+        "| measure | rule | 名称 | columns read |",
+        "|---|---|---|---|",
+    ]
     for m in rulebook.load().values():
         cols = ", ".join(f"`{r}`" for r in m.reads) or "— (a reporting duty, met by the reports)"
         out.append(f"| {m.id} | {m.rule} | {m.name_zh} | {cols} |")

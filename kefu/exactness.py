@@ -24,9 +24,11 @@ def compare(
     """Rows that differ: side = only_key | only_warehouse | numbers_differ."""
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        got = con.execute(f"select measure_id, period_month, grain, unit_id, numerator, denominator, "
-                          f"cast(numerator as double) / denominator as value from {relation} "
-                          f"where denominator > 0").df()
+        got = con.execute(
+            f"select measure_id, period_month, grain, unit_id, numerator, denominator, "
+            f"cast(numerator as double) / denominator as value from {relation} "
+            f"where denominator > 0"
+        ).df()
     finally:
         con.close()
     want = pd.read_csv(key_csv, dtype={"unit_id": str, "period_month": str})

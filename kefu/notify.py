@@ -94,6 +94,7 @@ class NotifyConfig:
 @dataclass
 class Delivery:
     """What happened to one message on one channel (url masked: never a token or password)."""
+
     event: str
     channel: str
     url: str
@@ -107,6 +108,7 @@ class Delivery:
 
 
 # --- configuration ----------------------------------------------------------------------------
+
 
 def config_path() -> Path:
     if os.environ.get(CONFIG_ENV):
@@ -133,19 +135,24 @@ def from_dict(spec: dict, source: str = "(dict)") -> NotifyConfig:
     if channels is None:
         raise NotifyConfigError(f"{source}: expected a mapping `channels:` of name -> {{url, audience}}")
     if not isinstance(channels, dict):
-        raise NotifyConfigError(f"{source}: `channels` must map a channel name to {{url, audience}}, "
-                                f"got {type(channels).__name__}")
+        raise NotifyConfigError(
+            f"{source}: `channels` must map a channel name to {{url, audience}}, got {type(channels).__name__}"
+        )
     out = []
     for name, entry in channels.items():
         if not isinstance(entry, dict) or not isinstance(entry.get("url"), str) or not entry["url"].strip():
-            raise NotifyConfigError(f"{source}: channel {name!r}: expected `url: <apprise URL>` "
-                                    "(mailto://, wecombot://, dingtalk://, feishu://, json://, …)")
+            raise NotifyConfigError(
+                f"{source}: channel {name!r}: expected `url: <apprise URL>` "
+                "(mailto://, wecombot://, dingtalk://, feishu://, json://, …)"
+            )
         aud = entry.get("audience", ["all"])
         aud = [aud] if isinstance(aud, str) else list(aud or [])
         bad = [a for a in aud if not isinstance(a, str) or not AUDIENCE.match(a)]
         if bad or not aud:
-            raise NotifyConfigError(f"{source}: channel {name!r}: audience {bad or aud!r} not understood; expected "
-                                    f"all, role:<{'|'.join(ROLES)}>, district:<id> or technician:<id>")
+            raise NotifyConfigError(
+                f"{source}: channel {name!r}: audience {bad or aud!r} not understood; expected "
+                f"all, role:<{'|'.join(ROLES)}>, district:<id> or technician:<id>"
+            )
         out.append(Channel(str(name), entry["url"].strip(), tuple(aud)))
     return NotifyConfig(tuple(out), source)
 
@@ -153,11 +160,14 @@ def from_dict(spec: dict, source: str = "(dict)") -> NotifyConfig:
 def tag_of(audience: str) -> str:
     """The apprise tag of an audience (apprise tags are [a-z0-9_-]; a colon would read as a priority)."""
     if not AUDIENCE.match(audience):
-        raise ValueError(f"audience {audience!r} not understood; expected all, role:<role>, district:<id> or technician:<id>")
+        raise ValueError(
+            f"audience {audience!r} not understood; expected all, role:<role>, district:<id> or technician:<id>"
+        )
     return "always" if audience == "all" else audience.lower().replace(":", "-")
 
 
 # --- secrets out of every log -----------------------------------------------------------------
+
 
 def _secrets_of(plugin: Any) -> set[str]:
     """The private values of an apprise service (robot keys, tokens, passwords): apprise marks them."""
@@ -184,7 +194,7 @@ class _Redact(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             record.msg, record.args = self.redact(record.getMessage()), None
-        except Exception:  # noqa: BLE001 - a record that cannot be formatted is dropped, not leaked
+        except Exception:
             return False
         return True
 
@@ -196,12 +206,12 @@ def _mask_in_airflow(secrets: set[str]) -> None:
         return
     try:
         from airflow.sdk.log import mask_secret
-    except Exception:  # noqa: BLE001 - no Airflow: nothing to register with
+    except Exception:
         return
     for s in secrets:
         try:
             mask_secret(s)
-        except Exception:  # noqa: BLE001 - outside a task the masker may not be set up
+        except Exception:
             return
 
 
@@ -255,8 +265,15 @@ def compose(event: str, subject: str, body: str) -> tuple[str, str]:
 
 # --- sending ----------------------------------------------------------------------------------
 
-def send(event: str, subject: str, body: str, audience: Iterable[str] = (),
-         config: NotifyConfig | dict | str | Path | None = None, log_file: Path | None = None) -> list[Delivery]:
+
+def send(
+    event: str,
+    subject: str,
+    body: str,
+    audience: Iterable[str] = (),
+    config: NotifyConfig | dict | str | Path | None = None,
+    log_file: Path | None = None,
+) -> list[Delivery]:
     """Deliver one message to every channel concerned by `audience` (plus the event's default
     audience). Never raises for a channel or configuration that fails: each one is a Delivery with
     ok=False, logged (channel named, URL masked) and recorded in the notifications log."""
@@ -268,15 +285,22 @@ def send(event: str, subject: str, body: str, audience: Iterable[str] = (),
     tags = ["all"] if "all" in wanted else [tag_of(a) for a in wanted]  # apprise's match-all tag
     title, text = compose(event, subject, body)
     try:
-        cfg = config if isinstance(config, NotifyConfig) else \
-            from_dict(config) if isinstance(config, dict) else load(config)
+        cfg = (
+            config
+            if isinstance(config, NotifyConfig)
+            else from_dict(config)
+            if isinstance(config, dict)
+            else load(config)
+        )
     except NotifyConfigError as e:
         log.error("notify: %s", e)
         return _record([Delivery(event, "(config)", "-", False, str(e), wanted)], log_file)
 
     if not cfg.channels and os.environ.get(LEGACY_EMAIL_ENV):  # the e-mail of before D-140: say so, loudly
-        why = (f"{LEGACY_EMAIL_ENV} is no longer read: write the recipient as a mailto:// channel in "
-               f"{config_path()} (docs/notifications.md)")
+        why = (
+            f"{LEGACY_EMAIL_ENV} is no longer read: write the recipient as a mailto:// channel in "
+            f"{config_path()} (docs/notifications.md)"
+        )
         log.warning("notify: %s", why)
         return _record([Delivery(event, "(config)", "-", False, why, wanted)], log_file)
 
@@ -289,9 +313,16 @@ def send(event: str, subject: str, body: str, audience: Iterable[str] = (),
             service = apprise.Apprise.instantiate(ch.url, tag=[tag_of(a) for a in ch.audience])
         if service is None:
             scheme = ch.url.split("://", 1)[0] if "://" in ch.url else ch.url[:12]
-            deliveries.append(Delivery(event, ch.name, f"{scheme}://****", False,
-                                       f"apprise does not understand this URL (schema {scheme!r}); see "
-                                       "https://appriseit.com/services/", list(ch.audience)))
+            deliveries.append(
+                Delivery(
+                    event,
+                    ch.name,
+                    f"{scheme}://****",
+                    False,
+                    f"apprise does not understand this URL (schema {scheme!r}); see https://appriseit.com/services/",
+                    list(ch.audience),
+                )
+            )
             continue
         services.add(service)
         by_service[id(service)] = ch
@@ -306,7 +337,7 @@ def send(event: str, subject: str, body: str, audience: Iterable[str] = (),
             with apprise.LogCapture(level=logging.WARNING) as captured:
                 try:
                     ok = bool(service.notify(body=text, title=title, notify_type=kind))
-                except Exception as exc:  # noqa: BLE001 - a channel must never fail the night or the month
+                except Exception as exc:
                     ok = False
                     logging.getLogger("apprise").warning("%s: %s", type(exc).__name__, exc)
                 reason = None if ok else (_last_lines(redact.redact(captured.getvalue())) or "not delivered")

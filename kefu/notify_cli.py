@@ -17,13 +17,21 @@ def _cmd_notify_test(args: argparse.Namespace) -> int:
         return 2
     print(f"configuration 配置: {cfg.source} · {len(cfg.channels)} channels")
     if not cfg.channels:
-        print(f"no channel configured 未配置通知渠道: write {notify.config_path()} (or set {notify.CONFIG_ENV}); "
-              "see docs/notifications.md", file=sys.stderr)
+        print(
+            f"no channel configured 未配置通知渠道: write {notify.config_path()} (or set {notify.CONFIG_ENV}); "
+            "see docs/notifications.md",
+            file=sys.stderr,
+        )
         return 1
     try:
-        deliveries = notify.send(args.event, "测试消息 · test message",
-                                 f"kefu notify test --event {args.event}: 若您收到此消息，通知渠道已配置成功 · "
-                                 "if you read this, the channel works.", args.audience, config=cfg)
+        deliveries = notify.send(
+            args.event,
+            "测试消息 · test message",
+            f"kefu notify test --event {args.event}: 若您收到此消息，通知渠道已配置成功 · "
+            "if you read this, the channel works.",
+            args.audience,
+            config=cfg,
+        )
     except ValueError as e:  # an audience not understood
         print(f"kefu notify: {e}", file=sys.stderr)
         return 2
@@ -37,17 +45,30 @@ def _cmd_notify_test(args: argparse.Namespace) -> int:
 def add_parser(sub: argparse._SubParsersAction) -> None:
     from kefu.notify import EVENTS
 
-    n = sub.add_parser("notify", help="notifications: e-mail, WeCom / DingTalk / Feishu robots (通知)",
-                       description="Notifications go through apprise to the channels of "
-                       "$KEFU_HOME/secrets/notify.yml (or $KEFU_NOTIFY_CONFIG); docs/notifications.md.")
+    n = sub.add_parser(
+        "notify",
+        help="notifications: e-mail, WeCom / DingTalk / Feishu robots (通知)",
+        description="Notifications go through apprise to the channels of "
+        "$KEFU_HOME/secrets/notify.yml (or $KEFU_NOTIFY_CONFIG); docs/notifications.md.",
+    )
     nsub = n.add_subparsers(dest="notify_command", required=True, metavar="ACTION")
-    t = nsub.add_parser("test", help="send a test message to the channels concerned and print what went where",
-                        description="Send a test message of EVENT to every channel whose audience is concerned "
-                        "(the event's own audience plus --audience) and print each delivery, URLs masked. "
-                        "Exit 0: all delivered; 1: a channel failed or none is concerned; 2: bad configuration.")
+    t = nsub.add_parser(
+        "test",
+        help="send a test message to the channels concerned and print what went where",
+        description="Send a test message of EVENT to every channel whose audience is concerned "
+        "(the event's own audience plus --audience) and print each delivery, URLs masked. "
+        "Exit 0: all delivered; 1: a channel failed or none is concerned; 2: bad configuration.",
+    )
     t.add_argument("--event", required=True, choices=list(EVENTS), help="which event's channels to test")
-    t.add_argument("--audience", action="append", default=[],
-                   help="also concerned: all, role:<role>, district:<id>, technician:<id> (repeatable)")
-    t.add_argument("--config", default=None, help="notification config YAML (default: $KEFU_NOTIFY_CONFIG, "
-                   "else $KEFU_HOME/secrets/notify.yml)")
+    t.add_argument(
+        "--audience",
+        action="append",
+        default=[],
+        help="also concerned: all, role:<role>, district:<id>, technician:<id> (repeatable)",
+    )
+    t.add_argument(
+        "--config",
+        default=None,
+        help="notification config YAML (default: $KEFU_NOTIFY_CONFIG, else $KEFU_HOME/secrets/notify.yml)",
+    )
     t.set_defaults(func=_cmd_notify_test)

@@ -62,9 +62,16 @@ def _cmd_monthly(args) -> int:
     except pipeline.PipelineError as exc:
         print(f"kefu monthly: {exc}", file=sys.stderr)
         return 1
-    print(f"月度考核 {args.month} closed as of {info['as_of_date']}: {home.assessment_dir(args.month)} — "
-          + ("final, frozen" if info.get("frozen") else "final" if assessment_flow.signed_off(home, args.month)
-             else "draft: appeals until the window closes, then `kefu assessment sign`, then `kefu monthly` again"))
+    print(
+        f"月度考核 {args.month} closed as of {info['as_of_date']}: {home.assessment_dir(args.month)} — "
+        + (
+            "final, frozen"
+            if info.get("frozen")
+            else "final"
+            if assessment_flow.signed_off(home, args.month)
+            else "draft: appeals until the window closes, then `kefu assessment sign`, then `kefu monthly` again"
+        )
+    )
     for f in files:
         print(f"  {f}")
     return 0
@@ -147,8 +154,13 @@ def run_demo(
     from kefu.assessment_flow import signing_drafts
 
     with signing_drafts(home, months_):  # the demo signs each draft itself (issue 21; D-130)
-        monthly = airflow_runner.run_in_child("monthly_assessment", months_, env | {"KEFU_SIGNOFF_POKE_SECONDS": "3"},
-                                              on_result=show) if months_ else []
+        monthly = (
+            airflow_runner.run_in_child(
+                "monthly_assessment", months_, env | {"KEFU_SIGNOFF_POKE_SECONDS": "3"}, on_result=show
+            )
+            if months_
+            else []
+        )
     if monthly and monthly[-1]["state"] != "success":
         raise SystemExit(f"kefu demo: monthly_assessment {monthly[-1]['key']} failed:\n{monthly[-1]['log_tail']}")
     exact = None

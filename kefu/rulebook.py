@@ -143,8 +143,10 @@ def setting(measure_id: str, key: str) -> Any:
     """A definition setting of one measure (`settings:` in kefu/rulebook.yml), e.g. P1 counted_purposes."""
     m = load()[measure_id]
     if key not in m.settings:
-        raise KeyError(f"kefu/rulebook.yml: measure {measure_id} has no setting {key!r} "
-                       f"(its settings: {sorted(m.settings) or 'none'})")
+        raise KeyError(
+            f"kefu/rulebook.yml: measure {measure_id} has no setting {key!r} "
+            f"(its settings: {sorted(m.settings) or 'none'})"
+        )
     return m.settings[key]
 
 
@@ -170,9 +172,11 @@ def optional_notes(entity: str, present_columns, source: str | None = None) -> d
     present = set(present_columns)
     out: dict[str, str] = {}
     for m in load().values():
-        notes = [f"column {col} missing{' from ' + source if source else ''}: {note}"
-                 for col, note in sorted(m.optional_reads.items())
-                 if col.split(".", 1)[0] == entity and col.split(".", 1)[1] not in present]
+        notes = [
+            f"column {col} missing{' from ' + source if source else ''}: {note}"
+            for col, note in sorted(m.optional_reads.items())
+            if col.split(".", 1)[0] == entity and col.split(".", 1)[1] not in present
+        ]
         if notes:
             out[m.id] = "; ".join(notes)
     return out
@@ -241,6 +245,7 @@ def numeric_measures() -> list[Measure]:
 
 # ------------------------------------------------------------------ the lists (D-145)
 
+
 @dataclass(frozen=True)
 class Family:
     id: str
@@ -303,11 +308,13 @@ def group_units() -> list[tuple[str, str, str]]:
 
     labels = settings()["group_labels"]
     tiers = contract.entity("customers").column("tier").values
-    return [("company", company_unit(), labels["company"]),
-            *[("queue", q, name) for q, name in contract.entity("calls").column("queue").values.items()],
-            *[("brand_group", g, tiers[g]) for g in settings()["brand_groups"]],
-            ("brand_group", "other", labels["other_brand_group"]),
-            *[("tier_group", g, name) for g, name in labels["tier_group"].items()]]
+    return [
+        ("company", company_unit(), labels["company"]),
+        *[("queue", q, name) for q, name in contract.entity("calls").column("queue").values.items()],
+        *[("brand_group", g, tiers[g]) for g in settings()["brand_groups"]],
+        ("brand_group", "other", labels["other_brand_group"]),
+        *[("tier_group", g, name) for g, name in labels["tier_group"].items()],
+    ]
 
 
 def amber_margin() -> float:
@@ -372,8 +379,10 @@ def score_scheme() -> ScoreScheme:
         raise ValueError(f"rulebook score: deductions for {unknown}, which are not kpi measures with a threshold")
     negative = sorted(k for k, v in deductions.items() if v < 0)
     if cap < 0 or default < 0 or negative or cap > base:
-        raise ValueError(f"rulebook score: deductions and cap must be >= 0 and cap <= base "
-                         f"(cap {cap}, default {default}, negative {negative})")
+        raise ValueError(
+            f"rulebook score: deductions and cap must be >= 0 and cap <= base "
+            f"(cap {cap}, default {default}, negative {negative})"
+        )
     grains = tuple(raw.get("grains") or ())
     bad = [g for g in grains if g not in SCORE_GRAINS]
     if bad or not grains:

@@ -28,8 +28,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CAT = "\x00CATALOGUE_RULE\x00"
-SKIP_FILES = {"docs/rule-index.md", "scripts/rename_measure_id.py", "kefu/rule_index.py",
-              "kefu/rulebook.py", "expectations/gates.py", "tests/unit/test_contract_and_rulebook.py"}
+SKIP_FILES = {
+    "docs/rule-index.md",
+    "scripts/rename_measure_id.py",
+    "kefu/rule_index.py",
+    "kefu/rulebook.py",
+    "expectations/gates.py",
+    "tests/unit/test_contract_and_rulebook.py",
+}
 SKIP_DIRS = ("benchmarks/results/", "docs/img/", "expectations/suites/")
 SUFFIXES = {".py", ".sql", ".yml", ".yaml", ".md", ".j2", ".csv", ".toml", ".json", ".txt"}
 
@@ -60,8 +66,9 @@ def rename(text: str, path: str) -> str:
     for old, new in WHOLE:
         text = text.replace(old, new)
     for pattern in KEEP_CATALOGUE:
-        text = re.sub(pattern, lambda m: m.group(0).replace("catalogue_rule_id", CAT).replace("rule_id", CAT),
-                      text, flags=re.M)
+        text = re.sub(
+            pattern, lambda m: m.group(0).replace("catalogue_rule_id", CAT).replace("rule_id", CAT), text, flags=re.M
+        )
     text = re.sub(r"\brule_id\b", "measure_id", text)
     text = text.replace(CAT, "rule_id")
     if path.startswith("dbt_project/models/"):
@@ -74,8 +81,11 @@ def rename(text: str, path: str) -> str:
 
 def files() -> list[str]:
     out = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
-    return [p for p in out.splitlines() if Path(p).suffix in SUFFIXES and p not in SKIP_FILES
-            and not p.startswith(SKIP_DIRS)]
+    return [
+        p
+        for p in out.splitlines()
+        if Path(p).suffix in SUFFIXES and p not in SKIP_FILES and not p.startswith(SKIP_DIRS)
+    ]
 
 
 def main(argv: list[str]) -> int:
@@ -93,8 +103,9 @@ def main(argv: list[str]) -> int:
         if new != text:
             changed.append(rel)
             if diff:
-                sys.stdout.writelines(difflib.unified_diff(text.splitlines(True), new.splitlines(True),
-                                                           f"a/{rel}", f"b/{rel}"))
+                sys.stdout.writelines(
+                    difflib.unified_diff(text.splitlines(True), new.splitlines(True), f"a/{rel}", f"b/{rel}")
+                )
             else:
                 path.write_text(new, encoding="utf-8")
     if not diff:

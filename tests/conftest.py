@@ -99,8 +99,9 @@ class Receiver:
             def do_POST(self):
                 raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 ctype = self.headers.get("Content-Type", "")
-                payload = json.loads(raw) if "json" in ctype else \
-                    {k: v[0] for k, v in parse_qs(raw.decode("utf-8")).items()}
+                payload = (
+                    json.loads(raw) if "json" in ctype else {k: v[0] for k, v in parse_qs(raw.decode("utf-8")).items()}
+                )
                 outer.posts.append((self.path, ctype, payload))
                 self.send_response(500 if "/fail" in self.path else 200)
                 self.end_headers()

@@ -19,8 +19,11 @@ if access is None:
     st.stop()
 home = Home.from_env()
 folder = home.published_dir / "assessment"
-months = sorted((p.name for p in folder.iterdir() if (p / "kpi_rule_results.parquet").exists()), reverse=True) \
-    if folder.is_dir() else []
+months = (
+    sorted((p.name for p in folder.iterdir() if (p / "kpi_rule_results.parquet").exists()), reverse=True)
+    if folder.is_dir()
+    else []
+)
 st.title("申诉 · Appeals")
 if not months:
     st.info("还没有结账的月份。No month has been closed yet: the monthly_assessment run publishes the draft.")
@@ -28,8 +31,13 @@ if not months:
 month = st.selectbox("考核月份 Month", months, key="appeal_month")
 status = appeals.status(home, month)
 (st.success if status.state == "final" else st.warning)(
-    status.label + (f" · 申诉截止 window closes {status.window_ends:%Y-%m-%d %H:%M}"
-                    if status.state == "draft" and status.window_ends else ""))
+    status.label
+    + (
+        f" · 申诉截止 window closes {status.window_ends:%Y-%m-%d %H:%M}"
+        if status.state == "draft" and status.window_ends
+        else ""
+    )
+)
 
 
 def visible(a: appeals.Appeal) -> bool:
@@ -42,10 +50,22 @@ def visible(a: appeals.Appeal) -> bool:
 
 listed = [a for a in appeals.appeals(home, month) if visible(a)]
 clear = access.role == "manager"  # the decider reads the reason as written; everyone else masked
-frame = pd.DataFrame([{"编号": a.appeal_id, "规则": a.item.measure_id, "工单/单位": a.item.item_id, "申诉人": a.filed_by,
-                       "理由": a.reason if clear else appeals.published_text(a.reason), "附件": a.attachment or "",
-                       "结果": {"pending": "待审核", "approved": "核减", "rejected": "驳回"}[a.state],
-                       "审核人": a.decided_by or "", "意见": appeals.published_text(a.comment) or ""} for a in listed])
+frame = pd.DataFrame(
+    [
+        {
+            "编号": a.appeal_id,
+            "规则": a.item.measure_id,
+            "工单/单位": a.item.item_id,
+            "申诉人": a.filed_by,
+            "理由": a.reason if clear else appeals.published_text(a.reason),
+            "附件": a.attachment or "",
+            "结果": {"pending": "待审核", "approved": "核减", "rejected": "驳回"}[a.state],
+            "审核人": a.decided_by or "",
+            "意见": appeals.published_text(a.comment) or "",
+        }
+        for a in listed
+    ]
+)
 st.subheader("申诉清单 · Appeals")
 if frame.empty:
     st.caption("本月暂无申诉。No appeal yet.")
@@ -61,14 +81,21 @@ if access.role in appeals.FILERS and status.state == "draft":
         st.caption("没有可申诉的未达标项。No failed item of yours to appeal.")
     else:
         with st.form("file_appeal", clear_on_submit=True):
-            pick = st.selectbox("未达标项 Failed item", range(len(items)), key="appeal_item",
-                                format_func=lambda i: f"{items[i]['measure_id']} · {items[i]['item_id']} · {items[i]['detail']}")
+            pick = st.selectbox(
+                "未达标项 Failed item",
+                range(len(items)),
+                key="appeal_item",
+                format_func=lambda i: f"{items[i]['measure_id']} · {items[i]['item_id']} · {items[i]['detail']}",
+            )
             reason = st.text_area("申诉理由 Reason", key="appeal_reason")
             upload = st.file_uploader("附件 Attachment", key="appeal_attachment")
             if st.form_submit_button("提交 File"):
                 chosen = items[pick]
-                item = appeals.Item.ticket(chosen["measure_id"], chosen["item_id"]) if chosen["item_kind"] == "ticket" \
+                item = (
+                    appeals.Item.ticket(chosen["measure_id"], chosen["item_id"])
+                    if chosen["item_kind"] == "ticket"
                     else appeals.Item.unit(chosen["measure_id"], *chosen["item_id"].split(":", 1))
+                )
                 try:
                     with tempfile.TemporaryDirectory() as tmp:
                         path = None
@@ -86,8 +113,13 @@ if access.role in appeals.DECIDERS and status.state == "draft":
     if pending:
         with st.form("decide_appeal", clear_on_submit=True):
             which = st.selectbox("申诉 Appeal", [a.appeal_id for a in pending], key="decide_which")
-            decision = st.radio("结果 Decision", list(appeals.DECISIONS), key="decide_decision",
-                                format_func=appeals.DECISIONS.get, horizontal=True)
+            decision = st.radio(
+                "结果 Decision",
+                list(appeals.DECISIONS),
+                key="decide_decision",
+                format_func=appeals.DECISIONS.get,
+                horizontal=True,
+            )
             comment = st.text_area("审核意见 Comment", key="decide_comment")
             if st.form_submit_button("提交审核 Decide"):
                 try:
@@ -97,8 +129,12 @@ if access.role in appeals.DECIDERS and status.state == "draft":
                     st.error(str(exc))
         with_file = [a for a in pending if a.attachment]
         if with_file:
-            a = st.selectbox("查看附件 Attachment of", with_file, key="attachment_of",
-                             format_func=lambda x: f"{x.appeal_id} · {x.attachment}")
+            a = st.selectbox(
+                "查看附件 Attachment of",
+                with_file,
+                key="attachment_of",
+                format_func=lambda x: f"{x.appeal_id} · {x.attachment}",
+            )
             with tempfile.TemporaryDirectory() as tmp:
                 data = appeals.attachment_copy(home, a, Path(tmp) / "a").read_bytes()
             st.download_button("下载附件 Download", data, file_name=a.attachment, key="attachment_download")

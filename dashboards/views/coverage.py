@@ -27,16 +27,35 @@ missing = rules[~rules["measurable"].astype(bool)]
 if not missing.empty:
     st.markdown("**无数据的规则 · Not measurable**")
     for r in missing.itertuples():
-        st.markdown(f":gray[**{r.measure_id} {r.name_zh}**（{ui.GRAINS.get(r.grain, r.grain)}）· "
-                    f"{data.not_measurable_label(r.reason)}]")
+        st.markdown(
+            f":gray[**{r.measure_id} {r.name_zh}**（{ui.GRAINS.get(r.grain, r.grain)}）· "
+            f"{data.not_measurable_label(r.reason)}]"
+        )
 noted = rules[rules["note"].notna()]
 if not noted.empty:  # measurable, but computed without an optional column (D-119)
     st.markdown("**计算口径说明 · Measured without an optional column**")
     for r in noted.itertuples():
-        st.markdown(f"**{r.measure_id} {r.name_zh}**（{ui.GRAINS.get(r.grain, r.grain)}）· 注 · note: "
-                    f"{r.note.removeprefix('column ')}")
-ui.table(rules, "coverage_rules", ["entity", "source_system", "measure_id", "name_zh", "grain", "measurable",
-                                   "measurable_since", "first_date", "last_date", "reason", "note"])
+        st.markdown(
+            f"**{r.measure_id} {r.name_zh}**（{ui.GRAINS.get(r.grain, r.grain)}）· 注 · note: "
+            f"{r.note.removeprefix('column ')}"
+        )
+ui.table(
+    rules,
+    "coverage_rules",
+    [
+        "entity",
+        "source_system",
+        "measure_id",
+        "name_zh",
+        "grain",
+        "measurable",
+        "measurable_since",
+        "first_date",
+        "last_date",
+        "reason",
+        "note",
+    ],
+)
 
 st.subheader("每个业务日的行数 · Rows per business date")
 rows = daily.pivot_table(index="business_date", columns="entity", values="rows_loaded", aggfunc="sum")

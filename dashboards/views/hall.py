@@ -9,5 +9,6 @@ ui.rule_family("营业厅 · Business halls", rulebook.page_measures("hall"), "h
 f = ui.filters()
 halls = data.rule_results(f.warehouse, f.month, rulebook.grain_measures("hall"), (("hall", "*", 1),))
 for col, (rule, rows) in zip(st.columns(2), halls.groupby("measure_id", sort=True)):
-    col.plotly_chart(ui.bar_chart(rows, "unit_name", "rate", f"{rule} {rows['name_zh'].iloc[0]} · 各营业厅"),
-                     key=f"hall_{rule}")
+    col.plotly_chart(
+        ui.bar_chart(rows, "unit_name", "rate", f"{rule} {rows['name_zh'].iloc[0]} · 各营业厅"), key=f"hall_{rule}"
+    )

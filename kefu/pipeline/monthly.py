@@ -17,9 +17,13 @@ from kefu.pipeline.nightly import FULL_EXCLUDE, build_vars
 
 
 def _marts_with_month(con: duckdb.DuckDBPyConnection) -> list[str]:
-    return [r[0] for r in con.execute(
-        "select table_name from information_schema.columns where table_schema = 'marts' "
-        "and column_name = 'period_month' order by 1").fetchall()]
+    return [
+        r[0]
+        for r in con.execute(
+            "select table_name from information_schema.columns where table_schema = 'marts' "
+            "and column_name = 'period_month' order by 1"
+        ).fetchall()
+    ]
 
 
 def prepare_month(home: Home, month: str, work_dir: Path) -> Path:
@@ -28,12 +32,14 @@ def prepare_month(home: Home, month: str, work_dir: Path) -> Path:
     The published copy when it holds exactly that day (the normal run on the 1st); otherwise
     (a month closed on demand later) a scratch copy rebuilt as of that day from the export
     history, so closing a month twice gives the same assessment."""
-    first, last = month_bounds(month)
+    _first, last = month_bounds(month)
     manifest = read_manifest(home.published)
     published = manifest.get("business_date")
     if not published or published < last.isoformat():
-        raise PipelineError(f"cannot close {month}: the published warehouse holds {published or 'nothing'}; "
-                            f"the nightly run of {last} must be published first (月末数据未发布)")
+        raise PipelineError(
+            f"cannot close {month}: the published warehouse holds {published or 'nothing'}; "
+            f"the nightly run of {last} must be published first (月末数据未发布)"
+        )
     work_dir.mkdir(parents=True, exist_ok=True)
     scratch = work_dir / f"month_{month}.duckdb"
     shutil.copyfile(home.published, scratch)
@@ -43,8 +49,13 @@ def prepare_month(home: Home, month: str, work_dir: Path) -> Path:
     history = published != last.isoformat()
     # built by other code or another rulebook than this one (D-70): its incremental models are rebuilt too
     full_refresh = history or manifest.get("project") != build.project_digest()
-    build.build(scratch, full_refresh=full_refresh, target_path=work_dir / f"dbt_target_{month}",
-                exclude=FULL_EXCLUDE, vars=build_vars(last, history=history))
+    build.build(
+        scratch,
+        full_refresh=full_refresh,
+        target_path=work_dir / f"dbt_target_{month}",
+        exclude=FULL_EXCLUDE,
+        vars=build_vars(last, history=history),
+    )
     return scratch
 
 
@@ -59,6 +70,7 @@ def close_month(source: Path, month: str, out_dir: Path) -> dict:
     tmp.mkdir(parents=True)
     rows: dict[str, int] = {}
     try:
+
         def freeze(query: str, name: str, params: list | None = None) -> int:
             """COPY the query to <tmp>/<name>.parquet, return its row count."""
             target = str(tmp / f"{name}.parquet").replace("'", "''")
@@ -71,14 +83,23 @@ def close_month(source: Path, month: str, out_dir: Path) -> dict:
         year = month[:4]
         rows["yearly_totals"] = freeze(  # tallied once, in marts.kpi_rule_results_ytd (D-148)
             "select period_year, measure_id, rule_id, grain, unit_id, months_judged, months_passed, "
-            "months_failed from marts.kpi_rule_results_ytd where period_month = ?", "yearly_totals", [month])
+            "months_failed from marts.kpi_rule_results_ytd where period_month = ?",
+            "yearly_totals",
+            [month],
+        )
         rows["kpi_district_yearly"] = freeze(
-            "select * from marts.kpi_district_yearly where period_year = ?", "kpi_district_yearly", [year])
+            "select * from marts.kpi_district_yearly where period_year = ?", "kpi_district_yearly", [year]
+        )
         as_of = con.execute("select max(as_of_date) from intermediate.int_tickets_as_of").fetchone()[0]
     finally:
         con.close()
-    info = {"month": month, "as_of_date": str(as_of), "year_complete": month.endswith("-12"),
-            "closed_at": datetime.now().isoformat(timespec="seconds"), "tables": rows}
+    info = {
+        "month": month,
+        "as_of_date": str(as_of),
+        "year_complete": month.endswith("-12"),
+        "closed_at": datetime.now().isoformat(timespec="seconds"),
+        "tables": rows,
+    }
     _write_json_atomic(tmp / "assessment.json", info)
     old = out_dir.with_name(out_dir.name + ".old")
     shutil.rmtree(old, ignore_errors=True)

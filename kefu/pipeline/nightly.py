@@ -32,16 +32,29 @@ def ingest_day(home: Home, day: date, config: Path | None = None, demo_key: bool
     cfg = ingest_config.load(config, demo_key=demo_key)
     for d in (home.landing, home.archive, home.rejected):  # private to the service user (D-97)
         private_dir(d)
-    summary = ingest(landing=folder, warehouse_file=home.warehouse, cfg=cfg, archive=archived,
-                     rejected=home.rejected / day.isoformat(), progress=False, vault=Vault.for_home(home.root))
+    summary = ingest(
+        landing=folder,
+        warehouse_file=home.warehouse,
+        cfg=cfg,
+        archive=archived,
+        rejected=home.rejected / day.isoformat(),
+        progress=False,
+        vault=Vault.for_home(home.root),
+    )
     loaded = [r for r in summary.results if r.status == "loaded"]
     # retention counts from the business date, so a rerun of a past night deletes what that night did
     deleted = prune_archive(home.root, cfg.archive_retention_days, today=day)
-    return {"business_date": day.isoformat(), "files": len(summary.results), "loaded": len(loaded),
-            "rejected": summary.count("rejected"), "duplicate": summary.count("duplicate"),
-            "rows_loaded": sum(r.rows_loaded for r in loaded),
-            "rows_quarantined": sum(r.rows_quarantined for r in loaded), "summary": str(summary),
-            **({"archive_deleted": len(deleted)} if deleted else {})}
+    return {
+        "business_date": day.isoformat(),
+        "files": len(summary.results),
+        "loaded": len(loaded),
+        "rejected": summary.count("rejected"),
+        "duplicate": summary.count("duplicate"),
+        "rows_loaded": sum(r.rows_loaded for r in loaded),
+        "rows_quarantined": sum(r.rows_quarantined for r in loaded),
+        "summary": str(summary),
+        **({"archive_deleted": len(deleted)} if deleted else {}),
+    }
 
 
 def latest_export_date(warehouse: Path) -> date | None:
@@ -76,14 +89,29 @@ def build_day(home: Home, day: date, target_path: Path | None = None, data_tests
     project = build.project_digest()
     # incremental models hold what the last build saw: after a build of another past state, or by
     # another version of the dbt project or rulebook (an upgrade, a threshold edit), rebuild them
-    full_refresh = history or bool(state.get("history")) or (state.get("as_of_date", "") > day.isoformat()) \
+    full_refresh = (
+        history
+        or bool(state.get("history"))
+        or (state.get("as_of_date", "") > day.isoformat())
         or state.get("project") != project
+    )
     t0 = time.monotonic()
-    build.build(home.warehouse, full_refresh=full_refresh, target_path=target_path or home.root / "dbt_target",
-                exclude=FULL_EXCLUDE if data_tests else NIGHTLY_EXCLUDE, vars=build_vars(day, history))
-    info = {"as_of_date": day.isoformat(), "history": history, "full_refresh": full_refresh,
-            "project": project, "data_tests": data_tests, "seconds": round(time.monotonic() - t0, 1),
-            "built_at": datetime.now().isoformat(timespec="seconds")}
+    build.build(
+        home.warehouse,
+        full_refresh=full_refresh,
+        target_path=target_path or home.root / "dbt_target",
+        exclude=FULL_EXCLUDE if data_tests else NIGHTLY_EXCLUDE,
+        vars=build_vars(day, history),
+    )
+    info = {
+        "as_of_date": day.isoformat(),
+        "history": history,
+        "full_refresh": full_refresh,
+        "project": project,
+        "data_tests": data_tests,
+        "seconds": round(time.monotonic() - t0, 1),
+        "built_at": datetime.now().isoformat(timespec="seconds"),
+    }
     _write_json_atomic(home.warehouse.parent / STATE_FILE, info)
     return info
 
@@ -93,10 +121,13 @@ def contract_gate(home: Home, day: date, run_id: str, warehouse: Path | None = N
     Data Docs go to logs/<day>/<run>/data_docs/ (beside the run's summary)."""
     from expectations import gates
 
-    res = gates.run_contract_gate(warehouse or home.warehouse, day, home.run_dir(day.isoformat(), run_id) / "data_docs" / "contract")
+    res = gates.run_contract_gate(
+        warehouse or home.warehouse, day, home.run_dir(day.isoformat(), run_id) / "data_docs" / "contract"
+    )
     if not res.success:
-        raise PipelineError(f"data contract gate failed for {day} — nothing published (数据契约校验未通过)\n"
-                            + res.message())
+        raise PipelineError(
+            f"data contract gate failed for {day} — nothing published (数据契约校验未通过)\n" + res.message()
+        )
     return {"evaluated": res.evaluated, "docs": str(res.docs_index) if res.docs_index else None}
 
 
@@ -105,15 +136,22 @@ def months_touched(day: date) -> list[str]:
     return sorted({day.strftime("%Y-%m"), previous_month(day)})
 
 
-def threshold_check(home: Home, day: date, run_id: str, warehouse: Path | None = None,
-                    months: list[str] | None = None) -> dict:
+def threshold_check(
+    home: Home, day: date, run_id: str, warehouse: Path | None = None, months: list[str] | None = None
+) -> dict:
     """Great Expectations threshold suites; every breach goes to audit.kpi_breaches, the run goes on.
     months: the months to check (default: those the night of `day` can change; a backfill: all of its)."""
     from expectations import gates
 
     warehouse = warehouse or home.warehouse
-    res, breaches = gates.run_threshold_suites(warehouse, months or months_touched(day), home.run_dir(day.isoformat(), run_id) / "data_docs" / "thresholds")
+    res, breaches = gates.run_threshold_suites(
+        warehouse, months or months_touched(day), home.run_dir(day.isoformat(), run_id) / "data_docs" / "thresholds"
+    )
     n = gates.record_breaches(warehouse, run_id, day, breaches)
     by_rule = breaches.groupby("rule_id").size().sort_values(ascending=False).head(10).to_dict() if n else {}
-    return {"breaches": n, "evaluated": res.evaluated, "top_rules": by_rule,
-            "docs": str(res.docs_index) if res.docs_index else None}
+    return {
+        "breaches": n,
+        "evaluated": res.evaluated,
+        "top_rules": by_rule,
+        "docs": str(res.docs_index) if res.docs_index else None,
+    }

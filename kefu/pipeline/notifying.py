@@ -19,25 +19,32 @@ class NightReport:
     def text(self) -> str:
         s = self.steps
         ing, b, g, t, p = (s.get(k, {}) for k in ("ingest", "build", "contract", "thresholds", "publish"))
-        lines = [f"客服考核数据仓库 nightly run {self.run_id} · business date {self.business_date}",
-                 f"  ingest: {ing.get('files', 0)} files, {ing.get('rows_loaded', 0):,} rows loaded, "
-                 f"{ing.get('rows_quarantined', 0):,} quarantined, {ing.get('rejected', 0)} rejected"
-                 + (f" ({ing['note']})" if ing.get("note") else ""),
-                 f"  dbt build as of {b.get('as_of_date')}: {b.get('seconds')} s"
-                 + (" (rebuilt as of that night: history)" if b.get("history") else ""),
-                 f"  data contract gate: passed ({g.get('evaluated')} expectations)",
-                 f"  thresholds: {t.get('breaches', 0)} breaches recorded in audit.kpi_breaches "
-                 f"(超标 {t.get('breaches', 0)} 项) top: {t.get('top_rules', {})}",
-                 "  publish: " + (f"{p.get('path')} ({p.get('bytes', 0):,} bytes, {p.get('seconds')} s)"
-                                  if p.get("published") else f"not replaced — {p.get('reason')}")]
+        lines = [
+            f"客服考核数据仓库 nightly run {self.run_id} · business date {self.business_date}",
+            f"  ingest: {ing.get('files', 0)} files, {ing.get('rows_loaded', 0):,} rows loaded, "
+            f"{ing.get('rows_quarantined', 0):,} quarantined, {ing.get('rejected', 0)} rejected"
+            + (f" ({ing['note']})" if ing.get("note") else ""),
+            f"  dbt build as of {b.get('as_of_date')}: {b.get('seconds')} s"
+            + (" (rebuilt as of that night: history)" if b.get("history") else ""),
+            f"  data contract gate: passed ({g.get('evaluated')} expectations)",
+            f"  thresholds: {t.get('breaches', 0)} breaches recorded in audit.kpi_breaches "
+            f"(超标 {t.get('breaches', 0)} 项) top: {t.get('top_rules', {})}",
+            "  publish: "
+            + (
+                f"{p.get('path')} ({p.get('bytes', 0):,} bytes, {p.get('seconds')} s)"
+                if p.get("published")
+                else f"not replaced — {p.get('reason')}"
+            ),
+        ]
         if s.get("docs", {}).get("docs"):
             d = s["docs"]
             lines.append(f"  dbt docs: {d['docs']} ({d.get('note') or str(d.get('seconds')) + ' s'})")
         return "\n".join(lines)
 
 
-def write_run_log(home: Home, report_text: str, key: str, run_id: str, name: str = "summary.txt",
-                  append: bool = False) -> Path:
+def write_run_log(
+    home: Home, report_text: str, key: str, run_id: str, name: str = "summary.txt", append: bool = False
+) -> Path:
     """logs/<key>/<run>/summary.txt (key: the business date or month)."""
     d = home.run_dir(key, run_id)
     d.mkdir(parents=True, exist_ok=True)
@@ -53,7 +60,7 @@ def prune_data_docs(home: Home, keep: int | None = None) -> int:
     keep = keep if keep is not None else int(os.environ.get("KEFU_KEEP_DATA_DOCS", "31"))
     days = sorted(p for p in home.logs.glob("????-??-??") if p.is_dir()) if home.logs.is_dir() else []
     removed = 0
-    for day in days[:max(len(days) - keep, 0)]:
+    for day in days[: max(len(days) - keep, 0)]:
         for docs in day.glob("*/data_docs"):
             shutil.rmtree(docs, ignore_errors=True)
             removed += 1

@@ -120,8 +120,9 @@ def step(key: str) -> Step:
     raise KeyError(f"no nightly step {key!r}; the steps are {[s.key for s in NIGHTLY_STEPS]}")
 
 
-def run_steps(run: Run, steps: tuple[Step, ...], report: NightReport,
-              instead: dict[str, Callable[[Run], dict]] | None = None) -> NightReport:
+def run_steps(
+    run: Run, steps: tuple[Step, ...], report: NightReport, instead: dict[str, Callable[[Run], dict]] | None = None
+) -> NightReport:
     """Run `steps` in order into `report`; `instead` replaces a step's call by key (rebuild)."""
     for s in steps:
         run.done = report.steps
@@ -129,8 +130,9 @@ def run_steps(run: Run, steps: tuple[Step, ...], report: NightReport,
     return report
 
 
-def night(home: Home, day: date, run_id: str | None = None, demo_key: bool = False,
-          config: Path | None = None) -> NightReport:
+def night(
+    home: Home, day: date, run_id: str | None = None, demo_key: bool = False, config: Path | None = None
+) -> NightReport:
     """The writer steps of the night in one process (the CLI and benchmarks; Airflow runs every
     step of NIGHTLY_STEPS as its own task)."""
     run_id = run_id or f"manual__{day.isoformat()}"
@@ -162,14 +164,23 @@ def rebuild(home: Home, demo_key: bool = False, config: Path | None = None, run_
         def ingest_archive(_run: Run) -> dict:
             vault = Vault.for_home(home.root)
             private_dir(scratch.root)
-            for d in days:  # a decrypted copy of the archive (D-97) in the private scratch folder: ingest moves what it reads
+            for d in (
+                days
+            ):  # a decrypted copy of the archive (D-97) in the private scratch folder: ingest moves what it reads
                 restore_tree(vault, home.archive / d.isoformat(), scratch.landing / d.isoformat())
-            summary = bulk_ingest(day_batch(scratch.landing, scratch.archive, scratch.rejected, days),
-                                  scratch.warehouse, cfg, encrypt_archive=False)  # the scratch copy goes with the temp folder
+            summary = bulk_ingest(
+                day_batch(scratch.landing, scratch.archive, scratch.rejected, days),
+                scratch.warehouse,
+                cfg,
+                encrypt_archive=False,
+            )  # the scratch copy goes with the temp folder
             loaded = [r for r in summary.results if r.status == "loaded"]
-            return {"files": len(loaded), "rows_loaded": sum(r.rows_loaded for r in loaded),
-                    "rows_quarantined": sum(r.rows_quarantined for r in loaded),
-                    "note": f"rebuilt from {len(days)} archived days {days[0]}..{last}"}
+            return {
+                "files": len(loaded),
+                "rows_loaded": sum(r.rows_loaded for r in loaded),
+                "rows_quarantined": sum(r.rows_quarantined for r in loaded),
+                "note": f"rebuilt from {len(days)} archived days {days[0]}..{last}",
+            }
 
         def swap_and_publish(run: Run) -> dict:
             home.warehouse.parent.mkdir(parents=True, exist_ok=True)
@@ -177,7 +188,16 @@ def rebuild(home: Home, demo_key: bool = False, config: Path | None = None, run_
             os.replace(scratch.warehouse.parent / STATE_FILE, home.warehouse.parent / STATE_FILE)
             return _publish(run)
 
-        run = Run(home, last, run_id, demo_key=demo_key, config=config, warehouse=scratch.warehouse,
-                  build_home=scratch, target_path=home.root / "dbt_target" / "rebuild", data_tests=True)
+        run = Run(
+            home,
+            last,
+            run_id,
+            demo_key=demo_key,
+            config=config,
+            warehouse=scratch.warehouse,
+            build_home=scratch,
+            target_path=home.root / "dbt_target" / "rebuild",
+            data_tests=True,
+        )
         run_steps(run, WRITER_STEPS, rep, instead={"ingest": ingest_archive, "publish": swap_and_publish})
     return rep

@@ -22,8 +22,12 @@ def fingerprint(warehouse: Path) -> dict[str, str]:
     """Content fingerprint of every mart: row count and an order-independent hash of the rows."""
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        tables = [r[0] for r in con.execute(
-            "select table_name from information_schema.tables where table_schema = 'marts' order by 1").fetchall()]
+        tables = [
+            r[0]
+            for r in con.execute(
+                "select table_name from information_schema.tables where table_schema = 'marts' order by 1"
+            ).fetchall()
+        ]
         out = {}
         for t in tables:
             n, h = con.execute(f'select count(*), coalesce(sum(hash(t)::hugeint), 0) from marts."{t}" t').fetchone()
@@ -84,23 +88,33 @@ def publish(home: Home, day: date, run_id: str) -> dict:
     con.execute("CHECKPOINT")
     con.close()
     prints = fingerprint(home.warehouse)
-    if manifest.get("business_date") == day.isoformat() and manifest.get("fingerprint") == prints \
-            and home.published.exists():
+    if (
+        manifest.get("business_date") == day.isoformat()
+        and manifest.get("fingerprint") == prints
+        and home.published.exists()
+    ):
         return {"published": False, "reason": "same business date and identical marts: nothing changed"}
     fd, tmp = tempfile.mkstemp(dir=home.published_dir, prefix=".kefu.", suffix=".duckdb.tmp")
     os.close(fd)
     t0 = time.monotonic()
-    new = {"business_date": day.isoformat(), "run_id": run_id,
-           "published_at": datetime.now().isoformat(timespec="seconds"),
-           "bytes": None, "fingerprint": prints, "project": _state(home).get("project")}
+    new = {
+        "business_date": day.isoformat(),
+        "run_id": run_id,
+        "published_at": datetime.now().isoformat(timespec="seconds"),
+        "bytes": None,
+        "fingerprint": prints,
+        "project": _state(home).get("project"),
+    }
     try:
         shutil.copyfile(home.warehouse, tmp)
         con = duckdb.connect(tmp)
         try:
             schema = MANIFEST_TABLE.split(".")[0]
             con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-            con.execute(f"CREATE OR REPLACE TABLE {MANIFEST_TABLE} AS SELECT ?::VARCHAR AS manifest",
-                        [json.dumps(new, ensure_ascii=False, default=str)])
+            con.execute(
+                f"CREATE OR REPLACE TABLE {MANIFEST_TABLE} AS SELECT ?::VARCHAR AS manifest",
+                [json.dumps(new, ensure_ascii=False, default=str)],
+            )
             con.execute("CHECKPOINT")
         finally:
             con.close()
@@ -127,8 +141,9 @@ def docs_signature(published: Path) -> str:
     h = hashlib.sha256(build.project_digest().encode())
     con = duckdb.connect(str(published), read_only=True)
     try:
-        for row in con.execute("select table_schema, table_name, column_name, data_type from information_schema.columns "
-                               "order by all").fetchall():
+        for row in con.execute(
+            "select table_schema, table_name, column_name, data_type from information_schema.columns order by all"
+        ).fetchall():
             h.update("|".join(map(str, row)).encode())
     finally:
         con.close()

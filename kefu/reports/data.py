@@ -53,8 +53,10 @@ def unit_names(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], str]:
     """(grain, unit_id) -> the unit's name, from marts.dim_unit (D-152): districts and halls by their
     names, technicians by their masked names (no clear personal data), groups by their contract /
     rulebook labels; a unit keeps its latest name."""
-    return {(grain, uid): name for grain, uid, name in
-            con.execute("select grain, unit_id, unit_name from marts.dim_unit").fetchall()}
+    return {
+        (grain, uid): name
+        for grain, uid, name in con.execute("select grain, unit_id, unit_name from marts.dim_unit").fetchall()
+    }
 
 
 def _rule_order() -> dict[str, int]:
@@ -64,7 +66,9 @@ def _rule_order() -> dict[str, int]:
 def late_tickets(con: duckdb.DuckDBPyConnection, names: dict, until: datetime, where: str, params: dict) -> list[dict]:
     """Ticket items judged and not met (marts.fct_ticket_sla) that match `where`, with their district
     and technician names and how late they were (to completion, or to the as-of time if still open)."""
-    tickets = rows(con, f"""
+    tickets = rows(
+        con,
+        f"""
         select measure_id, name_zh, ticket_id, district_id, technician_id, ticket_type, severity, customer_tier,
                opened_at, deadline_at, completed_at, state,
                date_diff('minute', deadline_at, coalesce(completed_at, $until)) / 60.0 as hours_late
@@ -93,7 +97,7 @@ class MonthData:
     history: list[dict]  # per month of the year: unit results judged / failed
     not_measurable: list[dict] = field(default_factory=list)  # measure x grain the exports cannot measure (D-90)
     notes: list[dict] = field(default_factory=list)  # measured without an optional column, and how (D-119)
-    scores: list[dict] = field(default_factory=list)      # the score 考核得分 per unit (kefu/reports/score.py)
+    scores: list[dict] = field(default_factory=list)  # the score 考核得分 per unit (kefu/reports/score.py)
     deductions: list[dict] = field(default_factory=list)  # the failed lines behind the scores
     signoff: Any = None  # kefu.appeals_adjust.SignoffView: draft / signed, raw vs final, appeals (issue 21)
 
@@ -112,12 +116,16 @@ def load_month(con: duckdb.DuckDBPyConnection, month: str) -> MonthData:
     def sort_key(r: dict) -> tuple:
         return (order.get(r["measure_id"], len(order)), list(GRAINS).index(r["grain"]), r["unit_id"])
 
-    results = rows(con, """
+    results = rows(
+        con,
+        """
         select r.*, m.value_kind, r.previous_value as prev_value, r.previous_passed as prev_passed
         from marts.kpi_rule_results as r
         inner join rulebook.rulebook_measures as m on m.measure_id = r.measure_id
         where r.period_month = $m
-        """, {"m": month})
+        """,
+        {"m": month},
+    )
     if not results:
         held = [
             m for (m,) in con.execute("select distinct period_month from marts.kpi_rule_results order by 1").fetchall()
@@ -142,11 +150,15 @@ def load_month(con: duckdb.DuckDBPyConnection, month: str) -> MonthData:
     measures.sort(key=lambda r: order.get(r["measure_id"], len(order)))
 
     # the year's tally, the one the monthly DAG freezes (marts.kpi_rule_results_ytd, D-148)
-    yearly = rows(con, """
+    yearly = rows(
+        con,
+        """
         select measure_id, grain, unit_id, months_judged, months_passed, months_failed, first_month, last_month
         from marts.kpi_rule_results_ytd
         where period_month = $m
-        """, {"m": month})
+        """,
+        {"m": month},
+    )
     for r in yearly:
         r["unit_name"] = names.get((r["grain"], r["unit_id"]), r["unit_id"])
     yearly.sort(key=sort_key)
@@ -154,13 +166,25 @@ def load_month(con: duckdb.DuckDBPyConnection, month: str) -> MonthData:
     tickets = late_tickets(con, names, until, "period_month = $m", {"m": month})
     tickets.sort(key=lambda t: (order.get(t["measure_id"], len(order)), -t["hours_late"], t["ticket_id"]))
 
-    district = rows(con, "select * from marts.kpi_district_monthly where period_month = $m "
-                         "order by district_rank, district_id", {"m": month})  # the mart's ranking (D-147)
-    technician = rows(con, "select * from marts.kpi_technician_monthly where period_month = $m "
-                           "order by measures_failed desc, technician_id", {"m": month})
-    technician = [{"technician_id": t["technician_id"],
-                   "technician_name": names.get(("technician", t["technician_id"]), t["technician_id"]), **t}
-                  for t in technician]
+    district = rows(
+        con,
+        "select * from marts.kpi_district_monthly where period_month = $m order by district_rank, district_id",
+        {"m": month},
+    )  # the mart's ranking (D-147)
+    technician = rows(
+        con,
+        "select * from marts.kpi_technician_monthly where period_month = $m "
+        "order by measures_failed desc, technician_id",
+        {"m": month},
+    )
+    technician = [
+        {
+            "technician_id": t["technician_id"],
+            "technician_name": names.get(("technician", t["technician_id"]), t["technician_id"]),
+            **t,
+        }
+        for t in technician
+    ]
 
     history = rows(
         con,
@@ -171,8 +195,12 @@ def load_month(con: duckdb.DuckDBPyConnection, month: str) -> MonthData:
         from marts.kpi_rule_results
         where left(period_month, 4) = $y and period_month <= $m
         group by period_month order by period_month
-        """, {"m": month, "y": month[:4]})
-    not_measurable = rows(con, """
+        """,
+        {"m": month, "y": month[:4]},
+    )
+    not_measurable = rows(
+        con,
+        """
         select measure_id, rule_id, name_zh, name_en, grain, reason
         from marts.kpi_rule_measurability
         where period_month = $m and not measurable
@@ -186,19 +214,37 @@ def load_month(con: duckdb.DuckDBPyConnection, month: str) -> MonthData:
     notes = measured_with_notes(con, month, order)
     from kefu.reports import score
 
-    return MonthData(month, prev, until, results, measures, yearly, tickets, district, technician, history,
-                     not_measurable, notes, score.load_scores(con, month, names), score.load_deductions(con, month, names))
+    return MonthData(
+        month,
+        prev,
+        until,
+        results,
+        measures,
+        yearly,
+        tickets,
+        district,
+        technician,
+        history,
+        not_measurable,
+        notes,
+        score.load_scores(con, month, names),
+        score.load_deductions(con, month, names),
+    )
 
 
 def measured_with_notes(con, month: str, order: dict[str, int]) -> list[dict]:
     """Measures of the month computed without an optional column the export lacked, one row per
     measure and note (D-119: A2 without complaint_validity counts every complaint)."""
-    found = rows(con, """
+    found = rows(
+        con,
+        """
         select measure_id, any_value(name_zh) as name_zh, any_value(name_en) as name_en, note
         from marts.kpi_rule_measurability
         where period_month = $m and measurable and note is not null
         group by measure_id, note
-        """, {"m": month})
+        """,
+        {"m": month},
+    )
     for r in found:
         r["label"] = "注 · note: " + r["note"].removeprefix("column ")
     return sorted(found, key=lambda r: order.get(r["measure_id"], len(order)))
@@ -214,14 +260,22 @@ def summary_rows(data: MonthData) -> list[dict]:
             continue
         company = next((r for r in results if r["grain"] == "company"), {})
         units = [r for r in results if r["grain"] != "company"]
-        out.append({
-            "measure_id": m["measure_id"], "name_zh": m["name_zh"], "name_en": m["name_en"],
-            "value_kind": m["value_kind"], "comparison": m["comparison"], "source": m["source"],
-            "value": company.get("value"), "threshold": company.get("threshold"),
-            "passed": company.get("passed"), "prev_value": company.get("prev_value"),
-            "units_judged": sum(r["threshold"] is not None for r in units),
-            "units_failed": sum(r["passed"] is False for r in units),
-        })
+        out.append(
+            {
+                "measure_id": m["measure_id"],
+                "name_zh": m["name_zh"],
+                "name_en": m["name_en"],
+                "value_kind": m["value_kind"],
+                "comparison": m["comparison"],
+                "source": m["source"],
+                "value": company.get("value"),
+                "threshold": company.get("threshold"),
+                "passed": company.get("passed"),
+                "prev_value": company.get("prev_value"),
+                "units_judged": sum(r["threshold"] is not None for r in units),
+                "units_failed": sum(r["passed"] is False for r in units),
+            }
+        )
     return out
 
 
@@ -267,11 +321,15 @@ def load_week(con: duckdb.DuckDBPyConnection, meeting: date) -> WeekData:
     judged them against the rulebook thresholds (D-150)."""
     start, end = week_window(meeting)
     order = _rule_order()
-    rules = rows(con, """
+    rules = rows(
+        con,
+        """
         select measure_id, name_zh, judged, met, not_met, value, value_kind, comparison, threshold, passed,
                status, previous_value as prev_value
         from marts.kpi_ticket_rules_weekly where meeting_date = $meeting
-        """, {"meeting": meeting})
+        """,
+        {"meeting": meeting},
+    )
     rules.sort(key=lambda r: order.get(r["measure_id"], len(order)))
     types = contract.entity("tickets").column("ticket_type").values
     opened = rows(
@@ -285,7 +343,8 @@ def load_week(con: duckdb.DuckDBPyConnection, meeting: date) -> WeekData:
     )
     for o in opened:
         o["label"] = types.get(o["ticket_type"], o["ticket_type"])
-    tickets = late_tickets(con, unit_names(con), as_of(con), "outcome_at >= $start and outcome_at < $end",
-                           {"start": start, "end": end})
+    tickets = late_tickets(
+        con, unit_names(con), as_of(con), "outcome_at >= $start and outcome_at < $end", {"start": start, "end": end}
+    )
     tickets.sort(key=lambda t: (-t["hours_late"], t["ticket_id"], t["measure_id"]))
     return WeekData(meeting, start, end, rules, opened, tickets, len(tickets))

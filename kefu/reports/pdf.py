@@ -109,14 +109,22 @@ def failed_rules(data: MonthData) -> list[dict]:
                 worst += bad[:WORST_PER_GRAIN]
         shown = {(r["grain"], r["unit_id"]) for r in worst}
         tickets = tickets_by_rule.get(measure_id, [])
-        behind = [t for t in tickets if ("district", t["district_id"]) in shown
-                  or ("technician", t["technician_id"]) in shown]
-        out.append({
-            "measure_id": measure_id, "measure": wording.get(measure_id, {}), "results": results,
-            "company": next((r for r in results if r["grain"] == "company"), None),
-            "grains": grains, "worst": worst,
-            "tickets": behind[:TICKETS_PER_RULE], "tickets_total": len(tickets), "traced": measure_id in tickets_by_rule,
-        })
+        behind = [
+            t for t in tickets if ("district", t["district_id"]) in shown or ("technician", t["technician_id"]) in shown
+        ]
+        out.append(
+            {
+                "measure_id": measure_id,
+                "measure": wording.get(measure_id, {}),
+                "results": results,
+                "company": next((r for r in results if r["grain"] == "company"), None),
+                "grains": grains,
+                "worst": worst,
+                "tickets": behind[:TICKETS_PER_RULE],
+                "tickets_total": len(tickets),
+                "traced": measure_id in tickets_by_rule,
+            }
+        )
     return out
 
 
@@ -185,10 +193,21 @@ def monthly(data: MonthData, path: Path) -> Path:
     }
     from kefu.reports import score
 
-    return render("monthly.html.j2", path, data=data, summary=summary, overview=overview, failed=failed,
-                  trends=trend_rows(data), chart=history_chart(data.history), days=month_days(data.month),
-                  label=month_label(data.month), score=score.pdf_sections(data.scores), score_scheme=score.scheme(),
-                  changed=signoff_sheets.enriched(data, data.signoff.changed) if data.signoff else [])
+    return render(
+        "monthly.html.j2",
+        path,
+        data=data,
+        summary=summary,
+        overview=overview,
+        failed=failed,
+        trends=trend_rows(data),
+        chart=history_chart(data.history),
+        days=month_days(data.month),
+        label=month_label(data.month),
+        score=score.pdf_sections(data.scores),
+        score_scheme=score.scheme(),
+        changed=signoff_sheets.enriched(data, data.signoff.changed) if data.signoff else [],
+    )
 
 
 # --- the weekly summary ------------------------------------------------------------------------------

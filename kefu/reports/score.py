@@ -19,7 +19,9 @@ PDF_LOWEST_TECHNICIANS = 15  # the PDF lists the lowest technicians; the workboo
 
 def load_scores(con: duckdb.DuckDBPyConnection, month: str, names: dict) -> list[dict]:
     """Every scored unit of the month with its rank and year to date, by grain and rank."""
-    out = rows(con, """
+    out = rows(
+        con,
+        """
         select s.grain, s.unit_id, s.score, s.score_rank, s.units_ranked, s.score_status, s.measures_scored,
                s.measures_measurable, s.measures_failed, s.deductions_uncapped, s.deductions_applied, s.is_capped,
                y.months_scored_ytd, y.score_total_ytd, y.score_average_ytd, y.rank_ytd
@@ -27,7 +29,9 @@ def load_scores(con: duckdb.DuckDBPyConnection, month: str, names: dict) -> list
         left join marts.kpi_score_yearly as y
             on y.grain = s.grain and y.unit_id = s.unit_id and y.period_month = s.period_month
         where s.period_month = $m
-        """, {"m": month})
+        """,
+        {"m": month},
+    )
     order = list(SCORE_GRAINS)
     for r in out:
         # a district head has no name in the warehouse (an id, D-136); districts and technicians (masked) do
@@ -40,17 +44,22 @@ def load_scores(con: duckdb.DuckDBPyConnection, month: str, names: dict) -> list
 
 def load_deductions(con: duckdb.DuckDBPyConnection, month: str, names: dict) -> list[dict]:
     """Every failed line of the month: which measure cost which unit how many points."""
-    out = rows(con, """
+    out = rows(
+        con,
+        """
         select grain, unit_id, member_id, measure_id, name_zh, value, threshold, deduction
         from marts.kpi_score_lines
         where period_month = $m and status = 'failed'
-        """, {"m": month})
+        """,
+        {"m": month},
+    )
     order, measures = list(SCORE_GRAINS), {mid: i for i, mid in enumerate(rulebook.load())}
     kinds = {m.id: m.value for m in rulebook.load().values()}
     for r in out:
         r["unit_name"] = names.get((r["grain"], r["unit_id"]), r["unit_id"])
-        r["member_name"] = names.get(("district" if r["grain"] == "district_head" else r["grain"], r["member_id"]),
-                                     r["member_id"])
+        r["member_name"] = names.get(
+            ("district" if r["grain"] == "district_head" else r["grain"], r["member_id"]), r["member_id"]
+        )
         r["value_kind"] = kinds.get(r["measure_id"], "rate")
     out.sort(key=lambda r: (order.index(r["grain"]), r["unit_id"], r["member_id"], measures.get(r["measure_id"], 0)))
     return out
@@ -59,8 +68,13 @@ def load_deductions(con: duckdb.DuckDBPyConnection, month: str, names: dict) -> 
 def scheme() -> dict:
     """The rulebook's score scheme as the reports state it."""
     s = rulebook.score_scheme()
-    return {"base": s.base, "cap": s.cap, "default": s.default_deduction, "deductions": s.deductions,
-            "grains": [SCORE_GRAINS[g] for g in s.grains]}
+    return {
+        "base": s.base,
+        "cap": s.cap,
+        "default": s.default_deduction,
+        "deductions": s.deductions,
+        "grains": [SCORE_GRAINS[g] for g in s.grains],
+    }
 
 
 def pdf_sections(scores: list[dict]) -> list[dict]:
@@ -72,10 +86,19 @@ def pdf_sections(scores: list[dict]) -> list[dict]:
             continue
         shown = units
         if grain == "technician" and len(units) > PDF_LOWEST_TECHNICIANS:
-            scored = [r for r in units if r["score"] is not None]
-            shown = sorted(scored, key=lambda r: (r["score"], r["unit_id"]))[:PDF_LOWEST_TECHNICIANS]
+            with_score = [r for r in units if r["score"] is not None]
+            shown = sorted(with_score, key=lambda r: (r["score"], r["unit_id"]))[:PDF_LOWEST_TECHNICIANS]
         scored = [r["score"] for r in units if r["score"] is not None]
-        out.append({"grain": grain, "zh": zh, "en": en, "units": shown, "total": len(units),
-                    "not_measurable": [r["unit_id"] for r in units if r["score"] is None],
-                    "average": sum(scored) / len(scored) if scored else None, "partial": shown is not units})
+        out.append(
+            {
+                "grain": grain,
+                "zh": zh,
+                "en": en,
+                "units": shown,
+                "total": len(units),
+                "not_measurable": [r["unit_id"] for r in units if r["score"] is None],
+                "average": sum(scored) / len(scored) if scored else None,
+                "partial": shown is not units,
+            }
+        )
     return out

@@ -44,12 +44,20 @@ DEDUCTION_COLS = [
 
 def title(label: str) -> str:
     s = scheme()
-    return (f"{label} 考核得分 · Score — 基础分 {s['base']:g}，每项未达标扣分（默认 {s['default']:g}），"
-            f"每月最多扣 {s['cap']:g} 分；无法计算的考核项不扣分 · base {s['base']:g} − min({s['cap']:g}, deductions)")
+    return (
+        f"{label} 考核得分 · Score — 基础分 {s['base']:g}，每项未达标扣分（默认 {s['default']:g}），"
+        f"每月最多扣 {s['cap']:g} 分；无法计算的考核项不扣分 · base {s['base']:g} − min({s['cap']:g}, deductions)"
+    )
 
 
 def write(wb: xlsxwriter.Workbook, fmt: dict, data: MonthData, label: str) -> None:
     write_sheet(wb, fmt, "考核得分 Score", title(label), SCORE_COLS, data.scores, freeze_cols=4)
-    write_sheet(wb, fmt, "扣分明细 Deductions",
-                f"{label} 扣分明细（片区负责人按所负责片区平均）· Points lost per failed measure",
-                DEDUCTION_COLS, data.deductions, freeze_cols=3)
+    write_sheet(
+        wb,
+        fmt,
+        "扣分明细 Deductions",
+        f"{label} 扣分明细（片区负责人按所负责片区平均）· Points lost per failed measure",
+        DEDUCTION_COLS,
+        data.deductions,
+        freeze_cols=3,
+    )

@@ -56,12 +56,25 @@ def write(wb: xlsxwriter.Workbook, fmt: dict, data: MonthData, label: str) -> No
     view = data.signoff
     adjust_cols, appeal_cols = cols()
     rows = enriched(data, view.adjustments)
-    write_sheet(wb, fmt, "核减前后 Raw vs final",
-                f"{label} 核减前后考核结果 · Raw, exempted and final results {data.month} · {view.label} · "
-                f"未达标项次 failed: 原始 raw {view.results_failed_raw} → 最终 final {view.results_failed_final}",
-                adjust_cols, rows, freeze_cols=4)
-    write_sheet(wb, fmt, "申诉 Appeals", f"{label} 申诉与审核 · Appeals and their outcomes · {view.label}",
-                appeal_cols, view.appeals, freeze_cols=1)
+    write_sheet(
+        wb,
+        fmt,
+        "核减前后 Raw vs final",
+        f"{label} 核减前后考核结果 · Raw, exempted and final results {data.month} · {view.label} · "
+        f"未达标项次 failed: 原始 raw {view.results_failed_raw} → 最终 final {view.results_failed_final}",
+        adjust_cols,
+        rows,
+        freeze_cols=4,
+    )
+    write_sheet(
+        wb,
+        fmt,
+        "申诉 Appeals",
+        f"{label} 申诉与审核 · Appeals and their outcomes · {view.label}",
+        appeal_cols,
+        view.appeals,
+        freeze_cols=1,
+    )
 
 
 def enriched(data: MonthData, adjustments: list[dict]) -> list[dict]:
@@ -70,6 +83,12 @@ def enriched(data: MonthData, adjustments: list[dict]) -> list[dict]:
     out = []
     for r in adjustments:
         base = known.get((r["measure_id"], r["grain"], r["unit_id"]), {})
-        out.append(r | {"unit_name": base.get("unit_name", r["unit_id"]), "value_kind": base.get("value_kind"),
-                        "waived": "是" if r["verdict_waived"] else ""})
+        out.append(
+            r
+            | {
+                "unit_name": base.get("unit_name", r["unit_id"]),
+                "value_kind": base.get("value_kind"),
+                "waived": "是" if r["verdict_waived"] else "",
+            }
+        )
     return out

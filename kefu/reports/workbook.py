@@ -271,8 +271,15 @@ def write(data: MonthData, path: Path) -> Path:
     fmt = _formats(wb)
     label = f"{data.month[:4]}年{int(data.month[5:])}月"
     signed = f" · {data.signoff.label}" if data.signoff is not None else ""
-    write_sheet(wb, fmt, "概览 Summary", f"{label} 考核概览 · Assessment summary {data.month}{signed}",
-                SUMMARY_COLS, summary_rows(data), freeze_cols=2)
+    write_sheet(
+        wb,
+        fmt,
+        "概览 Summary",
+        f"{label} 考核概览 · Assessment summary {data.month}{signed}",
+        SUMMARY_COLS,
+        summary_rows(data),
+        freeze_cols=2,
+    )
     if data.signoff is not None:  # issue 21: raw / exempted / final figures and the appeals
         signoff_sheets.write(wb, fmt, data, label)
     for grain, (zh, en) in GRAINS.items():
@@ -291,25 +298,64 @@ def write(data: MonthData, path: Path) -> Path:
         ("片区考核 District A1-A6", "片区承包考核 (A1–A6) · District contract assessment", data.district, 2),
         ("维修人员记分卡 Technicians", "维修人员记分卡 · Technician scorecards", data.technician, 2),
     ):
-        write_sheet(wb, fmt, name, f"{label} {title}", mart_cols(list(rows[0]) if rows else []), rows,
-                    freeze_cols=first)
-    write_sheet(wb, fmt, "年度累计 Year to date",
-                f"{data.month[:4]}年1月至{int(data.month[5:])}月 各单位达标月数 · Months passed / failed, year to date",
-                YEARLY_COLS, data.yearly, freeze_cols=4)
+        write_sheet(
+            wb, fmt, name, f"{label} {title}", mart_cols(list(rows[0]) if rows else []), rows, freeze_cols=first
+        )
+    write_sheet(
+        wb,
+        fmt,
+        "年度累计 Year to date",
+        f"{data.month[:4]}年1月至{int(data.month[5:])}月 各单位达标月数 · Months passed / failed, year to date",
+        YEARLY_COLS,
+        data.yearly,
+        freeze_cols=4,
+    )
     from kefu.reports import score_sheets  # it builds on this module's Col and write_sheet
 
     score_sheets.write(wb, fmt, data, label)
-    write_sheet(wb, fmt, "未达标工单 Tickets", f"{label} 超时工单明细 · Tickets behind the failed rules",
-                ticket_cols(), data.tickets, freeze_cols=3)
-    write_sheet(wb, fmt, "无法计算 Not measurable",
-                f"{label} 无数据的规则（导出缺列）· Rules the exports cannot measure {data.month}",
-                NOT_MEASURABLE_COLS, data.not_measurable, freeze_cols=1)
+    write_sheet(
+        wb,
+        fmt,
+        "未达标工单 Tickets",
+        f"{label} 超时工单明细 · Tickets behind the failed rules",
+        ticket_cols(),
+        data.tickets,
+        freeze_cols=3,
+    )
+    write_sheet(
+        wb,
+        fmt,
+        "无法计算 Not measurable",
+        f"{label} 无数据的规则（导出缺列）· Rules the exports cannot measure {data.month}",
+        NOT_MEASURABLE_COLS,
+        data.not_measurable,
+        freeze_cols=1,
+    )
     if data.notes:
-        write_sheet(wb, fmt, "计算口径 Notes", f"{label} 缺少可选列时的计算口径 · Measured without an optional column",
-                    NOTE_COLS, data.notes, freeze_cols=1)
-    write_sheet(wb, fmt, "规定原文 Regulations", "考核规则与规定原文 · Rules and regulation wording",
-                RULE_COLS, data.measures, freeze_cols=1)
-    wb.set_properties({"title": f"月度考核结果 {data.month}", "subject": "客服考核 monthly assessment",
-                       "comments": f"数据截至 as of {data.as_of:%Y-%m-%d %H:%M}{signed}"})
+        write_sheet(
+            wb,
+            fmt,
+            "计算口径 Notes",
+            f"{label} 缺少可选列时的计算口径 · Measured without an optional column",
+            NOTE_COLS,
+            data.notes,
+            freeze_cols=1,
+        )
+    write_sheet(
+        wb,
+        fmt,
+        "规定原文 Regulations",
+        "考核规则与规定原文 · Rules and regulation wording",
+        RULE_COLS,
+        data.measures,
+        freeze_cols=1,
+    )
+    wb.set_properties(
+        {
+            "title": f"月度考核结果 {data.month}",
+            "subject": "客服考核 monthly assessment",
+            "comments": f"数据截至 as of {data.as_of:%Y-%m-%d %H:%M}{signed}",
+        }
+    )
     wb.close()
     return path

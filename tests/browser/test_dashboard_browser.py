@@ -107,9 +107,14 @@ def test_overview_district_filter_shows_the_districts_value(dashboard, browser):
 
     warehouse, url = dashboard
     month = one(warehouse, "select max(period_month) from marts.kpi_rule_results")
-    name = one(warehouse, "select arg_max(district_name, period_month) from marts.dim_district where district_id = 'D02'")
+    name = one(
+        warehouse, "select arg_max(district_name, period_month) from marts.dim_district where district_id = 'D02'"
+    )
     value = "select value from marts.kpi_rule_results where measure_id = 'T1' and grain = ? and unit_id = ? and period_month = ?"
-    company, district = one(warehouse, value, ["company", "ALL", month]), one(warehouse, value, ["district", "D02", month])
+    company, district = (
+        one(warehouse, value, ["company", "ALL", month]),
+        one(warehouse, value, ["district", "D02", month]),
+    )
     assert ui.fmt(company) != ui.fmt(district)
 
     page = browser.new_page(viewport={"width": 1440, "height": 1700}, locale="zh-CN")

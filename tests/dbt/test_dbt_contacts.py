@@ -12,8 +12,12 @@ import pytest
 
 DBT = Path(__file__).resolve().parents[2] / "dbt_project"
 FAMILY_SQL = sorted(
-    [p for layer in ("intermediate", "marts") for family in ("hotline", "satisfaction", "hall")
-     for p in DBT.glob(f"models/{layer}/{family}/*.sql")]
+    [
+        p
+        for layer in ("intermediate", "marts")
+        for family in ("hotline", "satisfaction", "hall")
+        for p in DBT.glob(f"models/{layer}/{family}/*.sql")
+    ]
     + [*DBT.glob("models/intermediate/assessment/int_kpi__contacts.sql"), *DBT.glob("macros/contacts_*.sql")]
 )
 

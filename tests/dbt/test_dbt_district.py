@@ -9,8 +9,11 @@ import pytest
 import yaml
 
 DBT = Path(__file__).resolve().parents[2] / "dbt_project"
-FAMILY_DIRS = [DBT / "models" / layer / family for layer in ("intermediate", "marts")
-               for family in ("district", "callbacks", "notices", "core")] + [DBT / "models" / "intermediate" / "assessment"]
+FAMILY_DIRS = [
+    DBT / "models" / layer / family
+    for layer in ("intermediate", "marts")
+    for family in ("district", "callbacks", "notices", "core")
+] + [DBT / "models" / "intermediate" / "assessment"]
 FAMILY_SQL = sorted(p for d in FAMILY_DIRS for p in d.glob("*.sql")) + sorted((DBT / "macros").glob("district_*.sql"))
 
 # DuckDB-only syntax that would not run on Spark (use dbt's cross-database macros instead). A `::`

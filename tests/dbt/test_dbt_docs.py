@@ -84,9 +84,25 @@ def test_every_model_and_every_column_it_builds_is_described(built, layer):
 def test_kpi_rule_results_is_documented_column_by_column(built):
     doc = documented_models()["kpi_rule_results"]
     assert doc["yml"] == MODELS / "marts" / "assessment" / "kpi_rule_results.yml"
-    assert list(doc["columns"]) == ["measure_id", "period_month", "grain", "unit_id", "numerator", "denominator",
-                                    "value", "threshold", "comparison", "passed", "status", "previous_value",
-                                    "previous_passed", "change", "rule_id", "name_zh", "name_en"]
+    assert list(doc["columns"]) == [
+        "measure_id",
+        "period_month",
+        "grain",
+        "unit_id",
+        "numerator",
+        "denominator",
+        "value",
+        "threshold",
+        "comparison",
+        "passed",
+        "status",
+        "previous_value",
+        "previous_passed",
+        "change",
+        "rule_id",
+        "name_zh",
+        "name_en",
+    ]
     assert set(doc["columns"]) == set(built["kpi_rule_results"])
 
 

@@ -93,7 +93,8 @@ def _open_items_falling_due(warehouse: Path, night: date) -> list[tuple]:
             "inner join marts.fct_tickets as tickets on tickets.ticket_id = sla.ticket_id "
             "where sla.state = 'open_within_limit' and sla.judged_by = 'deadline' "
             "and list_contains(?, sla.measure_id) and sla.deadline_at < ?",
-            [list(OWN_DEADLINES), datetime.combine(night + timedelta(days=1), datetime.min.time())]).fetchall()
+            [list(OWN_DEADLINES), datetime.combine(night + timedelta(days=1), datetime.min.time())],
+        ).fetchall()
     finally:
         con.close()
 
@@ -103,12 +104,18 @@ def _assert_judged_overdue(warehouse: Path, night: date, falls_due: list[tuple])
     breach now; returns how many were checked."""
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        paused = {r[0] for r in con.execute(
-            "select ticket_id from raw.ticket_pauses where _export_date >= ?", [night]).fetchall()}
-        states = {(t, r): (e, s, judged, met) for t, r, e, s, judged, met in con.execute(
-            "select sla.ticket_id, sla.measure_id, tickets.export_date, sla.state, sla.is_judged, sla.is_met "
-            "from marts.fct_ticket_sla as sla inner join marts.fct_tickets as tickets "
-            "on tickets.ticket_id = sla.ticket_id").fetchall()}
+        paused = {
+            r[0]
+            for r in con.execute("select ticket_id from raw.ticket_pauses where _export_date >= ?", [night]).fetchall()
+        }
+        states = {
+            (t, r): (e, s, judged, met)
+            for t, r, e, s, judged, met in con.execute(
+                "select sla.ticket_id, sla.measure_id, tickets.export_date, sla.state, sla.is_judged, sla.is_met "
+                "from marts.fct_ticket_sla as sla inner join marts.fct_tickets as tickets "
+                "on tickets.ticket_id = sla.ticket_id"
+            ).fetchall()
+        }
     finally:
         con.close()
     checked = 0

@@ -50,8 +50,12 @@ def test_threshold_suites_carry_every_rulebook_target():
     """Every numeric measure has a verdict expectation in its family's suite."""
     from kefu import rulebook
 
-    covered = {e["meta"]["measure_id"] for s in gates.load_suites("thresholds") for e in s["expectations"]
-               if "measure_id" in (e.get("meta") or {})}
+    covered = {
+        e["meta"]["measure_id"]
+        for s in gates.load_suites("thresholds")
+        for e in s["expectations"]
+        if "measure_id" in (e.get("meta") or {})
+    }
     assert covered == {m.id for m in rulebook.numeric_measures()}
 
 
@@ -92,16 +96,22 @@ def test_contract_gate_fails_naming_suite_table_and_expectation(demo, tmp_path):
     ]
     q("delete from raw.technicians where technician_id = ?", tech)
     # 3. a key of the KPI mart is duplicated (a rule other than T9, whose rows step 7 deletes)
-    q("insert into marts.kpi_rule_results select * from marts.kpi_rule_results "
-      "where period_month = ? and measure_id <> 'T9' limit 1", month)
+    q(
+        "insert into marts.kpi_rule_results select * from marts.kpi_rule_results "
+        "where period_month = ? and measure_id <> 'T9' limit 1",
+        month,
+    )
     # 4. the day's call export is empty
     q("delete from raw.calls where _export_date = ?", day)
     # 5. an audit row whose rows read do not add up
     file_id = q("select min(file_id) from audit.load_log where status = 'loaded'")[0][0]
     q("update audit.load_log set rows_read = rows_read + 1 where file_id = ?", file_id)
     # 6. a rate above 1
-    q("""update marts.kpi_rule_results set numerator = denominator + 1, value = (denominator + 1.0) / denominator
-         where period_month = ? and measure_id = 'T1' and grain = 'company'""", month)
+    q(
+        """update marts.kpi_rule_results set numerator = denominator + 1, value = (denominator + 1.0) / denominator
+         where period_month = ? and measure_id = 'T1' and grain = 'company'""",
+        month,
+    )
     # 7. a measure judged the month before vanishes from the month that just ended
     assert day.month != (day + timedelta(days=1)).month, "the demo ends on a month's last day"
     q("delete from marts.kpi_rule_results where period_month = ? and measure_id = 'T9'", month)
@@ -117,10 +127,18 @@ def test_contract_gate_fails_naming_suite_table_and_expectation(demo, tmp_path):
         ("contract.stg_calls", "staging.stg_calls", "expect_table_row_count_to_be_between", None),
         ("contract.audit_load_log", "audit.load_log", "expect_column_pair_values_to_be_equal", None),
         ("contract.kpi_rule_results", "marts.kpi_rule_results", "expect_column_values_to_be_between", "value"),
-        ("contract.kpi_rule_results", "marts.kpi_rule_results",
-         "expect_column_pair_values_a_to_be_greater_than_b", None),
-        ("contract.kpi_rule_results", "marts.kpi_rule_results",
-         "expect_column_distinct_values_to_contain_set", "measure_id"),
+        (
+            "contract.kpi_rule_results",
+            "marts.kpi_rule_results",
+            "expect_column_pair_values_a_to_be_greater_than_b",
+            None,
+        ),
+        (
+            "contract.kpi_rule_results",
+            "marts.kpi_rule_results",
+            "expect_column_distinct_values_to_contain_set",
+            "measure_id",
+        ),
     }
     assert failed == expected, res.message()
     msg = res.message()
@@ -169,7 +187,8 @@ def test_threshold_breaches_are_exactly_the_failed_kpi_rows(demo, thresholds):
     res, breaches, docs = thresholds
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        failed = con.execute("""
+        failed = con.execute(
+            """
             select rule_id, measure_id, period_month, grain, unit_id,
                    value, threshold, comparison
             from marts.kpi_rule_results where not passed and list_contains(?, period_month)
@@ -182,7 +201,9 @@ def test_threshold_breaches_are_exactly_the_failed_kpi_rows(demo, thresholds):
     assert list(breaches.columns) == gates.BREACH_COLUMNS
     key = ["measure_id", "period_month", "grain", "unit_id"]
     assert breaches[key].values.tolist() == failed[key].values.tolist()
-    assert breaches[["measure_id", "comparison"]].values.tolist() == failed[["measure_id", "comparison"]].values.tolist()
+    assert (
+        breaches[["measure_id", "comparison"]].values.tolist() == failed[["measure_id", "comparison"]].values.tolist()
+    )
     assert (breaches["value"] == failed["value"]).all()
     assert ((breaches["threshold"] - failed["threshold"]).abs() < 1e-12).all()
     assert not res.success and res.evaluated == sum(len(s["expectations"]) for s in gates.load_suites("thresholds"))

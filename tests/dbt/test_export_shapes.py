@@ -100,8 +100,12 @@ def _nothing_lost(wh: Path, data_lines: dict[str, int]) -> None:
 
 
 def _figure(wh: Path, rule: str, grain: str = "company", unit: str = "ALL") -> tuple:
-    rows = _q(wh, "select numerator, denominator, value, passed from marts.kpi_rule_results where measure_id = ? "
-                  "and grain = ? and unit_id = ? and period_month = ?", [rule, grain, unit, MONTH])
+    rows = _q(
+        wh,
+        "select numerator, denominator, value, passed from marts.kpi_rule_results where measure_id = ? "
+        "and grain = ? and unit_id = ? and period_month = ?",
+        [rule, grain, unit, MONTH],
+    )
     assert len(rows) == 1, (rule, grain, unit, rows)
     return rows[0]
 
@@ -207,13 +211,15 @@ def _call_centre_xlsx(path: Path) -> int:
             ]
         )
 
-    call(1, "VIP专席", "是", 5, "否")       # VIP, human, 5 s: within 20 s
-    call(2, "VIP专席", "是", 12, "否")      # 12 s: within
-    call(3, "VIP专席", "是", 25, "否")      # 25 s: breached
-    call(4, "VIP专席", "是", None, "是")    # abandoned after 30 s: counts against
-    call(5, "普通坐席", "是", 3, "否")      # a VIP caller (the mapping's constant tier) in the ordinary queue: H1 (D-116), 3 s
-    call(6, "VIP专席", "否", None, "否")    # stayed in the IVR: not H1
-    ws.append(["合计", "6 通", None, None, None, None, None, "1"])      # footer
+    call(1, "VIP专席", "是", 5, "否")  # VIP, human, 5 s: within 20 s
+    call(2, "VIP专席", "是", 12, "否")  # 12 s: within
+    call(3, "VIP专席", "是", 25, "否")  # 25 s: breached
+    call(4, "VIP专席", "是", None, "是")  # abandoned after 30 s: counts against
+    call(
+        5, "普通坐席", "是", 3, "否"
+    )  # a VIP caller (the mapping's constant tier) in the ordinary queue: H1 (D-116), 3 s
+    call(6, "VIP专席", "否", None, "否")  # stayed in the IVR: not H1
+    ws.append(["合计", "6 通", None, None, None, None, None, "1"])  # footer
     wb.save(path)
     return 6
 
@@ -247,7 +253,9 @@ def test_a_call_centre_workbook_with_title_two_row_header_and_footer_gives_h1_by
     # the export has no district column: the district grain says why, the company figure stands
     measurable, reason = _measurability(wh, "H1", "district")
     assert measurable is False and "calls.district_id" in reason and "call_centre" in reason
-    assert _q(wh, "select count(*) from marts.kpi_rule_results where measure_id = 'H1' and grain = 'district'") == [(0,)]
+    assert _q(wh, "select count(*) from marts.kpi_rule_results where measure_id = 'H1' and grain = 'district'") == [
+        (0,)
+    ]
     # the phone numbers are hashed and masked, never clear
     assert _q(wh, "select count(*) from raw.calls where caller_phone_masked like '138****%'") == [(6,)]
 

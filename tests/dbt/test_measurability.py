@@ -77,8 +77,11 @@ def warehouse(tmp_path_factory) -> Path:
     landing, wh = out / "landing", out / "kefu.duckdb"
     samples.write_day(landing, FEB, {"districts": 5, "technicians": 10})
     _write_tickets(landing / FEB.isoformat() / f"工单明细_{FEB:%Y%m%d}.csv", FEB_ROWS, {"product"})
-    _write_tickets(landing / MAR.isoformat() / f"工单明细_{MAR:%Y%m%d}.csv", MAR_ROWS,
-                   {"district_id", "technician_id", "updated_at", "complaint_validity"})
+    _write_tickets(
+        landing / MAR.isoformat() / f"工单明细_{MAR:%Y%m%d}.csv",
+        MAR_ROWS,
+        {"district_id", "technician_id", "updated_at", "complaint_validity"},
+    )
     summary = ingest(landing, wh, config.load(None, demo_key=True), progress=False)
     assert summary.count("rejected") == 0, str(summary)
     from kefu import build
@@ -163,25 +166,38 @@ def test_rules_reading_an_absent_column_are_not_measurable_with_the_reason(wareh
     # rules fed by other entities are untouched
     assert rows[("H1", "company", "2026-03")] == (True, None)
     # kpi_rule_results never shows a figure for a not-measurable measure x grain x month
-    shown = _q(warehouse, "select r.measure_id, r.grain, r.period_month from marts.kpi_rule_results r "
-                          "join marts.kpi_rule_measurability m on m.measure_id = r.measure_id and m.grain = r.grain "
-                          "and m.period_month = r.period_month where not m.measurable")
+    shown = _q(
+        warehouse,
+        "select r.measure_id, r.grain, r.period_month from marts.kpi_rule_results r "
+        "join marts.kpi_rule_measurability m on m.measure_id = r.measure_id and m.grain = r.grain "
+        "and m.period_month = r.period_month where not m.measurable",
+    )
     assert shown == []
-    assert _q(warehouse, "select count(*) from marts.kpi_rule_results where measure_id = 'T9' and grain = 'district' "
-                         "and period_month = '2026-03'") == [(0,)]
+    assert _q(
+        warehouse,
+        "select count(*) from marts.kpi_rule_results where measure_id = 'T9' and grain = 'district' "
+        "and period_month = '2026-03'",
+    ) == [(0,)]
 
 
 def test_the_company_figure_is_computed_without_district_and_technician_columns(warehouse):
     # by hand: February 2 of 3 tickets replied within 24 h; March 3 of 4
-    got = {p: (n, d, v, ok) for p, n, d, v, ok in _q(
-        warehouse, "select period_month, numerator, denominator, value, passed from marts.kpi_rule_results "
-                   "where measure_id = 'T9' and grain = 'company' order by 1")}
+    got = {
+        p: (n, d, v, ok)
+        for p, n, d, v, ok in _q(
+            warehouse,
+            "select period_month, numerator, denominator, value, passed from marts.kpi_rule_results "
+            "where measure_id = 'T9' and grain = 'company' order by 1",
+        )
+    }
     assert got["2026-02"] == (2, 3, pytest.approx(2 / 3), False)
     assert got["2026-03"] == (3, 4, pytest.approx(3 / 4), False)
     # February's export has districts: D01 2/2, D02 0/1
-    assert _q(warehouse, "select unit_id, numerator, denominator from marts.kpi_rule_results where measure_id = 'T9' "
-                         "and grain = 'district' and period_month = '2026-02' order by 1") == [
-        ("D01", 2, 2), ("D02", 0, 1)]
+    assert _q(
+        warehouse,
+        "select unit_id, numerator, denominator from marts.kpi_rule_results where measure_id = 'T9' "
+        "and grain = 'district' and period_month = '2026-02' order by 1",
+    ) == [("D01", 2, 2), ("D02", 0, 1)]
 
 
 def test_data_coverage_lists_rows_per_date_missing_dates_and_absent_columns(warehouse):
@@ -215,18 +231,29 @@ def test_data_coverage_lists_rows_per_date_missing_dates_and_absent_columns(ware
 def test_a_missing_optional_column_keeps_a2_measurable_with_a_note(warehouse):
     """D-119: March's export lacks 投诉有效性: A2 is measurable (every complaint counts) and says so, in the
     measurability mart (company and district grain alike) and on the data coverage rows of the source."""
-    note = ("column tickets.complaint_validity missing from ticket_system: every complaint counts as valid"
-            " (有效投诉未导出,全部投诉计入)")
-    rows = {(g, p): (ok, why, n) for g, p, ok, why, n in _q(
-        warehouse, "select grain, period_month, measurable, reason, note from marts.kpi_rule_measurability "
-                   "where measure_id = 'A2'")}
+    note = (
+        "column tickets.complaint_validity missing from ticket_system: every complaint counts as valid"
+        " (有效投诉未导出,全部投诉计入)"
+    )
+    rows = {
+        (g, p): (ok, why, n)
+        for g, p, ok, why, n in _q(
+            warehouse,
+            "select grain, period_month, measurable, reason, note from marts.kpi_rule_measurability "
+            "where measure_id = 'A2'",
+        )
+    }
     assert rows[("company", "2026-03")] == (True, None, note)
     assert rows[("district", "2026-03")] == (False, "column tickets.district_id missing from ticket_system", note)
     assert rows[("company", "2026-02")] == (True, None, None)  # February's export has the column
-    assert _q(warehouse, "select count(*) from marts.kpi_rule_measurability where note is not null "
-                         "and measure_id <> 'A2'") == [(0,)]
-    coverage = _q(warehouse, "select grain, measurable, note from marts.data_coverage_rules where measure_id = 'A2' "
-                             "and source_system = 'ticket_system' order by 1")
+    assert _q(
+        warehouse, "select count(*) from marts.kpi_rule_measurability where note is not null and measure_id <> 'A2'"
+    ) == [(0,)]
+    coverage = _q(
+        warehouse,
+        "select grain, measurable, note from marts.data_coverage_rules where measure_id = 'A2' "
+        "and source_system = 'ticket_system' order by 1",
+    )
     assert coverage == [("company", True, note), ("district", False, note)]
 
 

@@ -15,9 +15,13 @@ def measure_ids_named_rule_id(con: duckdb.DuckDBPyConnection) -> dict[str, list[
     """marts table -> the values of its `rule_id` column that are measures and not catalogue rules."""
     rules = {m.rule for m in rulebook.load().values()}
     measures = set(rulebook.load()) - rules  # H2.1, H3.2, … (a measure that is also its rule, T1, is both)
-    tables = [r[0] for r in con.execute(
-        "select table_name from information_schema.columns where table_schema = 'marts' "
-        "and column_name = 'rule_id' order by 1").fetchall()]
+    tables = [
+        r[0]
+        for r in con.execute(
+            "select table_name from information_schema.columns where table_schema = 'marts' "
+            "and column_name = 'rule_id' order by 1"
+        ).fetchall()
+    ]
     out = {}
     for t in tables:
         held = {r[0] for r in con.execute(f'select distinct rule_id from marts."{t}"').fetchall()}
@@ -40,8 +44,13 @@ def test_no_mart_column_named_rule_id_holds_a_measure(built_demo) -> None:
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         assert measure_ids_named_rule_id(con) == {}
-        cols = {r[0] for r in con.execute("select column_name from information_schema.columns "
-                                          "where table_schema = 'marts' and table_name = 'kpi_rule_results'").fetchall()}
+        cols = {
+            r[0]
+            for r in con.execute(
+                "select column_name from information_schema.columns "
+                "where table_schema = 'marts' and table_name = 'kpi_rule_results'"
+            ).fetchall()
+        }
         assert {"measure_id", "rule_id"} <= cols and "catalogue_rule_id" not in cols
     finally:
         con.close()

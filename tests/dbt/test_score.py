@@ -38,19 +38,26 @@ def scored(tmp_path_factory) -> Path:
     scheme = rulebook.score_scheme()
     with duckdb.connect(str(warehouse)) as con:
         con.execute("create schema marts")
-        con.execute("create table marts.kpi_rule_results (measure_id varchar, period_month varchar, grain varchar, "
-                    "unit_id varchar, numerator bigint, denominator bigint, value double, threshold double, "
-                    "passed boolean)")
+        con.execute(
+            "create table marts.kpi_rule_results (measure_id varchar, period_month varchar, grain varchar, "
+            "unit_id varchar, numerator bigint, denominator bigint, value double, threshold double, "
+            "passed boolean)"
+        )
         con.executemany("insert into marts.kpi_rule_results values (?, ?, ?, ?, ?, ?, ?, ?, ?)", _results_rows(scheme))
-        con.execute("create table marts.kpi_rule_measurability (measure_id varchar, grain varchar, "
-                    "period_month varchar, measurable boolean, reason varchar)")
+        con.execute(
+            "create table marts.kpi_rule_measurability (measure_id varchar, grain varchar, "
+            "period_month varchar, measurable boolean, reason varchar)"
+        )
         con.execute("create table marts.dim_district (district_id varchar, period_month varchar, head_id varchar)")
-        con.executemany("insert into marts.dim_district values (?, ?, ?)",
-                        [("D01", MONTH, "H1"), ("D02", MONTH, "H1"), ("D03", MONTH, None), ("D04", MONTH, None)])
+        con.executemany(
+            "insert into marts.dim_district values (?, ?, ?)",
+            [("D01", MONTH, "H1"), ("D02", MONTH, "H1"), ("D03", MONTH, None), ("D04", MONTH, None)],
+        )
     seeds = "rulebook_measures rulebook_score_measures rulebook_score_settings"
     build.run_dbt(["seed", "--quiet", "--select", seeds], warehouse, tmp / "target")
-    build.run_dbt(["run", "--quiet", "--select", "kpi_score_lines kpi_score_monthly kpi_score_yearly"],
-                  warehouse, tmp / "target")
+    build.run_dbt(
+        ["run", "--quiet", "--select", "kpi_score_lines kpi_score_monthly kpi_score_yearly"], warehouse, tmp / "target"
+    )
     return warehouse
 
 
@@ -99,8 +106,9 @@ def test_the_score_is_base_less_the_capped_rulebook_deductions(scored):
 
 def test_ranks_follow_the_scores_within_grain_and_month(scored):
     s = _scores(scored)
-    districts = sorted((r for k, r in s.items() if k[0] == "district" and not pd.isna(r["score"])),
-                       key=lambda r: -r["score"])
+    districts = sorted(
+        (r for k, r in s.items() if k[0] == "district" and not pd.isna(r["score"])), key=lambda r: -r["score"]
+    )
     assert [r["unit_id"] for r in districts] == ["D03", "D02", "D01"]
     assert [r["score_rank"] for r in districts] == [1, 2, 3]
     assert {r["units_ranked"] for r in districts} == {3}

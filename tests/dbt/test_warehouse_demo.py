@@ -118,6 +118,7 @@ def test_the_guide_traces_a_red_t9_cell_to_exactly_its_breached_tickets(con):
     trace = next(q for q in re.findall(r"```sql\n(.*?)```", guide, re.S) if "from marts.fct_ticket_sla" in q)
     num, den, passed = con.execute(
         "select numerator, denominator, passed from marts.kpi_rule_results "
-        "where measure_id = 'T9' and grain = 'district' and unit_id = 'D02' and period_month = '2026-01'").fetchone()
+        "where measure_id = 'T9' and grain = 'district' and unit_id = 'D02' and period_month = '2026-01'"
+    ).fetchone()
     assert passed is False
     assert len(con.execute(trace).fetchall()) == den - num

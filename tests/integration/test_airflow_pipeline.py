@@ -174,12 +174,18 @@ def run_month_signing(home: Home, env: dict, month: str, act) -> list[dict]:
     env = env | {"KEFU_SIGNOFF_POKE_SECONDS": "2"}
     out: dict = {}
     before = len(appeals.events(home, month)) if appeals.ledger_path(home).exists() else 0
-    run = threading.Thread(target=lambda: out.update(results=airflow_runner.run_in_child("monthly_assessment", [month], env)))
+    run = threading.Thread(
+        target=lambda: out.update(results=airflow_runner.run_in_child("monthly_assessment", [month], env))
+    )
     run.start()
     deadline = time.monotonic() + 1800
-    while not any(e["event"] == "draft_ready" for e in (appeals.events(home, month)[before:]
-                                                         if appeals.ledger_path(home).exists() else [])) \
-            or not (home.assessment_dir(month) / f"service_report_{month}.pdf").exists():
+    while (
+        not any(
+            e["event"] == "draft_ready"
+            for e in (appeals.events(home, month)[before:] if appeals.ledger_path(home).exists() else [])
+        )
+        or not (home.assessment_dir(month) / f"service_report_{month}.pdf").exists()
+    ):
         assert run.is_alive(), f"the run ended before its draft: {out}"
         assert time.monotonic() < deadline, "no draft after 30 minutes"
         time.sleep(2)
@@ -208,13 +214,20 @@ def test_monthly_assessment_draft_appeal_approve_sign_final(month_run):
         rule, ticket, district = con.execute(
             "select measure_id, ticket_id, district_id from read_parquet(?) where measure_id = 'T1' and is_judged "
             "and not is_met and district_id is not null order by ticket_id limit 1",
-            [str(out / "fct_ticket_sla.parquet")]).fetchone()
-        raw = dict(con.execute("select grain || ':' || unit_id, [numerator, denominator] from read_parquet(?) "
-                               "where measure_id = ? and grain in ('company', 'district') and unit_id in ('ALL', ?)",
-                               [str(out / "kpi_rule_results.parquet"), rule, district]).fetchall())
+            [str(out / "fct_ticket_sla.parquet")],
+        ).fetchone()
+        raw = dict(
+            con.execute(
+                "select grain || ':' || unit_id, [numerator, denominator] from read_parquet(?) "
+                "where measure_id = ? and grain in ('company', 'district') and unit_id in ('ALL', ?)",
+                [str(out / "kpi_rule_results.parquet"), rule, district],
+            ).fetchall()
+        )
         con.close()
         head = Access(f"head.{district}@example.com", "district_head", districts=(district,))
-        a = appeals.file_appeal(home, head, "2026-01", appeals.Item.ticket(rule, ticket), "停电未登记 outage not recorded")
+        a = appeals.file_appeal(
+            home, head, "2026-01", appeals.Item.ticket(rule, ticket), "停电未登记 outage not recorded"
+        )
         appeals.decide(home, MANAGER, "2026-01", a.appeal_id, "approved", "停电已核实 outage confirmed")
         appeals.sign(home, MANAGER, "2026-01")
         item.update(rule=rule, district=district, raw=raw, appeal=a.appeal_id)
@@ -234,10 +247,14 @@ def test_monthly_assessment_draft_appeal_approve_sign_final(month_run):
         f"except select * from read_parquet('{out / 'kpi_rule_results.parquet'}')))"
     ).fetchone()[0]
     n = con.execute("select count(*) from marts.kpi_rule_results where period_month = '2026-01'").fetchone()[0]
-    final = dict(con.execute(f"select grain || ':' || unit_id, [numerator, denominator] from "
-                             f"read_parquet('{out / 'kpi_rule_results_final.parquet'}') where measure_id = ? "
-                             f"and grain in ('company', 'district') and unit_id in ('ALL', ?)",
-                             [item["rule"], item["district"]]).fetchall())
+    final = dict(
+        con.execute(
+            f"select grain || ':' || unit_id, [numerator, denominator] from "
+            f"read_parquet('{out / 'kpi_rule_results_final.parquet'}') where measure_id = ? "
+            f"and grain in ('company', 'district') and unit_id in ('ALL', ?)",
+            [item["rule"], item["district"]],
+        ).fetchall()
+    )
     con.close()
     assert n > 0 and diff == 0  # the raw draft is the published month
     assert info["tables"]["kpi_rule_results"] == n
@@ -245,13 +262,20 @@ def test_monthly_assessment_draft_appeal_approve_sign_final(month_run):
     for key, (num, den) in item["raw"].items():
         assert final[key] == [num, den - 1], key
     signoff = json.loads((out / "signoff.json").read_text(encoding="utf-8"))
-    assert (signoff["state"], signoff["signed_by"], signoff["exempted_appeals"]) == ("final", MANAGER.user, [item["appeal"]])
+    assert (signoff["state"], signoff["signed_by"], signoff["exempted_appeals"]) == (
+        "final",
+        MANAGER.user,
+        [item["appeal"]],
+    )
     wb = openpyxl.load_workbook(out / "assessment_2026-01.xlsx")
     assert f"已签发 signed by {MANAGER.user}" in wb["概览 Summary"]["A1"].value
     assert item["appeal"] in [r[0] for r in wb["申诉 Appeals"].iter_rows(min_row=4, values_only=True)]
     header = [c.value for c in wb["核减前后 Raw vs final"][2]]
-    changed = [dict(zip(header, r)) for r in wb["核减前后 Raw vs final"].iter_rows(min_row=4, values_only=True)
-               if r[header.index("核减项数")]]
+    changed = [
+        dict(zip(header, r))
+        for r in wb["核减前后 Raw vs final"].iter_rows(min_row=4, values_only=True)
+        if r[header.index("核减项数")]
+    ]
     assert {(r["考核层级"], r["原始分母"] - r["核减后分母"]) for r in changed} >= {("片区", 1), ("全公司", 1)}
     text = "".join("".join(p.extract_text() for p in pypdf.PdfReader(out / "service_report_2026-01.pdf").pages).split())
     assert f"已签发signedby{MANAGER.user}" in text and item["appeal"] in text and "申诉、核减与签发" in text
@@ -298,8 +322,15 @@ def test_reopening_a_signed_month_recomputes_it_as_a_draft_to_sign_again(month_r
     # the approval of the first cycle still stands
     assert signed["exempted_appeals"] == signed_before["exempted_appeals"]
     kinds = [e["event"] for e in appeals.events(home, "2026-01")]
-    assert kinds == ["draft_ready", "appeal_filed", "appeal_decided", "month_signed", "month_reopened",
-                     "draft_ready", "month_signed"]
+    assert kinds == [
+        "draft_ready",
+        "appeal_filed",
+        "appeal_decided",
+        "month_signed",
+        "month_reopened",
+        "draft_ready",
+        "month_signed",
+    ]
 
 
 # --- failures: a corrupt export, a killed run -----------------------------------------------------

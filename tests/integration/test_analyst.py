@@ -95,8 +95,10 @@ def small(tmp_path):
     path = tmp_path / "published" / "kefu.duckdb"
     path.parent.mkdir()
     c = duckdb.connect(str(path))
-    c.execute("create schema marts; create table marts.kpi_rule_results as "
-              "select 'T9' as measure_id, 'D02' as unit_id, 0.97::double as value, false as passed")
+    c.execute(
+        "create schema marts; create table marts.kpi_rule_results as "
+        "select 'T9' as measure_id, 'D02' as unit_id, 0.97::double as value, false as passed"
+    )
     c.close()
     return path
 
@@ -169,9 +171,12 @@ def test_the_guide_lists_exactly_the_tickets_of_every_red_t9_cell_in_march(con):
     per_district: dict[str, int] = {}
     for r in rows:
         per_district[r[0]] = per_district.get(r[0], 0) + 1
-    red = dict(con.execute(
-        "select unit_id, denominator - numerator from marts.kpi_rule_results "
-        "where measure_id = 'T9' and grain = 'district' and period_month = '2026-03' and not passed").fetchall())
+    red = dict(
+        con.execute(
+            "select unit_id, denominator - numerator from marts.kpi_rule_results "
+            "where measure_id = 'T9' and grain = 'district' and period_month = '2026-03' and not passed"
+        ).fetchall()
+    )
     assert red, "no district failed T9 in March on the demo"
     assert per_district == red
 

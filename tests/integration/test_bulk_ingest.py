@@ -13,8 +13,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from generator.formats import FORMATS
 from generator import samples
+from generator.formats import FORMATS
 from ingest import config
 from ingest.bulk import bulk_ingest, day_batch
 from ingest.loader import CRASH_ENV, ingest

@@ -79,13 +79,16 @@ def table(at: AppTest, *columns: str) -> pd.DataFrame:
 def test_overview_lists_every_company_rule_of_the_latest_month_with_its_change(warehouse, months, monkeypatch):
     at = open_page(warehouse, monkeypatch)
     shown = table(at, "measure_id", "unit_id").set_index(["measure_id", "unit_id"])
-    expected = mart(warehouse, """
+    expected = mart(
+        warehouse,
+        """
         select r.measure_id, r.unit_id, r.value, r.value - p.value as change
         from marts.kpi_rule_results r
         left join marts.kpi_rule_results p on p.measure_id = r.measure_id and p.grain = r.grain
             and p.unit_id = r.unit_id and p.period_month = ?
         where r.period_month = ? and r.grain in ('company', 'brand_group')""",
-                    [months[-2], months[-1]]).set_index(["measure_id", "unit_id"])
+        [months[-2], months[-1]],
+    ).set_index(["measure_id", "unit_id"])
     assert sorted(shown.index) == sorted(expected.index)
     joined = shown.join(expected.add_suffix("_mart"))
     kinds = [kind(rule) for rule, _ in joined.index]
@@ -97,9 +100,12 @@ def test_overview_district_and_month_filters_show_that_districts_rules(warehouse
     at = open_page(warehouse, monkeypatch, month=months[0], district="D02")
     shown = table(at, "measure_id", "unit_id")
     district_rows = shown[shown["unit_id"] == "D02"].set_index("measure_id")["value"]
-    expected = mart(warehouse, "select measure_id, value from marts.kpi_rule_results "
-                               "where grain = 'district' and unit_id = 'D02' and period_month = ?",
-                    [months[0]]).set_index("measure_id")["value"]
+    expected = mart(
+        warehouse,
+        "select measure_id, value from marts.kpi_rule_results "
+        "where grain = 'district' and unit_id = 'D02' and period_month = ?",
+        [months[0]],
+    ).set_index("measure_id")["value"]
     assert sorted(district_rows.index) == sorted(expected.index)
     assert district_rows.loc[expected.index].tolist() == [ui.fmt(v, kind(r)) for r, v in expected.items()]
 
@@ -139,8 +145,9 @@ def test_overview_at_company_scope_says_c8_is_judged_at_the_quarter_end(warehous
     assert c8 == "按季度考核，在季末月 2026-03 考核 (judged per quarter, in its last month 2026-03)"
     district_only = next(ids for ids, reason in reasons.items() if reason.startswith("只在片区层级考核"))
     assert set(district_only.split("、")) == {"A1", "A3", "A4"}
-    assert "C8" not in one(warehouse, "select list(distinct measure_id) from marts.kpi_rule_results "
-                                      "where period_month = ?", [months[0]])
+    assert "C8" not in one(
+        warehouse, "select list(distinct measure_id) from marts.kpi_rule_results where period_month = ?", [months[0]]
+    )
     # March is the quarter's last month and complete in this build: C8 is judged and shown
     at = open_page(warehouse, monkeypatch, month=months[-1])
     assert "C8" in set(table(at, "measure_id", "unit_id")["measure_id"])
@@ -149,8 +156,12 @@ def test_overview_at_company_scope_says_c8_is_judged_at_the_quarter_end(warehous
 
 def test_status_colour_is_green_when_passed_amber_within_the_margin_red_beyond(warehouse, months):
     shown = data.rule_results(warehouse, months[-1])
-    expected = mart(warehouse, "select measure_id, grain, unit_id, value, threshold, passed "
-                               "from marts.kpi_rule_results where period_month = ?", [months[-1]])
+    expected = mart(
+        warehouse,
+        "select measure_id, grain, unit_id, value, threshold, passed "
+        "from marts.kpi_rule_results where period_month = ?",
+        [months[-1]],
+    )
     joined = shown.merge(expected, on=["measure_id", "grain", "unit_id"], suffixes=("", "_mart"))
     assert len(joined) == len(expected)
 
@@ -159,7 +170,11 @@ def test_status_colour_is_green_when_passed_amber_within_the_margin_red_beyond(w
             return "none"
         if r.passed_mart:
             return "green"
-        return "amber" if abs(r.value_mart - r.threshold_mart) <= rulebook.amber_margin() * abs(r.threshold_mart) else "red"
+        return (
+            "amber"
+            if abs(r.value_mart - r.threshold_mart) <= rulebook.amber_margin() * abs(r.threshold_mart)
+            else "red"
+        )
 
     assert joined["status"].tolist() == [colour(r) for r in joined.itertuples()]
     assert {"green", "amber", "red"} <= set(joined["status"])
@@ -200,12 +215,16 @@ def test_districts_page_ranks_the_month_and_shows_a_picked_district(warehouse, m
 
 def test_technician_filter_shows_the_scorecard_and_a_red_cell_its_tickets(warehouse, months, monkeypatch):
     month = months[-1]
-    technician, rule, missed = mart(warehouse, """
+    technician, rule, missed = mart(
+        warehouse,
+        """
         select r.unit_id, r.measure_id, r.denominator - r.numerator
         from marts.kpi_rule_results r
         where r.grain = 'technician' and r.period_month = ? and not r.passed
           and r.measure_id in (select measure_id from marts.fct_ticket_sla)
-        order by r.denominator - r.numerator desc, r.unit_id, r.measure_id limit 1""", [month]).iloc[0]
+        order by r.denominator - r.numerator desc, r.unit_id, r.measure_id limit 1""",
+        [month],
+    ).iloc[0]
     at = open_page(warehouse, monkeypatch, "technicians", technician=technician)
     scorecard = table(at, "measures_failed")
     assert scorecard["technician_id"].tolist() == [technician]
@@ -222,9 +241,12 @@ def test_technician_filter_shows_the_scorecard_and_a_red_cell_its_tickets(wareho
     at.session_state[key] = {"selection": {"cells": [[0, rule]]}}  # the manager clicks the red cell
     at.run()
     tickets = table(at, "ticket_id", "deadline_at")
-    behind = mart(warehouse, "select ticket_id from marts.fct_ticket_sla where measure_id = ? and technician_id = ? "
-                             "and period_month = ? and not is_met order by deadline_at, ticket_id",
-                  [rule, technician, month])["ticket_id"].tolist()
+    behind = mart(
+        warehouse,
+        "select ticket_id from marts.fct_ticket_sla where measure_id = ? and technician_id = ? "
+        "and period_month = ? and not is_met order by deadline_at, ticket_id",
+        [rule, technician, month],
+    )["ticket_id"].tolist()
     assert tickets["ticket_id"].tolist() == behind
     assert len(behind) == missed
 
@@ -252,8 +274,12 @@ def test_early_warning_counts_follow_the_district_and_tier_filters(warehouse, mo
 def test_hotline_tier_filter_shows_the_tiers_queue_and_coverage(warehouse, months, monkeypatch):
     month = months[-1]
     at = open_page(warehouse, monkeypatch, "hotline", tier="red_vip")  # a VIP tier: the vip queue
-    h21 = one(warehouse, "select value from marts.kpi_hotline_monthly where measure_id = 'H2.1' and grain = 'queue' "
-                         "and unit_id = 'vip' and period_month = ?", [month])
+    h21 = one(
+        warehouse,
+        "select value from marts.kpi_hotline_monthly where measure_id = 'H2.1' and grain = 'queue' "
+        "and unit_id = 'vip' and period_month = ?",
+        [month],
+    )
     assert card(at, "H2.1") == ui.fmt(h21)
     coverage = table(at, "hours_uncovered")
     hours = mart(
@@ -265,15 +291,23 @@ def test_hotline_tier_filter_shows_the_tiers_queue_and_coverage(warehouse, month
     assert (coverage["hours_with_calls"].sum(), coverage["hours_uncovered"].sum()) == (hours["n"], hours["u"])
 
     at.selectbox(key="district").set_value("D17").run()
-    h1 = one(warehouse, "select value from marts.kpi_hotline_monthly where measure_id = 'H1' and grain = 'district' "
-                        "and unit_id = 'D17' and period_month = ?", [month])
+    h1 = one(
+        warehouse,
+        "select value from marts.kpi_hotline_monthly where measure_id = 'H1' and grain = 'district' "
+        "and unit_id = 'D17' and period_month = ?",
+        [month],
+    )
     assert card(at, "H1") == ui.fmt(h1)
 
 
 def test_satisfaction_tier_filter_shows_the_tiers_brand_group(warehouse, months, monkeypatch):
     at = open_page(warehouse, monkeypatch, "satisfaction", tier="gotone")
-    s1 = one(warehouse, "select satisfaction_rate from marts.kpi_satisfaction_monthly where measure_id = 'S1' "
-                        "and unit_id = 'gotone' and period_month = ?", [months[-1]])
+    s1 = one(
+        warehouse,
+        "select satisfaction_rate from marts.kpi_satisfaction_monthly where measure_id = 'S1' "
+        "and unit_id = 'gotone' and period_month = ?",
+        [months[-1]],
+    )
     assert card(at, "S1") == ui.fmt(s1)
 
 
@@ -308,8 +342,11 @@ def test_vip_page_district_filter(warehouse, months, monkeypatch):
 
 def test_hall_page_month_filter(warehouse, months, monkeypatch):
     at = open_page(warehouse, monkeypatch, "hall", month=months[0])
-    b1 = one(warehouse, "select value from marts.kpi_hall_monthly where measure_id = 'B1' and grain = 'company' "
-                        "and period_month = ?", [months[0]])
+    b1 = one(
+        warehouse,
+        "select value from marts.kpi_hall_monthly where measure_id = 'B1' and grain = 'company' and period_month = ?",
+        [months[0]],
+    )
     assert card(at, "B1") == ui.fmt(b1)
 
 
@@ -332,8 +369,22 @@ def test_notices_page_district_filter(warehouse, months, monkeypatch):
     assert len(table(at, "lead_hours")) == late
 
 
-@pytest.mark.parametrize("page", ["overview", "districts", "technicians", "warning", "hotline", "satisfaction",
-                                  "callbacks", "vip", "hall", "notices", "score"])
+@pytest.mark.parametrize(
+    "page",
+    [
+        "overview",
+        "districts",
+        "technicians",
+        "warning",
+        "hotline",
+        "satisfaction",
+        "callbacks",
+        "vip",
+        "hall",
+        "notices",
+        "score",
+    ],
+)
 def test_every_page_runs_and_offers_each_table_as_csv_and_excel(warehouse, monkeypatch, page):
     at = open_page(warehouse, monkeypatch, page)
     labels = [b.proto.label for b in at.get("download_button")]
@@ -348,15 +399,21 @@ def test_a_publish_replacing_the_file_shows_the_new_figures_on_the_next_run(ware
     published.parent.mkdir()
     shutil.copy(warehouse, published)
     at = open_page(published, monkeypatch)
-    before = one(published, "select value from marts.kpi_rule_results where measure_id = 'T1' and grain = 'company' "
-                            "and period_month = ?", [months[-1]])
+    before = one(
+        published,
+        "select value from marts.kpi_rule_results where measure_id = 'T1' and grain = 'company' and period_month = ?",
+        [months[-1]],
+    )
     assert card(at, "T1") == ui.fmt(before)
 
     nightly = tmp_path / "nightly.duckdb"  # the next night's warehouse: one figure differs
     shutil.copy(warehouse, nightly)
     with duckdb.connect(str(nightly)) as con:
-        con.execute("update marts.kpi_rule_results set value = value / 2 "
-                    "where measure_id = 'T1' and grain = 'company' and period_month = ?", [months[-1]])
+        con.execute(
+            "update marts.kpi_rule_results set value = value / 2 "
+            "where measure_id = 'T1' and grain = 'company' and period_month = ?",
+            [months[-1]],
+        )
     os.replace(nightly, published)
     at.run()
     assert not at.exception

@@ -26,13 +26,42 @@ def home(tmp_path: Path, monkeypatch) -> Home:
     h = Home(tmp_path / "home")
     folder = h.assessment_dir(MONTH)
     folder.mkdir(parents=True)
-    results = pd.DataFrame([{"measure_id": "T1", "period_month": MONTH, "grain": g, "unit_id": u, "numerator": 1,
-                             "denominator": 2, "value": 0.5, "threshold": 0.9, "comparison": ">=",
-                             "rule_id": "T1", "name_zh": "名称", "name_en": "name", "passed": False}
-                            for g, u in (("company", "ALL"), ("district", "D01"), ("district", "D02"))])
-    sla = pd.DataFrame([{"measure_id": "T1", "ticket_id": t, "district_id": d, "technician_id": "W01", "is_judged": True,
-                         "is_met": False, "state": "breached", "deadline_at": pd.Timestamp("2026-01-20 18:00"),
-                         "period_month": MONTH} for t, d in (("t1", "D01"), ("t2", "D02"))])
+    results = pd.DataFrame(
+        [
+            {
+                "measure_id": "T1",
+                "period_month": MONTH,
+                "grain": g,
+                "unit_id": u,
+                "numerator": 1,
+                "denominator": 2,
+                "value": 0.5,
+                "threshold": 0.9,
+                "comparison": ">=",
+                "rule_id": "T1",
+                "name_zh": "名称",
+                "name_en": "name",
+                "passed": False,
+            }
+            for g, u in (("company", "ALL"), ("district", "D01"), ("district", "D02"))
+        ]
+    )
+    sla = pd.DataFrame(
+        [
+            {
+                "measure_id": "T1",
+                "ticket_id": t,
+                "district_id": d,
+                "technician_id": "W01",
+                "is_judged": True,
+                "is_met": False,
+                "state": "breached",
+                "deadline_at": pd.Timestamp("2026-01-20 18:00"),
+                "period_month": MONTH,
+            }
+            for t, d in (("t1", "D01"), ("t2", "D02"))
+        ]
+    )
     con = duckdb.connect()
     for name, frame in (("kpi_rule_results", results), ("fct_ticket_sla", sla)):
         con.register("f", frame)

@@ -53,10 +53,14 @@ def test_the_ranking_is_the_marts_scores_and_ranks_of_the_month(warehouse, monke
     at = score_page(warehouse, monkeypatch, grain)
     month = at.selectbox(key="month").value
     shown = table(at, "score_rank", "unit_id", "score").set_index("unit_id")
-    expected = mart(warehouse, """
+    expected = mart(
+        warehouse,
+        """
         select s.unit_id, s.score, s.score_rank, y.score_average_ytd from marts.kpi_score_monthly s
         join marts.kpi_score_yearly y using (grain, unit_id, period_month)
-        where s.grain = ? and s.period_month = ?""", [grain, month]).set_index("unit_id")
+        where s.grain = ? and s.period_month = ?""",
+        [grain, month],
+    ).set_index("unit_id")
     assert len(expected) > 1 and sorted(shown.index) == sorted(expected.index)
     shown = shown.loc[expected.index]
     assert shown["score"].tolist() == [ui.fmt(v, "ratio") for v in expected["score"]]
@@ -67,18 +71,25 @@ def test_the_ranking_is_the_marts_scores_and_ranks_of_the_month(warehouse, monke
 
 
 def test_a_picked_unit_shows_its_score_rank_and_the_points_lost_per_measure(warehouse, monkeypatch):
-    worst = mart(warehouse, """
+    worst = mart(
+        warehouse,
+        """
         select unit_id, period_month, score, score_rank, units_ranked, deductions_uncapped from marts.kpi_score_monthly
         where grain = 'district' and period_month = (select max(period_month) from marts.kpi_score_monthly)
-        order by score, unit_id limit 1""").iloc[0]
+        order by score, unit_id limit 1""",
+    ).iloc[0]
     at = score_page(warehouse, monkeypatch)
     at.selectbox(key="score_unit").set_value(worst["unit_id"]).run()
     assert metric(at, "考核得分") == ui.fmt(worst["score"], "ratio")
     assert metric(at, "排名") == f"{worst['score_rank']} / {worst['units_ranked']}"
     per_measure = table(at, "measure_id", "measures_failed", "deduction")
-    lines = mart(warehouse, "select measure_id, sum(deduction) as deduction from marts.kpi_score_lines "
-                            "where grain = 'district' and unit_id = ? and period_month = ? and status = 'failed' "
-                            "group by 1", [worst["unit_id"], worst["period_month"]]).set_index("measure_id")
+    lines = mart(
+        warehouse,
+        "select measure_id, sum(deduction) as deduction from marts.kpi_score_lines "
+        "where grain = 'district' and unit_id = ? and period_month = ? and status = 'failed' "
+        "group by 1",
+        [worst["unit_id"], worst["period_month"]],
+    ).set_index("measure_id")
     assert sorted(per_measure["measure_id"]) == sorted(lines.index)
     assert per_measure["deduction"].sum() == pytest.approx(worst["deductions_uncapped"])
     year = table(at, "month_score", "score_total_ytd")
@@ -90,11 +101,17 @@ def test_the_district_filter_narrows_districts_and_technicians(warehouse, monkey
     at = score_page(warehouse, monkeypatch, "technician", district="D02")
     month = at.selectbox(key="month").value
     shown = set(table(at, "score_rank", "unit_id")["unit_id"])
-    expected = set(mart(warehouse, """
+    expected = set(
+        mart(
+            warehouse,
+            """
         select s.unit_id from marts.kpi_score_monthly s
         join (select technician_id, arg_max(district_id, valid_from) as district_id from marts.dim_technician group by 1) t
             on t.technician_id = s.unit_id
-        where s.grain = 'technician' and s.period_month = ? and t.district_id = 'D02'""", [month])["unit_id"])
+        where s.grain = 'technician' and s.period_month = ? and t.district_id = 'D02'""",
+            [month],
+        )["unit_id"]
+    )
     assert shown == expected and shown
 
 
@@ -103,6 +120,11 @@ def test_the_district_filter_keeps_the_head_of_that_district(warehouse, monkeypa
     month = at.selectbox(key="month").value
     shown = set(table(at, "score_rank", "unit_id")["unit_id"])
     heads = set(mart(warehouse, "select distinct head_id from marts.dim_district where district_id = 'D03'")["head_id"])
-    scored = set(mart(warehouse, "select unit_id from marts.kpi_score_monthly where grain = 'district_head' "
-                                 "and period_month = ?", [month])["unit_id"])
+    scored = set(
+        mart(
+            warehouse,
+            "select unit_id from marts.kpi_score_monthly where grain = 'district_head' and period_month = ?",
+            [month],
+        )["unit_id"]
+    )
     assert shown == heads & scored and len(shown) == 1

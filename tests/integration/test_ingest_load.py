@@ -13,8 +13,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from generator.formats import FORMATS, ExportWriter
 from generator import samples
+from generator.formats import FORMATS, ExportWriter
 from ingest import config, pii
 from ingest.loader import CRASH_ENV, ingest
 from kefu.vault import Vault

@@ -60,7 +60,9 @@ def night(tmp_path, monkeypatch):
     calls = []
     digest = {"value": "A"}
     # the newest export is the day being built: a normal night, not a rerun of the past
-    monkeypatch.setattr(pipeline.nightly, "latest_export_date", lambda warehouse: calls_days[-1])  # where build_day looks it up
+    monkeypatch.setattr(
+        pipeline.nightly, "latest_export_date", lambda warehouse: calls_days[-1]
+    )  # where build_day looks it up
     calls_days = []
     real_build_day = pipeline.build_day
 

@@ -110,10 +110,14 @@ def test_headline_figures_equal_the_marts(report_text, warehouse):
 
 
 def test_every_company_figure_and_its_change_equal_kpi_rule_results(report_text, warehouse):
-    rows = query(warehouse, """
+    rows = query(
+        warehouse,
+        """
         select r.measure_id, r.name_zh, r.value, r.threshold, r.passed, m.value_kind
         from marts.kpi_rule_results as r join rulebook.rulebook_measures as m on m.measure_id = r.measure_id
-        where r.period_month = $m and r.grain = 'company'""", {"m": MONTH})
+        where r.period_month = $m and r.grain = 'company'""",
+        {"m": MONTH},
+    )
     assert len(rows) > 20
     for rule, name, value, threshold, passed, kind in rows:
         line = f"{rule} {name} {fmt_value(value, kind)} {fmt_value(threshold, kind)} {RESULTS[passed]}"
@@ -122,11 +126,17 @@ def test_every_company_figure_and_its_change_equal_kpi_rule_results(report_text,
 
 def test_failed_rules_show_their_worst_units_and_late_tickets_from_the_marts(report_text, warehouse):
     section = report_text.split("三、未达标规则明细")[1].split("四、与上月对比")[0]
-    results = {(rule, grain, unit): (num, den, value, passed, kind) for rule, grain, unit, num, den, value, passed, kind
-               in query(warehouse, """
+    results = {
+        (rule, grain, unit): (num, den, value, passed, kind)
+        for rule, grain, unit, num, den, value, passed, kind in query(
+            warehouse,
+            """
                    select r.measure_id, r.grain, r.unit_id, r.numerator, r.denominator, r.value, r.passed, m.value_kind
                    from marts.kpi_rule_results as r join rulebook.rulebook_measures as m on m.measure_id = r.measure_id
-                   where r.period_month = $m""", {"m": MONTH})}
+                   where r.period_month = $m""",
+            {"m": MONTH},
+        )
+    }
     labels = {zh: g for g, (zh, _) in GRAINS.items()}
     unit_row = re.compile(rf"^({'|'.join(labels)}) \S+ (\S+) ([\d,]+) / ([\d,]+) (\S+) ")
     shown: dict[tuple[str, str], int] = {}
@@ -142,14 +152,22 @@ def test_failed_rules_show_their_worst_units_and_late_tickets_from_the_marts(rep
             assert (f"{num:,}", f"{den:,}", fmt_value(value, kind)) == m.group(3, 4, 5), line
             assert passed is False, line
             shown[(rule, grain)] = shown.get((rule, grain), 0) + 1
-    failed = query(warehouse, "select measure_id, grain, count(*) filter (where not passed) from marts.kpi_rule_results "
-                              "where period_month = $m and grain <> 'company' group by all "
-                              "having count(*) filter (where not passed) > 0", {"m": MONTH})
+    failed = query(
+        warehouse,
+        "select measure_id, grain, count(*) filter (where not passed) from marts.kpi_rule_results "
+        "where period_month = $m and grain <> 'company' group by all "
+        "having count(*) filter (where not passed) > 0",
+        {"m": MONTH},
+    )
     assert shown == {(r, g): min(n, WORST_PER_GRAIN) for r, g, n in failed}
     for r, g, n in failed:
         assert f"{GRAINS[g][0]}未达标 {n} /" in blocks[r], (r, g)
-    for r, n in query(warehouse, "select measure_id, count(*) from marts.fct_ticket_sla where period_month = $m "
-                                 "and is_judged and not is_met group by 1", {"m": MONTH}):
+    for r, n in query(
+        warehouse,
+        "select measure_id, count(*) from marts.fct_ticket_sla where period_month = $m "
+        "and is_judged and not is_met group by 1",
+        {"m": MONTH},
+    ):
         assert f"本规则本月共 {n} 项" in blocks[r], r
 
 
@@ -163,7 +181,9 @@ def test_trends_against_last_month_equal_the_marts(report_text, warehouse):
         from marts.kpi_rule_results as r
         left join marts.kpi_rule_results as p
             on p.measure_id = r.measure_id and p.grain = r.grain and p.unit_id = r.unit_id and p.period_month = $p
-        where r.period_month = $m and r.threshold is not null group by 1""", {"m": MONTH, "p": PREV})
+        where r.period_month = $m and r.threshold is not null group by 1""",
+        {"m": MONTH, "p": PREV},
+    )
     for grain, *n in rows:
         line = f"{GRAINS[grain][0]} {GRAINS[grain][1]} " + " ".join(str(x) for x in n)
         assert line in section, line
@@ -176,7 +196,9 @@ def test_weekly_summaries_count_the_ticket_items_judged_in_their_week(out, wareh
         meeting = datetime.fromisoformat(pdf.stem.removeprefix("weekly_summary_"))
         text = text_of(pdf)
         assert "客户服务周报" in text
-        rows = query(warehouse, """
+        rows = query(
+            warehouse,
+            """
             select measure_id, any_value(name_zh), count(*), count(*) filter (where is_met), count(*) filter (where not is_met)
             from marts.fct_ticket_sla
             where is_judged and outcome_at >= $start and outcome_at < $end group by 1""",

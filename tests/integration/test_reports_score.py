@@ -45,10 +45,14 @@ def sheet_rows(book, prefix: str) -> list[dict]:
 def test_the_score_sheet_holds_every_scored_unit_with_its_rank_and_year_to_date(out, warehouse):
     book = openpyxl.load_workbook(out / f"assessment_{MONTH}.xlsx")
     shown = {(GRAIN_ZH[r["Grain"]], r["Unit ID"]): r for r in sheet_rows(book, "考核得分")}
-    marts = query(warehouse, """
+    marts = query(
+        warehouse,
+        """
         select s.grain, s.unit_id, s.score, s.score_rank, y.score_average_ytd, y.rank_ytd, s.measures_failed
         from marts.kpi_score_monthly s join marts.kpi_score_yearly y using (grain, unit_id, period_month)
-        where s.period_month = ?""", [MONTH])
+        where s.period_month = ?""",
+        [MONTH],
+    )
     assert {(g, u) for g, u, *_ in marts} == set(shown)
     assert {g for g, _ in shown} == {"district", "district_head", "technician"}
     for grain, unit, score, rank, ytd, rank_ytd, failed in marts:
@@ -64,9 +68,15 @@ def test_the_deductions_sheet_adds_up_to_each_units_deductions(out, warehouse):
         key = (GRAIN_ZH[r["Grain"]], r["Unit ID"])
         points[key] = points.get(key, 0.0) + r["Points"]
         assert r["Points"] == rulebook.score_scheme().deduction(r["Rule"])
-    marts = dict(((g, u), d * m) for g, u, d, m in query(
-        warehouse, "select grain, unit_id, deductions_uncapped, members from marts.kpi_score_monthly "
-                   "where period_month = ? and measures_failed > 0", [MONTH]))
+    marts = {
+        (g, u): d * m
+        for g, u, d, m in query(
+            warehouse,
+            "select grain, unit_id, deductions_uncapped, members from marts.kpi_score_monthly "
+            "where period_month = ? and measures_failed > 0",
+            [MONTH],
+        )
+    }
     assert points.keys() == marts.keys()
     assert all(points[k] == pytest.approx(marts[k]) for k in marts)
 
@@ -74,16 +84,23 @@ def test_the_deductions_sheet_adds_up_to_each_units_deductions(out, warehouse):
 def test_the_pdf_score_section_lists_every_district_and_head_and_the_lowest_technicians(out, warehouse):
     pages = [p.extract_text() for p in pypdf.PdfReader(out / f"service_report_{MONTH}.pdf").pages]
     text = "\n".join(re.sub(r"[ \t\u00a0]+", " ", line).strip() for p in pages for line in p.splitlines())
-    section = text[text.index("五、考核得分"):]
+    section = text[text.index("五、考核得分") :]
     scheme = rulebook.score_scheme()
     assert f"每月最多扣 {scheme.cap:g} 分" in section
     for grain in ("district", "district_head"):
         for unit, score, rank, measurable, scored in query(
-                warehouse, "select unit_id, score, score_rank, measures_measurable, measures_scored "
-                           "from marts.kpi_score_monthly where period_month = ? and grain = ?", [MONTH, grain]):
+            warehouse,
+            "select unit_id, score, score_rank, measures_measurable, measures_scored "
+            "from marts.kpi_score_monthly where period_month = ? and grain = ?",
+            [MONTH, grain],
+        ):
             assert re.search(rf"^{rank} .*{unit} {score:g} {measurable} / {scored} ", section, re.M), (grain, unit)
-    technicians = query(warehouse, "select unit_id, score from marts.kpi_score_monthly where period_month = ? "
-                                   "and grain = 'technician' and score is not null order by score, unit_id", [MONTH])
-    tech_part = section[section.index("维修人员得分"):]
+    technicians = query(
+        warehouse,
+        "select unit_id, score from marts.kpi_score_monthly where period_month = ? "
+        "and grain = 'technician' and score is not null order by score, unit_id",
+        [MONTH],
+    )
+    tech_part = section[section.index("维修人员得分") :]
     listed = [u for u, _ in technicians if re.search(rf" {u} ", tech_part)]
     assert listed == [u for u, _ in technicians][:PDF_LOWEST_TECHNICIANS]

@@ -55,8 +55,12 @@ def sheet(book, prefix: str):
 
 
 def test_every_grain_sheet_equals_kpi_rule_results(book, warehouse):
-    expected = query(warehouse, "select grain, measure_id, unit_id, numerator, denominator, value, threshold, passed "
-                                "from marts.kpi_rule_results where period_month = $m", {"m": MONTH})
+    expected = query(
+        warehouse,
+        "select grain, measure_id, unit_id, numerator, denominator, value, threshold, passed "
+        "from marts.kpi_rule_results where period_month = $m",
+        {"m": MONTH},
+    )
     assert expected
     grains = {g for g, *_ in expected}
     for grain in grains:
@@ -73,13 +77,20 @@ def test_every_grain_sheet_equals_kpi_rule_results(book, warehouse):
 
 def test_summary_sheet_holds_the_company_value_and_failed_units(book, warehouse):
     rows = {r["Rule"]: r for r in sheet_rows(sheet(book, "概览"))}
-    company = query(warehouse, "select measure_id, value, passed from marts.kpi_rule_results "
-                               "where period_month = $m and grain = 'company'", {"m": MONTH})
+    company = query(
+        warehouse,
+        "select measure_id, value, passed from marts.kpi_rule_results where period_month = $m and grain = 'company'",
+        {"m": MONTH},
+    )
     for rule, value, passed in company:
         assert rows[rule]["Company value"] == pytest.approx(value, rel=1e-12)
         assert rows[rule]["Company result"] == RESULTS[passed]
-    failed = query(warehouse, "select measure_id, count(*) filter (where not passed) from marts.kpi_rule_results "
-                              "where period_month = $m and grain <> 'company' group by 1", {"m": MONTH})
+    failed = query(
+        warehouse,
+        "select measure_id, count(*) filter (where not passed) from marts.kpi_rule_results "
+        "where period_month = $m and grain <> 'company' group by 1",
+        {"m": MONTH},
+    )
     for rule, n in failed:
         assert rows[rule]["Units failed"] == n, rule
 
@@ -105,7 +116,9 @@ def test_district_assessment_sheet_equals_the_mart(book, warehouse):
 
 
 def test_year_to_date_sheet_counts_months_passed_and_failed(book, warehouse):
-    want = query(warehouse, """
+    want = query(
+        warehouse,
+        """
         select measure_id, grain, unit_id, count(*), count(*) filter (where passed), count(*) filter (where not passed)
         from marts.kpi_rule_results
         where left(period_month, 4) = $y and period_month <= $m and threshold is not null
@@ -123,9 +136,15 @@ def test_year_to_date_sheet_counts_months_passed_and_failed(book, warehouse):
 
 def test_ticket_sheet_lists_every_late_ticket_behind_the_red_cells(book, warehouse):
     # a red cell's late tickets number denominator - numerator (analyst guide); the districts partition them
-    want = dict(query(warehouse, "select measure_id, sum(denominator - numerator) from marts.kpi_rule_results "
-                                 "where period_month = $m and grain = 'district' and measure_id in "
-                                 "(select measure_id from marts.fct_ticket_sla) group by 1", {"m": MONTH}))
+    want = dict(
+        query(
+            warehouse,
+            "select measure_id, sum(denominator - numerator) from marts.kpi_rule_results "
+            "where period_month = $m and grain = 'district' and measure_id in "
+            "(select measure_id from marts.fct_ticket_sla) group by 1",
+            {"m": MONTH},
+        )
+    )
     got: dict[str, int] = {}
     for r in sheet_rows(sheet(book, "未达标工单")):
         got[r["Rule"]] = got.get(r["Rule"], 0) + 1
@@ -159,7 +178,11 @@ def test_first_month_of_the_data_has_no_last_month(warehouse, tmp_path):
 
 PLANTED = {
     # unit names come from marts.dim_unit (D-152)
-    ("marts.dim_unit", "unit_name", "grain = 'district' and unit_id = 'D01'"): '=HYPERLINK("http://example.com","点我")',
+    (
+        "marts.dim_unit",
+        "unit_name",
+        "grain = 'district' and unit_id = 'D01'",
+    ): '=HYPERLINK("http://example.com","点我")',
     ("marts.dim_unit", "unit_name", "grain = 'technician' and unit_id = 'W00002'"): "@SUM(1+1)",
     ("rulebook.rulebook_measures", "wording", "measure_id = 'T1'"): "+1+2 投诉内容",
     ("rulebook.rulebook_measures", "name_zh", "measure_id = 'T2'"): "-3+4 工单摘要",

@@ -96,8 +96,10 @@ EXPECTED = {
 }
 # the score: a head sees their districts, their technicians and their own head score (HA heads D01)
 for _score in ("marts.kpi_score_monthly", "marts.kpi_score_lines", "marts.kpi_score_yearly"):
-    EXPECTED[_score] = ("grain || ':' || unit_id", {
-        HEAD: {"district:D01", "technician:W1", "technician:W3", "district_head:HA"}, TECH: {"technician:W1"}})
+    EXPECTED[_score] = (
+        "grain || ':' || unit_id",
+        {HEAD: {"district:D01", "technician:W1", "technician:W3", "district_head:HA"}, TECH: {"technician:W1"}},
+    )
 EXPECTED["rulebook.rulebook_score_measures"] = ("measure_id", {HEAD: {"T1"}, TECH: {"T1"}})
 EXPECTED["rulebook.rulebook_score_settings"] = ("cast(base as varchar)", {HEAD: {"100.0"}, TECH: {"100.0"}})
 EXPECTED["marts.kpi_contact_policy_monthly"] = ("grain || ':' || unit_id", EXPECTED["marts.kpi_rule_results"][1])
@@ -137,10 +139,12 @@ def test_a_district_head_score_is_shown_only_to_who_may_see_all_its_districts():
     """A head's score averages their districts (D-138): a viewer of D01 alone does not see the score of
     a head of D01 and D02, a viewer of both does."""
     c = duckdb.connect()
-    c.execute("create schema marts; "
-              "create table marts.dim_district as select * from (values ('D01', 'HA'), ('D02', 'HA'), ('D03', null)) "
-              "t(district_id, head_id); create table marts.dim_technician as select 'W1' as technician_id, 'D01' as district_id; "
-              "create table marts.kpi_score_monthly as select 'district_head' as grain, 'HA' as unit_id")
+    c.execute(
+        "create schema marts; "
+        "create table marts.dim_district as select * from (values ('D01', 'HA'), ('D02', 'HA'), ('D03', null)) "
+        "t(district_id, head_id); create table marts.dim_technician as select 'W1' as technician_id, 'D01' as district_id; "
+        "create table marts.kpi_score_monthly as select 'district_head' as grain, 'HA' as unit_id"
+    )
     sql = "select unit_id from marts.kpi_score_monthly"
     assert rows(c, sql, acl.Access("a@example.com", "district_head", districts=("D01",))) == set()
     assert rows(c, sql, acl.Access("b@example.com", "district_head", districts=("D01", "D02"))) == {"HA"}

@@ -26,22 +26,38 @@ from kefu.appeals import AppealError, Item
 from kefu.home import Home
 
 MONTH = "2026-01"
-DRAFT_AT = datetime(2026, 2, 2, 0, 0, tzinfo=UTC)        # Mon 2 Feb 08:00 Asia/Shanghai
-IN_WINDOW = datetime(2026, 2, 9, 7, 0, tzinfo=UTC)       # Mon 9 Feb 15:00: the 5th working day after 2 Feb
+DRAFT_AT = datetime(2026, 2, 2, 0, 0, tzinfo=UTC)  # Mon 2 Feb 08:00 Asia/Shanghai
+IN_WINDOW = datetime(2026, 2, 9, 7, 0, tzinfo=UTC)  # Mon 9 Feb 15:00: the 5th working day after 2 Feb
 AFTER_WINDOW = datetime(2026, 2, 9, 16, 30, tzinfo=UTC)  # Tue 10 Feb 00:30 Asia/Shanghai
 HEAD = Access("head.d01@example.com", "district_head", districts=("D01",))
 TECH2 = Access("W02", "technician", technician="W02")
 MANAGER = Access("wang.fang@example.com", "manager")
 
-TICKETS = [(f"t{i}", "D01", "W01", True) for i in range(1, 5)] + [("t9", "D01", "W01", False)] \
-    + [(f"t{i}", "D02", "W02", True) for i in range(5, 9)] + [("t10", "D02", "W02", False)]
+TICKETS = (
+    [(f"t{i}", "D01", "W01", True) for i in range(1, 5)]
+    + [("t9", "D01", "W01", False)]
+    + [(f"t{i}", "D02", "W02", True) for i in range(5, 9)]
+    + [("t10", "D02", "W02", False)]
+)
 
 
 def result(rule: str, grain: str, unit: str, num: int, den: int, threshold: float = 0.9) -> dict:
     value = num / den
-    return {"measure_id": rule, "period_month": MONTH, "grain": grain, "unit_id": unit, "numerator": num,
-            "denominator": den, "value": value, "threshold": threshold, "comparison": ">=",
-            "rule_id": rule, "name_zh": "名称", "name_en": "name", "passed": value >= threshold}
+    return {
+        "measure_id": rule,
+        "period_month": MONTH,
+        "grain": grain,
+        "unit_id": unit,
+        "numerator": num,
+        "denominator": den,
+        "value": value,
+        "threshold": threshold,
+        "comparison": ">=",
+        "rule_id": rule,
+        "name_zh": "名称",
+        "name_en": "name",
+        "passed": value >= threshold,
+    }
 
 
 @pytest.fixture()
@@ -49,16 +65,46 @@ def home(tmp_path: Path) -> Home:
     h = Home(tmp_path / "home")
     folder = h.assessment_dir(MONTH)
     folder.mkdir(parents=True)
-    results = pd.DataFrame([result("T1", "company", "ALL", 8, 10), result("T1", "district", "D01", 4, 5),
-                            result("T1", "district", "D02", 4, 5), result("T1", "technician", "W01", 4, 5),
-                            result("T1", "technician", "W02", 4, 5), result("T2", "district", "D01", 1, 1)])
+    results = pd.DataFrame(
+        [
+            result("T1", "company", "ALL", 8, 10),
+            result("T1", "district", "D01", 4, 5),
+            result("T1", "district", "D02", 4, 5),
+            result("T1", "technician", "W01", 4, 5),
+            result("T1", "technician", "W02", 4, 5),
+            result("T2", "district", "D01", 1, 1),
+        ]
+    )
     deadline = datetime(2026, 1, 20, 18, 0)
-    sla = pd.DataFrame([{"measure_id": "T1", "ticket_id": t, "district_id": d, "technician_id": w, "is_judged": True,
-                         "is_met": met, "state": "met" if met else "breached", "deadline_at": deadline,
-                         "period_month": MONTH} for t, d, w, met in TICKETS]
-                       + [{"measure_id": "T2", "ticket_id": "t1", "district_id": "D01", "technician_id": "W01",
-                           "is_judged": True, "is_met": True, "state": "met", "deadline_at": deadline,
-                           "period_month": MONTH}])
+    sla = pd.DataFrame(
+        [
+            {
+                "measure_id": "T1",
+                "ticket_id": t,
+                "district_id": d,
+                "technician_id": w,
+                "is_judged": True,
+                "is_met": met,
+                "state": "met" if met else "breached",
+                "deadline_at": deadline,
+                "period_month": MONTH,
+            }
+            for t, d, w, met in TICKETS
+        ]
+        + [
+            {
+                "measure_id": "T2",
+                "ticket_id": "t1",
+                "district_id": "D01",
+                "technician_id": "W01",
+                "is_judged": True,
+                "is_met": True,
+                "state": "met",
+                "deadline_at": deadline,
+                "period_month": MONTH,
+            }
+        ]
+    )
     con = duckdb.connect()
     for name, frame in (("kpi_rule_results", results), ("fct_ticket_sla", sla)):
         con.register("f", frame)
@@ -71,8 +117,10 @@ def home(tmp_path: Path) -> Home:
 
 def final_rows(home: Home) -> dict[tuple[str, str, str], tuple]:
     con = duckdb.connect()
-    rows = con.execute("select measure_id, grain, unit_id, numerator, denominator, value, passed from read_parquet(?)",
-                       [str(home.assessment_dir(MONTH) / appeals_adjust.FINAL)]).fetchall()
+    rows = con.execute(
+        "select measure_id, grain, unit_id, numerator, denominator, value, passed from read_parquet(?)",
+        [str(home.assessment_dir(MONTH) / appeals_adjust.FINAL)],
+    ).fetchall()
     con.close()
     return {r[:3]: r[3:] for r in rows}
 
@@ -128,18 +176,30 @@ def test_a_rejected_appeal_leaves_the_figures_unchanged(home):
     assert final_rows(home)[("T1", "district", "D01")] == (4, 5, 0.8, False)
     assert info["results_failed_raw"] == info["results_failed_final"] == 5
     con = duckdb.connect()
-    same = con.execute("select count(*) from (select * from read_parquet(?) except select * from read_parquet(?))",
-                       [str(home.assessment_dir(MONTH) / "kpi_rule_results.parquet"),
-                        str(home.assessment_dir(MONTH) / appeals_adjust.FINAL)]).fetchone()[0]
+    same = con.execute(
+        "select count(*) from (select * from read_parquet(?) except select * from read_parquet(?))",
+        [
+            str(home.assessment_dir(MONTH) / "kpi_rule_results.parquet"),
+            str(home.assessment_dir(MONTH) / appeals_adjust.FINAL),
+        ],
+    ).fetchone()[0]
     con.close()
     assert same == 0
 
 
 def test_approve_exempt_and_sign_changes_the_figures_by_the_exempted_item(home):
-    t9 = appeals.file_appeal(home, HEAD, MONTH, Item.ticket("T1", "t9"), "停电 outage 13812345678",
-                             attachment=_attachment(home), at=IN_WINDOW)
-    unit = appeals.file_appeal(home, TECH2, MONTH, Item.unit("T1", "technician", "W02"), "病假 sick leave",
-                               at=IN_WINDOW)
+    t9 = appeals.file_appeal(
+        home,
+        HEAD,
+        MONTH,
+        Item.ticket("T1", "t9"),
+        "停电 outage 13812345678",
+        attachment=_attachment(home),
+        at=IN_WINDOW,
+    )
+    unit = appeals.file_appeal(
+        home, TECH2, MONTH, Item.unit("T1", "technician", "W02"), "病假 sick leave", at=IN_WINDOW
+    )
     with pytest.raises(AppealError, match="not decided yet"):
         appeals.sign(home, MANAGER, MONTH)
     appeals.decide(home, MANAGER, MONTH, t9.appeal_id, "approved", "停电已核实 outage confirmed")
@@ -156,9 +216,15 @@ def test_approve_exempt_and_sign_changes_the_figures_by_the_exempted_item(home):
     assert rows[("T1", "technician", "W02")] == (4, 5, 0.8, True)  # figures kept, verdict waived
     assert info["results_failed_raw"] == 5 and info["results_failed_final"] == 2
     con = duckdb.connect()
-    raw_cols = con.execute(f"select * from read_parquet('{home.assessment_dir(MONTH) / 'kpi_rule_results.parquet'}')").description
-    fin_cols = con.execute(f"select * from read_parquet('{home.assessment_dir(MONTH) / appeals_adjust.FINAL}')").description
-    listed = con.execute(f"select appeal_id, state, reason from read_parquet('{home.assessment_dir(MONTH) / appeals_adjust.APPEALS}')").fetchall()
+    raw_cols = con.execute(
+        f"select * from read_parquet('{home.assessment_dir(MONTH) / 'kpi_rule_results.parquet'}')"
+    ).description
+    fin_cols = con.execute(
+        f"select * from read_parquet('{home.assessment_dir(MONTH) / appeals_adjust.FINAL}')"
+    ).description
+    listed = con.execute(
+        f"select appeal_id, state, reason from read_parquet('{home.assessment_dir(MONTH) / appeals_adjust.APPEALS}')"
+    ).fetchall()
     con.close()
     assert [(c[0], c[1]) for c in raw_cols] == [(c[0], c[1]) for c in fin_cols]  # the same columns and types
     assert listed[0][1] == "approved" and "13812345678" not in listed[0][2]  # the phone number masked
@@ -182,16 +248,21 @@ def test_reopening_after_sign_off_is_recorded_and_the_month_is_a_draft_again(hom
     st = appeals.reopen(home, MANAGER, MONTH, "补录停电记录 late outage record", at=reopened_at)
     assert (st.state, st.drafted, st.signed_by, st.reopenings) == ("draft", False, None, 1)
     last = appeals.events(home, MONTH)[-1]
-    assert (last["event"], last["actor"], last["before_state"], last["after_state"]) == \
-        ("month_reopened", MANAGER.user, "final", "draft")
+    assert (last["event"], last["actor"], last["before_state"], last["after_state"]) == (
+        "month_reopened",
+        MANAGER.user,
+        "final",
+        "draft",
+    )
     assert last["facts"]["was_signed_by"] == MANAGER.user
     with pytest.raises(AppealError, match="only a published draft"):
         appeals.sign(home, MANAGER, MONTH)  # the recomputed draft comes first
     appeals.record_draft(home, MONTH, at=reopened_at)
     # a new window from the re-opening (Mon 2 Mar + 5 working days = Mon 9 Mar)
     assert appeals.status(home, MONTH).window_ends.isoformat() == "2026-03-10T00:00:00+08:00"
-    appeals.file_appeal(home, HEAD, MONTH, Item.ticket("T1", "t9"), "停电 outage",
-                        at=datetime(2026, 3, 5, 2, 0, tzinfo=UTC))
+    appeals.file_appeal(
+        home, HEAD, MONTH, Item.ticket("T1", "t9"), "停电 outage", at=datetime(2026, 3, 5, 2, 0, tzinfo=UTC)
+    )
     kinds = [e["event"] for e in appeals.events(home, MONTH)]
     assert kinds == ["draft_ready", "month_signed", "month_reopened", "draft_ready", "appeal_filed"]
     announced = (home.root / "appeals" / "announcements.jsonl").read_text(encoding="utf-8").splitlines()
@@ -209,13 +280,27 @@ def month_data(home: Home, signoff) -> object:
     from kefu.reports.data import MonthData
 
     con = duckdb.connect()
-    results = con.execute(f"select * from read_parquet('{home.assessment_dir(MONTH) / 'kpi_rule_results.parquet'}')").fetchdf()
+    results = con.execute(
+        f"select * from read_parquet('{home.assessment_dir(MONTH) / 'kpi_rule_results.parquet'}')"
+    ).fetchdf()
     con.close()
     rows = results.to_dict("records")
     for r in rows:
         r |= {"value_kind": "rate", "prev_value": None, "prev_passed": None, "unit_name": f"单位{r['unit_id']}"}
-    measures = [{"measure_id": m, "measure_id": m, "name_zh": "名称", "name_en": "name", "value_kind": "rate",
-                 "comparison": ">=", "source": "D1", "wording": "", "targets": "0.9"} for m in ("T1", "T2")]
+    measures = [
+        {
+            "measure_id": m,
+            "rule_id": m,
+            "name_zh": "名称",
+            "name_en": "name",
+            "value_kind": "rate",
+            "comparison": ">=",
+            "source": "D1",
+            "wording": "",
+            "targets": "0.9",
+        }
+        for m in ("T1", "T2")
+    ]
     return MonthData(MONTH, "2025-12", datetime(2026, 2, 1), rows, measures, [], [], [], [], [], [], signoff=signoff)
 
 
@@ -237,8 +322,11 @@ def test_workbook_and_pdf_show_raw_exempted_final_and_the_signer(home, tmp_path)
     assert view.label == "已签发 signed by wang.fang@example.com at 2026-02-09 16:00 (Asia/Shanghai)"
     # t9 exempted: D01 4/5 -> 4/4 and W01 4/5 -> 4/4 pass; the company 8/10 -> 8/9 still fails
     assert (view.results_failed_raw, view.results_failed_final) == (5, 3)
-    assert {(r["grain"], r["unit_id"]) for r in view.changed} == {("company", "ALL"), ("district", "D01"),
-                                                                  ("technician", "W01")}
+    assert {(r["grain"], r["unit_id"]) for r in view.changed} == {
+        ("company", "ALL"),
+        ("district", "D01"),
+        ("technician", "W01"),
+    }
 
     book = workbook.write(month_data(home, view), tmp_path / "a.xlsx")
     wb = openpyxl.load_workbook(book)
@@ -253,7 +341,9 @@ def test_workbook_and_pdf_show_raw_exempted_final_and_the_signer(home, tmp_path)
     assert listed[t9.appeal_id][9] == "核减" and listed[t10.appeal_id][9] == "驳回"
     assert listed[t10.appeal_id][12] == "客户未改约 not rescheduled"
 
-    text = "".join(p.extract_text() for p in pypdf.PdfReader(pdf.monthly(month_data(home, view), tmp_path / "r.pdf")).pages)
+    text = "".join(
+        p.extract_text() for p in pypdf.PdfReader(pdf.monthly(month_data(home, view), tmp_path / "r.pdf")).pages
+    )
     flat = "".join(text.split())
     assert "已签发signedbywang.fang@example.comat2026-02-0916:00" in flat
     assert "申诉、核减与签发" in flat and t9.appeal_id in flat and "驳回rejected" in flat
@@ -271,8 +361,12 @@ def test_cli_template_import_decide_sign_reopen(home, tmp_path, capsys, monkeypa
 
     monkeypatch.setattr(appeals, "now_utc", lambda: IN_WINDOW)
     roles = tmp_path / "roles.yml"
-    roles.write_text(yaml.safe_dump({"users": {HEAD.user: {"role": "district_head", "districts": ["D01"]},
-                                               MANAGER.user: {"role": "manager"}}}), encoding="utf-8")
+    roles.write_text(
+        yaml.safe_dump(
+            {"users": {HEAD.user: {"role": "district_head", "districts": ["D01"]}, MANAGER.user: {"role": "manager"}}}
+        ),
+        encoding="utf-8",
+    )
     common = ["--month", MONTH, "--home", str(home.root), "--roles", str(roles)]
     template = tmp_path / "filled.xlsx"
     assert cli.main(["appeals", "template", *common, "--as", HEAD.user, "--out", str(template)]) == 0
@@ -293,8 +387,12 @@ def test_cli_template_import_decide_sign_reopen(home, tmp_path, capsys, monkeypa
     assert (a.item, a.filed_by, a.attachment) == (Item.ticket("T1", "t9"), HEAD.user, "missing.pdf")
     assert cli.main(["assessment", "sign", *common, "--as", MANAGER.user]) == 2
     assert "not decided yet" in capsys.readouterr().err
-    assert cli.main(["appeals", "decide", *common, "--as", MANAGER.user, a.appeal_id, "approved",
-                     "--comment", "停电已核实"]) == 0
+    assert (
+        cli.main(
+            ["appeals", "decide", *common, "--as", MANAGER.user, a.appeal_id, "approved", "--comment", "停电已核实"]
+        )
+        == 0
+    )
     assert cli.main(["assessment", "sign", *common, "--as", HEAD.user]) == 2  # a district head cannot sign
     assert cli.main(["assessment", "sign", *common, "--as", MANAGER.user]) == 0
     assert appeals.status(home, MONTH).state == "final"
@@ -339,7 +437,9 @@ def test_without_a_sign_off_view_the_reports_are_as_before(home, tmp_path):
 
     wb = openpyxl.load_workbook(workbook.write(month_data(home, None), tmp_path / "plain.xlsx"))
     assert "申诉 Appeals" not in wb.sheetnames and "签" not in wb["概览 Summary"]["A1"].value
-    text = "".join(p.extract_text() for p in pypdf.PdfReader(pdf.monthly(month_data(home, None), tmp_path / "p.pdf")).pages)
+    text = "".join(
+        p.extract_text() for p in pypdf.PdfReader(pdf.monthly(month_data(home, None), tmp_path / "p.pdf")).pages
+    )
     assert "申诉" not in text and "草稿" not in text
 
 
@@ -351,18 +451,24 @@ def test_each_appeal_step_reaches_the_people_concerned_through_kefu_notify(home,
     base = f"127.0.0.1:{receiver.port}"
     cfg = home.root / "secrets" / "notify.yml"
     cfg.parent.mkdir(parents=True, exist_ok=True)
-    cfg.write_text("channels:\n"
-                   f"  manager: {{url: 'json://{base}/manager', audience: [role:manager]}}\n"
-                   f"  d01: {{url: 'json://{base}/d01', audience: [district:D01]}}\n"
-                   f"  d02: {{url: 'json://{base}/d02', audience: [district:D02]}}\n"
-                   f"  heads: {{url: 'json://{base}/heads', audience: [role:district_head]}}\n", encoding="utf-8")
+    cfg.write_text(
+        "channels:\n"
+        f"  manager: {{url: 'json://{base}/manager', audience: [role:manager]}}\n"
+        f"  d01: {{url: 'json://{base}/d01', audience: [district:D01]}}\n"
+        f"  d02: {{url: 'json://{base}/d02', audience: [district:D02]}}\n"
+        f"  heads: {{url: 'json://{base}/heads', audience: [role:district_head]}}\n",
+        encoding="utf-8",
+    )
     monkeypatch.delenv(notify.CONFIG_ENV, raising=False)
     a = appeals.file_appeal(home, HEAD, MONTH, Item.ticket("T1", "t9"), "停电 outage 13812345678", at=IN_WINDOW)
     appeals.decide(home, MANAGER, MONTH, a.appeal_id, "approved", "属实 confirmed")
     appeals.sign(home, MANAGER, MONTH)
     manager = [m["title"] for m in receiver.at("/manager")]
-    assert [t.split(" · ")[0] for t in manager] == ["[客服考核] 考核申诉已提交", "[客服考核] 考核申诉已裁定",
-                                                  "[客服考核] 月度考核已签发"]
+    assert [t.split(" · ")[0] for t in manager] == [
+        "[客服考核] 考核申诉已提交",
+        "[客服考核] 考核申诉已裁定",
+        "[客服考核] 月度考核已签发",
+    ]
     d01 = [m["title"].split(" · ")[0] for m in receiver.at("/d01")]
     assert d01 == ["[客服考核] 考核申诉已提交", "[客服考核] 考核申诉已裁定"]  # t9 is a D01 ticket
     assert receiver.at("/d02") == []  # not their district

@@ -14,10 +14,15 @@ def test_first_is_the_15th_of_the_first_month_and_last_the_last_day():
     assert parse_nights(" 2026-02-10 ", DAYS) == {"2026-02-10": date(2026, 2, 10)}
 
 
-@pytest.mark.parametrize("spec, says", [("middle", "neither first, last nor a date"),
-                                        ("2026-01-01", "after the first"),  # nothing to backfill before it
-                                        ("2026-04-01", "not a day of the exports"),
-                                        (",", "name at least one night")])
+@pytest.mark.parametrize(
+    "spec, says",
+    [
+        ("middle", "neither first, last nor a date"),
+        ("2026-01-01", "after the first"),  # nothing to backfill before it
+        ("2026-04-01", "not a day of the exports"),
+        (",", "name at least one night"),
+    ],
+)
 def test_a_night_that_cannot_be_timed_is_refused_by_name(spec, says):
     with pytest.raises(ValueError, match=says):
         parse_nights(spec, DAYS)

@@ -263,9 +263,13 @@ def judged(world):
                 key.feed(entity, r)
         key.end_of_day(day)
     rb = rulebook.load()
-    return {(r["measure_id"], r["period_month"], r["grain"], r["unit_id"]):
-            rb[r["measure_id"]].passes(r["value"], r["unit_id"], r["unit_id"])
-            for r in key.finish() if r["measure_id"] in CALL_MEASURES}
+    return {
+        (r["measure_id"], r["period_month"], r["grain"], r["unit_id"]): rb[r["measure_id"]].passes(
+            r["value"], r["unit_id"], r["unit_id"]
+        )
+        for r in key.finish()
+        if r["measure_id"] in CALL_MEASURES
+    }
 
 
 CALL_MEASURES = {"H1", "H2.1", "H2.2", "H3.1", "H3.2", "H3.3", "H4", "H5", "S1", "P1"}

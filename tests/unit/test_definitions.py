@@ -25,7 +25,7 @@ def test_h1_vip_caller_is_the_callers_tier_and_short_abandon_is_5s():
 
 
 def test_an_unknown_setting_is_refused_with_the_settings_it_has():
-    with pytest.raises(KeyError, match="P1 has no setting 'purposes'.*counted_purposes"):
+    with pytest.raises(KeyError, match=r"P1 has no setting 'purposes'.*counted_purposes"):
         rulebook.setting("P1", "purposes")
 
 
@@ -43,11 +43,15 @@ def test_settings_and_optional_reads_reach_dbt_as_seeds():
     files = build.seed_files()
     settings = list(csv.DictReader(io.StringIO(files["rulebook_settings.csv"])))
     assert {(r["measure_id"], r["setting"], r["setting_value"]) for r in settings} == {
-        ("H1", "vip_caller", "tier"), ("P1", "counted_purposes", "marketing"),
-        ("P1", "counted_purposes", "care"), ("P1", "counted_purposes", "other")}
+        ("H1", "vip_caller", "tier"),
+        ("P1", "counted_purposes", "marketing"),
+        ("P1", "counted_purposes", "care"),
+        ("P1", "counted_purposes", "other"),
+    }
     optional = list(csv.DictReader(io.StringIO(files["rulebook_optional_reads.csv"])))
     assert [(r["measure_id"], r["entity"], r["column_name"]) for r in optional] == [
-        ("A2", "tickets", "complaint_validity")]
+        ("A2", "tickets", "complaint_validity")
+    ]
     for name in ("rulebook_settings.csv", "rulebook_optional_reads.csv"):  # the committed copies are current
         assert (build.GENERATED / name).read_text(encoding="utf-8") == files[name], name
 
@@ -57,7 +61,8 @@ def test_a_missing_optional_column_gives_a_note_and_keeps_the_measure_measurable
     assert rulebook.measurability("tickets", present, "ticket_system")["A2"] == (True, None)
     assert rulebook.optional_notes("tickets", present, "ticket_system") == {
         "A2": "column tickets.complaint_validity missing from ticket_system: every complaint counts as valid"
-              " (有效投诉未导出,全部投诉计入)"}
+        " (有效投诉未导出,全部投诉计入)"
+    }
     assert rulebook.optional_notes("tickets", present | {"complaint_validity"}) == {}
 
 
@@ -67,8 +72,18 @@ def test_complaint_validity_headers_are_recognised(header):
     assert matched[1][0] == "complaint_validity", matched
 
 
-@pytest.mark.parametrize("word,value", [("有效", "valid"), ("无效", "invalid"), ("是", "valid"), ("否", "invalid"),
-                                        ("成立", "valid"), ("不成立", "invalid"), ("属实", "valid")])
+@pytest.mark.parametrize(
+    "word,value",
+    [
+        ("有效", "valid"),
+        ("无效", "invalid"),
+        ("是", "valid"),
+        ("否", "invalid"),
+        ("成立", "valid"),
+        ("不成立", "invalid"),
+        ("属实", "valid"),
+    ],
+)
 def test_complaint_validity_words_map_to_the_contract_values(word, value):
     col = contract.entity("tickets").column("complaint_validity")
     assert mapping_tools.propose_value(col, word)[0] == value

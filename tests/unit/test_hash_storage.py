@@ -9,15 +9,18 @@ from kefu import contract
 
 def _compression(con, table: str) -> dict[str, set[str]]:
     out: dict[str, set[str]] = {}
-    for col, comp in con.execute(f"SELECT column_name, compression FROM pragma_storage_info('raw.{table}') "
-                                 "WHERE segment_type = 'VARCHAR'").fetchall():
+    for col, comp in con.execute(
+        f"SELECT column_name, compression FROM pragma_storage_info('raw.{table}') WHERE segment_type = 'VARCHAR'"
+    ).fetchall():
         out.setdefault(col, set()).add(comp)
     return out
 
 
 def _fill(con, table: str = "customers") -> None:
-    con.execute(f"INSERT INTO raw.{table} (customer_id, phone_hash, phone_masked) SELECT 'C' || lpad(i::VARCHAR, 9, '0'), "
-                "sha256(i::VARCHAR), '131****' || lpad((i % 10000)::VARCHAR, 4, '0') FROM range(20000) t(i)")
+    con.execute(
+        f"INSERT INTO raw.{table} (customer_id, phone_hash, phone_masked) SELECT 'C' || lpad(i::VARCHAR, 9, '0'), "
+        "sha256(i::VARCHAR), '131****' || lpad((i % 10000)::VARCHAR, 4, '0') FROM range(20000) t(i)"
+    )
     con.execute("CHECKPOINT")
 
 
@@ -28,15 +31,16 @@ def test_a_new_warehouse_stores_hashes_uncompressed_and_the_rest_as_duckdb_choos
     comp = _compression(con, "customers")
     assert comp["phone_hash"] == {"Uncompressed"}
     assert comp["customer_id"] != {"Uncompressed"} and comp["phone_masked"] != {"Uncompressed"}
-    ddl = con.execute("SELECT sql FROM duckdb_tables() WHERE schema_name = 'raw' AND table_name = 'calls'").fetchone()[0]
+    ddl = con.execute("SELECT sql FROM duckdb_tables() WHERE schema_name = 'raw' AND table_name = 'calls'").fetchone()[
+        0
+    ]
     assert "caller_phone_hash VARCHAR USING COMPRESSION" in ddl and "caller_phone_masked VARCHAR," in ddl
 
 
 def test_a_warehouse_made_before_keeps_its_tables_and_loads_on(tmp_path):
     con = duckdb.connect(str(tmp_path / "old.duckdb"))
     con.execute("CREATE SCHEMA raw")
-    cols = ", ".join(f"{warehouse.q(n)} {t}" for n, t in warehouse.stored_columns(
-        contract.load()["customers"]))
+    cols = ", ".join(f"{warehouse.q(n)} {t}" for n, t in warehouse.stored_columns(contract.load()["customers"]))
     con.execute(f"CREATE TABLE raw.customers ({cols})")  # as ensure() created it before D-170
     warehouse.ensure(con)
     _fill(con)

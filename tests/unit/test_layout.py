@@ -41,6 +41,7 @@ def test_intermediate_folders_are_named_after_the_mart_families() -> None:
     marts = {p.name for p in (models / "marts").iterdir() if p.is_dir()}
     assert intermediate and intermediate <= marts, (
         f"intermediate folders without a mart family of that name: {sorted(intermediate - marts)} "
-        f"(families: {sorted(marts)}; docs/style.md)")
+        f"(families: {sorted(marts)}; docs/style.md)"
+    )
     empty = sorted(p.name for p in (models / "intermediate").iterdir() if p.is_dir() and not any(p.glob("*.sql")))
     assert not empty, f"empty intermediate folders: {empty}"

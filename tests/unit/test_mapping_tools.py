@@ -132,12 +132,18 @@ def test_check_words_which_measures_the_columns_make_measurable_and_at_which_gra
     # T8 reads tickets.source_call_id, opened_at, district_id and calls: source_call_id is missing here
     assert got["T8"] == (False, "not measurable: tickets.source_call_id missing / 无数据：缺少 来电流水号")
     assert "H1" not in got  # a measure that reads no ticket column is not this source's business
-    every = {c.split(".")[1] for m in rulebook.load().values() for c in (*m.reads, *m.optional_reads)
-             if c.startswith("tickets.")}
+    every = {
+        c.split(".")[1]
+        for m in rulebook.load().values()
+        for c in (*m.reads, *m.optional_reads)
+        if c.startswith("tickets.")
+    }
     assert all(ok and not why for ok, why in measures_of("tickets", every).values())
     # an optional column missing (D-119): still measurable, and the check says how it is computed
     assert measures_of("tickets", every - {"complaint_validity"})["A2"] == (
-        True, "note: tickets.complaint_validity missing: every complaint counts as valid (有效投诉未导出,全部投诉计入)")
+        True,
+        "note: tickets.complaint_validity missing: every complaint counts as valid (有效投诉未导出,全部投诉计入)",
+    )
 
 
 def test_suggest_on_a_workbook_with_a_title_block_names_the_sheet_and_the_header_row(tmp_path):

@@ -55,10 +55,19 @@ ROBOTS = {
 
 
 def test_robot_schemas_parse_and_post_their_payload_to_their_own_hosts(wire, tmp_path):
-    out = notify.send("month_signed", "2026-01 月度考核已签发", "签发人 manager M01 · 12 个片区",
-                      audience=["all"], config=ROBOTS, log_file=tmp_path / "n.jsonl")
-    assert sorted((d.channel, d.ok) for d in out) == [("d01-wecom", True), ("d02-feishu", True),
-                                                      ("manager-dingtalk", True)]
+    out = notify.send(
+        "month_signed",
+        "2026-01 月度考核已签发",
+        "签发人 manager M01 · 12 个片区",
+        audience=["all"],
+        config=ROBOTS,
+        log_file=tmp_path / "n.jsonl",
+    )
+    assert sorted((d.channel, d.ok) for d in out) == [
+        ("d01-wecom", True),
+        ("d02-feishu", True),
+        ("manager-dingtalk", True),
+    ]
     by_host = {requests.utils.urlparse(r.url).hostname: r for r in wire.requests}
     assert set(by_host) == {"qyapi.weixin.qq.com", "oapi.dingtalk.com", "open.feishu.cn"}
 
@@ -81,8 +90,14 @@ def test_robot_schemas_parse_and_post_their_payload_to_their_own_hosts(wire, tmp
 
 def test_masked_urls_and_logs_never_show_a_robot_key(wire, tmp_path, caplog):
     caplog.set_level(logging.DEBUG)  # apprise's DingTalk debug line prints its full request URL
-    out = notify.send("appeal_filed", "申诉 AP-0007", "工单 TK0001", audience=["district:D01"],
-                      config=ROBOTS, log_file=tmp_path / "n.jsonl")
+    out = notify.send(
+        "appeal_filed",
+        "申诉 AP-0007",
+        "工单 TK0001",
+        audience=["district:D01"],
+        config=ROBOTS,
+        log_file=tmp_path / "n.jsonl",
+    )
     assert {d.channel for d in out} == {"d01-wecom", "manager-dingtalk"}
     logged = caplog.text + (tmp_path / "n.jsonl").read_text(encoding="utf-8") + "".join(d.line() for d in out)
     assert "apprise" in caplog.text  # apprise did log
@@ -91,16 +106,25 @@ def test_masked_urls_and_logs_never_show_a_robot_key(wire, tmp_path, caplog):
 
 
 def test_routing_by_audience_goes_through_apprise_tags(wire, tmp_path):
-    cfg = {"channels": {
-        "d01": {"url": "wecombot://KEYD01xxxx", "audience": ["district:D01"]},
-        "d02": {"url": "wecombot://KEYD02xxxx", "audience": ["district:D02"]},
-        "t0101": {"url": "wecombot://KEYT0101xx", "audience": ["technician:T0101"]},
-        "manager": {"url": "wecombot://KEYMGRxxxx", "audience": ["role:manager"]},
-        "ops": {"url": "wecombot://KEYOPSxxxx", "audience": ["all"]},
-    }}
-    sent = lambda *a, **k: sorted(d.channel for d in notify.send(*a, **k, config=cfg, log_file=tmp_path / "n"))
-    assert sent("appeal_decided", "AP-1", "维持 upheld", audience=["district:D01", "technician:T0101"]) == \
-        ["d01", "manager", "ops", "t0101"]
+    cfg = {
+        "channels": {
+            "d01": {"url": "wecombot://KEYD01xxxx", "audience": ["district:D01"]},
+            "d02": {"url": "wecombot://KEYD02xxxx", "audience": ["district:D02"]},
+            "t0101": {"url": "wecombot://KEYT0101xx", "audience": ["technician:T0101"]},
+            "manager": {"url": "wecombot://KEYMGRxxxx", "audience": ["role:manager"]},
+            "ops": {"url": "wecombot://KEYOPSxxxx", "audience": ["all"]},
+        }
+    }
+
+    def sent(*a, **k):
+        return sorted(d.channel for d in notify.send(*a, **k, config=cfg, log_file=tmp_path / "n"))
+
+    assert sent("appeal_decided", "AP-1", "维持 upheld", audience=["district:D01", "technician:T0101"]) == [
+        "d01",
+        "manager",
+        "ops",
+        "t0101",
+    ]
     assert sent("appeal_filed", "AP-2", "", audience=["district:D02"]) == ["d02", "manager", "ops"]
     assert sent("draft_ready", "2026-01", "") == ["manager", "ops"]
     assert sent("month_signed", "2026-01", "", audience=["all"]) == ["d01", "d02", "manager", "ops", "t0101"]
@@ -109,8 +133,11 @@ def test_routing_by_audience_goes_through_apprise_tags(wire, tmp_path):
 
 
 def test_no_clear_personal_data_leaves_in_a_message():
-    title, body = notify.compose("appeal_filed", f"申诉 客户电话 {PHONE}",
-                                 f"证件 {ID_NUMBER}, 邮箱 wang.fang@example.com, 工单 TK20260101000123, 技术员 T0101")
+    title, body = notify.compose(
+        "appeal_filed",
+        f"申诉 客户电话 {PHONE}",
+        f"证件 {ID_NUMBER}, 邮箱 wang.fang@example.com, 工单 TK20260101000123, 技术员 T0101",
+    )
     text = title + body
     assert PHONE not in text and ID_NUMBER not in text and "wang.fang@" not in text
     assert "138****5678" in text and "1101**********1234" in text  # the warehouse's masked forms
@@ -139,8 +166,13 @@ def test_a_bad_config_or_url_is_a_failed_delivery_not_an_exception(tmp_path):
     (tmp_path / "broken.yml").write_text("channels: [\n", encoding="utf-8")
     out = notify.send("run_failed", "x", "y", config=tmp_path / "broken.yml", log_file=tmp_path / "n.jsonl")
     assert [(d.channel, d.ok) for d in out] == [("(config)", False)] and "broken.yml" in out[0].error
-    out = notify.send("run_failed", "x", "y", config={"channels": {"odd": {"url": "nosuch://SECRETVALUE99"}}},
-                      log_file=tmp_path / "n.jsonl")
+    out = notify.send(
+        "run_failed",
+        "x",
+        "y",
+        config={"channels": {"odd": {"url": "nosuch://SECRETVALUE99"}}},
+        log_file=tmp_path / "n.jsonl",
+    )
     assert [(d.channel, d.ok) for d in out] == [("odd", False)] and "nosuch" in out[0].error
     recorded = [json.loads(x) for x in (tmp_path / "n.jsonl").read_text(encoding="utf-8").splitlines()]
     assert [r["ok"] for r in recorded] == [False, False] and "SECRETVALUE99" not in json.dumps(recorded)
@@ -178,7 +210,14 @@ def test_the_documented_example_configuration_is_one_apprise_understands(wire, t
     md = (Path(__file__).resolve().parents[2] / "docs" / "notifications.md").read_text(encoding="utf-8")
     example = yaml.safe_load(re.search(r"```yaml\n(.*?)```", md, re.DOTALL).group(1))
     cfg = notify.from_dict(example, "docs/notifications.md")
-    assert {c.url.split("://")[0] for c in cfg.channels} >= {"mailto", "mailtos", "wecombot", "dingtalk", "feishu", "json"}
+    assert {c.url.split("://")[0] for c in cfg.channels} >= {
+        "mailto",
+        "mailtos",
+        "wecombot",
+        "dingtalk",
+        "feishu",
+        "json",
+    }
     import apprise
 
     assert [c.name for c in cfg.channels if apprise.Apprise.instantiate(c.url) is None] == []

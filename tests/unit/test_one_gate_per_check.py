@@ -5,8 +5,9 @@ model and column, and the other way round."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import yaml
 
@@ -44,8 +45,13 @@ def gx_checks(suite: dict[str, Any]) -> set[Check]:
     return out
 
 
-DBT_KINDS = {"not_null": "not_null", "not_null_unless_absent": "not_null", "unique": "unique",
-             "accepted_values": "accepted_values", "relationships": "relationships"}
+DBT_KINDS = {
+    "not_null": "not_null",
+    "not_null_unless_absent": "not_null",
+    "unique": "unique",
+    "accepted_values": "accepted_values",
+    "relationships": "relationships",
+}
 
 
 def _test_name(test: Any) -> str:
@@ -77,8 +83,10 @@ def test_no_check_is_both_a_dbt_test_and_a_contract_expectation() -> None:
     gx = set().union(*(gx_checks(s) for s in committed_suites()))
     dbt = dbt_checks(p.read_text(encoding="utf-8") for p in sorted(MODELS.rglob("*.yml")))
     both = sorted(gx & dbt)
-    assert not both, ("checks made twice, by a dbt data test and a GX contract suite (keep the GX one, "
-                      f"generated from kefu/contract.yml; D-155): {both}")
+    assert not both, (
+        "checks made twice, by a dbt data test and a GX contract suite (keep the GX one, "
+        f"generated from kefu/contract.yml; D-155): {both}"
+    )
 
 
 def test_the_contract_suites_cover_the_staged_entities() -> None:
@@ -104,5 +112,8 @@ models:
       - dbt_utils.unique_combination_of_columns: {arguments: {combination_of_columns: [month, district_id]}}
 """
     gx = set().union(*(gx_checks(s) for s in committed_suites()))
-    assert {("stg_tickets", "ticket_id", "unique"), ("stg_tickets", "district_id", "relationships"),
-            ("stg_district_households", "district_id,month", "unique")} <= gx & dbt_checks([yml])
+    assert {
+        ("stg_tickets", "ticket_id", "unique"),
+        ("stg_tickets", "district_id", "relationships"),
+        ("stg_district_households", "district_id,month", "unique"),
+    } <= gx & dbt_checks([yml])

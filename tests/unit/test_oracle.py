@@ -125,8 +125,11 @@ class Scenario:
 
 
 def cell(rows: list[dict], rule: str, month: str, grain: str = "company", unit: str = "ALL"):
-    hits = [(r["numerator"], r["denominator"]) for r in rows
-            if (r["measure_id"], r["period_month"], r["grain"], r["unit_id"]) == (rule, month, grain, unit)]
+    hits = [
+        (r["numerator"], r["denominator"])
+        for r in rows
+        if (r["measure_id"], r["period_month"], r["grain"], r["unit_id"]) == (rule, month, grain, unit)
+    ]
     assert len(hits) <= 1
     return hits[0] if hits else None
 
@@ -284,8 +287,9 @@ def test_pause_pushes_a_working_day_deadline():
 
 
 def _unreachable(s: Scenario, tid: str, a: datetime, b: datetime) -> None:
-    s.add(b, "ticket_pauses", pause_id=f"P-{tid}", ticket_id=tid, reason="customer_unreachable",
-          paused_at=a, resumed_at=b)
+    s.add(
+        b, "ticket_pauses", pause_id=f"P-{tid}", ticket_id=tid, reason="customer_unreachable", paused_at=a, resumed_at=b
+    )
 
 
 def test_t2_customer_unreachable_visit_excuses_only_its_own_time():
@@ -312,8 +316,15 @@ def test_breach_of_an_hours_clock_with_pauses_takes_the_month_of_the_extended_de
     1 Feb 02:00: an open ticket is a February breach. Without the pause it is a January breach."""
     s = Scenario(end=date(2026, 2, 28))
     s.ticket("T-1", "fault", DT(2026, 1, 30, 20), severity="general")
-    s.add(DT(2026, 1, 31), "ticket_pauses", pause_id="P-1", ticket_id="T-1", reason="force_majeure",
-          paused_at=DT(2026, 1, 31, 10), resumed_at=DT(2026, 1, 31, 16))
+    s.add(
+        DT(2026, 1, 31),
+        "ticket_pauses",
+        pause_id="P-1",
+        ticket_id="T-1",
+        reason="force_majeure",
+        paused_at=DT(2026, 1, 31, 10),
+        resumed_at=DT(2026, 1, 31, 16),
+    )
     s.ticket("T-2", "fault", DT(2026, 1, 30, 20), severity="general")
     rows = s.run()
     assert cell(rows, "T2", "2026-01") == (0, 1)
@@ -326,8 +337,15 @@ def test_pause_across_a_weekend_extends_a_working_day_limit_in_calendar_time():
     s = Scenario(start=date(2026, 3, 1), end=date(2026, 3, 31))
     for tid, done in (("T-sat", DT(2026, 3, 14, 12)), ("T-mon", DT(2026, 3, 16, 9))):
         s.ticket(tid, "new_install", DT(2026, 3, 5, 10), needs_survey=True, resolved_at=done)
-        s.add(DT(2026, 3, 9), "ticket_pauses", pause_id=f"P-{tid}", ticket_id=tid, reason="formalities_incomplete",
-              paused_at=DT(2026, 3, 6, 18), resumed_at=DT(2026, 3, 9, 9))
+        s.add(
+            DT(2026, 3, 9),
+            "ticket_pauses",
+            pause_id=f"P-{tid}",
+            ticket_id=tid,
+            reason="formalities_incomplete",
+            paused_at=DT(2026, 3, 6, 18),
+            resumed_at=DT(2026, 3, 9, 9),
+        )
     assert cell(s.run(), "T3", "2026-03") == (1, 2)
 
 
@@ -454,16 +472,53 @@ def test_h1_counts_vip_callers_in_any_queue_and_drops_abandons_shorter_than_the_
     assert short == timedelta(seconds=5)  # the rulebook default this test was computed for
     s = Scenario()
     q = DT(2026, 1, 5, 10)
-    s.call("V-ord-queue", q, queue="ordinary", customer_tier="red_vip", human_requested=True, queued_at=q,
-           answered_at=q + timedelta(seconds=40))  # a VIP routed to the ordinary queue: counts, late
-    s.call("O-vip-queue", q, queue="vip", customer_tier="szx", human_requested=True, queued_at=q,
-           answered_at=q + timedelta(seconds=5))  # not a VIP caller: out
-    s.call("A-2s", q, queue="vip", customer_tier="vip", human_requested=True, queued_at=q,
-           ended_at=q + timedelta(seconds=2), abandoned=True)  # short abandon: out
-    s.call("A-5s", q, queue="vip", customer_tier="vip", human_requested=True, queued_at=q,
-           ended_at=q + timedelta(seconds=5), abandoned=True)  # exactly the threshold: counts, not within
-    s.call("OK", q, queue="vip", customer_tier="gotone_vip", human_requested=True, queued_at=q,
-           answered_at=q + timedelta(seconds=3))
+    s.call(
+        "V-ord-queue",
+        q,
+        queue="ordinary",
+        customer_tier="red_vip",
+        human_requested=True,
+        queued_at=q,
+        answered_at=q + timedelta(seconds=40),
+    )  # a VIP routed to the ordinary queue: counts, late
+    s.call(
+        "O-vip-queue",
+        q,
+        queue="vip",
+        customer_tier="szx",
+        human_requested=True,
+        queued_at=q,
+        answered_at=q + timedelta(seconds=5),
+    )  # not a VIP caller: out
+    s.call(
+        "A-2s",
+        q,
+        queue="vip",
+        customer_tier="vip",
+        human_requested=True,
+        queued_at=q,
+        ended_at=q + timedelta(seconds=2),
+        abandoned=True,
+    )  # short abandon: out
+    s.call(
+        "A-5s",
+        q,
+        queue="vip",
+        customer_tier="vip",
+        human_requested=True,
+        queued_at=q,
+        ended_at=q + timedelta(seconds=5),
+        abandoned=True,
+    )  # exactly the threshold: counts, not within
+    s.call(
+        "OK",
+        q,
+        queue="vip",
+        customer_tier="gotone_vip",
+        human_requested=True,
+        queued_at=q,
+        answered_at=q + timedelta(seconds=3),
+    )
     assert cell(s.run(), "H1", "2026-01") == (1, 3)
 
 
@@ -627,11 +682,21 @@ def test_v1_clock_starts_at_opening_and_c2_at_resolution():
     1 h after opening is met, 1 min later is not, although both came 40 min after dispatch. D-120: C2 runs
     from resolved_at: a VIP repair resolved Friday 9 Jan 15:00 is due 24:00 Monday 12 Jan (1 wd)."""
     s = Scenario()
-    for tid, arrived, cb in (("T-on", DT(2026, 1, 9, 11), DT(2026, 1, 12, 20)),
-                             ("T-late", DT(2026, 1, 9, 11, 1), DT(2026, 1, 13, 9))):
-        s.ticket(tid, "fault", DT(2026, 1, 9, 10), severity="emergency", customer_tier="vip",
-                 formalities_complete_at=DT(2026, 1, 9, 10, 20), dispatched_at=arrived - timedelta(minutes=40),
-                 arrived_at=arrived, resolved_at=DT(2026, 1, 9, 15))
+    for tid, arrived, cb in (
+        ("T-on", DT(2026, 1, 9, 11), DT(2026, 1, 12, 20)),
+        ("T-late", DT(2026, 1, 9, 11, 1), DT(2026, 1, 13, 9)),
+    ):
+        s.ticket(
+            tid,
+            "fault",
+            DT(2026, 1, 9, 10),
+            severity="emergency",
+            customer_tier="vip",
+            formalities_complete_at=DT(2026, 1, 9, 10, 20),
+            dispatched_at=arrived - timedelta(minutes=40),
+            arrived_at=arrived,
+            resolved_at=DT(2026, 1, 9, 15),
+        )
         s.callback(f"CB-{tid}", cb, ticket_id=tid)
     rows = s.run()
     assert cell(rows, "V1", "2026-01") == (1, 2)
@@ -732,12 +797,26 @@ def test_p1_limit_follows_the_customers_group_of_the_month_and_notices_do_not_co
     are not counted. In April their first call is VIP: the April call breaches (the window sees 10 March)."""
     assert rulebook.p1_counted_purposes() == {"marketing", "care", "other"}
     s = Scenario(start=date(2026, 3, 1), end=date(2026, 4, 30))
-    calls = [("A1", "ordinary", "marketing", DT(2026, 3, 2, 10)), ("A2", "vip", "care", DT(2026, 3, 10, 10)),
-             ("A3", "vip", "notice", DT(2026, 3, 15, 10)), ("A4", "vip", "care", DT(2026, 4, 5, 10)),
-             ("B1", "red_vip", "marketing", DT(2026, 3, 2, 11)), ("B2", "ordinary", "other", DT(2026, 3, 20, 10))]
+    calls = [
+        ("A1", "ordinary", "marketing", DT(2026, 3, 2, 10)),
+        ("A2", "vip", "care", DT(2026, 3, 10, 10)),
+        ("A3", "vip", "notice", DT(2026, 3, 15, 10)),
+        ("A4", "vip", "care", DT(2026, 4, 5, 10)),
+        ("B1", "red_vip", "marketing", DT(2026, 3, 2, 11)),
+        ("B2", "ordinary", "other", DT(2026, 3, 20, 10)),
+    ]
     for cid, tier, purpose, at in calls:
-        s.add(at, "outbound", contact_id=cid, customer_id="K4" if cid[0] == "A" else "K5", customer_tier=tier,
-              purpose=purpose, channel="phone", contacted_at=at, answered=True)
+        s.add(
+            at,
+            "outbound",
+            contact_id=cid,
+            customer_id="K4" if cid[0] == "A" else "K5",
+            customer_tier=tier,
+            purpose=purpose,
+            channel="phone",
+            contacted_at=at,
+            answered=True,
+        )
     rows = s.run()
     assert cell(rows, "P1", "2026-03", "tier_group", "ordinary") == (1, 1)  # K4, no breach
     assert cell(rows, "P1", "2026-03", "tier_group", "vip") == (0, 1)  # K5: its 2nd call breaches the VIP limit
@@ -773,8 +852,14 @@ def test_a2_counts_valid_complaints_and_every_complaint_when_validity_is_not_exp
     export without the validity column counts."""
     s = Scenario()
     for d in ("D1", "D2"):
-        s.add(DT(2026, 1, 31), "district_households", district_id=d, month="2026-01", households=4500,
-              households_target=4600)
+        s.add(
+            DT(2026, 1, 31),
+            "district_households",
+            district_id=d,
+            month="2026-01",
+            households=4500,
+            households_target=4600,
+        )
     s.ticket("T-valid", "complaint", DT(2026, 1, 10, 9), complaint_validity="valid")
     s.ticket("T-invalid", "complaint", DT(2026, 1, 11, 9), complaint_validity="invalid")
     s.ticket("T-undecided", "complaint", DT(2026, 1, 12, 9))

@@ -105,14 +105,17 @@ def test_a_rule_is_named_by_its_id_a_range_or_a_wide_column(text, measure_id, ex
     assert rule_index.names(text, rulebook.load()[measure_id]) is expected
 
 
-@pytest.mark.parametrize("source, expected", [
-    ('rules = ["C5", "C6"]', True),
-    ("frame[frame.measure_id == 'C5']", True),
-    ('{"measure_id": "C5", "value": 1}', True),
-    ('{"call_id": "C5", "ended_at": "2026/3/2"}', False),  # a call id that happens to read C5
-    ("ticket(ticket_id='C5')", False),
-    ('"C55"', False),
-])
+@pytest.mark.parametrize(
+    "source, expected",
+    [
+        ('rules = ["C5", "C6"]', True),
+        ("frame[frame.measure_id == 'C5']", True),
+        ('{"measure_id": "C5", "value": 1}', True),
+        ('{"call_id": "C5", "ended_at": "2026/3/2"}', False),  # a call id that happens to read C5
+        ("ticket(ticket_id='C5')", False),
+        ('"C55"', False),
+    ],
+)
 def test_a_python_test_names_a_rule_by_quoting_it_not_as_another_id(source, expected):
     assert rule_index.quotes(source, "C5") is expected
 

@@ -19,7 +19,9 @@ def home(tmp_path):
     published = tmp_path / "published" / "kefu.duckdb"
     published.parent.mkdir()
     with duckdb.connect(str(published)) as c:
-        c.execute("create schema marts; create table marts.kpi_rule_results as select 'T9' as measure_id, 0.97::double as value")
+        c.execute(
+            "create schema marts; create table marts.kpi_rule_results as select 'T9' as measure_id, 0.97::double as value"
+        )
     archive = tmp_path / "archive" / "2026-01-01"
     archive.mkdir(parents=True)
     (archive / "客户资料_20260101.csv").write_text(f"客户编号,手机号\nC1,{PHONE}\n", encoding="utf-8")

@@ -34,14 +34,17 @@ def test_a_listed_measure_costs_its_deduction_the_others_the_default(with_score)
     assert set(s.measures("technician")) == {m.id for m in rulebook.numeric_measures() if "technician" in m.grains}
 
 
-@pytest.mark.parametrize("change, words", [
-    ({"deductions": {"R3": 5}}, "R3"),                      # measured, no threshold: nothing to fail
-    ({"deductions": {"ZZ9": 5}}, "ZZ9"),
-    ({"cap": 120}, "cap"),
-    ({"default_deduction": -1}, ">= 0"),
-    ({"grains": ["company"]}, "company"),
-    ({"base": "hundred"}, "numbers"),
-])
+@pytest.mark.parametrize(
+    "change, words",
+    [
+        ({"deductions": {"R3": 5}}, "R3"),  # measured, no threshold: nothing to fail
+        ({"deductions": {"ZZ9": 5}}, "ZZ9"),
+        ({"cap": 120}, "cap"),
+        ({"default_deduction": -1}, ">= 0"),
+        ({"grains": ["company"]}, "company"),
+        ({"base": "hundred"}, "numbers"),
+    ],
+)
 def test_a_wrong_score_section_is_refused_naming_what_is_wrong(with_score, change, words):
     with pytest.raises(ValueError, match="rulebook score") as err:
         with_score({**GOOD, **change})

@@ -53,7 +53,8 @@ grains as (
 call_items as (
 
     -- H1 (D-20): month and clock of queued_at
-    select 'H1' as measure_id, queued_month as period_month, district_id, queue,
+    select
+        'H1' as measure_id, queued_month as period_month, district_id, queue,
         is_answered_within_service_level as is_met
     from calls
     where is_h1_in_scope

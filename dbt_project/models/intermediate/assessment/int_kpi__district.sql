@@ -179,33 +179,38 @@ company_figures as (
 -- district assessment: one figure per district (or company) and month, not item counts
 assessed as (
 
-    select 'A1' as measure_id, period_month, 'district' as grain, district_id as unit_id,
+    select
+        'A1' as measure_id, period_month, 'district' as grain, district_id as unit_id,
         households as numerator, technicians as denominator, area_type as target_key
     from district_months
     where technicians > 0
 
     union all
 
-    select 'A2' as measure_id, period_month, 'district' as grain, district_id as unit_id,
+    select
+        'A2' as measure_id, period_month, 'district' as grain, district_id as unit_id,
         complaints as numerator, households as denominator, '*' as target_key
     from district_months
 
     union all
 
-    select 'A6' as measure_id, period_month, 'district' as grain, district_id as unit_id,
+    select
+        'A6' as measure_id, period_month, 'district' as grain, district_id as unit_id,
         households as numerator, previous_households as denominator, '*' as target_key
     from district_months
     where previous_households > 0
 
     union all
 
-    select 'A2' as measure_id, period_month, 'company' as grain, {{ rulebook_company_unit() }} as unit_id,
+    select
+        'A2' as measure_id, period_month, 'company' as grain, {{ rulebook_company_unit() }} as unit_id,
         complaints as numerator, households as denominator, '*' as target_key
     from company_figures
 
     union all
 
-    select 'A6' as measure_id, period_month, 'company' as grain, {{ rulebook_company_unit() }} as unit_id,
+    select
+        'A6' as measure_id, period_month, 'company' as grain, {{ rulebook_company_unit() }} as unit_id,
         households as numerator, previous_households as denominator, '*' as target_key
     from company_figures
     where previous_households > 0

@@ -170,10 +170,14 @@ judged as (
         -- call row is a VIP tier, whatever queue it was routed to; 'queue' = the call was in the VIP queue.
         (
             (
-                ('tier' in {{ rulebook_setting_values('H1', 'vip_caller') }}
-                    and clocked.customer_tier in {{ rulebook_vip_tiers() }})
-                or ('queue' in {{ rulebook_setting_values('H1', 'vip_caller') }}
-                    and clocked.queue = 'vip')
+                (
+                    'tier' in {{ rulebook_setting_values('H1', 'vip_caller') }}
+                    and clocked.customer_tier in {{ rulebook_vip_tiers() }}
+                )
+                or (
+                    'queue' in {{ rulebook_setting_values('H1', 'vip_caller') }}
+                    and clocked.queue = 'vip'
+                )
             )
             and clocked.is_human_requested
             and not (

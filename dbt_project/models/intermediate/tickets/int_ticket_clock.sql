@@ -53,9 +53,9 @@ stated as (
         combined.*,
         as_of.as_of_at,
         case
-            when parts_breached > 0 then 'breached'
-            when parts_open_overdue > 0 then 'open_overdue'
-            when parts_open > 0 then 'open_within_limit'
+            when combined.parts_breached > 0 then 'breached'
+            when combined.parts_open_overdue > 0 then 'open_overdue'
+            when combined.parts_open > 0 then 'open_within_limit'
             else 'met'
         end as state
     from combined

@@ -86,7 +86,8 @@ rules_applied as (
     union all
 
     -- T2: every other fault; a customer_unreachable pause stops the clock like any pause (D-05)
-    select ticket_id, 'T2', 'main', severity,
+    select
+        ticket_id, 'T2', 'main', severity,
         clock_start_at, resolved_at, false,
         true, 'deadline'
     from enriched

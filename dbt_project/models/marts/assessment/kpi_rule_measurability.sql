@@ -151,7 +151,7 @@ optional_missing as (
         optional_reads.measure_id,
         absent.period_month,
         'column ' || optional_reads.entity || '.' || optional_reads.column_name || ' missing from '
-            || absent.source_systems || ': ' || optional_reads.note as note
+        || absent.source_systems || ': ' || optional_reads.note as note
     from optional_reads
     inner join absent
         on absent.entity = optional_reads.entity

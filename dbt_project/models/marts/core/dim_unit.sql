@@ -63,9 +63,11 @@ hall_names as (
 
 units as (
 
-    select grain, unit_id, unit_name from district_names where recency_rank = 1
+    select grain, unit_id, unit_name from district_names
+    where recency_rank = 1
     union all
-    select grain, unit_id, unit_name from technician_names where recency_rank = 1
+    select grain, unit_id, unit_name from technician_names
+    where recency_rank = 1
     union all
     select grain, unit_id, unit_name from hall_names
     union all

@@ -119,7 +119,7 @@ latest_optional_missing as (
         spans.measure_id,
         spans.grain,
         'column ' || optional_reads.entity || '.' || optional_reads.column_name || ' missing from '
-            || spans.source_system || ': ' || optional_reads.note as note
+        || spans.source_system || ': ' || optional_reads.note as note
     from spans
     inner join optional_reads
         on optional_reads.measure_id = spans.measure_id

@@ -102,9 +102,9 @@ ranked as (
         case
             when score_average_ytd is not null
                 then rank() over (
-                    partition by grain, period_month, score_average_ytd is null
-                    order by score_average_ytd desc
-                )
+                        partition by grain, period_month, score_average_ytd is null
+                        order by score_average_ytd desc
+                    )
         end as rank_ytd
     from averaged
 
