@@ -39,7 +39,7 @@ pivoted as (
         period_month,
         grain,
         unit_id,
-        {{ district_rule_columns(rules) }},
+        {{ rule_columns(rules) }},
         cast(count(*) as {{ dbt.type_int() }}) as rules_assessed,
         cast(sum(case when passed then 1 else 0 end) as {{ dbt.type_int() }}) as rules_passed,
         cast(sum(case when not passed then 1 else 0 end) as {{ dbt.type_int() }}) as rules_failed

@@ -31,7 +31,7 @@ pivoted as (
     select
         unit_id as district_id,
         period_month,
-        {{ district_rule_columns(rules) }},
+        {{ rule_columns(rules) }},
         {% for r in rules -%}
         max(case when measure_id = '{{ r }}' then status end) as {{ r | lower }}_status,
         {% endfor -%}

@@ -29,13 +29,7 @@ final as (
         -- per measure
         -- sqlfluff cannot indent a Jinja loop of select targets
         -- noqa: disable=LT02
-        {%- for m in technician_measures %}
-        {%- set p = m | lower | replace('.', '_') %}
-        max(case when measure_id = '{{ m }}' then numerator end) as {{ p }}_numerator,
-        max(case when measure_id = '{{ m }}' then denominator end) as {{ p }}_denominator,
-        max(case when measure_id = '{{ m }}' then value end) as {{ p }}_value,
-        max(case when measure_id = '{{ m }}' then case when passed then 1 else 0 end end) = 1 as {{ p }}_passed{{ ',' if not loop.last }}
-        {%- endfor %}
+        {{ rule_columns(technician_measures) }}
     -- noqa: enable=LT02
     from results
     group by unit_id, period_month

@@ -26,14 +26,7 @@ final as (
         -- per measure
         -- sqlfluff cannot indent a Jinja loop of select targets
         -- noqa: disable=LT02
-        {%- for m in vip_measures %}
-        {%- set p = m | lower %}
-        max(case when measure_id = '{{ m }}' then numerator end) as {{ p }}_numerator,
-        max(case when measure_id = '{{ m }}' then denominator end) as {{ p }}_denominator,
-        max(case when measure_id = '{{ m }}' then value end) as {{ p }}_value,
-        max(case when measure_id = '{{ m }}' then threshold end) as {{ p }}_threshold,
-        max(case when measure_id = '{{ m }}' then case when passed then 1 else 0 end end) = 1 as {{ p }}_passed{{ ',' if not loop.last }}
-        {%- endfor %}
+        {{ rule_columns(vip_measures) }}
     -- noqa: enable=LT02
     from results
     group by period_month, grain, unit_id
