@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -100,11 +101,54 @@ def finalize(home: Home, source: Path, month: str, closed: dict) -> dict:
     if st.state != "final":
         raise appeals.AppealError(f"{month} is {st.label}: the final step runs after the sign-off")
     info = appeals_adjust.write(out, month, appeals.appeals(home, month), st)
-    files = reports.build_monthly(source, month, out, signoff=signoff_view(home, month))
+    final = final_warehouse(source, month, out, home.root / "tmp")
+    files = reports.build_monthly(final, month, out, signoff=signoff_view(home, month))
+    shutil.rmtree(final.parent, ignore_errors=True)
     for p in out.iterdir():
         if p.is_file():
             os.chmod(p, 0o444)
     return info | {"frozen": False, "files": [str(p) for p in files]}
+
+
+FINAL_SCORES = ("kpi_score_lines", "kpi_score_monthly", "kpi_score_yearly")
+
+
+def final_warehouse(source: Path, month: str, out: Path, tmp: Path) -> Path:
+    """A scratch copy of the month's warehouse whose kpi_rule_results rows of the month are the
+    final (post-exemption) ones and whose score marts are rebuilt from them by the same dbt models
+    (macros/score.sql), so the final reports and `<score mart>_final.parquet` score what was signed
+    (D-174). The source (possibly the published copy) is only read. The year to date of the score
+    is rebuilt over this month's final rows and the earlier months' rows of the warehouse."""
+    import duckdb
+
+    from kefu import build
+
+    work = tmp / f"final_{month}"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    copy = work / "final.duckdb"
+    shutil.copyfile(source, copy)
+    con = duckdb.connect(str(copy))
+    try:
+        con.execute("delete from marts.kpi_rule_results where period_month = ?", [month])
+        con.execute(
+            "insert into marts.kpi_rule_results by name select * from read_parquet(?)",
+            [str(out / appeals_adjust.FINAL)],
+        )
+    finally:
+        con.close()
+    build.run_dbt(["run", "--select", " ".join(FINAL_SCORES), "--quiet"], copy, target_path=work / "dbt_target")
+    con = duckdb.connect(str(copy), read_only=True)
+    try:
+        for name in FINAL_SCORES:
+            con.execute(
+                f"copy (select * from marts.{name} where period_month = ? order by all) "
+                f"to '{out / (name + '_final.parquet')}' (format parquet)",
+                [month],
+            )
+    finally:
+        con.close()
+    return copy
 
 
 DEMO_SIGNER = "kefu-demo (演示自动签发 demo auto sign-off)"

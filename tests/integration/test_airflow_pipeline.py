@@ -223,7 +223,25 @@ def test_monthly_assessment_draft_appeal_approve_sign_final(month_run):
                 [str(out / "kpi_rule_results.parquet"), rule, district],
             ).fetchall()
         )
+        # a technician whose score is not capped appeals one of his failed results (a unit item):
+        # approved, the result counts as passed and the final score regains its deduction (D-174)
+        tech, measure, deduction, score = con.execute(
+            "select m.unit_id, l.measure_id, l.deduction, m.score from read_parquet(?) as m "
+            "join read_parquet(?) as l on l.grain = m.grain and l.unit_id = m.unit_id "
+            "where m.grain = 'technician' and not m.is_capped and l.deduction > 0 "
+            "order by m.unit_id, l.measure_id limit 1",
+            [str(out / "kpi_score_monthly.parquet"), str(out / "kpi_score_lines.parquet")],
+        ).fetchone()
         con.close()
+        t = appeals.file_appeal(
+            home,
+            Access(tech, "technician", technician=tech),
+            "2026-01",
+            appeals.Item.unit(measure, "technician", tech),
+            "病假未登记 sick leave not recorded",
+        )
+        appeals.decide(home, MANAGER, "2026-01", t.appeal_id, "approved", "假条已核实 confirmed")
+        item.update(tech=tech, tech_score=score + deduction, tech_appeal=t.appeal_id)
         head = Access(f"head.{district}@example.com", "district_head", districts=(district,))
         a = appeals.file_appeal(
             home, head, "2026-01", appeals.Item.ticket(rule, ticket), "停电未登记 outage not recorded"
@@ -262,11 +280,18 @@ def test_monthly_assessment_draft_appeal_approve_sign_final(month_run):
     for key, (num, den) in item["raw"].items():
         assert final[key] == [num, den - 1], key
     signoff = json.loads((out / "signoff.json").read_text(encoding="utf-8"))
-    assert (signoff["state"], signoff["signed_by"], signoff["exempted_appeals"]) == (
+    assert (signoff["state"], signoff["signed_by"], sorted(signoff["exempted_appeals"])) == (
         "final",
         MANAGER.user,
-        [item["appeal"]],
+        sorted([item["appeal"], item["tech_appeal"]]),
     )
+    con = duckdb.connect()
+    final_score = con.execute(
+        "select score from read_parquet(?) where grain = 'technician' and unit_id = ?",
+        [str(out / "kpi_score_monthly_final.parquet"), item["tech"]],
+    ).fetchone()[0]
+    con.close()
+    assert final_score == pytest.approx(item["tech_score"])  # the signed month scores its final results
     wb = openpyxl.load_workbook(out / "assessment_2026-01.xlsx")
     assert f"已签发 signed by {MANAGER.user}" in wb["概览 Summary"]["A1"].value
     assert item["appeal"] in [r[0] for r in wb["申诉 Appeals"].iter_rows(min_row=4, values_only=True)]
