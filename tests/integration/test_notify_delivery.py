@@ -176,17 +176,26 @@ def test_the_nightly_notify_task_delivers_its_summary(receiver, tmp_path, monkey
     monkeypatch.setattr(
         nightly,
         "get_current_context",
-        lambda: {"params": {"business_date": "2026-01-05"}, "run_id": "manual__2026-01-05"},
+        lambda: {"params": {"business_date": "2026-01-05", "demo_key": False}, "run_id": "manual__2026-01-05"},
     )
     task = nightly.nightly().get_task("notify")
+    # the task runs the pipeline's notify step (kefu/pipeline/order.py) with what the earlier steps returned
     text = task.python_callable(
-        {"files": 9, "rows_loaded": 1234, "rows_quarantined": 5, "rejected": 0},
-        {"as_of_date": "2026-01-05", "seconds": 41.0},
-        {"evaluated": 310},
-        {"breaches": 3, "top_rules": {"T1": 2, "H1": 1}},
-        {"published": True, "path": str(home / "published" / "kefu.duckdb"), "bytes": 10, "seconds": 0.2},
-        {},
-    )
+        "notify",
+        {
+            "ingest": {"files": 9, "rows_loaded": 1234, "rows_quarantined": 5, "rejected": 0},
+            "build": {"as_of_date": "2026-01-05", "seconds": 41.0},
+            "contract": {"evaluated": 310},
+            "thresholds": {"breaches": 3, "top_rules": {"T1": 2, "H1": 1}},
+            "publish": {
+                "published": True,
+                "path": str(home / "published" / "kefu.duckdb"),
+                "bytes": 10,
+                "seconds": 0.2,
+            },
+            "docs": {},
+        },
+    )["text"]
     (msg,) = receiver.at("/manager")
     assert msg["title"] == "[客服考核] 夜间运行汇总 · Nightly summary: nightly 2026-01-05 ok · 3 breaches"
     assert (
