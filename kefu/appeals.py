@@ -510,7 +510,7 @@ def decide(
         decision=decision,
         by=who.user,
         recorded=True,
-        audience=_audience(a.district_id, getattr(a, "technician_id", None)),
+        audience=_audience(a.district_id, a.technician_id),
     )
     return next(x for x in appeals(home, month) if x.appeal_id == appeal_id)
 
