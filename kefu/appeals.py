@@ -27,7 +27,7 @@ import json
 import os
 import re
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -391,6 +391,24 @@ def _store_attachment(home: Home, appeal_id: str, attachment: Path) -> dict:
     return {"attachment": attachment.name, "attachment_sha256": digest, "attachment_file": stored.name}
 
 
+def _transition(
+    home: Home,
+    actor: tuple[str, str],
+    month: str,
+    event: str,
+    at: datetime,
+    check: Callable[[MonthStatus, list[Appeal]], dict],
+) -> dict:
+    """One ledger row by `actor` (user, role), checked and appended in one write transaction:
+    `check(status, appeals)` sees the month as it is under the lock, refuses (AppealError) or returns
+    the row's fields (after, before, appeal_id, item, facts)."""
+    with ledger(home, write=True) as con:
+        rows = _rows(con, month)
+        fields = check(status_of(rows, month), appeals_of(rows, month))
+        _append(con, at=at, actor=actor[0], role=actor[1], event=event, month=month, **fields)
+    return fields
+
+
 def file_appeal(
     home: Home,
     who: Access,
@@ -411,8 +429,8 @@ def file_appeal(
     units = failed_item(home, month, item)
     if not in_scope(who, item, units):
         raise AppealError(f"{item.label}: outside {who.user}'s scope ({who.label}) — not your district or tickets")
-    with ledger(home, write=True) as con:
-        st = status_of(_rows(con, month), month)
+
+    def check(st: MonthStatus, filed: list[Appeal]) -> dict:
         if st.state != "draft" or not st.drafted:
             raise AppealError(
                 f"{month} is {st.label}: appeals are filed against a draft only"
@@ -424,27 +442,16 @@ def file_appeal(
                 f"({window_working_days()} working days after {st.window_opened.astimezone(TZ):%Y-%m-%d}); "
                 "申诉期已过, no appeal can be filed"
             )
-        for a in _appeals_in(con, month):
+        for a in filed:
             if a.item == item and a.state in ("pending", "approved"):
                 raise AppealError(f"{item.label} already has appeal {a.appeal_id} ({a.state})")
-        n = con.execute("select count(*) from events where month = ? and event = 'appeal_filed'", [month]).fetchone()[0]
-        appeal_id = f"{month}-A{n + 1:03d}"
+        appeal_id = f"{month}-A{len(filed) + 1:03d}"
         facts = {"reason": reason.strip(), **units}
         if attachment is not None:
             facts |= _store_attachment(home, appeal_id, attachment)
-        _append(
-            con,
-            at=at,
-            actor=who.user,
-            role=who.role,
-            event="appeal_filed",
-            month=month,
-            appeal_id=appeal_id,
-            item=item,
-            before=None,
-            after="pending",
-            facts=facts,
-        )
+        return {"appeal_id": appeal_id, "item": item, "before": None, "after": "pending", "facts": facts}
+
+    appeal_id = _transition(home, (who.user, who.role), month, "appeal_filed", at, check)["appeal_id"]
     announce(
         home,
         "appeal_filed",
@@ -465,10 +472,6 @@ def _rows(con: sqlite3.Connection, month: str) -> list[dict]:
     return rows
 
 
-def _appeals_in(con: sqlite3.Connection, month: str) -> list[Appeal]:
-    return appeals_of(_rows(con, month), month)
-
-
 def decide(
     home: Home, who: Access, month: str, appeal_id: str, decision: str, comment: str, at: datetime | None = None
 ) -> Appeal:
@@ -479,29 +482,26 @@ def decide(
         raise AppealError(f"decision {decision!r}: expected approved or rejected")
     if not comment or not comment.strip():
         raise AppealError(f"{appeal_id}: a decision needs a comment (审核意见)")
-    with ledger(home, write=True) as con:
-        st = status_of(_rows(con, month), month)
+
+    def check(st: MonthStatus, filed: list[Appeal]) -> dict:
         if st.state != "draft":
             raise AppealError(f"{month} is {st.label}: decisions are made before the sign-off (re-open it first)")
-        found = {a.appeal_id: a for a in _appeals_in(con, month)}
+        found = {a.appeal_id: a for a in filed}
         if appeal_id not in found:
             raise AppealError(f"no appeal {appeal_id} in {month} (known: {', '.join(found) or 'none'})")
-        a = found[appeal_id]
-        if a.state != "pending":
-            raise AppealError(f"{appeal_id} was already decided: {a.state}")
-        _append(
-            con,
-            at=at,
-            actor=who.user,
-            role=who.role,
-            event="appeal_decided",
-            month=month,
-            appeal_id=appeal_id,
-            item=a.item,
-            before="pending",
-            after=decision,
-            facts={"decision": decision, "comment": comment.strip()},
-        )
+        if found[appeal_id].state != "pending":
+            raise AppealError(f"{appeal_id} was already decided: {found[appeal_id].state}")
+        facts = {"decision": decision, "comment": comment.strip()}
+        return {
+            "appeal_id": appeal_id,
+            "item": found[appeal_id].item,
+            "before": "pending",
+            "after": decision,
+            "facts": facts,
+        }
+
+    _transition(home, (who.user, who.role), month, "appeal_decided", at, check)
+    a = next(x for x in appeals(home, month) if x.appeal_id == appeal_id)
     announce(
         home,
         "appeal_decided",
@@ -512,7 +512,7 @@ def decide(
         recorded=True,
         audience=_audience(a.district_id, a.technician_id),
     )
-    return next(x for x in appeals(home, month) if x.appeal_id == appeal_id)
+    return a
 
 
 def sign(home: Home, who: Access, month: str, at: datetime | None = None) -> MonthStatus:
@@ -520,25 +520,21 @@ def sign(home: Home, who: Access, month: str, at: datetime | None = None) -> Mon
     before the window's end closes the window early (recorded)."""
     at = at or now_utc()
     _require(who, DECIDERS, "sign the month")
-    with ledger(home, write=True) as con:
-        st = status_of(_rows(con, month), month)
+
+    def check(st: MonthStatus, filed: list[Appeal]) -> dict:
         if st.state != "draft" or not st.drafted:
             raise AppealError(f"{month} is {st.label}: only a published draft can be signed")
-        pending = [a.appeal_id for a in _appeals_in(con, month) if a.state == "pending"]
+        pending = [a.appeal_id for a in filed if a.state == "pending"]
         if pending:
             raise AppealError(f"{month} cannot be signed: appeals {', '.join(pending)} are not decided yet (待审核)")
-        approved = [a.appeal_id for a in _appeals_in(con, month) if a.state == "approved"]
-        _append(
-            con,
-            at=at,
-            actor=who.user,
-            role=who.role,
-            event="month_signed",
-            month=month,
-            before="draft",
-            after="final",
-            facts={"exempted": approved, "window_closed_early": st.window_open(at)},
-        )
+        approved = [a.appeal_id for a in filed if a.state == "approved"]
+        return {
+            "before": "draft",
+            "after": "final",
+            "facts": {"exempted": approved, "window_closed_early": st.window_open(at)},
+        }
+
+    approved = _transition(home, (who.user, who.role), month, "month_signed", at, check)["facts"]["exempted"]
     announce(home, "month_signed", month, by=who.user, exempted=len(approved), recorded=True)
     return status(home, month)
 
@@ -550,21 +546,14 @@ def reopen(home: Home, who: Access, month: str, reason: str, at: datetime | None
     _require(who, DECIDERS, "re-open a signed month")
     if not reason or not reason.strip():
         raise AppealError(f"re-opening {month} needs a reason (重新开账原因)")
-    with ledger(home, write=True) as con:
-        st = status_of(_rows(con, month), month)
+
+    def check(st: MonthStatus, _filed: list[Appeal]) -> dict:
         if st.state != "final":
             raise AppealError(f"{month} is {st.label}: only a signed month is re-opened")
-        _append(
-            con,
-            at=at,
-            actor=who.user,
-            role=who.role,
-            event="month_reopened",
-            month=month,
-            before="final",
-            after="draft",
-            facts={"reason": reason.strip(), "was_signed_by": st.signed_by, "was_signed_at": st.signed_at.isoformat()},
-        )
+        facts = {"reason": reason.strip(), "was_signed_by": st.signed_by, "was_signed_at": st.signed_at.isoformat()}
+        return {"before": "final", "after": "draft", "facts": facts}
+
+    _transition(home, (who.user, who.role), month, "month_reopened", at, check)
     announce(home, "month_reopened", month, by=who.user, reason=reason.strip(), recorded=True)
     return status(home, month)
 
@@ -574,21 +563,13 @@ def record_draft(
 ) -> MonthStatus:
     """The monthly run published the month's draft: the appeal window opens (or stays open)."""
     at = at or now_utc()
-    with ledger(home, write=True) as con:
-        st = status_of(_rows(con, month), month)
+
+    def check(st: MonthStatus, _filed: list[Appeal]) -> dict:
         if st.state == "final":
             raise AppealError(f"{month} is {st.label}: frozen; re-open it to recompute (kefu assessment reopen)")
-        _append(
-            con,
-            at=at,
-            actor=actor,
-            role="system",
-            event="draft_ready",
-            month=month,
-            before=st.state,
-            after="draft",
-            facts=facts or {},
-        )
+        return {"before": st.state, "after": "draft", "facts": facts or {}}
+
+    _transition(home, (actor, "system"), month, "draft_ready", at, check)
     st = status(home, month)
     announce(home, "draft_ready", month, window_ends=st.window_ends.isoformat(), recorded=True)
     return st
