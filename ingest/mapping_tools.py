@@ -533,32 +533,31 @@ def check(path: Path, mapping: Path | None = None, show: int = 10) -> CheckResul
 
 def measures_of(entity: str, present) -> dict[str, tuple[bool, str]]:
     """Per measure reading `entity`: (measurable at the company grain, why not / which grains are not), in
-    English and Chinese. The decision is `kefu.rulebook.measurability` (D-90, D-91); this only words it."""
+    English and Chinese. The decision is `kefu.rulebook.missing_columns` (D-90, D-91); this only words it."""
     from kefu import contract
 
     zh = {c.name: c.zh for c in contract.entity(entity).columns}
     measures = rulebook.load()
 
-    def words(reason: str) -> str:  # "column tickets.a missing; column tickets.b missing"
-        listed = [part.split()[1] for part in reason.split("; ")]
+    def words(listed: list[str]) -> str:  # ["tickets.a", "tickets.b"]
         columns = [c.split(".", 1)[1] for c in listed]
         return f"not measurable: {', '.join(listed)} missing / 无数据：缺少 {'、'.join(zh.get(c, c) for c in columns)}"
 
     # one answer per grain, each over every measure (not one per measure and grain)
     by_grain = {
-        g: rulebook.measurability(entity, present, grain=g)
+        g: rulebook.missing_columns(entity, present, grain=g)
         for g in dict.fromkeys(g for m in measures.values() for g in m.grains)
         if g != "company"
     }
     out: dict[str, tuple[bool, str]] = {}
-    for mid, (ok, why) in rulebook.measurability(entity, present).items():
-        if not ok:
-            out[mid] = (False, words(why))
+    for mid, missing in rulebook.missing_columns(entity, present).items():
+        if missing:
+            out[mid] = (False, words(missing))
             continue
         gaps = [
-            f"{g} grain {words(by_grain[g][mid][1])}"
+            f"{g} grain {words(by_grain[g][mid])}"
             for g in measures[mid].grains
-            if g != "company" and not by_grain[g].get(mid, (True, None))[0]
+            if g != "company" and by_grain[g].get(mid)
         ]
         out[mid] = (True, "; ".join(gaps))
     for mid, note in rulebook.optional_notes(entity, present).items():  # D-119: measurable, computed without it

@@ -216,27 +216,35 @@ def needed_columns(measure: Measure, grain: str) -> tuple[str, ...]:
     return tuple(r for r in measure.reads if r.split(".", 1)[1] not in other)
 
 
+def missing_columns(entity: str, present_columns, grain: str = "company") -> dict[str, list[str]]:
+    """Every measure that reads a column of `entity` -> the columns (``entity.column``, sorted) it
+    needs at `grain` that are not among the present ones (empty: measurable). Pure: it reads only
+    the rulebook. A measure not judged at `grain` is judged at its first grain."""
+    present = set(present_columns)
+    out: dict[str, list[str]] = {}
+    for m in load().values():
+        g = grain if grain in m.grains or not m.grains else m.grains[0]
+        mine = [r for r in needed_columns(m, g) if r.split(".", 1)[0] == entity]
+        if not mine and not any(r.split(".", 1)[0] == entity for r in m.reads):
+            continue
+        out[m.id] = sorted(r for r in mine if r.split(".", 1)[1] not in present)
+    return out
+
+
 def measurability(
     entity: str, present_columns, source: str | None = None, grain: str = "company"
 ) -> dict[str, tuple[bool, str | None]]:
     """Which measures the present columns of one entity's export make measurable (D-90).
 
     Every measure that reads a column of `entity` at `grain` -> (measurable, reason): measurable
-    when every column it needs of that entity is present; else the reason names each missing
-    column, e.g. ``column tickets.product missing from ticket_system`` ('; '-joined, the same text
-    as marts.kpi_rule_measurability). Pure: it reads only the rulebook. A measure not judged at
-    `grain` is judged at its first grain."""
-    present = set(present_columns)
-    out: dict[str, tuple[bool, str | None]] = {}
-    for m in load().values():
-        g = grain if grain in m.grains or not m.grains else m.grains[0]
-        mine = [r for r in needed_columns(m, g) if r.split(".", 1)[0] == entity]
-        if not mine and not any(r.split(".", 1)[0] == entity for r in m.reads):
-            continue
-        missing = [r for r in mine if r.split(".", 1)[1] not in present]
-        tail = f" missing from {source}" if source else " missing"
-        out[m.id] = (not missing, "; ".join(f"column {r}{tail}" for r in sorted(missing)) or None)
-    return out
+    when every column it needs of that entity is present (missing_columns); else the reason names
+    each missing column, e.g. ``column tickets.product missing from ticket_system`` ('; '-joined,
+    the same text as marts.kpi_rule_measurability)."""
+    tail = f" missing from {source}" if source else " missing"
+    return {
+        mid: (not missing, "; ".join(f"column {r}{tail}" for r in missing) or None)
+        for mid, missing in missing_columns(entity, present_columns, grain).items()
+    }
 
 
 def numeric_measures() -> list[Measure]:
