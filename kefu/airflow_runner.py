@@ -200,7 +200,7 @@ def _parse(argv: list[str]):
 
 
 def main(argv: list[str]) -> int:
-    plan, part = [], []
+    plan, part = [], list[str]()
     for arg in [*argv, THEN]:
         if arg == THEN:
             plan.append(_parse(part))
