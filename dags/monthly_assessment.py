@@ -5,9 +5,10 @@ On the 1st of each month (06:00 Asia/Shanghai, after the nightly run of the mont
 was published) it closes the previous month; triggered with the param `month` (YYYY-MM) it
 closes any month on demand.
 
-1. **prepare** — a warehouse as of 24:00 of the month's last day: the published copy when it
-   holds that day, else a scratch copy rebuilt as of that day from the export history, so
-   closing a month again gives the same assessment (docs/decisions.md D-73);
+1. **prepare** — a warehouse as of 24:00 of the month's last day that passes every dbt data test:
+   a copy of the published warehouse when it holds that day and was built by this project (its
+   data tests run, nothing rebuilt: D-175), else a scratch copy rebuilt as of that day from the
+   export history, so closing a month again gives the same assessment (docs/decisions.md D-73);
 2. **close_month** — the *draft*: the month's rows of every KPI mart frozen as Parquet in
    `published/assessment/YYYY-MM/`, with the year's totals through the month (the run on 1 January
    closes December: the final yearly totals); the appeal window opens (kefu/appeals.py). A month
@@ -18,6 +19,7 @@ closes any month on demand.
    (`kefu assessment sign`, after the appeals are decided: `kefu appeals …`, dashboard 申诉);
 5. **final** — the approved appeals exempted (核减), the final results, workbook and PDF with raw,
    exempted and final figures and who signed, every file read-only (docs/decisions.md D-129..D-131);
+   the score rebuilt on the final results only when an approval changed one (D-174, D-176);
 6. **cleanup** the scratch copy; 7. **notify**.
 
 Reads only the published copy: it never takes the nightly run's writer slot.
@@ -70,7 +72,8 @@ def monthly_assessment():
         ctx = get_current_context()
         h = home()
         with stop_on(pipeline.PipelineError):
-            return str(pipeline.prepare_month(h, month_of(ctx), h.root / "tmp" / run_id(ctx).replace(":", "_")))
+            # one work folder for every run (max_active_runs=1): dbt's partial parsing is kept between closes
+            return str(pipeline.prepare_month(h, month_of(ctx), h.root / "tmp" / "monthly_assessment"))
 
     @task
     def close_month(source: str) -> dict:

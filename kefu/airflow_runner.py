@@ -4,6 +4,7 @@ SQLite metadata database: the main job of `make demo`, and what the tests drive.
     python -m kefu.airflow_runner nightly 2026-01-01 2026-01-02 ...   # one dag.test per business date
     python -m kefu.airflow_runner monthly_assessment 2026-01 2026-02  # one dag.test per month
     python -m kefu.airflow_runner backfill 2026-03-28                 # bulk-load the history up to a date
+    python -m kefu.airflow_runner backfill 2026-03-28 --then nightly 2026-03-29   # both in one process
 
 The environment (AIRFLOW_HOME, KEFU_HOME, ...) must be set before Airflow is imported, so
 callers run this module as a child process with `airflow_env()`.
@@ -68,16 +69,29 @@ def run_in_child(
     """Run this module as a child process with env (one Airflow start-up for all keys); return one
     result dict per run, calling on_result(result) as each run ends. The last failed run carries the
     tail of the child's output (the task logs) in `log_tail`."""
+    return run_plan_in_child([(dag_id, keys)], env, conf, on_result)
+
+
+THEN = "--then"  # separates the DAGs of one child's plan on its command line
+
+
+def run_plan_in_child(
+    plan: list[tuple[str, list[str]]], env: dict[str, str], conf: dict | None = None, on_result=None
+) -> list[dict]:
+    """run_in_child for several DAGs in turn — [(dag_id, keys), ...] — in ONE child process: one
+    Airflow start-up, and the imports every DAG shares (Great Expectations, DuckDB, kefu) paid once
+    (what `kefu demo` runs). The child stops at the first run that fails."""
     import collections
     import tempfile
 
-    cmd = [sys.executable, "-m", "kefu.airflow_runner", dag_id, *keys]
-    if conf:
-        cmd += ["--conf", json.dumps(conf)]
+    cmd = [sys.executable, "-m", "kefu.airflow_runner"]
+    for i, (dag_id, keys) in enumerate(plan):
+        cmd += ([THEN] if i else []) + [dag_id, *keys] + (["--conf", json.dumps(conf)] if conf else [])
     results: list[dict] = []
     tail: collections.deque[str] = collections.deque(maxlen=300)
     with tempfile.TemporaryFile("w+") as err:
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=err, text=True)
+        assert proc.stdout is not None
         for line in proc.stdout:
             if line.startswith("KEFU_RUN_RESULT "):
                 r = json.loads(line[len("KEFU_RUN_RESULT ") :])
@@ -91,7 +105,8 @@ def run_in_child(
         err.seek(0)
         err_tail = err.read()[-6000:]
     if rc and not results:
-        raise RuntimeError(f"dag.test of {dag_id} crashed:\n{''.join(tail)[-3000:]}\n{err_tail}")
+        names = ", ".join(dag_id for dag_id, _ in plan)
+        raise RuntimeError(f"dag.test of {names} crashed:\n{''.join(tail)[-3000:]}\n{err_tail}")
     if results and results[-1]["state"] != "success":
         results[-1]["log_tail"] = "".join(tail)[-8000:] + "\n" + err_tail
     return results
@@ -130,7 +145,46 @@ def _record_real_start(run, started: datetime) -> float | None:
         session.close()
 
 
-def main(argv: list[str]) -> int:
+def _cpu_seconds() -> float:
+    """User + system CPU seconds of this process and of its children that have ended (dbt)."""
+    import resource
+
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+PROFILE_ENV = "KEFU_TASK_PROFILE"  # a file: one JSON line per task try, its wall and CPU seconds
+
+
+def _profile_tasks(path: Path) -> None:
+    """Wrap dag.test()'s in-process task runner so each task try appends its wall time and the CPU
+    seconds of this process and of its waited-for children (dbt runs as a child) to `path` — the
+    per-task profile of docs/benchmarks.md ("make demo"). dag.test() runs every task in this process."""
+    import resource
+
+    from airflow.sdk.definitions import dag as sdk_dag
+
+    inner = sdk_dag._run_task
+
+    def cpu() -> tuple[float, float]:
+        me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        return me.ru_utime + me.ru_stime, kids.ru_utime + kids.ru_stime
+
+    def timed(*, ti, task, run_triggerer=False):
+        (s0, c0), t0 = cpu(), time.monotonic()
+        try:
+            return inner(ti=ti, task=task, run_triggerer=run_triggerer)
+        finally:
+            (s1, c1), wall = cpu(), time.monotonic() - t0
+            row = {"dag_id": ti.dag_id, "task_id": ti.task_id, "run_id": ti.run_id, "state": str(ti.state)}
+            row |= {"wall": round(wall, 2), "cpu_self": round(s1 - s0, 2), "cpu_children": round(c1 - c0, 2)}
+            with open(path, "a", encoding="utf-8") as f:
+                f.write(json.dumps(row) + "\n")
+
+    sdk_dag._run_task = timed
+
+
+def _parse(argv: list[str]):
     import argparse
 
     p = argparse.ArgumentParser(prog="python -m kefu.airflow_runner")
@@ -138,44 +192,57 @@ def main(argv: list[str]) -> int:
     p.add_argument(
         "keys",
         nargs="+",
-        help="business dates YYYY-MM-DD (nightly; backfill: load up to it) or months YYYY-MM (monthly)",
+        help="business dates YYYY-MM-DD (nightly; backfill: load up to it) or months YYYY-MM (monthly); "
+        f"`{THEN} DAG KEY...` runs another DAG after these in the same process",
     )
     p.add_argument("--conf", default=None, help="JSON run conf added to every run")
-    args = p.parse_args(argv)
+    return p.parse_args(argv)
 
+
+def main(argv: list[str]) -> int:
+    plan, part = [], list[str]()
+    for arg in [*argv, THEN]:
+        if arg == THEN:
+            plan.append(_parse(part))
+            part = []
+        else:
+            part.append(arg)
+
+    if os.environ.get(PROFILE_ENV):
+        _profile_tasks(Path(os.environ[PROFILE_ENV]))
     from airflow.dag_processing.dagbag import DagBag
 
     bag = DagBag(dag_folder=str(DAGS))
     if bag.import_errors:
         print(f"DAG import errors: {bag.import_errors}", file=sys.stderr)
         return 2
-    dag = bag.get_dag(args.dag_id)
-    extra = json.loads(args.conf) if args.conf else {}
-    rc = 0
-    for key in args.keys:
-        conf = dict(extra)
-        if args.dag_id == "backfill":
-            conf["through"] = key
-        t0 = time.monotonic()
-        started = datetime.now(UTC)
-        run = dag.test(logical_date=_logical_date(args.dag_id, key), run_conf=conf or None)
-        run_seconds = _record_real_start(run, started)
-        tis = {ti.task_id: str(ti.state) for ti in run.get_task_instances()}
-        state = str(run.state)
-        result = {
-            "dag_id": args.dag_id,
-            "key": key,
-            "run_id": run.run_id,
-            "state": state,
-            "seconds": round(time.monotonic() - t0, 1),
-            "run_seconds": None if run_seconds is None else round(run_seconds, 1),
-            "tasks": tis,
-        }
-        print("KEFU_RUN_RESULT " + json.dumps(result), flush=True)
-        if state != "success":
-            rc = 1
-            break
-    return rc
+    for args in plan:
+        dag = bag.get_dag(args.dag_id)
+        extra = json.loads(args.conf) if args.conf else {}
+        for key in args.keys:
+            conf = dict(extra)
+            if args.dag_id == "backfill":
+                conf["through"] = key
+            t0, c0 = time.monotonic(), _cpu_seconds()
+            started = datetime.now(UTC)
+            run = dag.test(logical_date=_logical_date(args.dag_id, key), run_conf=conf or None)
+            run_seconds = _record_real_start(run, started)
+            tis = {ti.task_id: str(ti.state) for ti in run.get_task_instances()}
+            state = str(run.state)
+            result = {
+                "dag_id": args.dag_id,
+                "key": key,
+                "run_id": run.run_id,
+                "state": state,
+                "seconds": round(time.monotonic() - t0, 1),
+                "run_seconds": None if run_seconds is None else round(run_seconds, 1),
+                "cpu_seconds": round(_cpu_seconds() - c0, 1),  # this process and its dbt children
+                "tasks": tis,
+            }
+            print("KEFU_RUN_RESULT " + json.dumps(result), flush=True)
+            if state != "success":
+                return 1
+    return 0
 
 
 if __name__ == "__main__":

@@ -101,9 +101,11 @@ def finalize(home: Home, source: Path, month: str, closed: dict) -> dict:
     if st.state != "final":
         raise appeals.AppealError(f"{month} is {st.label}: the final step runs after the sign-off")
     info = appeals_adjust.write(out, month, appeals.appeals(home, month), st)
-    final = final_warehouse(source, month, out, home.root / "tmp")
-    files = reports.build_monthly(final, month, out, signoff=signoff_view(home, month))
-    shutil.rmtree(final.parent, ignore_errors=True)
+    final = final_warehouse(source, month, out, home.root / "tmp", home.root / "dbt_target" / "final")
+    # the weekly summaries read nothing the final results change: the draft's stand (D-176)
+    files = reports.build_monthly(final, month, out, signoff=signoff_view(home, month), weekly="missing")
+    if final != source:
+        shutil.rmtree(final.parent, ignore_errors=True)
     for p in out.iterdir():
         if p.is_file():
             os.chmod(p, 0o444)
@@ -113,31 +115,69 @@ def finalize(home: Home, source: Path, month: str, closed: dict) -> dict:
 FINAL_SCORES = ("kpi_score_lines", "kpi_score_monthly", "kpi_score_yearly")
 
 
-def final_warehouse(source: Path, month: str, out: Path, tmp: Path) -> Path:
-    """A scratch copy of the month's warehouse whose kpi_rule_results rows of the month are the
-    final (post-exemption) ones and whose score marts are rebuilt from them by the same dbt models
-    (macros/score.sql), so the final reports and `<score mart>_final.parquet` score what was signed
-    (D-174). The source (possibly the published copy) is only read. The year to date of the score
-    is rebuilt over this month's final rows and the earlier months' rows of the warehouse."""
+def final_equals_draft(source: Path, month: str, out: Path) -> bool:
+    """Whether the month's final results (`kpi_rule_results_final.parquet`) are, row for row and
+    value for value, the month's rows of kpi_rule_results in `source`: no approved appeal changed
+    anything (a multiset comparison, both ways, of every column)."""
+    import duckdb
+
+    con = duckdb.connect(str(source), read_only=True)
+    try:
+        cols = ", ".join(
+            f'"{c}"'
+            for (c,) in con.execute(
+                "select column_name from information_schema.columns where table_schema = 'marts' "
+                "and table_name = 'kpi_rule_results' order by ordinal_position"
+            ).fetchall()
+        )
+        draft = f"select {cols} from marts.kpi_rule_results where period_month = $month"
+        final = f"select {cols} from read_parquet($final)"
+        params = {"month": month, "final": str(out / appeals_adjust.FINAL)}
+        differ = con.execute(
+            f"select (select count(*) from ({draft} except all {final})) + "
+            f"(select count(*) from ({final} except all {draft}))",
+            params,
+        ).fetchone()[0]
+    finally:
+        con.close()
+    return differ == 0
+
+
+def final_warehouse(source: Path, month: str, out: Path, tmp: Path, target_path: Path | None = None) -> Path:
+    """The month's warehouse scored on its final (post-exemption) results: `<score mart>_final.parquet`
+    and the final reports score what was signed (D-174). The source (possibly the published copy) is
+    only read.
+
+    When the final results equal the draft's (final_equals_draft: no approved appeal changed a row),
+    the source itself is that warehouse — the same models over the same rows give its score marts
+    (D-176) — and the score marts' rows of the month are frozen from it. Otherwise a scratch copy
+    gets the final kpi_rule_results rows of the month and dbt rebuilds its score marts from them
+    (macros/score.sql); the year to date of the score takes this month's final rows and the earlier
+    months' rows of the warehouse. Returns the warehouse the final reports are written from."""
     import duckdb
 
     from kefu import build
 
-    work = tmp / f"final_{month}"
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
-    copy = work / "final.duckdb"
-    shutil.copyfile(source, copy)
-    con = duckdb.connect(str(copy))
-    try:
-        con.execute("delete from marts.kpi_rule_results where period_month = ?", [month])
-        con.execute(
-            "insert into marts.kpi_rule_results by name select * from read_parquet(?)",
-            [str(out / appeals_adjust.FINAL)],
+    if final_equals_draft(source, month, out):
+        copy = source
+    else:
+        work = tmp / "final_scores"  # one path: dbt's partial parsing in target_path is kept between months
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True)
+        copy = work / "final.duckdb"
+        shutil.copyfile(source, copy)
+        con = duckdb.connect(str(copy))
+        try:
+            con.execute("delete from marts.kpi_rule_results where period_month = ?", [month])
+            con.execute(
+                "insert into marts.kpi_rule_results by name select * from read_parquet(?)",
+                [str(out / appeals_adjust.FINAL)],
+            )
+        finally:
+            con.close()
+        build.run_dbt(
+            ["run", "--select", " ".join(FINAL_SCORES), "--quiet"], copy, target_path=target_path or work / "dbt_target"
         )
-    finally:
-        con.close()
-    build.run_dbt(["run", "--select", " ".join(FINAL_SCORES), "--quiet"], copy, target_path=work / "dbt_target")
     con = duckdb.connect(str(copy), read_only=True)
     try:
         for name in FINAL_SCORES:

@@ -294,8 +294,26 @@ def build(
     unknown = set(vars or {}) - set(RUN_VARS)
     if unknown:
         raise ValueError(f"unknown run vars {sorted(unknown)}; known: {RUN_VARS}")
+    run_dbt(args, warehouse, target_path, run_vars=vars, extra_env=_no_json())
+
+
+def _no_json() -> dict[str, str]:
     # dbt's JSON artifacts (manifest.json twice, semantic_manifest.json, run_results.json) cost ~0.9 CPU s
     # a build and nothing reads them; partial parsing keeps its own file. DBT_WRITE_JSON=true to keep them
     # (benchmarks/build_measure.py does, for dbt's per-model timings); docs/decisions.md D-172
-    keep = {} if WRITE_JSON_ENV in os.environ else {WRITE_JSON_ENV: "false"}
-    run_dbt(args, warehouse, target_path, run_vars=vars, extra_env=keep)
+    return {} if WRITE_JSON_ENV in os.environ else {WRITE_JSON_ENV: "false"}
+
+
+def data_tests(
+    warehouse: Path,
+    target_path: Path | None = None,
+    exclude: str | None = None,
+    vars: dict[str, str] | None = None,
+) -> None:
+    """`dbt test`: the data tests over the models as they are built, nothing rebuilt (a month closed on
+    the published copy of its last night, docs/decisions.md D-175). vars as in build()."""
+    unknown = set(vars or {}) - set(RUN_VARS)
+    if unknown:
+        raise ValueError(f"unknown run vars {sorted(unknown)}; known: {RUN_VARS}")
+    args = ["test", "--quiet"] + (["--exclude", exclude] if exclude else [])
+    run_dbt(args, warehouse, target_path, run_vars=vars, extra_env=_no_json())

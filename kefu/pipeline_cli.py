@@ -132,37 +132,28 @@ def run_demo(
     print(f"demo exports: {home.landing} ({len(all_days)} days); Airflow home: {out / 'airflow'}", flush=True)
 
     def show(r: dict) -> None:
-        print(f"  {r['dag_id']} {r['key']}: {r['state']} in {r['seconds']} s", flush=True)
+        cpu = f", {r['cpu_seconds']} CPU s" if r.get("cpu_seconds") is not None else ""
+        print(f"  {r['dag_id']} {r['key']}: {r['state']} in {r['seconds']} s{cpu}", flush=True)
 
     history, night_days = (run_days[:-nights], run_days[-nights:]) if nights > 0 else (run_days, [])
-    backfilled = (
-        airflow_runner.run_in_child("backfill", [history[-1].isoformat()], env, on_result=show) if history else []
-    )
-    if backfilled and backfilled[-1]["state"] != "success":
-        raise SystemExit(f"kefu demo: backfill failed:\n{backfilled[-1]['log_tail']}")
-    nightly = (
-        airflow_runner.run_in_child("nightly", [d.isoformat() for d in night_days], env, on_result=show)
-        if night_days
-        else []
-    )
-    if len(nightly) < len(night_days) or (nightly and nightly[-1]["state"] != "success"):
-        raise SystemExit(
-            f"kefu demo: nightly {nightly[-1]['key'] if nightly else ''} failed:\n"
-            f"{nightly[-1]['log_tail'] if nightly else ''}"
-        )
     months_ = _months(run_days)
+    plan = [
+        *([("backfill", [history[-1].isoformat()])] if history else []),
+        *([("nightly", [d.isoformat() for d in night_days])] if night_days else []),
+        *([("monthly_assessment", months_)] if months_ else []),
+    ]
     from kefu.assessment_flow import signing_drafts
 
-    with signing_drafts(home, months_):  # the demo signs each draft itself (issue 21; D-130)
-        monthly = (
-            airflow_runner.run_in_child(
-                "monthly_assessment", months_, env | {"KEFU_SIGNOFF_POKE_SECONDS": "3"}, on_result=show
-            )
-            if months_
-            else []
-        )
-    if monthly and monthly[-1]["state"] != "success":
-        raise SystemExit(f"kefu demo: monthly_assessment {monthly[-1]['key']} failed:\n{monthly[-1]['log_tail']}")
+    # the three DAGs in one Airflow process (one start-up); the demo signs each draft itself (issue 21; D-130)
+    with signing_drafts(home, months_):
+        results = airflow_runner.run_plan_in_child(plan, env | {"KEFU_SIGNOFF_POKE_SECONDS": "3"}, on_result=show)
+    ran = {dag_id: [r for r in results if r["dag_id"] == dag_id] for dag_id, _ in plan}
+    for dag_id, keys in plan:
+        done = ran[dag_id]
+        if len(done) < len(keys) or done[-1]["state"] != "success":
+            last = done[-1] if done else (results[-1] if results else {"key": "", "log_tail": ""})
+            raise SystemExit(f"kefu demo: {dag_id} {last['key']} failed:\n{last['log_tail']}")
+    backfilled, nightly, monthly = ran.get("backfill", []), ran.get("nightly", []), ran.get("monthly_assessment", [])
     exact = None
     if run_days == all_days:
         exact = exactness.compare(home.published, out / "expected" / "kpi_expected.csv")

@@ -27,11 +27,14 @@ def _marts_with_month(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def prepare_month(home: Home, month: str, work_dir: Path) -> Path:
-    """A warehouse as of 24:00 of the month's last day, to close the month from.
+    """A warehouse as of 24:00 of the month's last day, passing every dbt data test, to close the
+    month from (D-73).
 
-    The published copy when it holds exactly that day (the normal run on the 1st); otherwise
-    (a month closed on demand later) a scratch copy rebuilt as of that day from the export
-    history, so closing a month twice gives the same assessment."""
+    The published copy when it holds exactly that day and was built by this dbt project and
+    rulebook (the normal run on the 1st): a rebuild would give it again (D-70), so only the data
+    tests the night left out are run on a scratch copy of it (D-175). Otherwise (a month closed on
+    demand later, or a copy built by other code) a scratch copy rebuilt in full as of that day from
+    the export history, so closing a month twice gives the same assessment."""
     _first, last = month_bounds(month)
     manifest = read_manifest(home.published)
     published = manifest.get("business_date")
@@ -41,21 +44,22 @@ def prepare_month(home: Home, month: str, work_dir: Path) -> Path:
             f"the nightly run of {last} must be published first (月末数据未发布)"
         )
     work_dir.mkdir(parents=True, exist_ok=True)
-    scratch = work_dir / f"month_{month}.duckdb"
+    # the same path at every close (dags/monthly_assessment.py passes the same work_dir): dbt's partial
+    # parsing, kept in one target folder, is reused only while the warehouse path is unchanged
+    scratch = work_dir / "month.duckdb"
     shutil.copyfile(home.published, scratch)
     os.chmod(scratch, 0o644)
-    # rebuilt as of the month's last day (from the export history when the published copy is newer),
-    # with every dbt data test: a month is closed only on a warehouse that passes all of them (D-73)
     history = published != last.isoformat()
-    # built by other code or another rulebook than this one (D-70): its incremental models are rebuilt too
-    full_refresh = history or manifest.get("project") != build.project_digest()
-    build.build(
-        scratch,
-        full_refresh=full_refresh,
-        target_path=work_dir / f"dbt_target_{month}",
-        exclude=FULL_EXCLUDE,
-        vars=build_vars(last, history=history),
-    )
+    target = home.root / "dbt_target" / "monthly"
+    if not history and manifest.get("project") == build.project_digest():
+        # a month is closed only on a warehouse that passes every data test (D-73)
+        build.data_tests(scratch, target_path=target, exclude=FULL_EXCLUDE, vars=build_vars(last, history=False))
+    else:
+        # from the export history when the published copy is newer; built by other code or another
+        # rulebook than this one (D-70): its incremental models are rebuilt too
+        build.build(
+            scratch, full_refresh=True, target_path=target, exclude=FULL_EXCLUDE, vars=build_vars(last, history)
+        )
     return scratch
 
 

@@ -26,24 +26,29 @@ def _atomic(write, path: Path) -> Path:
     return path
 
 
-def build_monthly(source: Path, month: str, out_dir: Path, signoff=None) -> list[Path]:
+def build_monthly(source: Path, month: str, out_dir: Path, signoff=None, weekly: str = "all") -> list[Path]:
     """Write the month's workbook, PDF report and weekly summaries into out_dir; return their paths.
 
     source is a DuckDB warehouse file, opened read-only. Raises LookupError when it holds no rule
     results for the month. signoff (kefu.appeals_adjust.SignoffView): the workbook and PDF also show
-    the draft / signed state, raw vs final figures and the appeals (the monthly_assessment DAG)."""
+    the draft / signed state, raw vs final figures and the appeals (the monthly_assessment DAG).
+    weekly="missing": a weekly summary already in out_dir is kept as it is (the final step: the
+    summaries read nothing the sign-off changes, docs/decisions.md D-176)."""
+    if weekly not in ("all", "missing"):
+        raise ValueError(f"weekly must be 'all' or 'missing', not {weekly!r}")
+    out_dir = Path(out_dir)
     con = sandbox.connect(source)  # read-only and sandboxed, like every reader (kefu/sandbox.py)
     try:
         month_data = dataclasses.replace(data.load_month(con, month), signoff=signoff)
-        weeks = [data.load_week(con, day) for day in data.meeting_days(month, month_data.as_of)]
+        summaries = {day: out_dir / f"weekly_summary_{day}.pdf" for day in data.meeting_days(month, month_data.as_of)}
+        weeks = [data.load_week(con, day) for day, p in summaries.items() if weekly == "all" or not p.exists()]
     finally:
         con.close()
-    out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     files = [
         _atomic(lambda p: workbook.write(month_data, p), out_dir / f"assessment_{month}.xlsx"),
         _atomic(lambda p: pdf.monthly(month_data, p), out_dir / f"service_report_{month}.pdf"),
     ]
     for week in weeks:
-        files.append(_atomic(lambda p, w=week: pdf.weekly(w, p), out_dir / f"weekly_summary_{week.meeting}.pdf"))
-    return files
+        _atomic(lambda p, w=week: pdf.weekly(w, p), summaries[week.meeting])
+    return files + list(summaries.values())

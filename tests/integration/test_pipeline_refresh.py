@@ -98,17 +98,33 @@ def test_a_warehouse_from_before_the_digest_is_fully_refreshed_once(night):
     assert calls == [True, False]
 
 
-@pytest.mark.parametrize("recorded, expected", [("A", False), ("B", True), (None, True)])
-def test_the_month_close_rebuilds_a_published_copy_of_another_project(tmp_path, monkeypatch, recorded, expected):
+@pytest.mark.parametrize(
+    "recorded, published, expected",
+    [
+        ("A", "2026-03-31", "data tests"),  # the month-end state built by this project: tested, not rebuilt
+        ("B", "2026-03-31", "full refresh"),  # built by other code or another rulebook
+        (None, "2026-03-31", "full refresh"),
+        ("A", "2026-04-02", "full refresh"),  # newer than the month end: rebuilt from the export history
+    ],
+)
+def test_the_month_close_tests_a_current_published_copy_and_rebuilds_any_other(
+    tmp_path, monkeypatch, recorded, published, expected
+):
     home = Home(tmp_path / "home")
     home.published_dir.mkdir(parents=True)
     home.published.write_bytes(b"")
-    manifest = {"business_date": "2026-03-31", "run_id": "r"}
+    manifest = {"business_date": published, "run_id": "r"}
     if recorded:
         manifest["project"] = recorded
     home.manifest.write_text(json.dumps(manifest), encoding="utf-8")
     calls = []
     monkeypatch.setattr(build, "project_digest", lambda: "A")
-    monkeypatch.setattr(build, "build", lambda warehouse, full_refresh, **kw: calls.append(full_refresh))
+    monkeypatch.setattr(
+        build,
+        "build",
+        lambda warehouse, full_refresh, **kw: calls.append(("full refresh" if full_refresh else "build", kw["vars"])),
+    )
+    monkeypatch.setattr(build, "data_tests", lambda warehouse, **kw: calls.append(("data tests", kw["vars"])))
     pipeline.prepare_month(home, "2026-03", tmp_path / "work")
-    assert calls == [expected]
+    history = {"history_as_of": "2026-03-31"} if published != "2026-03-31" else {}
+    assert calls == [(expected, {"as_of_date": "2026-03-31", **history})]
