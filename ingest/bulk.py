@@ -422,6 +422,7 @@ class BulkIngest(Ingest):
             labels,
             transform.resolve_values(con, rule, sources, g.stg),
             p0.has_sheet_column,
+            transform.first_formats(con, rule, sources, g.stg),
             stg=g.stg,
             files=files,
             any_rejects=bool(g.rejects),
