@@ -304,3 +304,45 @@ def test_the_first_value_s_format_is_tried_first_without_changing_any_typed_valu
         return con.execute(f"SELECT {transform.typed_expr(plan, col, sources['ticket_taken_at'])} FROM stg").fetchall()
 
     assert typed(picked) == typed({})
+
+
+def test_the_address_mask_of_free_text_equals_the_single_regexp_on_random_text():
+    """pii.address_after_label_sql (D-186) against regexp_replace with ADDRESS_AFTER_LABEL itself, on
+    text made of the characters the two regexps treat differently; without its guard it differs."""
+    import random
+
+    import pandas as pd
+
+    rnd = random.Random(7)
+    alphabet = [
+        "地址",
+        "地址:",
+        "地址：",
+        ":",
+        "：",
+        "市",
+        "区",
+        "县",
+        ",",
+        "，",
+        ";",
+        "。",
+        " ",
+        "\t",
+        "*",
+        "江",
+        "路",
+    ]
+    texts = ["".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 40))) for _ in range(20_000)]
+    texts += ["地址:" + "江" * k + "市" + tail for k in range(15, 25) for tail in ("路", ",", "*路", "")]
+    con = duckdb.connect()
+    df = pd.DataFrame({"s": texts})  # noqa: F841 (scanned by DuckDB)
+    con.execute("CREATE TABLE r AS SELECT * FROM df")
+    single = f"regexp_replace(s, '{pii.ADDRESS_AFTER_LABEL}', '\\1****', 'g')"
+    unguarded = f"regexp_replace(s, '{pii.ADDRESS_UNBOUNDED}', '\\1****', 'g')"
+    differ, unguarded_differ = con.execute(
+        f"SELECT count(*) FILTER (WHERE {pii.address_after_label_sql('s')} IS DISTINCT FROM {single}), "
+        f"count(*) FILTER (WHERE {unguarded} IS DISTINCT FROM {single}) FROM r"
+    ).fetchone()
+    assert differ == 0
+    assert unguarded_differ > 0  # the guard is what makes it exact
