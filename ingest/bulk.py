@@ -267,8 +267,15 @@ class BulkIngest(Ingest):
         con = self.con
         con.execute("BEGIN TRANSACTION")
         try:
-            for f in batch:  # ids in load order, as night-by-night loads give them (newest-wins ties)
-                f.file_id = self._next_id()
+            # ids in load order, as night-by-night loads give them (newest-wins ties): one query
+            ids = [
+                int(r[0])
+                for r in con.execute(
+                    "SELECT nextval('audit.file_id_seq') AS i FROM range(?) ORDER BY i", [len(batch)]
+                ).fetchall()
+            ]
+            for f, fid in zip(batch, ids, strict=True):
+                f.file_id = fid
                 self._at(f.day)
                 if f.reject is not None:
                     f.result = self._reject(
@@ -318,16 +325,39 @@ class BulkIngest(Ingest):
         )
         self.con.execute("DROP TABLE bulk_moved")
 
-    def _insert_values(self, table: str, cols: list[str], rows: list[list], chunk: int = 500) -> None:
-        """INSERT many rows with one statement per `chunk` rows (one prepared statement per row costs
-        ~1 ms in DuckDB)."""
-        one = "(" + ", ".join("?" for _ in cols) + ")"
-        for i in range(0, len(rows), chunk):
-            part = rows[i : i + chunk]
+    def _insert_values(self, table: str, cols: list[str], rows: list[list]) -> None:
+        """INSERT many rows with one statement: one list parameter per column, unnested side by side
+        and typed as the table's columns (a bound parameter per value costs ~20 µs in DuckDB; a
+        year's batch logs 4,000 files of 16 values)."""
+        if not rows:
+            return
+        schema, _, name = table.rpartition(".")
+        types = dict(
             self.con.execute(
-                f"INSERT INTO {table} ({', '.join(cols)}) VALUES {', '.join(one for _ in part)}",
-                [v for r in part for v in r],
+                "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = ? "
+                "AND schema_name = coalesce(nullif(?, ''), schema_name)",
+                [name, schema],
+            ).fetchall()
+        )
+        self.con.execute(
+            f"INSERT INTO {table} ({', '.join(cols)}) SELECT "
+            + ", ".join(f"unnest(CAST(? AS {types[c]}[]))" for c in cols),
+            [[r[i] for r in rows] for i in range(len(cols))],
+        )
+
+    def _record_group_columns(self, ent, rule, files: str, present: set[str]) -> list[str]:
+        """`_record_columns` for every file of a group in one statement (the files of a group share
+        their header, so their columns); the absent columns back."""
+        cols = ", ".join(
+            f"({i}, {transform.lit(c.name)}, {str(c.name in present).lower()})" for i, c in enumerate(ent.columns)
+        )
+        if cols:
+            self.con.execute(
+                f"INSERT INTO audit.source_columns SELECT f._fid, {transform.lit(ent.name)}, "
+                f"{transform.lit(rule.source) if rule.source is not None else 'NULL'}, f._fname, f._fdate, c.name, c.present FROM {files} f, "
+                f"(VALUES {cols}) c(i, name, present) ORDER BY f._fid, c.i"
             )
+        return [c.name for c in ent.columns if c.name not in present]
 
     def _load_group(self, g: _Group) -> None:
         con = self.con
@@ -349,8 +379,9 @@ class BulkIngest(Ingest):
             f"CREATE TEMP TABLE {files} (filename VARCHAR, _fid BIGINT, _fname VARCHAR, _fdate DATE, "
             "_fstart BIGINT, _rejects BIGINT[])"
         )
-        con.executemany(
-            f"INSERT INTO {files} VALUES (?, ?, ?, ?, ?, ?)",
+        self._insert_values(
+            files,
+            ["filename", "_fid", "_fname", "_fdate", "_fstart", "_rejects"],
             [
                 (
                     str(f.prep.csv_path),
@@ -391,6 +422,7 @@ class BulkIngest(Ingest):
             labels,
             transform.resolve_values(con, rule, sources, g.stg),
             p0.has_sheet_column,
+            transform.first_formats(con, rule, sources, g.stg),
             stg=g.stg,
             files=files,
             any_rejects=bool(g.rejects),
@@ -416,15 +448,13 @@ class BulkIngest(Ingest):
                     )
             con.execute(transform.quarantine_sql(plan))
             con.execute("DROP TABLE chk")
+        absent = self._record_group_columns(ent, rule, files, set(sources))
         for f in g.files:
             rejects = g.rejects.get(str(f.prep.csv_path), [])
             self._quarantine_rejects(
                 replace(plan, file_id=f.file_id, file_name=f.rel.as_posix(), files=None), rejects, p0.delimiter
             )
             n, b = total[f.file_id], bad[f.file_id]
-            absent = self._record_columns(
-                ent, rule, f.file_id, f.rel.as_posix(), rule.export_date(f.path), set(sources)
-            )
             if absent:
                 notes[id(f)].append(ABSENT_NOTE + ", ".join(absent) + ABSENT_NOTE_ZH)
             msg = "; ".join(notes[id(f)]) or None

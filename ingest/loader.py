@@ -408,6 +408,7 @@ class Ingest:
                 labels,
                 transform.resolve_values(con, rule, sources),
                 prep.has_sheet_column,
+                transform.first_formats(con, rule, sources),
             )
             # One pass: type, check, hash/mask and append the good rows (no intermediate table).
             # Only a file with failed checks pays a second pass, over its bad rows.

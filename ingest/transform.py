@@ -72,6 +72,8 @@ class Plan:
         for c, i in self.positions.items():
             self.labels.setdefault(c, self.header[i] if i < len(self.header) else c)
 
+    # timestamp/date/month column -> the text format its values are tried in first (first_formats)
+    first_formats: dict[str, str] = field(default_factory=dict)
     stg: str = "stg"  # the staged table
     # bulk: the table of the batch's files (filename, _fid, _fname, _fdate, _fstart, _rejects); the
     # staged table then has read_csv's `filename` column and file_id/file_name above are unused
@@ -134,6 +136,71 @@ def resolve_values(con, rule: FileRule, sources: dict[str, str], stg: str = "stg
     return out
 
 
+NUMERIC_SPECIFIERS = set("YymdHMSjf")  # strptime fields of digits only (DuckDB: no sign, no spaces)
+
+
+def _skeleton(fmt: str) -> str | None:
+    """The literal characters of a strptime format without its whitespace (DuckDB's strptime matches
+    any run of whitespace for a space, and around the value); None when the format has a field
+    that is not digits (%b, %p, %z ...) or a digit as a literal."""
+    out, i = [], 0
+    while i < len(fmt):
+        ch = fmt[i]
+        if ch == "%":
+            j = i + 1 + (fmt[i + 1 : i + 2] == "-")
+            spec = fmt[j : j + 1]
+            if spec == "%":
+                out.append("%")
+            elif spec not in NUMERIC_SPECIFIERS:
+                return None
+            i = j + 1
+            continue
+        if ch.isdigit():
+            return None
+        if not ch.isspace():
+            out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+def formats_disjoint(a: str, b: str) -> bool:
+    """True when no text can parse under both formats: the fields of both are digits only, so a text
+    that parses under a format has exactly that format's literals between its digits, and the two
+    formats' literals differ. (%d/%m/%Y and %m/%d/%Y share theirs: never disjoint.)"""
+    ka, kb = _skeleton(a), _skeleton(b)
+    return ka is not None and kb is not None and ka != kb
+
+
+def first_formats(con, rule: FileRule, sources: dict[str, str], stg: str = "stg") -> dict[str, str]:
+    """For each timestamp/date/month column: the text format its first non-empty value parses in,
+    when that is not the first of the mapping's list and no earlier format of the list can parse the
+    same text (formats_disjoint). typed_expr then tries it first: a value it parses gets the result
+    the whole list would give (no earlier format parses it), and the others go through the list as
+    before. One value tells the style a file's column is written in; a failed strptime attempt costs
+    ~20 times a successful one (docs/decisions.md D-185)."""
+    picks: dict[str, tuple[str, ...]] = {}
+    for c in rule.contract_entity.columns:
+        d = rule.derived.get(c.name)
+        if c.type not in ("timestamp", "date", "month") or c.name not in sources or (d and d.kind == "duration"):
+            continue
+        text = tuple(f for f in rule.formats_for(c.name) if f not in EPOCH_FORMATS)
+        if len(text) > 1:
+            picks[c.name] = text
+    if not picks:
+        return {}
+    probes = [
+        f"(SELECT list_position([{', '.join(f'try_strptime(v, {lit(f)}) IS NOT NULL' for f in fmts)}], true) "
+        f"FROM (SELECT {sources[col]} AS v FROM {stg} WHERE {sources[col]} IS NOT NULL LIMIT 1))"
+        for col, fmts in picks.items()
+    ]
+    found = con.execute("SELECT " + ", ".join(probes)).fetchone()
+    out = {}
+    for (col, fmts), pos in zip(picks.items(), found, strict=True):
+        if pos and pos > 1 and all(formats_disjoint(fmts[pos - 1], f) for f in fmts[: pos - 1]):
+            out[col] = fmts[pos - 1]
+    return out
+
+
 def _serial(s: str) -> str:
     return (
         f"CASE WHEN regexp_full_match({s}, '\\d+(\\.\\d+)?') AND TRY_CAST({s} AS DOUBLE) "
@@ -151,9 +218,13 @@ def _epoch(s: str, per_second: int) -> str:
     )
 
 
-def _stamp(s: str, fmts: tuple[str, ...]) -> str:
+def _stamp(s: str, fmts: tuple[str, ...], first: str | None = None) -> str:
     text = [f for f in fmts if f not in EPOCH_FORMATS]
-    parts = [f"try_strptime({s}, {lit_list(text)})"] if text else []
+    if first in text and len(text) > 1:  # first_formats: its values parse at the first attempt
+        rest = [f for f in text if f != first]
+        parts = [f"try_strptime({s}, {lit(first)})", f"try_strptime({s}, {lit_list(rest)})"]
+    else:
+        parts = [f"try_strptime({s}, {lit_list(text)})"] if text else []
     parts += [_epoch(s, EPOCH_FORMATS[f]) for f in fmts if f in EPOCH_FORMATS]
     return f"coalesce({', '.join(parts + [_serial(s)])})"
 
@@ -198,12 +269,13 @@ def typed_expr(plan: Plan, col: contract.Column, s: str) -> str:
         whens = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in r.enum_labels(col.name).items())
         return f"CASE lower({s}) {whens} END"
     fmts = r.formats_for(col.name)
+    first = plan.first_formats.get(col.name)
     if t == "timestamp":
-        return _stamp(s, fmts)
+        return _stamp(s, fmts, first)
     if t == "date":
-        return f"CAST({_stamp(s, fmts)} AS DATE)"
+        return f"CAST({_stamp(s, fmts, first)} AS DATE)"
     if t == "month":
-        return f"strftime({_stamp(s, fmts)}, '%Y-%m')"
+        return f"strftime({_stamp(s, fmts, first)}, '%Y-%m')"
     raise ValueError(f"unknown type {t}")
 
 

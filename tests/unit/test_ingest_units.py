@@ -240,3 +240,109 @@ def test_xlsx_rows_keep_excel_row_numbers_when_the_sheet_starts_below_and_right_
     assert rows[1][1:] == ["", "", *["x"] * len(header)]
     assert rows[2][3] == "2026-03-05 08:21:13" and set(rows[2][5:]) == {""}
     assert rows[2][4] == "2026-03-05 00:00:00"  # a date-only format still means that day's midnight
+
+
+def test_formats_are_disjoint_only_when_their_literals_differ_and_their_fields_are_digits():
+    from ingest import transform
+
+    assert transform.formats_disjoint("%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M:%S")
+    assert transform.formats_disjoint("%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M")
+    assert transform.formats_disjoint("%Y年%m月%d日 %H时%M分", "%Y年%m月%d日 %H时%M分%S秒")
+    assert not transform.formats_disjoint("%d/%m/%Y", "%m/%d/%Y")  # the same literals: 03/05/2026 parses in both
+    assert not transform.formats_disjoint("%Y-%m-%d %H:%M", "%Y-%m-%d  %H:%M")  # whitespace is flexible
+    assert not transform.formats_disjoint("%d %b %Y", "%Y-%m-%d")  # %b reads letters: not decided
+    assert not transform.formats_disjoint("%Y%m%d", "%Y-%m-%d 00:00")  # a digit as a literal: not decided
+
+
+@pytest.mark.parametrize(
+    ("formats", "values", "first"),
+    [
+        # the values' format fourth in the list: tried first, every value typed as the list types it
+        (
+            ["%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y年%m月%d日 %H时%M分", "%Y-%m-%d %H:%M:%S"],
+            ["2026-03-05 14:03:05", "2026/3/5 14:03", "2026年3月5日 14时03分", "3/5/2026", None, "2026-02-30 10:00:00"],
+            "%Y-%m-%d %H:%M:%S",
+        ),
+        # day and month cannot be told apart: the list's order decides, never the first value
+        (["%d/%m/%Y", "%m/%d/%Y"], ["05/13/2026", "03/05/2026", "13/05/2026"], None),
+        (["%m/%d/%Y", "%d/%m/%Y"], ["05/13/2026", "03/05/2026"], None),
+        # already first: nothing to change
+        (["%Y/%m/%d", "%Y-%m-%d"], ["2026/3/5", "2026-03-05"], None),
+    ],
+)
+def test_the_first_value_s_format_is_tried_first_without_changing_any_typed_value(formats, values, first):
+    from dataclasses import replace
+
+    from ingest import transform
+
+    rule = mapping.load([mapping.MAPPINGS_DIR]).by_name(Path("营业厅排队_20260302.xlsx"))[0]
+    rule = replace(rule, timestamp_formats=tuple(formats))
+    con = duckdb.connect()
+    con.execute("CREATE TEMP TABLE stg (c0 VARCHAR)")
+    con.executemany("INSERT INTO stg VALUES (?)", [[v] for v in values])
+    sources = {"ticket_taken_at": "nullif(trim(c0), '')"}
+    picked = transform.first_formats(con, rule, sources)
+    assert picked.get("ticket_taken_at") == first
+    col = rule.contract_entity.column("ticket_taken_at")
+
+    def typed(first_formats):
+        plan = transform.Plan(
+            rule,
+            {"ticket_taken_at": 0},
+            1,
+            False,
+            2,
+            [],
+            {},
+            b"k",
+            1,
+            "f.xlsx",
+            ["t"],
+            sources,
+            first_formats=first_formats,
+        )
+        return con.execute(f"SELECT {transform.typed_expr(plan, col, sources['ticket_taken_at'])} FROM stg").fetchall()
+
+    assert typed(picked) == typed({})
+
+
+def test_the_address_mask_of_free_text_equals_the_single_regexp_on_random_text():
+    """pii.address_after_label_sql (D-186) against regexp_replace with ADDRESS_AFTER_LABEL itself, on
+    text made of the characters the two regexps treat differently; without its guard it differs."""
+    import random
+
+    import pandas as pd
+
+    rnd = random.Random(7)
+    alphabet = [
+        "地址",
+        "地址:",
+        "地址：",
+        ":",
+        "：",
+        "市",
+        "区",
+        "县",
+        ",",
+        "，",
+        ";",
+        "。",
+        " ",
+        "\t",
+        "*",
+        "江",
+        "路",
+    ]
+    texts = ["".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 40))) for _ in range(20_000)]
+    texts += ["地址:" + "江" * k + "市" + tail for k in range(15, 25) for tail in ("路", ",", "*路", "")]
+    con = duckdb.connect()
+    df = pd.DataFrame({"s": texts})  # noqa: F841 (scanned by DuckDB)
+    con.execute("CREATE TABLE r AS SELECT * FROM df")
+    single = f"regexp_replace(s, '{pii.ADDRESS_AFTER_LABEL}', '\\1****', 'g')"
+    unguarded = f"regexp_replace(s, '{pii.ADDRESS_UNBOUNDED}', '\\1****', 'g')"
+    differ, unguarded_differ = con.execute(
+        f"SELECT count(*) FILTER (WHERE {pii.address_after_label_sql('s')} IS DISTINCT FROM {single}), "
+        f"count(*) FILTER (WHERE {unguarded} IS DISTINCT FROM {single}) FROM r"
+    ).fetchone()
+    assert differ == 0
+    assert unguarded_differ > 0  # the guard is what makes it exact
