@@ -12,7 +12,9 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     if args.nights:
         from benchmarks import bench_nights
 
-        return bench_nights.main(args.preset, Path(args.out) if args.out else None, args.nights)
+        return bench_nights.main(
+            args.preset, Path(args.out) if args.out else None, args.nights, reuse=args.reuse, repeat=args.repeat
+        )
     return bench_pipeline.main(args.preset, Path(args.out) if args.out else None, args.skip_generate, args.months)
 
 
@@ -47,4 +49,11 @@ def add_parser(sub) -> None:
         help="time only these nights, each on a home the bulk backfill built up to the day before "
         "(the exports in DIR/data; benchmarks/bench_nights.py)",
     )
+    b.add_argument(
+        "--reuse",
+        action="store_true",
+        help="with --nights: keep each night's backfilled and built home and reuse them on the next run "
+        "(the build is redone when the dbt project changed)",
+    )
+    b.add_argument("--repeat", type=int, default=1, help="with --nights: time each night N times (the median is kept)")
     b.set_defaults(func=_cmd_bench)

@@ -142,12 +142,39 @@ def _observed(res, row_id: list[str]) -> str:
     return f"observed {r.get('observed_value')!r}"
 
 
+def _validate(ctx, spec: dict, source, frame: pd.DataFrame, params: dict, detail: dict):
+    """One suite over one DataFrame, in two passes: every expectation with result format
+    BOOLEAN_ONLY (the cheap pass: no unexpected values or rows are collected), then only the
+    expectations that failed again with `detail`, whose results replace theirs, in the validation
+    result and in the context's store that Data Docs are built from (D-190)."""
+    import great_expectations as gx
+    from great_expectations.validator.v1_validator import Validator
+
+    suite = ctx.suites.add(gx.ExpectationSuite(**spec))
+    batch = source.add_dataframe_asset(spec["name"]).add_batch_definition_whole_dataframe("whole table")
+    vd = ctx.validation_definitions.add(gx.ValidationDefinition(name=spec["name"], data=batch, suite=suite))
+    store = ctx.validation_results_store
+    keys = set(store.list_keys())
+    result = vd.run(
+        batch_parameters={"dataframe": frame}, expectation_parameters=params, result_format={"result_format": "BOOLEAN_ONLY"}
+    )
+    failed = {r.expectation_config.id: i for i, r in enumerate(result.results) if not r.success}
+    if failed:
+        again = Validator(batch, result_format=detail, batch_parameters={"dataframe": frame})
+        for e in suite.expectations:
+            if e.id in failed:
+                result.results[failed[e.id]] = again.validate_expectation(e, params)
+        for key in set(store.list_keys()) - keys:
+            store.set(key, result)
+    return result
+
+
 def run_suites(
     warehouse: Path, gate: str, values: dict, docs_dir: Path | None, result_format: str = "SUMMARY"
 ) -> tuple[GateResult, list[tuple[dict, Any]]]:  # Any: a GX validation result
-    """Validate every suite of a gate; return the result and (suite JSON, GX validation result) pairs."""
-    import great_expectations as gx
-
+    """Validate every suite of a gate; return the result and (suite JSON, GX validation result) pairs.
+    A failed expectation's result has `result_format` (its unexpected values and rows); a passed
+    one's is BOOLEAN_ONLY."""
     t0 = time.monotonic()
     if docs_dir is not None:
         Path(docs_dir).mkdir(parents=True, exist_ok=True)
@@ -162,13 +189,8 @@ def run_suites(
             params = {
                 name: _query(con, sql, values).iloc[:, 0].tolist() for name, sql in meta.get("parameters", {}).items()
             }
-            suite = ctx.suites.add(gx.ExpectationSuite(**spec))
-            batch = source.add_dataframe_asset(spec["name"]).add_batch_definition_whole_dataframe("whole table")
-            vd = ctx.validation_definitions.add(gx.ValidationDefinition(name=spec["name"], data=batch, suite=suite))
             fmt = {"result_format": result_format, "unexpected_index_column_names": meta["row_id"]}
-            runs.append(
-                (spec, vd.run(batch_parameters={"dataframe": frame}, expectation_parameters=params, result_format=fmt))
-            )
+            runs.append((spec, _validate(ctx, spec, source, frame, params, fmt)))
     finally:
         con.close()
     failures = [

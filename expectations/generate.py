@@ -265,42 +265,46 @@ VERDICT_ROW_ID = KPI_KEY + ["value", "threshold", "comparison", "status"]
 
 def threshold_expectations(m: rulebook.Measure) -> list[gxe.Expectation]:
     """The mart's verdict on every row of the measure, read, not re-decided (D-151): a row the mart
-    failed (passed = false) is a breach; the comparison it was judged by is the rulebook's."""
-    rule = Column("measure_id") == m.id
+    failed (passed = false) is a breach."""
     meta = {"rule_id": m.rule, "measure_id": m.id, "comparison": m.comparison}
     return [
         gxe.ExpectColumnValuesToBeInSet(
             column="passed",
             value_set=[True],
-            row_condition=rule,
+            row_condition=Column("measure_id") == m.id,
             description=f"{m.id} {m.name_zh}: the mart's verdict is passed (value {m.comparison} threshold)",
             meta=meta,
-        ),
-        gxe.ExpectColumnValuesToBeInSet(
-            column="comparison",
-            value_set=[m.comparison],
-            row_condition=rule,
-            description=f"{m.id}: judged by the rulebook's comparison {m.comparison}",
-            meta={"check": "verdict"},
-        ),
+        )
     ]
 
 
-def verdict_expectations() -> list[gxe.Expectation]:
-    """Every judged row has a threshold and a verdict, and its status colour agrees with the verdict."""
+def verdict_expectations(measures: list[rulebook.Measure]) -> list[gxe.Expectation]:
+    """Every judged row was judged by its measure's rulebook comparison, has a threshold and a
+    verdict, and its status colour agrees with the verdict. One expectation per check over all the
+    family's rows, not one per measure (D-191): the query's `measure_comparison` is the row's
+    measure and comparison, which must be one of the rulebook's pairs."""
+    verdict = {"check": "verdict"}
     return [
-        gxe.ExpectColumnValuesToNotBeNull(
-            column=c, meta={"check": "verdict"}, description=f"every judged row has a {c}"
+        gxe.ExpectColumnValuesToBeInSet(
+            column="measure_comparison",
+            value_set=[f"{m.id} {m.comparison}" for m in measures],
+            meta=verdict,
+            description="each measure is judged by the rulebook's comparison "
+            + ", ".join(f"{m.id} {m.comparison}" for m in measures),
         )
+    ] + [
+        gxe.ExpectColumnValuesToNotBeNull(column=c, meta=verdict, description=f"every judged row has a {c}")
         for c in ("threshold", "passed", "status")
     ] + [
-        gxe.ExpectColumnPairValuesToBeInSet(
-            column_A="passed",
-            column_B="status",
-            value_pairs_set=[(True, "green"), (False, "amber"), (False, "red")],
-            meta={"check": "verdict"},
-            description="status agrees with the verdict: passed is green, failed is amber or red",
+        gxe.ExpectColumnValuesToBeInSet(
+            column="status",
+            value_set=colours,
+            row_condition=Column("passed") == passed,
+            meta=verdict,
+            description=f"status agrees with the verdict: a {'passed' if passed else 'failed'} row is "
+            + " or ".join(colours),
         )
+        for passed, colours in ((True, ["green"]), (False, ["amber", "red"]))
     ]
 
 
@@ -313,11 +317,11 @@ def threshold_suites() -> list[dict]:
             continue
         ids = ", ".join(f"'{m.id}'" for m in measures)
         query = (
-            "select measure_id, period_month, grain, unit_id, value, threshold, comparison, passed, status "
-            "from marts.kpi_rule_results "
+            "select measure_id, period_month, grain, unit_id, value, threshold, comparison, passed, status, "
+            "measure_id || ' ' || comparison as measure_comparison from marts.kpi_rule_results "
             f"where list_contains($months, period_month) and measure_id in ({ids})"
         )
-        ex = [e for m in measures for e in threshold_expectations(m)] + verdict_expectations()
+        ex = [e for m in measures for e in threshold_expectations(m)] + verdict_expectations(measures)
         out.append(
             _suite(
                 f"thresholds.{family}",

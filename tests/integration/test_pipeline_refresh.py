@@ -128,3 +128,18 @@ def test_the_month_close_tests_a_current_published_copy_and_rebuilds_any_other(
     pipeline.prepare_month(home, "2026-03", tmp_path / "work")
     history = {"history_as_of": "2026-03-31"} if published != "2026-03-31" else {}
     assert calls == [(expected, {"as_of_date": "2026-03-31", **history})]
+
+
+def test_an_incremental_night_leaves_the_seeds_loaded_a_full_refresh_reloads_them(night, monkeypatch):
+    """D-192: the seeds are part of the project digest, so a night of the same digest finds them loaded."""
+    home, _calls, digest = night
+    excludes = []
+    monkeypatch.setattr(build, "build", lambda warehouse, full_refresh, exclude, **kw: excludes.append(exclude))
+    pipeline.build_day(home, date(2026, 3, 30))  # no state: full refresh
+    pipeline.build_day(home, date(2026, 3, 31))  # same project: incremental
+    digest["value"] = "B"  # a threshold edit changes a generated seed, and the digest
+    pipeline.build_day(home, date(2026, 3, 31))
+    pipeline.build_day(home, date(2026, 3, 31), data_tests=True)
+    seeds = ["resource_type:seed" in e.split() for e in excludes]
+    assert seeds == [False, True, False, True]
+    assert all("resource_type:unit_test" in e.split() for e in excludes)
