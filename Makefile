@@ -28,12 +28,15 @@ install-dev: $(BIN)/python
 demo: install
 	$(BIN)/kefu demo --out $(OUT) --seed $(SEED) $(if $(MONTHS),--months $(MONTHS)) --no-progress
 
-# the demo warehouse is built once per session and shared by both workers (tests/conftest.py)
+# the demo warehouse is built once per session and shared by both workers (tests/conftest.py);
+# whole files go to the workers in collection order, the longest first (LONGEST_FIRST, D-182)
+PYTEST_LANES := -n 2 --dist loadfile --no-loadscope-reorder
+
 test: install-dev
-	$(BIN)/python -m pytest -n 2 --dist loadfile --durations=25
+	$(BIN)/python -m pytest $(PYTEST_LANES) --durations=25
 
 test-fast: install-dev
-	$(BIN)/python -m pytest -m "not slow" -n 2 --dist loadfile --durations=15
+	$(BIN)/python -m pytest -m "not slow" $(PYTEST_LANES) --durations=15
 
 # The dbt templater compiles the models against the profile of dbt_project/profiles.yml: a
 # connection to an empty scratch file, no data (docs/decisions.md D-166).

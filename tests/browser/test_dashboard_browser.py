@@ -13,7 +13,6 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dashboards import ui
 from dashboards.cli import streamlit_command
 from kefu import contract
 
@@ -105,6 +104,8 @@ def settle_and_shoot(page, name: str) -> None:
 def test_overview_district_filter_shows_the_districts_value(dashboard, browser):
     from playwright.sync_api import expect
 
+    from dashboards import ui  # imports Streamlit: not while collecting the fast lane
+
     warehouse, url = dashboard
     month = one(warehouse, "select max(period_month) from marts.kpi_rule_results")
     name = one(
@@ -129,6 +130,8 @@ def test_overview_district_filter_shows_the_districts_value(dashboard, browser):
 
 def test_hotline_tier_filter_shows_the_vip_queue_and_the_heat_map(dashboard, browser):
     from playwright.sync_api import expect
+
+    from dashboards import ui
 
     warehouse, url = dashboard
     month = one(warehouse, "select max(period_month) from marts.kpi_rule_results")

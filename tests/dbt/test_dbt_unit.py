@@ -4,7 +4,6 @@ and every model with zero rows (unit tests need their inputs' columns, not their
 each unit test with its own fixture rows. The fast lane's check of the models' logic."""
 
 import re
-from pathlib import Path
 
 import duckdb
 import yaml
@@ -21,14 +20,14 @@ def declared_unit_tests() -> set[str]:
     return names
 
 
-def test_every_dbt_unit_test_passes_on_an_empty_warehouse(tmp_path: Path):
+def test_every_dbt_unit_test_passes_on_an_empty_warehouse(dbt_scratch):
     declared = declared_unit_tests()
     assert declared, "no unit_tests found under dbt_project/models"
-    warehouse = tmp_path / "kefu.duckdb"
+    warehouse, target = dbt_scratch()  # the worker's one dbt path: parsed once (tests/conftest.py, D-183)
     con = duckdb.connect(str(warehouse))
     raw_tables.ensure(con)
     con.close()
-    out = build.run_dbt(["build", "--empty", "--exclude", "resource_type:test"], warehouse, tmp_path / "target")
+    out = build.run_dbt(["build", "--empty", "--exclude", "resource_type:test"], warehouse, target)
     passed = set(re.findall(r"PASS (\S+::\S+)\s", out))  # "... PASS model::unit_test ... [PASS in 0.6s]"
     assert passed >= declared, f"unit tests that did not pass: {sorted(declared - passed)}"
     assert not re.search(r"\bERROR=[1-9]|\bFAIL=[1-9]", out), out[-3000:]

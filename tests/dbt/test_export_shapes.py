@@ -1,8 +1,8 @@
 """Five export shapes written here by hand, not by the generator (issue 17 item 5).
 
 Each test writes an export the way some operator's system writes it, a mapping for it (the only
-thing a new operator writes), loads it with ingest, builds the warehouse with dbt and compares the
-KPI figures with numbers worked out by hand in the test. Each also proves nothing is lost: for
+thing a new operator writes), loads it with ingest, builds the warehouse's models with dbt as a
+night does and compares the KPI figures with numbers worked out by hand in the test. Each also proves nothing is lost: for
 every file, rows read = loaded + quarantined = the data lines of the file.
 
 The shapes:
@@ -55,8 +55,9 @@ def _references() -> dict[str, str]:
     return {f"district_list_{FILE_DAY}.csv": districts, f"district_households_{FILE_DAY}.csv": households}
 
 
-def _build(tmp_path: Path, mapping_yaml: str, files: dict[str, str | bytes]) -> Path:
-    """Landing folder with the references and `files`, the mapping, ingest, dbt build -> the warehouse."""
+def _build(tmp_path: Path, mapping_yaml: str, files: dict[str, str | bytes], dbt_scratch) -> Path:
+    """Landing folder with the references and `files`, the mapping, ingest, dbt build -> the warehouse
+    (a new file at the worker's dbt_scratch path: dbt parses the project once, tests/conftest.py)."""
     maps = tmp_path / "mappings"
     maps.mkdir()
     (maps / "refs.yml").write_text(textwrap.dedent(REFERENCE_MAPPING), encoding="utf-8")
@@ -67,12 +68,14 @@ def _build(tmp_path: Path, mapping_yaml: str, files: dict[str, str | bytes]) -> 
     day.mkdir(parents=True)
     for name, data in {**_references(), **files}.items():
         (day / name).write_bytes(data if isinstance(data, bytes) else data.encode("utf-8"))
-    wh = tmp_path / "kefu.duckdb"
+    wh, target = dbt_scratch()
     summary = ingest(tmp_path / "landing", wh, config.load(cfg_file, demo_key=True), progress=False)
     assert summary.count("rejected") == 0, str(summary)
     from kefu import build
 
-    build.build(wh, target_path=tmp_path / "dbt_target")
+    # the models, as a night builds them (no data tests: those run on the measurability test's
+    # export lacking rule inputs and on every demo warehouse; docs/decisions.md D-184)
+    build.build(wh, target_path=target, exclude="resource_type:test resource_type:unit_test")
     return wh
 
 
@@ -150,8 +153,8 @@ HELPDESK_MAPPING = """\
 """
 
 
-def test_an_english_helpdesk_tsv_gives_t9_and_a2_by_hand(tmp_path):
-    wh = _build(tmp_path, HELPDESK_MAPPING, {f"helpdesk_export_{FILE_DAY}.tsv": HELPDESK_TSV})
+def test_an_english_helpdesk_tsv_gives_t9_and_a2_by_hand(tmp_path, dbt_scratch):
+    wh = _build(tmp_path, HELPDESK_MAPPING, {f"helpdesk_export_{FILE_DAY}.tsv": HELPDESK_TSV}, dbt_scratch)
     _nothing_lost(wh, {f"helpdesk_export_{FILE_DAY}.tsv": 5})
     # row 6 (month 13): its Created cell feeds opened_at and updated_at, both unreadable
     assert _q(wh, "select row_number, column_name, reason from audit.quarantine order by 2") == [
@@ -240,10 +243,10 @@ CALL_CENTRE_MAPPING = """\
 """
 
 
-def test_a_call_centre_workbook_with_title_two_row_header_and_footer_gives_h1_by_hand(tmp_path):
+def test_a_call_centre_workbook_with_title_two_row_header_and_footer_gives_h1_by_hand(tmp_path, dbt_scratch):
     xlsx = tmp_path / "src.xlsx"
     rows = _call_centre_xlsx(xlsx)
-    wh = _build(tmp_path, CALL_CENTRE_MAPPING, {f"话务明细_{FILE_DAY}.xlsx": xlsx.read_bytes()})
+    wh = _build(tmp_path, CALL_CENTRE_MAPPING, {f"话务明细_{FILE_DAY}.xlsx": xlsx.read_bytes()}, dbt_scratch)
     _nothing_lost(wh, {f"话务明细_{FILE_DAY}.xlsx": rows})
     assert "footer" in _q(wh, "select message from audit.load_log where entity = 'calls'")[0][0]
     # H1 by hand: VIP callers (every caller: the mapping's constant tier is vip, D-116, whatever the queue)
@@ -288,8 +291,8 @@ SPLIT_MAPPING = """\
 """
 
 
-def test_date_and_time_in_two_columns_with_12_hour_times_give_t9_by_hand(tmp_path):
-    wh = _build(tmp_path, SPLIT_MAPPING, {f"field_tickets_{FILE_DAY}.csv": SPLIT_CSV})
+def test_date_and_time_in_two_columns_with_12_hour_times_give_t9_by_hand(tmp_path, dbt_scratch):
+    wh = _build(tmp_path, SPLIT_MAPPING, {f"field_tickets_{FILE_DAY}.csv": SPLIT_CSV}, dbt_scratch)
     _nothing_lost(wh, {f"field_tickets_{FILE_DAY}.csv": 4})
     assert _q(wh, "select ticket_id, opened_at, first_reply_at from raw.tickets order by 1") == [
         ("S1", datetime(2026, 3, 5, 15, 53, 50), datetime(2026, 3, 6, 15, 54, 0)),
@@ -327,8 +330,8 @@ MINIMAL_MAPPING = """\
 """
 
 
-def test_a_minimal_export_measures_t9_and_a2_and_says_why_t1_cannot_be(tmp_path):
-    wh = _build(tmp_path, MINIMAL_MAPPING, {f"tickets_min_{FILE_DAY}.csv": MINIMAL_CSV})
+def test_a_minimal_export_measures_t9_and_a2_and_says_why_t1_cannot_be(tmp_path, dbt_scratch):
+    wh = _build(tmp_path, MINIMAL_MAPPING, {f"tickets_min_{FILE_DAY}.csv": MINIMAL_CSV}, dbt_scratch)
     _nothing_lost(wh, {f"tickets_min_{FILE_DAY}.csv": 6})
     assert _q(wh, "select row_number, column_name, reason from audit.quarantine") == [(7, "ticket_type", "bad_enum")]
     # T9 by hand: M1, M3, M4 within 24 h; M2 replied after 25 h; M5 not replied by its deadline (6 March 14:00,
@@ -382,8 +385,8 @@ FREE_TEXT_MAPPING = """\
 """
 
 
-def test_free_text_types_are_matched_by_pattern_with_a_default_and_give_a2_by_hand(tmp_path):
-    wh = _build(tmp_path, FREE_TEXT_MAPPING, {f"问题工单_{FILE_DAY}.csv": FREE_TEXT_CSV})
+def test_free_text_types_are_matched_by_pattern_with_a_default_and_give_a2_by_hand(tmp_path, dbt_scratch):
+    wh = _build(tmp_path, FREE_TEXT_MAPPING, {f"问题工单_{FILE_DAY}.csv": FREE_TEXT_CSV}, dbt_scratch)
     _nothing_lost(wh, {f"问题工单_{FILE_DAY}.csv": 6})
     assert _q(wh, "select ticket_id, ticket_type from raw.tickets order by 1") == [
         ("F1", "complaint"),

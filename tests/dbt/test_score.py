@@ -31,10 +31,9 @@ def _results_rows(scheme: rulebook.ScoreScheme) -> list[tuple]:
 
 
 @pytest.fixture(scope="module")
-def scored(tmp_path_factory) -> Path:
+def scored(dbt_scratch) -> Path:
     """A warehouse holding only the hand-written upstream tables, the rulebook seeds and the score marts."""
-    tmp = tmp_path_factory.mktemp("score")
-    warehouse = tmp / "kefu.duckdb"
+    warehouse, target = dbt_scratch()  # the worker's one dbt path: parsed once (tests/conftest.py, D-183)
     scheme = rulebook.score_scheme()
     with duckdb.connect(str(warehouse)) as con:
         con.execute("create schema marts")
@@ -54,9 +53,9 @@ def scored(tmp_path_factory) -> Path:
             [("D01", MONTH, "H1"), ("D02", MONTH, "H1"), ("D03", MONTH, None), ("D04", MONTH, None)],
         )
     seeds = "rulebook_measures rulebook_score_measures rulebook_score_settings"
-    build.run_dbt(["seed", "--quiet", "--select", seeds], warehouse, tmp / "target")
+    build.run_dbt(["seed", "--quiet", "--select", seeds], warehouse, target)
     build.run_dbt(
-        ["run", "--quiet", "--select", "kpi_score_lines kpi_score_monthly kpi_score_yearly"], warehouse, tmp / "target"
+        ["run", "--quiet", "--select", "kpi_score_lines kpi_score_monthly kpi_score_yearly"], warehouse, target
     )
     return warehouse
 

@@ -69,10 +69,8 @@ def one_month(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("gen_demo")
-    _generate(out, seed=1, months=None)
-    return out
+def demo(generated) -> Path:
+    return generated(1, PRESETS["demo"].months)  # the session's run, shared with built_demo(1, 3)
 
 
 def _files(out: Path) -> list[dict]:
@@ -81,9 +79,9 @@ def _files(out: Path) -> list[dict]:
 
 
 # ----------------------------------------------------------------------------- reproducibility
-def test_same_seed_writes_identical_bytes_for_every_file(one_month, tmp_path):
-    _generate(tmp_path, seed=1, months=1)
-    first, second = _digests(one_month), _digests(tmp_path)
+def test_same_seed_writes_identical_bytes_for_every_file(one_month, generated):
+    # the second run: the session's own generate() of seed 1 (tests/conftest.py), a separate run
+    first, second = _digests(one_month), _digests(generated(1, 1))
     assert first.keys() == second.keys()
     differing = [f for f in first if first[f] != second[f]]
     assert not differing, f"files differ between two runs with the same seed: {differing[:5]}"
