@@ -75,8 +75,18 @@ def _restore(path: Path, home: Path) -> None:
     (home / BASE_RECORD).unlink()
 
 
-def prepare(bp, landing: Path, days: list[date], night: date, home: Path, stage: Path, out: Path, label: str,
-            reuse: bool, log=print) -> dict:
+def prepare(
+    bp,
+    landing: Path,
+    days: list[date],
+    night: date,
+    home: Path,
+    stage: Path,
+    out: Path,
+    label: str,
+    reuse: bool,
+    log=print,
+) -> dict:
     """`home` as the night of `night` finds it: the days before it loaded, built as of the day before.
     Returns the backfill's and the build's figures (from the kept home's record when reused)."""
     from kefu import build

@@ -156,7 +156,9 @@ def _validate(ctx, spec: dict, source, frame: pd.DataFrame, params: dict, detail
     store = ctx.validation_results_store
     keys = set(store.list_keys())
     result = vd.run(
-        batch_parameters={"dataframe": frame}, expectation_parameters=params, result_format={"result_format": "BOOLEAN_ONLY"}
+        batch_parameters={"dataframe": frame},
+        expectation_parameters=params,
+        result_format={"result_format": "BOOLEAN_ONLY"},
     )
     failed = {r.expectation_config.id: i for i, r in enumerate(result.results) if not r.success}
     if failed:

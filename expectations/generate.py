@@ -284,28 +284,32 @@ def verdict_expectations(measures: list[rulebook.Measure]) -> list[gxe.Expectati
     family's rows, not one per measure (D-191): the query's `measure_comparison` is the row's
     measure and comparison, which must be one of the rulebook's pairs."""
     verdict = {"check": "verdict"}
-    return [
-        gxe.ExpectColumnValuesToBeInSet(
-            column="measure_comparison",
-            value_set=[f"{m.id} {m.comparison}" for m in measures],
-            meta=verdict,
-            description="each measure is judged by the rulebook's comparison "
-            + ", ".join(f"{m.id} {m.comparison}" for m in measures),
-        )
-    ] + [
-        gxe.ExpectColumnValuesToNotBeNull(column=c, meta=verdict, description=f"every judged row has a {c}")
-        for c in ("threshold", "passed", "status")
-    ] + [
-        gxe.ExpectColumnValuesToBeInSet(
-            column="status",
-            value_set=colours,
-            row_condition=Column("passed") == passed,
-            meta=verdict,
-            description=f"status agrees with the verdict: a {'passed' if passed else 'failed'} row is "
-            + " or ".join(colours),
-        )
-        for passed, colours in ((True, ["green"]), (False, ["amber", "red"]))
-    ]
+    return (
+        [
+            gxe.ExpectColumnValuesToBeInSet(
+                column="measure_comparison",
+                value_set=[f"{m.id} {m.comparison}" for m in measures],
+                meta=verdict,
+                description="each measure is judged by the rulebook's comparison "
+                + ", ".join(f"{m.id} {m.comparison}" for m in measures),
+            )
+        ]
+        + [
+            gxe.ExpectColumnValuesToNotBeNull(column=c, meta=verdict, description=f"every judged row has a {c}")
+            for c in ("threshold", "passed", "status")
+        ]
+        + [
+            gxe.ExpectColumnValuesToBeInSet(
+                column="status",
+                value_set=colours,
+                row_condition=Column("passed") == passed,
+                meta=verdict,
+                description=f"status agrees with the verdict: a {'passed' if passed else 'failed'} row is "
+                + " or ".join(colours),
+            )
+            for passed, colours in ((True, ["green"]), (False, ["amber", "red"]))
+        ]
+    )
 
 
 def threshold_suites() -> list[dict]:
