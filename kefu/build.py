@@ -291,10 +291,14 @@ def build(
     args = ["build", "--quiet"] + (["--select", select] if select else []) + (["--exclude", exclude] if exclude else [])
     if full_refresh:
         args.append("--full-refresh")
+    _check_vars(vars)
+    run_dbt(args, warehouse, target_path, run_vars=vars, extra_env=_no_json())
+
+
+def _check_vars(vars: dict[str, str] | None) -> None:
     unknown = set(vars or {}) - set(RUN_VARS)
     if unknown:
         raise ValueError(f"unknown run vars {sorted(unknown)}; known: {RUN_VARS}")
-    run_dbt(args, warehouse, target_path, run_vars=vars, extra_env=_no_json())
 
 
 def _no_json() -> dict[str, str]:
@@ -312,8 +316,6 @@ def data_tests(
 ) -> None:
     """`dbt test`: the data tests over the models as they are built, nothing rebuilt (a month closed on
     the published copy of its last night, docs/decisions.md D-175). vars as in build()."""
-    unknown = set(vars or {}) - set(RUN_VARS)
-    if unknown:
-        raise ValueError(f"unknown run vars {sorted(unknown)}; known: {RUN_VARS}")
+    _check_vars(vars)
     args = ["test", "--quiet"] + (["--exclude", exclude] if exclude else [])
     run_dbt(args, warehouse, target_path, run_vars=vars, extra_env=_no_json())
