@@ -202,14 +202,25 @@ def _prior_and_batch(root: Path) -> None:
         shutil.move(held / d.isoformat(), root / "landing" / d.isoformat())
 
 
-@pytest.mark.parametrize("stage", ["bulk_group:tickets", "after_reject_log", "before_commit", "after_commit"])
-def test_a_kill_inside_the_bulk_batch_leaves_the_warehouse_as_before_and_the_rerun_completes(tmp_path, stage):
-    clean = tmp_path / "clean"
-    _prior_and_batch(clean)
+@pytest.fixture(scope="module")
+def prior_and_clean(tmp_path_factory) -> tuple[Path, dict]:
+    """Built once for the four kill stages: the root before the batch (D1 held, D2 and D3 landed),
+    and the snapshot of the same root after the batch ran uninterrupted."""
+    base = tmp_path_factory.mktemp("bulk_kill")
+    prior, clean = base / "prior", base / "clean"
+    _prior_and_batch(prior)
+    shutil.copytree(prior, clean)
     assert _cli(clean / "landing", clean / "w.duckdb").returncode == 0
+    return prior, _snapshot(clean / "w.duckdb", ids=False)
 
+
+@pytest.mark.parametrize("stage", ["bulk_group:tickets", "after_reject_log", "before_commit", "after_commit"])
+def test_a_kill_inside_the_bulk_batch_leaves_the_warehouse_as_before_and_the_rerun_completes(
+    tmp_path, stage, prior_and_clean
+):
+    prior, clean = prior_and_clean
     crashed = tmp_path / "crashed"
-    _prior_and_batch(crashed)
+    shutil.copytree(prior, crashed)
     landing = crashed / "landing"
     before = _snapshot(crashed / "w.duckdb", ids=False)
     batch = sorted(p for p in landing.rglob("*") if p.is_file())
@@ -224,7 +235,7 @@ def test_a_kill_inside_the_bulk_batch_leaves_the_warehouse_as_before_and_the_rer
         assert after == before
     rerun = _cli(landing, crashed / "w.duckdb")
     assert rerun.returncode == 0, rerun.stderr
-    assert _snapshot(crashed / "w.duckdb", ids=False) == _snapshot(clean / "w.duckdb", ids=False)
+    assert _snapshot(crashed / "w.duckdb", ids=False) == clean
     assert not any(p.is_file() for p in (crashed / "landing").rglob("*"))
 
 
