@@ -5,6 +5,8 @@ On the 1st of each month (06:00 Asia/Shanghai, after the nightly run of the mont
 was published) it closes the previous month; triggered with the param `month` (YYYY-MM) it
 closes any month on demand.
 
+0. **wait_for_month_end** — a sensor (mode reschedule) until the published copy holds the month's
+   last day: a night that runs late is waited for (docs/decisions.md D-203);
 1. **prepare** — a warehouse as of 24:00 of the month's last day that passes every dbt data test:
    a copy of the published warehouse when it holds that day and was built by this project (its
    data tests run, nothing rebuilt: D-175), else a scratch copy rebuilt as of that day from the
@@ -35,6 +37,8 @@ from airflow.sdk import Param, dag, get_current_context, task
 from kefu.pipeline_airflow import (
     default_args,
     home,
+    month_end_poke_seconds,
+    month_end_timeout,
     month_of,
     on_failure,
     run_id,
@@ -65,6 +69,12 @@ from kefu.pipeline_airflow import (
     dagrun_timeout=signoff_timeout() + timedelta(hours=6),  # the run waits for the sign-off
 )
 def monthly_assessment():
+    @task.sensor(poke_interval=month_end_poke_seconds(), timeout=month_end_timeout().total_seconds(), mode="reschedule")
+    def wait_for_month_end() -> bool:
+        from kefu import pipeline
+
+        return pipeline.month_end_published(home(), month_of(get_current_context()))
+
     @task(retries=0)
     def prepare() -> str:
         from kefu import pipeline
@@ -135,6 +145,7 @@ def monthly_assessment():
         return text
 
     src = prepare()
+    wait_for_month_end() >> src
     closed = close_month(src)
     draft_files = reports(src, closed)
     signed = final(src, closed)

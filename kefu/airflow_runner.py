@@ -57,10 +57,28 @@ def _airflow(args: list[str], env: dict[str, str]) -> str:
 
 
 def init_airflow(env: dict[str, str]) -> None:
-    """`airflow db migrate` (SQLite in AIRFLOW_HOME) and the 1-slot writer pool; idempotent."""
+    """`airflow db migrate` (SQLite in AIRFLOW_HOME) and the 1-slot writer pool; idempotent. The
+    SQLite file is put in WAL mode (it stays so): run_lanes' children write to it at the same time,
+    and a reader then never waits for a writer."""
+    import sqlite3
+
     Path(env["AIRFLOW_HOME"]).mkdir(parents=True, exist_ok=True)
     _airflow(["db", "migrate"], env)
     _airflow(["pools", "set", POOL, "1", "the one writer of the working DuckDB warehouse"], env)
+    db = Path(env["AIRFLOW_HOME"]) / "airflow.db"
+    if db.exists():
+        con = sqlite3.connect(db)
+        try:
+            con.execute("pragma journal_mode=wal")
+        finally:
+            con.close()
+
+
+def register_dags(env: dict[str, str]) -> None:
+    """`airflow dags reserialize`: the DAG bundle and every DAG of dags/ written to the metadata
+    database once, before run_lanes starts its children — each dag.test() syncs them too, and two
+    children inserting the same new rows at once would collide (dag_bundle's unique name)."""
+    _airflow(["dags", "reserialize"], env)
 
 
 def run_in_child(
@@ -76,11 +94,16 @@ THEN = "--then"  # separates the DAGs of one child's plan on its command line
 
 
 def run_plan_in_child(
-    plan: list[tuple[str, list[str]]], env: dict[str, str], conf: dict | None = None, on_result=None
+    plan: list[tuple[str, list[str]]],
+    env: dict[str, str],
+    conf: dict | None = None,
+    on_result=None,
+    on_start=None,
 ) -> list[dict]:
     """run_in_child for several DAGs in turn — [(dag_id, keys), ...] — in ONE child process: one
     Airflow start-up, and the imports every DAG shares (Great Expectations, DuckDB, kefu) paid once
-    (what `kefu demo` runs). The child stops at the first run that fails."""
+    (what `kefu demo` runs). The child stops at the first run that fails. on_start(proc) is called
+    with the child's Popen as soon as it runs (run_lanes stops it when another lane fails)."""
     import collections
     import tempfile
 
@@ -91,6 +114,8 @@ def run_plan_in_child(
     tail: collections.deque[str] = collections.deque(maxlen=300)
     with tempfile.TemporaryFile("w+") as err:
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=err, text=True)
+        if on_start:
+            on_start(proc)
         assert proc.stdout is not None
         for line in proc.stdout:
             if line.startswith("KEFU_RUN_RESULT "):
@@ -110,6 +135,57 @@ def run_plan_in_child(
     if results and results[-1]["state"] != "success":
         results[-1]["log_tail"] = "".join(tail)[-8000:] + "\n" + err_tail
     return results
+
+
+def run_lanes(lanes: list[list[tuple[str, list[str]]]], env: dict[str, str], on_result=None) -> list[list[dict]]:
+    """Several plans at once, each in a child of its own (run_plan_in_child): what Airflow's scheduler
+    does with the runs of different DAGs — each DAG still one run at a time, in order. `kefu demo`
+    runs the writer's DAGs (backfill, nightly) in one lane and monthly_assessment in another, whose
+    sensor waits for each month's last night (D-204). A run that fails, or a lane that crashes, stops
+    the other lanes; returns each lane's results, in the order of `lanes`."""
+    import threading
+
+    lock, failed = threading.Lock(), threading.Event()
+    procs: list[subprocess.Popen] = []
+    out: list[list[dict] | BaseException] = [[] for _ in lanes]
+
+    def stop_all() -> None:
+        failed.set()
+        with lock:
+            for p in procs:
+                if p.poll() is None:
+                    p.terminate()
+
+    def started(proc: subprocess.Popen) -> None:
+        with lock:
+            procs.append(proc)
+        if failed.is_set():
+            proc.terminate()
+
+    def seen(r: dict) -> None:
+        if on_result:
+            with lock:
+                on_result(r)
+        if r["state"] != "success":
+            stop_all()
+
+    def lane(i: int) -> None:
+        try:
+            out[i] = run_plan_in_child(lanes[i], env, on_result=seen, on_start=started)
+        except BaseException as exc:  # re-raised below, after the other lanes stopped
+            # a lane stopped because another one failed ends without its last result: not a cause
+            out[i] = [] if failed.is_set() else exc
+            stop_all()
+
+    threads = [threading.Thread(target=lane, args=(i,), name=f"kefu-lane-{i}") for i in range(len(lanes))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for r in out:
+        if isinstance(r, BaseException):
+            raise r
+    return [r for r in out if not isinstance(r, BaseException)]
 
 
 def _logical_date(dag_id: str, key: str) -> datetime:

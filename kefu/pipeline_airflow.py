@@ -94,6 +94,19 @@ def stop_on(*errors: type[BaseException]) -> Iterator[None]:
         raise AirflowFailException(str(exc)) from exc
 
 
+def month_end_poke_seconds() -> float:
+    """How often monthly_assessment asks whether the month's last night is published:
+    KEFU_MONTH_END_POKE_SECONDS, default 5 minutes (`kefu demo` asks every 2 s)."""
+    return float(os.environ.get("KEFU_MONTH_END_POKE_SECONDS", "300"))
+
+
+def month_end_timeout():
+    """How long monthly_assessment waits for the month's last night before it fails:
+    KEFU_MONTH_END_TIMEOUT_HOURS, default 20 hours (the run of 06:00 on the 1st gives up before the
+    next night's run at 02:00; a night that failed needs a person)."""
+    return timedelta(hours=float(os.environ.get("KEFU_MONTH_END_TIMEOUT_HOURS", "20")))
+
+
 def signoff_poke_seconds() -> float:
     """How often the DAG's sensor asks whether the month is signed: KEFU_SIGNOFF_POKE_SECONDS, default
     30 minutes (a window of working days; the tests use a few seconds)."""

@@ -11,6 +11,7 @@ import os
 import shutil
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 
@@ -123,12 +124,15 @@ def run_demo(
     out.mkdir(parents=True)
     (out / DEMO_MARKER).write_text("written by kefu demo; deleted by the next one\n")
     t0 = time.monotonic()
-    generate(preset="demo", seed=seed, months=months, out=out, faults=False, progress=progress)
+    env = airflow_runner.airflow_env(out, out / "airflow", demo_key=True)
+    # `airflow db migrate` and the DAGs registered (child processes) while the exports are generated
+    with ThreadPoolExecutor(1) as pool:
+        migrated = pool.submit(lambda: (airflow_runner.init_airflow(env), airflow_runner.register_dags(env)))
+        generate(preset="demo", seed=seed, months=months, out=out, faults=False, progress=progress)
+        migrated.result()
     home = Home(out)
     all_days = pipeline.day_folders(home.landing)
     run_days = all_days[:days] if days else all_days
-    env = airflow_runner.airflow_env(out, out / "airflow", demo_key=True)
-    airflow_runner.init_airflow(env)
     print(f"demo exports: {home.landing} ({len(all_days)} days); Airflow home: {out / 'airflow'}", flush=True)
 
     def show(r: dict) -> None:
@@ -137,22 +141,28 @@ def run_demo(
 
     history, night_days = (run_days[:-nights], run_days[-nights:]) if nights > 0 else (run_days, [])
     months_ = _months(run_days)
-    plan = [
+    writer = [
         *([("backfill", [history[-1].isoformat()])] if history else []),
         *([("nightly", [d.isoformat() for d in night_days])] if night_days else []),
-        *([("monthly_assessment", months_)] if months_ else []),
     ]
+    assessment = [("monthly_assessment", months_)] if months_ else []
+    plan = writer + assessment
     from kefu.assessment_flow import signing_drafts
 
-    # the three DAGs in one Airflow process (one start-up); the demo signs each draft itself (issue 21; D-130)
+    # two lanes, as Airflow's scheduler runs two DAGs: the writer's DAGs in one child process, and
+    # monthly_assessment in another, each month's run waiting (its first sensor) for the month's last
+    # night to be published (D-204); the demo signs each draft itself (issue 21; D-130)
+    demo_env = env | {"KEFU_SIGNOFF_POKE_SECONDS": "2", "KEFU_MONTH_END_POKE_SECONDS": "2"}
     with signing_drafts(home, months_):
-        results = airflow_runner.run_plan_in_child(plan, env | {"KEFU_SIGNOFF_POKE_SECONDS": "3"}, on_result=show)
+        lanes = airflow_runner.run_lanes([lane for lane in (writer, assessment) if lane], demo_env, on_result=show)
+    results = [r for lane in lanes for r in lane]
     ran = {dag_id: [r for r in results if r["dag_id"] == dag_id] for dag_id, _ in plan}
     for dag_id, keys in plan:
         done = ran[dag_id]
         if len(done) < len(keys) or done[-1]["state"] != "success":
-            last = done[-1] if done else (results[-1] if results else {"key": "", "log_tail": ""})
-            raise SystemExit(f"kefu demo: {dag_id} {last['key']} failed:\n{last['log_tail']}")
+            failed = [r for r in results if r["state"] != "success"]
+            last = failed[0] if failed else (done[-1] if done else {"key": "", "log_tail": ""})
+            raise SystemExit(f"kefu demo: {last.get('dag_id', dag_id)} {last['key']} failed:\n{last['log_tail']}")
     backfilled, nightly, monthly = ran.get("backfill", []), ran.get("nightly", []), ran.get("monthly_assessment", [])
     exact = None
     if run_days == all_days:

@@ -18,7 +18,7 @@ The package, by step:
   nightly     ingest_day, build_day, contract_gate, threshold_check
   publishing  publish (atomic copy + manifest), fingerprint, analyst_docs
   notifying   NightReport (the summary text), write_run_log, prune_data_docs, notify (e-mail)
-  monthly     prepare_month, close_month, month_reports (the month close, D-73)
+  monthly     month_end_published, prepare_month, close_month, month_reports (the month close, D-73)
   order       NIGHTLY_STEPS (the step order), night, rebuild
 Every public name is exported here: `from kefu import pipeline; pipeline.build_day(...)`.
 """
@@ -36,7 +36,7 @@ from kefu.pipeline.common import (
     previous_month,
 )
 from kefu.pipeline.lock import writer_lock
-from kefu.pipeline.monthly import _marts_with_month, close_month, month_reports, prepare_month
+from kefu.pipeline.monthly import _marts_with_month, close_month, month_end_published, month_reports, prepare_month
 from kefu.pipeline.nightly import (
     FULL_EXCLUDE,
     NIGHTLY_EXCLUDE,
@@ -87,6 +87,7 @@ __all__ = [
     "ingest_day",
     "latest_export_date",
     "month_bounds",
+    "month_end_published",
     "month_reports",
     "months_touched",
     "night",

@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 
 from kefu import build
-from kefu.home import Home, read_manifest
+from kefu.home import Home, embedded_manifest, read_manifest
 from kefu.pipeline.common import PipelineError, _write_json_atomic, month_bounds
 from kefu.pipeline.nightly import FULL_EXCLUDE, build_vars
 
@@ -36,19 +36,26 @@ def prepare_month(home: Home, month: str, work_dir: Path) -> Path:
     demand later, or a copy built by other code) a scratch copy rebuilt in full as of that day from
     the export history, so closing a month twice gives the same assessment."""
     _first, last = month_bounds(month)
-    manifest = read_manifest(home.published)
-    published = manifest.get("business_date")
-    if not published or published < last.isoformat():
-        raise PipelineError(
-            f"cannot close {month}: the published warehouse holds {published or 'nothing'}; "
-            f"the nightly run of {last} must be published first (月末数据未发布)"
-        )
+    if not home.published.exists():
+        raise PipelineError(f"cannot close {month}: nothing is published yet (月末数据未发布)")
     work_dir.mkdir(parents=True, exist_ok=True)
     # the same path at every close (dags/monthly_assessment.py passes the same work_dir): dbt's partial
     # parsing, kept in one target folder, is reused only while the warehouse path is unchanged
     scratch = work_dir / "month.duckdb"
     shutil.copyfile(home.published, scratch)
     os.chmod(scratch, 0o644)
+    # what the copy holds, read from the copy: a night publishing meanwhile cannot change it (D-203);
+    # a file published before manifests were embedded has its manifest beside it
+    manifest = embedded_manifest(scratch)
+    if manifest is None:
+        manifest = read_manifest(home.published)
+    published = manifest.get("business_date")
+    if not published or published < last.isoformat():
+        scratch.unlink()
+        raise PipelineError(
+            f"cannot close {month}: the published warehouse holds {published or 'nothing'}; "
+            f"the nightly run of {last} must be published first (月末数据未发布)"
+        )
     history = published != last.isoformat()
     target = home.root / "dbt_target" / "monthly"
     if not history and manifest.get("project") == build.project_digest():
@@ -61,6 +68,15 @@ def prepare_month(home: Home, month: str, work_dir: Path) -> Path:
             scratch, full_refresh=True, target_path=target, exclude=FULL_EXCLUDE, vars=build_vars(last, history)
         )
     return scratch
+
+
+def month_end_published(home: Home, month: str) -> bool:
+    """Whether the published copy holds the month's last day or a later one: what monthly_assessment
+    waits for before it prepares the month (a late night is waited for, not failed on; D-203)."""
+    if not home.published.exists():
+        return False
+    published = read_manifest(home.published).get("business_date")
+    return bool(published) and published >= month_bounds(month)[1].isoformat()
 
 
 def close_month(source: Path, month: str, out_dir: Path) -> dict:

@@ -143,3 +143,60 @@ def test_an_incremental_night_leaves_the_seeds_loaded_a_full_refresh_reloads_the
     seeds = ["resource_type:seed" in e.split() for e in excludes]
     assert seeds == [False, True, False, True]
     assert all("resource_type:unit_test" in e.split() for e in excludes)
+
+
+def _publish(home: Home, business_date: str, project: str = "A") -> None:
+    """A published file with its manifest embedded, as publish writes it (audit.publication)."""
+    import duckdb
+
+    from kefu.home import MANIFEST_TABLE
+
+    home.published_dir.mkdir(parents=True, exist_ok=True)
+    tmp = home.published.with_name(".next.duckdb")
+    tmp.unlink(missing_ok=True)
+    con = duckdb.connect(str(tmp))
+    con.execute("create schema audit")
+    con.execute(
+        f"create table {MANIFEST_TABLE} as select ?::varchar as manifest",
+        [json.dumps({"business_date": business_date, "run_id": "r", "project": project})],
+    )
+    con.close()
+    tmp.replace(home.published)
+
+
+def test_a_month_waits_for_its_last_night_to_be_published(tmp_path):
+    """What monthly_assessment's first sensor asks (D-203)."""
+    home = Home(tmp_path / "home")
+    assert not pipeline.month_end_published(home, "2026-02")  # nothing published
+    _publish(home, "2026-02-27")
+    assert not pipeline.month_end_published(home, "2026-02")
+    assert pipeline.month_end_published(home, "2026-01")
+    _publish(home, "2026-02-28")
+    assert pipeline.month_end_published(home, "2026-02")
+    _publish(home, "2026-03-02")
+    assert pipeline.month_end_published(home, "2026-02")
+
+
+def test_the_month_close_decides_on_what_its_copy_holds_when_a_night_publishes_meanwhile(tmp_path, monkeypatch):
+    """A night publishing 2026-04-01 while March is being closed: the scratch copy holds 04-01, so the
+    month is rebuilt as of 03-31 from the history — not closed by the data tests alone on a copy of
+    another day (the manifest is read from the copy, not from the published file before it, D-203)."""
+    from kefu.pipeline import monthly
+
+    home = Home(tmp_path / "home")
+    _publish(home, "2026-03-31")
+    copy = shutil.copyfile
+
+    def night_publishes_then_copy(src, dst):
+        _publish(home, "2026-04-01")
+        return copy(src, dst)
+
+    monkeypatch.setattr(monthly.shutil, "copyfile", night_publishes_then_copy)
+    calls = []
+    monkeypatch.setattr(build, "project_digest", lambda: "A")
+    monkeypatch.setattr(
+        build, "build", lambda warehouse, full_refresh, **kw: calls.append(("full refresh", kw["vars"]))
+    )
+    monkeypatch.setattr(build, "data_tests", lambda warehouse, **kw: calls.append(("data tests", kw["vars"])))
+    monthly.prepare_month(home, "2026-03", tmp_path / "work")
+    assert calls == [("full refresh", {"as_of_date": "2026-03-31", "history_as_of": "2026-03-31"})]
