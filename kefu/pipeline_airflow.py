@@ -96,7 +96,7 @@ def stop_on(*errors: type[BaseException]) -> Iterator[None]:
 
 def month_end_poke_seconds() -> float:
     """How often monthly_assessment asks whether the month's last night is published:
-    KEFU_MONTH_END_POKE_SECONDS, default 5 minutes (`kefu demo` asks every 2 s)."""
+    KEFU_MONTH_END_POKE_SECONDS, default 5 minutes (`kefu demo` asks every second)."""
     return float(os.environ.get("KEFU_MONTH_END_POKE_SECONDS", "300"))
 
 

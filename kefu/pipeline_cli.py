@@ -152,8 +152,9 @@ def run_demo(
     # two lanes, as Airflow's scheduler runs two DAGs: the writer's DAGs in one child process, and
     # monthly_assessment in another, each month's run waiting (its first sensor) for the month's last
     # night to be published (D-204); the demo signs each draft itself (issue 21; D-130)
-    demo_env = env | {"KEFU_SIGNOFF_POKE_SECONDS": "2", "KEFU_MONTH_END_POKE_SECONDS": "2"}
-    with signing_drafts(home, months_):
+    # (the sensors poke every second and the demo signs within half a second: no idle core-seconds)
+    demo_env = env | {"KEFU_SIGNOFF_POKE_SECONDS": "1", "KEFU_MONTH_END_POKE_SECONDS": "1"}
+    with signing_drafts(home, months_, every=0.5):
         lanes = airflow_runner.run_lanes([lane for lane in (writer, assessment) if lane], demo_env, on_result=show)
     results = [r for lane in lanes for r in lane]
     ran = {dag_id: [r for r in results if r["dag_id"] == dag_id] for dag_id, _ in plan}
