@@ -75,6 +75,7 @@ def build_vars(day: date, history: bool) -> dict[str, str]:
 NIGHTLY_EXCLUDE = "resource_type:test resource_type:unit_test"  # D-72: tests run monthly, in rebuild and CI
 FULL_EXCLUDE = "resource_type:unit_test"  # every data test; unit tests need no data and run in CI
 SEEDS = "resource_type:seed"  # an incremental build of the same project digest has its seeds loaded (D-192)
+VIEWS = "config.materialized:view"  # ... and its views created with the same SQL (D-194)
 
 
 def build_day(home: Home, day: date, target_path: Path | None = None, data_tests: bool = False) -> dict:
@@ -101,7 +102,7 @@ def build_day(home: Home, day: date, target_path: Path | None = None, data_tests
         home.warehouse,
         full_refresh=full_refresh,
         target_path=target_path or home.root / "dbt_target",
-        exclude=" ".join([FULL_EXCLUDE if data_tests else NIGHTLY_EXCLUDE] + ([] if full_refresh else [SEEDS])),
+        exclude=" ".join([FULL_EXCLUDE if data_tests else NIGHTLY_EXCLUDE] + ([] if full_refresh else [SEEDS, VIEWS])),
         vars=build_vars(day, history),
     )
     info = {

@@ -142,6 +142,7 @@ def test_an_incremental_night_leaves_the_seeds_loaded_a_full_refresh_reloads_the
     pipeline.build_day(home, date(2026, 3, 31), data_tests=True)
     seeds = ["resource_type:seed" in e.split() for e in excludes]
     assert seeds == [False, True, False, True]
+    assert ["config.materialized:view" in e.split() for e in excludes] == seeds  # D-194: the views too
     assert all("resource_type:unit_test" in e.split() for e in excludes)
 
 

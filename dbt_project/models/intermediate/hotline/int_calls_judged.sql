@@ -5,7 +5,7 @@
 
 {{ config(materialized='incremental', unique_key='call_id', incremental_strategy='merge', on_schema_change='fail') }}
 
-with all_calls as (
+with all_calls as {{ cte_not_materialized() }} (
 
     select * from {{ ref('stg_calls') }}
 

@@ -4,7 +4,7 @@
 
 {{ config(materialized='incremental', unique_key='call_id', incremental_strategy='merge', on_schema_change='fail') }}
 
-with judged_calls as (
+with judged_calls as {{ cte_not_materialized() }} (
 
     select * from {{ ref('int_calls_judged') }}
 
