@@ -75,7 +75,11 @@ def export_inputs(warehouse: Path, out: Path) -> dict[str, str]:
 
 
 def build_on_spark(
-    warehouse: Path, tests: bool = False, master: str | None = None, executor_memory: str = "1g"
+    warehouse: Path,
+    tests: bool = False,
+    master: str | None = None,
+    executor_memory: str = "1g",
+    select: str | None = None,
 ) -> float:
     """Export the inputs, register them on Spark and build the models there (`dbt run --target
     spark`; with tests=True `dbt build`: unit and data tests too); return the dbt seconds.
@@ -84,6 +88,9 @@ def build_on_spark(
     target's local[2] session. The driver stays in dbt's process (client mode) with the Derby
     metastore; the executors read the inputs and write the tables under <warehouse>.spark/, a path
     every worker of this machine sees.
+
+    select: dbt's --select (e.g. "+kpi_rule_results": that mart and every model it is built from);
+    default every model.
 
     Seeds are not loaded by dbt here: the rulebook tables come from the DuckDB warehouse with the
     other inputs, so both engines compute from the same rows."""
@@ -104,7 +111,8 @@ def build_on_spark(
     )
     command = ["build", "--exclude-resource-type", "seed"] if tests else ["run"]
     started = time.perf_counter()
-    build.run_dbt([*command, "--quiet", "--target", "spark"], warehouse, target_path, extra_env=env)
+    selection = ["--select", select] if select else []
+    build.run_dbt([*command, *selection, "--quiet", "--target", "spark"], warehouse, target_path, extra_env=env)
     return time.perf_counter() - started
 
 

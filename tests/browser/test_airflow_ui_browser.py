@@ -55,12 +55,10 @@ def parse_duration(text: str) -> float:
 
 
 @pytest.fixture(scope="module")
-def demo_home(tmp_path_factory):
+def demo_home(tmp_path_factory, generated):
     """A demo home like `kefu demo` leaves it (landing, published copy, OUT/airflow), one night run."""
-    from generator.run import generate
-
     root = tmp_path_factory.mktemp("airflow_ui") / "demo"
-    generate(preset="demo", seed=1, months=1, out=root, faults=False, progress=False)
+    generated(1, 1, into=root)  # the session's one run of seed 1, one month (tests/conftest.py, D-201)
     env = airflow_runner.airflow_env(root, root / "airflow", demo_key=True)
     env["KEFU_RETRIES"] = "0"
     airflow_runner.init_airflow(env)

@@ -31,6 +31,8 @@ from ingest.loader import ingest
 FILE_DAY = "20260307"  # the business date of every export: all events below happen before it ends
 MONTH = "2026-03"
 HOUSEHOLDS = {"D01": 40_000, "D02": 60_000}
+# the marts this file checks, with every model upstream of them (dbt graph selectors)
+SHAPE_MODELS = "+kpi_rule_results +kpi_rule_measurability"
 
 REFERENCE_MAPPING = """\
     name: shape_refs
@@ -74,8 +76,10 @@ def _build(tmp_path: Path, mapping_yaml: str, files: dict[str, str | bytes], dbt
     from kefu import build
 
     # the models, as a night builds them (no data tests: those run on the measurability test's
-    # export lacking rule inputs and on every demo warehouse; docs/decisions.md D-184)
-    build.build(wh, target_path=target, exclude="resource_type:test resource_type:unit_test")
+    # export lacking rule inputs and on every demo warehouse; docs/decisions.md D-184), and only
+    # the models the checks below read from: kpi_rule_results, kpi_rule_measurability and what
+    # feeds them (D-198)
+    build.build(wh, select=SHAPE_MODELS, target_path=target, exclude="resource_type:test resource_type:unit_test")
     return wh
 
 

@@ -9,6 +9,7 @@ loader and dbt on a tiny warehouse; T9's company figure is computed by hand belo
 from __future__ import annotations
 
 import csv
+import shutil
 from datetime import date, datetime
 from pathlib import Path
 
@@ -72,10 +73,12 @@ def _write_tickets(path: Path, rows: list[tuple], drop: set[str]) -> Path:
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory) -> Path:
-    # its own path, not dbt_scratch: the dashboard tests below keep a connection to it open
+def warehouse(tmp_path_factory, dbt_scratch) -> Path:
+    # loaded and built at the worker's dbt_scratch path (dbt's parsed project is reused, D-183), then
+    # copied to a path of its own: the dashboard tests below keep a connection to it open (D-199)
     out = tmp_path_factory.mktemp("measurable")
     landing, wh = out / "landing", out / "kefu.duckdb"
+    scratch, target = dbt_scratch()
     samples.write_day(landing, FEB, {"districts": 5, "technicians": 10})
     _write_tickets(landing / FEB.isoformat() / f"工单明细_{FEB:%Y%m%d}.csv", FEB_ROWS, {"product"})
     _write_tickets(
@@ -83,11 +86,13 @@ def warehouse(tmp_path_factory) -> Path:
         MAR_ROWS,
         {"district_id", "technician_id", "updated_at", "complaint_validity"},
     )
-    summary = ingest(landing, wh, config.load(None, demo_key=True), progress=False)
+    summary = ingest(landing, scratch, config.load(None, demo_key=True), progress=False)
     assert summary.count("rejected") == 0, str(summary)
     from kefu import build
 
-    build.build(wh, target_path=out / "dbt_target", exclude="resource_type:unit_test")  # D-181
+    build.build(scratch, target_path=target, exclude="resource_type:unit_test")  # D-181
+    assert not scratch.with_name(scratch.name + ".wal").exists()  # dbt closed and checkpointed it
+    shutil.copyfile(scratch, wh)
     return wh
 
 

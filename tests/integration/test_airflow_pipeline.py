@@ -38,11 +38,10 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def make_home(tmp: Path) -> tuple[Home, dict]:
-    from generator.run import generate
-
+def make_home(tmp: Path, generated) -> tuple[Home, dict]:
     root = tmp / "home"
-    generate(preset="demo", seed=1, months=1, out=root, faults=False, progress=False)
+    # the session's one run of seed 1, one month (tests/conftest.py `generated`, D-201), copied
+    generated(1, 1, into=root)
     env = airflow_runner.airflow_env(root, tmp / "airflow", demo_key=True)
     env["KEFU_RETRIES"] = "0"
     airflow_runner.init_airflow(env)
@@ -121,9 +120,9 @@ def test_runs_in_order_sees_a_task_out_of_the_chain():
 
 
 @pytest.fixture(scope="module")
-def month_run(tmp_path_factory):
+def month_run(tmp_path_factory, generated):
     """Backlog Jan 1-29 by the backfill DAG, then nightly Jan 30 and Jan 31 through Airflow."""
-    home, env = make_home(tmp_path_factory.mktemp("airflow_month"))
+    home, env = make_home(tmp_path_factory.mktemp("airflow_month"), generated)
     days = pipeline.day_folders(home.landing)
     assert days[-1] == date(2026, 1, 31)
     backfilled = airflow_runner.run_in_child("backfill", ["2026-01-29"], env)
@@ -364,8 +363,8 @@ def test_reopening_a_signed_month_recomputes_it_as_a_draft_to_sign_again(month_r
 
 
 @pytest.fixture(scope="module")
-def first_night(tmp_path_factory):
-    home, env = make_home(tmp_path_factory.mktemp("airflow_fail"))
+def first_night(tmp_path_factory, generated):
+    home, env = make_home(tmp_path_factory.mktemp("airflow_fail"), generated)
     assert_success(airflow_runner.run_in_child("nightly", ["2026-01-01"], env), ["2026-01-01"])
     return home, env
 
