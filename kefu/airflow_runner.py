@@ -149,18 +149,19 @@ def run_lanes(lanes: list[list[tuple[str, list[str]]]], env: dict[str, str], on_
     procs: list[subprocess.Popen] = []
     out: list[list[dict] | BaseException] = [[] for _ in lanes]
 
+    # SIGKILL: a child inside dag.test() goes on through SIGTERM (its sensor kept poking)
     def stop_all() -> None:
         failed.set()
         with lock:
             for p in procs:
                 if p.poll() is None:
-                    p.terminate()
+                    p.kill()
 
     def started(proc: subprocess.Popen) -> None:
         with lock:
             procs.append(proc)
         if failed.is_set():
-            proc.terminate()
+            proc.kill()
 
     def seen(r: dict) -> None:
         if on_result:

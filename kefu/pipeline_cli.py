@@ -127,7 +127,12 @@ def run_demo(
     env = airflow_runner.airflow_env(out, out / "airflow", demo_key=True)
     # `airflow db migrate` and the DAGs registered (child processes) while the exports are generated
     with ThreadPoolExecutor(1) as pool:
-        migrated = pool.submit(lambda: (airflow_runner.init_airflow(env), airflow_runner.register_dags(env)))
+
+        def init() -> None:
+            airflow_runner.init_airflow(env)
+            airflow_runner.register_dags(env)
+
+        migrated = pool.submit(init)
         generate(preset="demo", seed=seed, months=months, out=out, faults=False, progress=progress)
         migrated.result()
     home = Home(out)

@@ -15,7 +15,7 @@ import os
 from pathlib import Path
 
 from kefu import sandbox
-from kefu.reports import data, pdf, workbook
+from kefu.reports import data
 
 
 def _atomic(write, path: Path) -> Path:
@@ -36,6 +36,10 @@ def build_monthly(source: Path, month: str, out_dir: Path, signoff=None, weekly:
     summaries read nothing the sign-off changes, docs/decisions.md D-176)."""
     if weekly not in ("all", "missing"):
         raise ValueError(f"weekly must be 'all' or 'missing', not {weekly!r}")
+    # imported here: WeasyPrint (≈ 0.7 CPU s) is loaded by the commands that write a report, not by
+    # every `kefu` command (the CLI imports this package to register `kefu report`)
+    from kefu.reports import pdf, workbook
+
     out_dir = Path(out_dir)
     con = sandbox.connect(source)  # read-only and sandboxed, like every reader (kefu/sandbox.py)
     try:

@@ -30,7 +30,16 @@ from kefu.home import Home
 pytestmark = [pytest.mark.slow, pytest.mark.airflow]
 
 NIGHTLY_TASKS = {"ingest", "dbt_build", "contract_gate", "threshold_suites", "publish", "dbt_docs", "notify"}
-MONTHLY_TASKS = {"wait_for_month_end", "prepare", "close_month", "reports", "wait_for_signoff", "final", "notify", "cleanup"}
+MONTHLY_TASKS = {
+    "wait_for_month_end",
+    "prepare",
+    "close_month",
+    "reports",
+    "wait_for_signoff",
+    "final",
+    "notify",
+    "cleanup",
+}
 MANAGER = Access("wang.fang@example.com", "manager")
 
 

@@ -15,7 +15,10 @@ def _fake_child(monkeypatch, behaviour):
     children = []
 
     def fake(plan, env, conf=None, on_result=None, on_start=None):
-        proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+        # a child that goes on through SIGTERM, as a child inside dag.test() does: only SIGKILL stops it
+        proc = subprocess.Popen(
+            [sys.executable, "-c", "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(60)"]
+        )
         children.append(proc)
         on_start(proc)
         results = []
@@ -30,7 +33,7 @@ def _fake_child(monkeypatch, behaviour):
                 on_result(r)
                 if state != "success":
                     break
-        proc.terminate()
+        proc.kill()
         proc.wait()
         return results
 
