@@ -77,8 +77,29 @@ def _query(con: duckdb.DuckDBPyConnection, sql: str, values: dict) -> pd.DataFra
     return con.execute(sql, _params(sql, values)).df()
 
 
+# what GX imports when it is installed, for its Spark and SQL data sources; the gates validate pandas
+# DataFrames (D-205)
+NOT_FOR_GX = ("pyspark", "sqlalchemy")
+
+
+def _import_gx():
+    """great_expectations, imported without pyspark and SQLAlchemy unless the process has loaded them
+    already (an Airflow task has SQLAlchemy): GX then takes them for not installed (D-205). Later
+    imports of them in this process work as usual."""
+    if "great_expectations" not in sys.modules:
+        hidden = [m for m in NOT_FOR_GX if m not in sys.modules]
+        sys.modules.update(dict.fromkeys(hidden))  # None in sys.modules: `import m` raises ImportError
+        try:
+            import great_expectations  # noqa: F401
+        finally:
+            for m in hidden:
+                if m in sys.modules and sys.modules[m] is None:
+                    del sys.modules[m]
+    return sys.modules["great_expectations"]
+
+
 def _context(docs_dir: Path | None):
-    import great_expectations as gx
+    gx = _import_gx()
     from great_expectations.data_context.types.base import (
         DataContextConfig,
         InMemoryStoreBackendDefaults,
@@ -147,7 +168,7 @@ def _validate(ctx, spec: dict, source, frame: pd.DataFrame, params: dict, detail
     BOOLEAN_ONLY (the cheap pass: no unexpected values or rows are collected), then only the
     expectations that failed again with `detail`, whose results replace theirs, in the validation
     result and in the context's store that Data Docs are built from (D-190)."""
-    import great_expectations as gx
+    gx = _import_gx()
     from great_expectations.validator.v1_validator import Validator
 
     suite = ctx.suites.add(gx.ExpectationSuite(**spec))
