@@ -77,8 +77,29 @@ def _query(con: duckdb.DuckDBPyConnection, sql: str, values: dict) -> pd.DataFra
     return con.execute(sql, _params(sql, values)).df()
 
 
+# what GX imports when it is installed, for its Spark and SQL data sources; the gates validate pandas
+# DataFrames (D-205)
+NOT_FOR_GX = ("pyspark", "sqlalchemy")
+
+
+def _import_gx():
+    """great_expectations, imported without pyspark and SQLAlchemy unless the process has loaded them
+    already (an Airflow task has SQLAlchemy): GX then takes them for not installed (D-205). Later
+    imports of them in this process work as usual."""
+    if "great_expectations" not in sys.modules:
+        hidden = [m for m in NOT_FOR_GX if m not in sys.modules]
+        sys.modules.update(dict.fromkeys(hidden))  # None in sys.modules: `import m` raises ImportError
+        try:
+            import great_expectations  # noqa: F401
+        finally:
+            for m in hidden:
+                if m in sys.modules and sys.modules[m] is None:
+                    del sys.modules[m]
+    return sys.modules["great_expectations"]
+
+
 def _context(docs_dir: Path | None):
-    import great_expectations as gx
+    gx = _import_gx()
     from great_expectations.data_context.types.base import (
         DataContextConfig,
         InMemoryStoreBackendDefaults,
@@ -142,12 +163,13 @@ def _observed(res, row_id: list[str]) -> str:
     return f"observed {r.get('observed_value')!r}"
 
 
-def _validate(ctx, spec: dict, source, frame: pd.DataFrame, params: dict, detail: dict):
+def _validate(ctx, spec: dict, source, frame: pd.DataFrame, params: dict, detail: dict, cheap_first: bool = True):
     """One suite over one DataFrame, in two passes: every expectation with result format
     BOOLEAN_ONLY (the cheap pass: no unexpected values or rows are collected), then only the
     expectations that failed again with `detail`, whose results replace theirs, in the validation
-    result and in the context's store that Data Docs are built from (D-190)."""
-    import great_expectations as gx
+    result and in the context's store that Data Docs are built from (D-190). cheap_first=False: one
+    pass with `detail` (the threshold suites, where a third of the expectations fail, D-206)."""
+    gx = _import_gx()
     from great_expectations.validator.v1_validator import Validator
 
     suite = ctx.suites.add(gx.ExpectationSuite(**spec))
@@ -158,8 +180,10 @@ def _validate(ctx, spec: dict, source, frame: pd.DataFrame, params: dict, detail
     result = vd.run(
         batch_parameters={"dataframe": frame},
         expectation_parameters=params,
-        result_format={"result_format": "BOOLEAN_ONLY"},
+        result_format={"result_format": "BOOLEAN_ONLY"} if cheap_first else detail,
     )
+    if not cheap_first:
+        return result
     failed = {r.expectation_config.id: i for i, r in enumerate(result.results) if not r.success}
     if failed:
         again = Validator(batch, result_format=detail, batch_parameters={"dataframe": frame})
@@ -172,11 +196,16 @@ def _validate(ctx, spec: dict, source, frame: pd.DataFrame, params: dict, detail
 
 
 def run_suites(
-    warehouse: Path, gate: str, values: dict, docs_dir: Path | None, result_format: str = "SUMMARY"
+    warehouse: Path,
+    gate: str,
+    values: dict,
+    docs_dir: Path | None,
+    result_format: str = "SUMMARY",
+    cheap_first: bool = True,
 ) -> tuple[GateResult, list[tuple[dict, Any]]]:  # Any: a GX validation result
     """Validate every suite of a gate; return the result and (suite JSON, GX validation result) pairs.
     A failed expectation's result has `result_format` (its unexpected values and rows); a passed
-    one's is BOOLEAN_ONLY."""
+    one's is BOOLEAN_ONLY, or `result_format` too when cheap_first is False (see _validate)."""
     t0 = time.monotonic()
     if docs_dir is not None:
         Path(docs_dir).mkdir(parents=True, exist_ok=True)
@@ -192,7 +221,7 @@ def run_suites(
                 name: _query(con, sql, values).iloc[:, 0].tolist() for name, sql in meta.get("parameters", {}).items()
             }
             fmt = {"result_format": result_format, "unexpected_index_column_names": meta["row_id"]}
-            runs.append((spec, _validate(ctx, spec, source, frame, params, fmt)))
+            runs.append((spec, _validate(ctx, spec, source, frame, params, fmt, cheap_first)))
     finally:
         con.close()
     failures = [
@@ -229,7 +258,9 @@ def run_threshold_suites(warehouse: Path, months: list[str], docs_dir: Path | No
     """The threshold suites over kpi_rule_results of `months`: every unit x month the mart failed
     (passed = false, D-151) becomes a row of the returned breaches, with the value, threshold and
     comparison the mart judged it by (not a failure of the run)."""
-    res, runs = run_suites(warehouse, "thresholds", {"months": list(months)}, docs_dir, result_format="COMPLETE")
+    res, runs = run_suites(
+        warehouse, "thresholds", {"months": list(months)}, docs_dir, result_format="COMPLETE", cheap_first=False
+    )
     rows = []
     for _, result in runs:
         for r in result.results:
