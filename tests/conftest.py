@@ -31,8 +31,9 @@ LONGEST_FIRST = (
     "tests/dbt/test_spark_cluster.py",  # builds the demo warehouse of seed 1 (built_demo) first ...
     "tests/dbt/test_warehouse_exactness.py",  # ... while the other worker builds seeds 2, 3, 4
     "tests/dbt/test_spark_parity.py",
-    "tests/integration/test_airflow_pipeline.py",
+    "tests/integration/test_airflow_pipeline.py",  # makes the airflow_backfilled home the next two copy
     "tests/dbt/test_dbt_incremental.py",
+    "tests/integration/test_airflow_failures.py",
     "tests/browser/test_airflow_ui_browser.py",
     "tests/dbt/test_export_shapes.py",  # the fast lane's longest: five builds
     "tests/dbt/test_measurability.py",
@@ -158,6 +159,49 @@ def built_demo(tmp_path_factory, generated):
         return cache[(seed, months)]
 
     return make
+
+
+BACKFILLED_THROUGH = "2026-01-29"  # the airflow_backfilled home: seed 1's January up to this date
+
+
+@pytest.fixture(scope="session")
+def airflow_backfilled(tmp_path_factory, generated):
+    """Factory: a demo home whose history went through Airflow's backfill DAG, made once per test
+    session (`_once`) and copied for each caller (D-210). The home holds seed 1's one month (the
+    `generated` fixture), its Airflow home (SQLite, the writer pool) and one run of the backfill DAG
+    up to BACKFILLED_THROUGH (one bulk batch, one build, the gates, publish); the last two days are
+    still in landing/. Its Airflow home is home/airflow, where `kefu demo` leaves it and `kefu
+    airflow-ui --home` looks. airflow_backfilled(into) copies the home to into/home and returns (kefu
+    Home, the Airflow children's env, the backfill run's result)."""
+    from kefu import airflow_runner
+    from kefu.home import Home
+
+    shared = _shared_tmp(tmp_path_factory)
+
+    def env_of(folder: Path) -> dict[str, str]:
+        env = airflow_runner.airflow_env(folder / "home", folder / "home" / "airflow", demo_key=True)
+        env["KEFU_RETRIES"] = "0"
+        return env
+
+    def make(out: Path) -> None:
+        generated(1, 1, into=out / "home")
+        env = env_of(out)
+        airflow_runner.init_airflow(env)
+        (result,) = airflow_runner.run_in_child("backfill", [BACKFILLED_THROUGH], env)
+        assert result["state"] == "success", result["log_tail"]
+        (out / "backfill.json").write_text(json.dumps(result), encoding="utf-8")
+
+    def copy(into: Path) -> tuple:
+        made = _once(shared, "airflow_backfilled", make)
+        shutil.copytree(made / "home", into / "home")
+        # airflow.cfg names its home's absolute paths (the SQLite database, the logs): the copy's own
+        cfg = into / "home" / "airflow" / "airflow.cfg"
+        old, new = (str((f / "home" / "airflow").resolve()) for f in (made, into))
+        cfg.write_text(cfg.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+        result = json.loads((made / "backfill.json").read_text(encoding="utf-8"))
+        return Home(into / "home"), env_of(into), result
+
+    return copy
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,7 @@
 """`kefu airflow-ui` exactly as the README writes it (`.venv/bin/kefu airflow-ui --home out/demo
 --demo-key`, no activated venv: PATH without the venv's bin folder), on a small finished demo home
-(one demo month, its first night run through the nightly DAG). Headless Debian Chromium signs in
+(one demo month, its history loaded through the backfill DAG: the session's `airflow_backfilled`
+home, tests/conftest.py, copied; D-210). Headless Debian Chromium signs in
 to the UI (simple auth manager, the generated admin password) and reads the DAG runs list: the
 run is there, succeeded, with its real duration (dag.test starts a run at its logical date)."""
 
@@ -20,8 +21,6 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-
-from kefu import airflow_runner
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -55,16 +54,11 @@ def parse_duration(text: str) -> float:
 
 
 @pytest.fixture(scope="module")
-def demo_home(tmp_path_factory, generated):
-    """A demo home like `kefu demo` leaves it (landing, published copy, OUT/airflow), one night run."""
-    root = tmp_path_factory.mktemp("airflow_ui") / "demo"
-    generated(1, 1, into=root)  # the session's one run of seed 1, one month (tests/conftest.py, D-201)
-    env = airflow_runner.airflow_env(root, root / "airflow", demo_key=True)
-    env["KEFU_RETRIES"] = "0"
-    airflow_runner.init_airflow(env)
-    (result,) = airflow_runner.run_in_child("nightly", ["2026-01-01"], env)
+def demo_home(tmp_path_factory, airflow_backfilled):
+    """A demo home like `kefu demo` leaves it (landing, published copy, OUT/airflow), one backfill run."""
+    home, _env, result = airflow_backfilled(tmp_path_factory.mktemp("airflow_ui"))
     assert result["state"] == "success", result["log_tail"]
-    return root, result
+    return home.root, result
 
 
 @pytest.fixture(scope="module")
@@ -125,18 +119,18 @@ def test_airflow_ui_signs_in_and_lists_the_demo_run_with_its_real_duration(demo_
             "select start_date, end_date, logical_date from dag_run where run_id = ?", [result["run_id"]]
         ).fetchone()
     seconds = (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds()
-    assert str(logical).startswith("2026-01-01"), logical  # 02:00 on 2 Jan Shanghai processes 1 Jan
+    assert str(logical).startswith("2026-01-29"), logical  # 02:00 on 30 Jan Shanghai: loaded through 29 Jan
     assert 0 < seconds <= result["seconds"] + 1, (start, end, result["seconds"])
 
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 900})
-            page.goto(url + "/dags/nightly/runs")
+            page.goto(url + "/dags/backfill/runs")
             page.get_by_label("Username").fill("admin")
             page.get_by_label("Password").fill(password)
             page.get_by_role("button", name="Sign in").click()
-            page.wait_for_url("**/dags/nightly/runs", timeout=60_000)
+            page.wait_for_url("**/dags/backfill/runs", timeout=60_000)
             row = page.get_by_role("row").filter(has_text=result["run_id"])
             sync_api.expect(row).to_have_count(1, timeout=60_000)
             text = row.inner_text()

@@ -1,27 +1,25 @@
 """The Airflow DAGs end to end: dag.test() of `nightly` and `monthly_assessment` on a
-private AIRFLOW_HOME (SQLite), the published copy, backfill/idempotency, a corrupt export and a
-run killed during dbt.
+private AIRFLOW_HOME (SQLite), the published copy, backfill/idempotency. A corrupt export and a
+run killed during dbt: tests/integration/test_airflow_failures.py.
 
 To fit CI, one demo month is used: its first 29 days are loaded by the backfill DAG (one bulk
-batch, one build, the gates, publish), the last two go through the nightly DAG, then the month is
-closed through monthly_assessment — and equals what night-by-night runs publish (D-71, D-105).
+batch, one build, the gates, publish; the session's `airflow_backfilled` home, tests/conftest.py,
+D-210), the last two go through the nightly DAG, then the month is closed through
+monthly_assessment — and equals what night-by-night runs publish (D-71, D-105).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import re
-import signal
 import subprocess
 import sys
 import time
 from datetime import date
-from pathlib import Path
 
 import duckdb
 import pytest
+from airflow_checks import assert_success, sha256
 
 from kefu import airflow_runner, appeals, exactness, pipeline
 from kefu.access import Access
@@ -41,27 +39,6 @@ MONTHLY_TASKS = {
     "cleanup",
 }
 MANAGER = Access("wang.fang@example.com", "manager")
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def make_home(tmp: Path, generated) -> tuple[Home, dict]:
-    root = tmp / "home"
-    # the session's one run of seed 1, one month (tests/conftest.py `generated`, D-201), copied
-    generated(1, 1, into=root)
-    env = airflow_runner.airflow_env(root, tmp / "airflow", demo_key=True)
-    env["KEFU_RETRIES"] = "0"
-    airflow_runner.init_airflow(env)
-    return Home(root), env
-
-
-def assert_success(results: list[dict], keys: list[str]) -> None:
-    assert [r["key"] for r in results] == keys
-    for r in results:
-        failed = {t: s for t, s in r["tasks"].items() if s != "success"}
-        assert r["state"] == "success" and not failed, f"{r['key']}: {failed}\n{r['log_tail']}"
 
 
 def publications(home: Home) -> list[dict]:
@@ -129,12 +106,12 @@ def test_runs_in_order_sees_a_task_out_of_the_chain():
 
 
 @pytest.fixture(scope="module")
-def month_run(tmp_path_factory, generated):
+def month_run(tmp_path_factory, generated, airflow_backfilled):
     """Backlog Jan 1-29 by the backfill DAG, then nightly Jan 30 and Jan 31 through Airflow."""
-    home, env = make_home(tmp_path_factory.mktemp("airflow_month"), generated)
-    days = pipeline.day_folders(home.landing)
+    home, env, backfill = airflow_backfilled(tmp_path_factory.mktemp("airflow_month"))
+    days = pipeline.day_folders(generated(1, 1) / "landing")
     assert days[-1] == date(2026, 1, 31)
-    backfilled = airflow_runner.run_in_child("backfill", ["2026-01-29"], env)
+    backfilled = [backfill]
     assert_success(backfilled, ["2026-01-29"])
     assert set(backfilled[0]["tasks"]) == NIGHTLY_TASKS
     # the batch loaded exactly the days up to its date, each archived under its own day
@@ -366,96 +343,3 @@ def test_reopening_a_signed_month_recomputes_it_as_a_draft_to_sign_again(month_r
         "draft_ready",
         "month_signed",
     ]
-
-
-# --- failures: a corrupt export, a killed run -----------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def first_night(tmp_path_factory, generated):
-    home, env = make_home(tmp_path_factory.mktemp("airflow_fail"), generated)
-    assert_success(airflow_runner.run_in_child("nightly", ["2026-01-01"], env), ["2026-01-01"])
-    return home, env
-
-
-def corrupt_districts(csv: Path) -> int:
-    """Every ticket of the file points at a district that is not in the reference list (a code
-    system change upstream): ingest quarantines every row, the contract gate stops the night."""
-    text = csv.read_text(encoding="utf-8-sig")
-    new, n = re.subn(r",D(\d\d),", r",X\1,", text)
-    csv.write_text(new, encoding="utf-8-sig")
-    return n
-
-
-def test_corrupt_export_fails_at_the_contract_gate_and_publishes_nothing(first_night, tmp_path):
-    home, env = first_night
-    published_before, manifest_before = sha256(home.published), home.manifest.read_text(encoding="utf-8")
-    tickets = next((home.landing / "2026-01-02").glob("工单明细_*.csv"))
-    original = tmp_path / tickets.name
-    original.write_bytes(tickets.read_bytes())
-    assert corrupt_districts(tickets) > 0
-
-    res = airflow_runner.run_in_child("nightly", ["2026-01-02"], env)
-    assert res[0]["state"] == "failed"
-    assert res[0]["tasks"]["contract_gate"] == "failed"
-    assert res[0]["tasks"]["ingest"] == "success" and res[0]["tasks"]["dbt_build"] == "success"
-    assert res[0]["tasks"]["publish"] != "success"
-    # the failure callback records why, naming suite, table and expectation
-    failed = [p.read_text(encoding="utf-8") for p in (home.logs / "2026-01-02").glob("*/failed.txt")]
-    assert len(failed) == 1, failed
-    assert "contract_gate" in failed[0] and "data contract gate failed" in failed[0]
-    # (ingest quarantines rows naming an unknown district: the day is left without tickets)
-    assert re.search(r"\[contract\.stg_tickets\] staging\.stg_tickets: expect_\w+\(", failed[0]), failed[0]
-    assert sha256(home.published) == published_before
-    assert home.manifest.read_text(encoding="utf-8") == manifest_before
-
-    # the source system re-delivers the corrected export: the next run loads it over the bad rows
-    (home.landing / "2026-01-02").mkdir(parents=True, exist_ok=True)
-    (home.landing / "2026-01-02" / original.name.replace(".csv", "_重发.csv")).write_bytes(original.read_bytes())
-    assert_success(airflow_runner.run_in_child("nightly", ["2026-01-02"], env), ["2026-01-02"])
-    assert json.loads(home.manifest.read_text(encoding="utf-8"))["business_date"] == "2026-01-02"
-
-
-def _dbt_children(proc: subprocess.Popen) -> list:
-    import psutil
-
-    try:
-        kids = psutil.Process(proc.pid).children(recursive=True)
-    except psutil.NoSuchProcess:
-        return []
-    return [k for k in kids if "dbt.cli.main" in " ".join(k.cmdline())]
-
-
-def test_run_killed_during_dbt_leaves_published_unchanged_and_next_run_succeeds(first_night):
-    import psutil
-
-    home, env = first_night
-    published_before, manifest_before = sha256(home.published), home.manifest.read_text(encoding="utf-8")
-    day = json.loads(manifest_before)["business_date"]
-    nxt = date.fromordinal(date.fromisoformat(day).toordinal() + 1).isoformat()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "kefu.airflow_runner", "nightly", nxt],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 600
-    dbt = []
-    while not dbt and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.5)
-        dbt = _dbt_children(proc)
-    assert dbt, "dbt never started"
-    time.sleep(3)  # well inside the build
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=60)
-    psutil.wait_procs(dbt, timeout=30)
-    assert not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in dbt)
-    assert sha256(home.published) == published_before
-    assert home.manifest.read_text(encoding="utf-8") == manifest_before
-
-    assert_success(airflow_runner.run_in_child("nightly", [nxt], env), [nxt])
-    assert json.loads(home.manifest.read_text(encoding="utf-8"))["business_date"] == nxt
-    con = duckdb.connect(str(home.published), read_only=True)
-    assert con.execute("select max(as_of_date) from intermediate.int_tickets_as_of").fetchone()[0].isoformat() == nxt
-    con.close()
