@@ -4,7 +4,7 @@ Ingest stays on DuckDB. Spark reads the DuckDB warehouse's inputs — every raw 
 dbt_project/models/staging/_sources.yml and every rulebook seed table — exported to Parquet
 and registered under the same schema.table names (macro spark_register_parquet), then
 `dbt run --target spark` builds the same models, both commands in one process and one Spark
-session (run_dbt_in_one_session; the catalog is the session's, in memory). With `method: session`
+session (build.run_dbt_commands; the catalog is the session's, in memory). With `method: session`
 the Spark state (inputs, managed tables) lives in `<warehouse>.spark/` beside the DuckDB file.
 
     build_on_spark(warehouse)  -> seconds of `dbt run --target spark` (tests=True: `dbt build`)
@@ -24,7 +24,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -107,7 +106,7 @@ def build_on_spark(
     )
     command = ["build", "--exclude-resource-type", "seed"] if tests else ["run"]
     selection = ["--select", select] if select else []
-    timings = run_dbt_in_one_session(
+    timings = build.run_dbt_commands(
         [
             ["run-operation", "spark_register_parquet", "--target", "spark", "--args", json.dumps({"tables": tables})],
             [*command, *selection, "--quiet", "--target", "spark"],
@@ -117,49 +116,6 @@ def build_on_spark(
         extra_env=env,
     )
     return timings[-1]
-
-
-def run_dbt_in_one_session(
-    commands: list[list[str]], warehouse: Path, target_path: Path, extra_env: dict[str, str] | None = None
-) -> list[float]:
-    """Run dbt commands one after the other in ONE child process (dbt's programmatic runner), so
-    that they share one Spark session: one JVM start, one parse (the later commands reuse the first
-    one's partial_parse.msgpack), and the tables the first command registers are still in the
-    session's in-memory catalog for the next (profiles.yml: spark.sql.catalogImplementation, D-215).
-    Return each command's seconds. A child process for the reason build.run_dbt gives; the same
-    environment as build.run_dbt."""
-    build.write_seeds()
-    env = {**os.environ, **build.dbt_env(warehouse), **(extra_env or {})}
-    for name in build.RUN_VARS:
-        env["KEFU_" + name.upper()] = ""
-    target = ["--project-dir", str(build.DBT_DIR), "--target-path", str(target_path)]
-    target += ["--log-path", str(Path(target_path) / "logs")]
-    cmd = [sys.executable, "-m", "kefu.spark", "--dbt-commands", json.dumps([[*c, *target] for c in commands])]
-    res = subprocess.run(cmd, env=env, capture_output=True, text=True, preexec_fn=build._die_with_parent)
-    out = res.stdout + res.stderr
-    if res.returncode != 0:
-        wanted = [ln for ln in out.splitlines() if any(w in ln for w in ("Error", "ERROR", "FAIL", "Failure", "error"))]
-        raise RuntimeError(
-            f"dbt on Spark failed (exit {res.returncode}):\n" + "\n".join((wanted or out.splitlines())[-40:])
-        )
-    return json.loads(res.stdout.strip().splitlines()[-1])
-
-
-def _dbt_commands(commands: list[list[str]]) -> int:
-    """The child of run_dbt_in_one_session: each command through dbtRunner, in this one process;
-    the last line printed is the JSON list of their seconds. Stops at the first that fails."""
-    from dbt.cli.main import dbtRunner
-
-    seconds = []
-    for args in commands:
-        started = time.perf_counter()
-        result = dbtRunner().invoke(args)
-        if not result.success:
-            print(f"dbt {' '.join(args[:2])} failed: {result.exception or 'see its log'}", flush=True)
-            return 1
-        seconds.append(time.perf_counter() - started)
-    print(json.dumps(seconds), flush=True)
-    return 0
 
 
 def spark_home() -> Path:
@@ -335,8 +291,6 @@ def main(argv: list[str] | None = None) -> int:
     """python -m kefu.spark WAREHOUSE [--tests]: build a DuckDB warehouse's models on Spark and compare."""
     import argparse
 
-    if argv is None and sys.argv[1:2] == ["--dbt-commands"]:  # run_dbt_in_one_session's child
-        return _dbt_commands(json.loads(sys.argv[2]))
     ap = argparse.ArgumentParser(prog="python -m kefu.spark", description=main.__doc__)
     ap.add_argument("warehouse", type=Path, help="a built DuckDB warehouse (kefu run / make demo); not modified")
     ap.add_argument("--tests", action="store_true", help="dbt build: unit and data tests too, not only the models")
