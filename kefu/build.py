@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import json
 import os
 import subprocess
 import sys
@@ -255,21 +256,52 @@ def run_dbt(
     On failure, raise with the lines of dbt's output that name what failed. extra_env: more
     environment for the child (the Spark target's master URL, kefu/spark.py).
     """
+    # -m, not -c: pyspark (installed with the spark extra) exits a `python -c` process on import
+    cmd = [sys.executable, "-m", "dbt.cli.main", *args, *_dbt_paths(target_path)]
+    return _run_dbt_child(cmd, f"dbt {' '.join(args)}", warehouse, run_vars, extra_env)
+
+
+def run_dbt_commands(
+    commands: list[list[str]],
+    warehouse: Path,
+    target_path: Path | None = None,
+    run_vars: dict[str, str] | None = None,
+    extra_env: dict[str, str] | None = None,
+) -> list[float]:
+    """Run several dbt commands one after the other in ONE child process (dbt's programmatic runner,
+    kefu/dbt_commands.py); return each command's seconds. They share what dbt's adapter keeps for the
+    life of a process: the Spark target's session (one JVM start, and the tables the first command
+    registers are in the session's catalog for the next, D-215), and the later commands reuse the
+    first one's parse. A child process, the same environment and the same errors as run_dbt."""
+    paths = _dbt_paths(target_path)
+    cmd = [sys.executable, "-m", "kefu.dbt_commands", json.dumps([[*c, *paths] for c in commands])]
+    what = " then ".join(f"dbt {' '.join(c[:2])}" for c in commands)
+    out = _run_dbt_child(cmd, what, warehouse, run_vars, extra_env)
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def _dbt_paths(target_path: Path | None) -> list[str]:
+    paths = ["--project-dir", str(DBT_DIR)]
+    if target_path is not None:
+        paths += ["--target-path", str(target_path), "--log-path", str(Path(target_path) / "logs")]
+    return paths
+
+
+def _run_dbt_child(
+    cmd: list[str], what: str, warehouse: Path, run_vars: dict[str, str] | None, extra_env: dict[str, str] | None
+) -> str:
+    """run_dbt's and run_dbt_commands' child: seeds written, the warehouse's environment, the run vars
+    pinned, dying with its parent; on failure an error with the lines of dbt's output that name what
+    failed. Returns stdout and stderr."""
     write_seeds()
     env = {**os.environ, **dbt_env(warehouse), **(extra_env or {})}
     for name in RUN_VARS:  # never inherit a pin from the caller's environment by accident
         env["KEFU_" + name.upper()] = (run_vars or {}).get(name, "")
-    # -m, not -c: pyspark (installed with the spark extra) exits a `python -c` process on import
-    cmd = [sys.executable, "-m", "dbt.cli.main", *args, "--project-dir", str(DBT_DIR)]
-    if target_path is not None:
-        cmd += ["--target-path", str(target_path), "--log-path", str(Path(target_path) / "logs")]
     res = subprocess.run(cmd, env=env, capture_output=True, text=True, preexec_fn=_die_with_parent)
     out = res.stdout + res.stderr
     if res.returncode != 0:
         wanted = [ln for ln in out.splitlines() if any(w in ln for w in ("Error", "ERROR", "FAIL", "Failure", "error"))]
-        raise RuntimeError(
-            f"dbt {' '.join(args)} failed (exit {res.returncode}):\n" + "\n".join((wanted or out.splitlines())[-40:])
-        )
+        raise RuntimeError(f"{what} failed (exit {res.returncode}):\n" + "\n".join((wanted or out.splitlines())[-40:]))
     return out
 
 

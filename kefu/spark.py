@@ -3,8 +3,9 @@
 Ingest stays on DuckDB. Spark reads the DuckDB warehouse's inputs — every raw source of
 dbt_project/models/staging/_sources.yml and every rulebook seed table — exported to Parquet
 and registered under the same schema.table names (macro spark_register_parquet), then
-`dbt run --target spark` builds the same models. With `method: session` the Spark state
-(Derby metastore, managed tables) lives in `<warehouse>.spark/` beside the DuckDB file.
+`dbt run --target spark` builds the same models, both commands in one process and one Spark
+session (build.run_dbt_commands; the catalog is the session's, in memory). With `method: session`
+the Spark state (inputs, managed tables) lives in `<warehouse>.spark/` beside the DuckDB file.
 
     build_on_spark(warehouse)  -> seconds of `dbt run --target spark` (tests=True: `dbt build`)
     parity(warehouse)          -> rows of marts.kpi_rule_results that differ between DuckDB and Spark
@@ -85,8 +86,8 @@ def build_on_spark(
     spark`; with tests=True `dbt build`: unit and data tests too); return the dbt seconds.
 
     master: a Spark master URL (spark://host:port, e.g. from standalone_cluster()); default the
-    target's local[2] session. The driver stays in dbt's process (client mode) with the Derby
-    metastore; the executors read the inputs and write the tables under <warehouse>.spark/, a path
+    target's local[2] session. The driver stays in dbt's process (client mode) with the
+    in-memory catalog; the executors read the inputs and write the tables under <warehouse>.spark/, a path
     every worker of this machine sees.
 
     select: dbt's --select (e.g. "+kpi_rule_results": that mart and every model it is built from);
@@ -103,17 +104,18 @@ def build_on_spark(
         if master
         else None
     )
-    build.run_dbt(
-        ["run-operation", "spark_register_parquet", "--target", "spark", "--args", json.dumps({"tables": tables})],
+    command = ["build", "--exclude-resource-type", "seed"] if tests else ["run"]
+    selection = ["--select", select] if select else []
+    timings = build.run_dbt_commands(
+        [
+            ["run-operation", "spark_register_parquet", "--target", "spark", "--args", json.dumps({"tables": tables})],
+            [*command, *selection, "--quiet", "--target", "spark"],
+        ],
         warehouse,
         target_path,
         extra_env=env,
     )
-    command = ["build", "--exclude-resource-type", "seed"] if tests else ["run"]
-    started = time.perf_counter()
-    selection = ["--select", select] if select else []
-    build.run_dbt([*command, *selection, "--quiet", "--target", "spark"], warehouse, target_path, extra_env=env)
-    return time.perf_counter() - started
+    return timings[-1]
 
 
 def spark_home() -> Path:
