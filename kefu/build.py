@@ -258,7 +258,8 @@ def run_dbt(
     """
     # -m, not -c: pyspark (installed with the spark extra) exits a `python -c` process on import
     cmd = [sys.executable, "-m", "dbt.cli.main", *args, *_dbt_paths(target_path)]
-    return _run_dbt_child(cmd, f"dbt {' '.join(args)}", warehouse, run_vars, extra_env)
+    res = _run_dbt_child(cmd, f"dbt {' '.join(args)}", warehouse, run_vars, extra_env)
+    return res.stdout + res.stderr
 
 
 def run_dbt_commands(
@@ -276,8 +277,8 @@ def run_dbt_commands(
     paths = _dbt_paths(target_path)
     cmd = [sys.executable, "-m", "kefu.dbt_commands", json.dumps([[*c, *paths] for c in commands])]
     what = " then ".join(f"dbt {' '.join(c[:2])}" for c in commands)
-    out = _run_dbt_child(cmd, what, warehouse, run_vars, extra_env)
-    return json.loads(out.strip().splitlines()[-1])
+    res = _run_dbt_child(cmd, what, warehouse, run_vars, extra_env)
+    return json.loads(res.stdout.strip().splitlines()[-1])
 
 
 def _dbt_paths(target_path: Path | None) -> list[str]:
@@ -289,10 +290,10 @@ def _dbt_paths(target_path: Path | None) -> list[str]:
 
 def _run_dbt_child(
     cmd: list[str], what: str, warehouse: Path, run_vars: dict[str, str] | None, extra_env: dict[str, str] | None
-) -> str:
+) -> subprocess.CompletedProcess[str]:
     """run_dbt's and run_dbt_commands' child: seeds written, the warehouse's environment, the run vars
     pinned, dying with its parent; on failure an error with the lines of dbt's output that name what
-    failed. Returns stdout and stderr."""
+    failed."""
     write_seeds()
     env = {**os.environ, **dbt_env(warehouse), **(extra_env or {})}
     for name in RUN_VARS:  # never inherit a pin from the caller's environment by accident
@@ -302,7 +303,7 @@ def _run_dbt_child(
     if res.returncode != 0:
         wanted = [ln for ln in out.splitlines() if any(w in ln for w in ("Error", "ERROR", "FAIL", "Failure", "error"))]
         raise RuntimeError(f"{what} failed (exit {res.returncode}):\n" + "\n".join((wanted or out.splitlines())[-40:]))
-    return out
+    return res
 
 
 WRITE_JSON_ENV = "DBT_WRITE_JSON"
