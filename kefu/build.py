@@ -15,8 +15,10 @@ import hashlib
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -256,9 +258,7 @@ def run_dbt(
     On failure, raise with the lines of dbt's output that name what failed. extra_env: more
     environment for the child (the Spark target's master URL, kefu/spark.py).
     """
-    # -m, not -c: pyspark (installed with the spark extra) exits a `python -c` process on import
-    cmd = [sys.executable, "-m", "dbt.cli.main", *args, *_dbt_paths(target_path)]
-    res = _run_dbt_child(cmd, f"dbt {' '.join(args)}", warehouse, run_vars, extra_env)
+    res = _run_dbt_child([args], warehouse, target_path, run_vars, extra_env)
     return res.stdout + res.stderr
 
 
@@ -274,10 +274,7 @@ def run_dbt_commands(
     life of a process: the Spark target's session (one JVM start, and the tables the first command
     registers are in the session's catalog for the next, D-215), and the later commands reuse the
     first one's parse. A child process, the same environment and the same errors as run_dbt."""
-    paths = _dbt_paths(target_path)
-    cmd = [sys.executable, "-m", "kefu.dbt_commands", json.dumps([[*c, *paths] for c in commands])]
-    what = " then ".join(f"dbt {' '.join(c[:2])}" for c in commands)
-    res = _run_dbt_child(cmd, what, warehouse, run_vars, extra_env)
+    res = _run_dbt_child(commands, warehouse, target_path, run_vars, extra_env)
     return json.loads(res.stdout.strip().splitlines()[-1])
 
 
@@ -288,21 +285,81 @@ def _dbt_paths(target_path: Path | None) -> list[str]:
     return paths
 
 
+# One parse of the project for every target folder (D-217): dbt's own partial-parse file, kept per
+# profile target and warehouse file name (DuckDB's catalog name) beside the project's default target.
+PARSE_CACHE = DBT_DIR / "target" / "parse_cache"
+PARSE_FILE = "partial_parse.msgpack"
+
+
+def _parse_key(commands: list[list[str]], warehouse: Path) -> str:
+    args = commands[0]
+    target = args[args.index("--target") + 1] if "--target" in args[:-1] else "default"
+    return f"{target}.{Path(warehouse).stem}"
+
+
+def _seed_parse(target_path: Path | None, key: str) -> None:
+    """A target folder without dbt's parse starts from the project's last one (dbt re-parses what
+    changed since, or all of it when its own checks fail: nothing is trusted that dbt would not)."""
+    if target_path is None or (Path(target_path) / PARSE_FILE).exists() or not (PARSE_CACHE / key).exists():
+        return
+    Path(target_path).mkdir(parents=True, exist_ok=True)
+    _copy_atomically(PARSE_CACHE / key, Path(target_path) / PARSE_FILE)
+
+
+def _keep_parse(target_path: Path | None, key: str) -> None:
+    """After a run that succeeded: its parse becomes the project's last one when dbt wrote it anew."""
+    made = Path(target_path) / PARSE_FILE if target_path is not None else None
+    if made is None or not made.exists():
+        return
+    kept = PARSE_CACHE / key
+    if kept.exists() and kept.stat().st_mtime >= made.stat().st_mtime:
+        return
+    try:
+        PARSE_CACHE.mkdir(parents=True, exist_ok=True)
+        _copy_atomically(made, kept)
+    except OSError:  # a read-only installation: every target folder parses for itself, as dbt does
+        pass
+
+
+def _copy_atomically(src: Path, dst: Path) -> None:
+    """Copied beside dst and renamed over it: a concurrent dbt run (another test worker, another
+    home's night) reads the old file or the new one, never half of one; the copy keeps src's mtime."""
+    fd, tmp = tempfile.mkstemp(dir=dst.parent, prefix=f".{dst.name}.")
+    os.close(fd)
+    try:
+        shutil.copy2(src, tmp)
+        os.replace(tmp, dst)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def _run_dbt_child(
-    cmd: list[str], what: str, warehouse: Path, run_vars: dict[str, str] | None, extra_env: dict[str, str] | None
+    commands: list[list[str]],
+    warehouse: Path,
+    target_path: Path | None,
+    run_vars: dict[str, str] | None,
+    extra_env: dict[str, str] | None,
 ) -> subprocess.CompletedProcess[str]:
-    """run_dbt's and run_dbt_commands' child: seeds written, the warehouse's environment, the run vars
-    pinned, dying with its parent; on failure an error with the lines of dbt's output that name what
-    failed."""
+    """run_dbt's and run_dbt_commands' child (kefu/dbt_commands.py): seeds written, the warehouse's
+    environment, the run vars pinned, dbt's parse shared between target folders (D-217), dying with
+    its parent; on failure an error with the lines of dbt's output that name what failed."""
     write_seeds()
     env = {**os.environ, **dbt_env(warehouse), **(extra_env or {})}
     for name in RUN_VARS:  # never inherit a pin from the caller's environment by accident
         env["KEFU_" + name.upper()] = (run_vars or {}).get(name, "")
+    paths = _dbt_paths(target_path)
+    key = _parse_key(commands, warehouse)
+    _seed_parse(target_path, key)
+    # -m, not -c: pyspark (installed with the spark extra) exits a `python -c` process on import
+    cmd = [sys.executable, "-m", "kefu.dbt_commands", json.dumps([[*c, *paths] for c in commands])]
     res = subprocess.run(cmd, env=env, capture_output=True, text=True, preexec_fn=_die_with_parent)
     out = res.stdout + res.stderr
     if res.returncode != 0:
+        what = " then ".join(f"dbt {' '.join(c if len(commands) == 1 else c[:2])}" for c in commands)
         wanted = [ln for ln in out.splitlines() if any(w in ln for w in ("Error", "ERROR", "FAIL", "Failure", "error"))]
         raise RuntimeError(f"{what} failed (exit {res.returncode}):\n" + "\n".join((wanted or out.splitlines())[-40:]))
+    _keep_parse(target_path, key)
     return res
 
 
