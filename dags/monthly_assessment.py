@@ -76,30 +76,32 @@ def monthly_assessment():
         return pipeline.month_end_published(home(), month_of(get_current_context()))
 
     @task(retries=0)
-    def prepare() -> str:
-        from kefu import pipeline
+    def prepare() -> str | None:
+        from kefu import assessment_flow, pipeline
 
         ctx = get_current_context()
         h = home()
+        if assessment_flow.frozen(h, month_of(ctx)):
+            return None  # signed and final: every step leaves it as it is, nothing to copy or test (D-218)
         with stop_on(pipeline.PipelineError):
             # one work folder for every run (max_active_runs=1): dbt's partial parsing is kept between closes
             return str(pipeline.prepare_month(h, month_of(ctx), h.root / "tmp" / "monthly_assessment"))
 
     @task
-    def close_month(source: str) -> dict:
+    def close_month(source: str | None) -> dict:
         from pathlib import Path
 
         from kefu import assessment_flow
 
-        return assessment_flow.draft(home(), Path(source), month_of(get_current_context()))
+        return assessment_flow.draft(home(), Path(source) if source else None, month_of(get_current_context()))
 
     @task
-    def reports(source: str, closed: dict) -> list[str]:
+    def reports(source: str | None, closed: dict) -> list[str]:
         from pathlib import Path
 
         from kefu import assessment_flow
 
-        return assessment_flow.draft_reports(home(), Path(source), closed["month"], closed)
+        return assessment_flow.draft_reports(home(), Path(source) if source else None, closed["month"], closed)
 
     @task.sensor(poke_interval=signoff_poke_seconds(), timeout=signoff_timeout().total_seconds(), mode="reschedule")
     def wait_for_signoff(closed: dict, _draft_files: list[str]) -> bool:
@@ -108,19 +110,20 @@ def monthly_assessment():
         return assessment_flow.signed_off(home(), closed["month"])
 
     @task
-    def final(source: str, closed: dict) -> dict:
+    def final(source: str | None, closed: dict) -> dict:
         from pathlib import Path
 
         from kefu import assessment_flow
 
-        return assessment_flow.finalize(home(), Path(source), closed["month"], closed)
+        return assessment_flow.finalize(home(), Path(source) if source else None, closed["month"], closed)
 
     @task
-    def cleanup(source: str) -> None:
+    def cleanup(source: str | None) -> None:
         import shutil
         from pathlib import Path
 
-        shutil.rmtree(Path(source).parent, ignore_errors=True)
+        if source:
+            shutil.rmtree(Path(source).parent, ignore_errors=True)
 
     @task
     def notify(closed: dict, signed: dict) -> str:

@@ -22,7 +22,7 @@ from kefu import appeals, appeals_adjust
 from kefu.home import Home
 
 
-def _frozen(home: Home, month: str) -> bool:
+def frozen(home: Home, month: str) -> bool:
     """Signed and finalized: the month's folder holds the final results of that sign-off."""
     st = appeals.status(home, month)
     info = home.assessment_dir(month) / appeals_adjust.SIGNOFF
@@ -31,18 +31,19 @@ def _frozen(home: Home, month: str) -> bool:
     return json.loads(info.read_text(encoding="utf-8")).get("signed_at") == st.signed_at.isoformat()
 
 
-def draft(home: Home, source: Path, month: str) -> dict:
-    """Close the month as a draft (or leave a final month as it is: frozen until re-opened)."""
+def draft(home: Home, source: Path | None, month: str) -> dict:
+    """Close the month as a draft (or leave a final month as it is: frozen until re-opened). source:
+    the prepared warehouse, None when the run found the month frozen and prepared nothing (D-218)."""
     from kefu import pipeline
 
     out = home.assessment_dir(month)
-    if _frozen(home, month):
+    if frozen(home, month):
         info = json.loads((out / "assessment.json").read_text(encoding="utf-8"))
         return info | {"frozen": True, "state": "final"}
     if appeals.status(home, month).state == "final":  # signed, but the final step never ran: keep that draft
         info = json.loads((out / "assessment.json").read_text(encoding="utf-8"))
         return info | {"frozen": False, "state": "final"}
-    info = pipeline.close_month(source, month, out)
+    info = pipeline.close_month(_prepared(source, month), month, out)
     st = appeals.record_draft(
         home, month, facts={"as_of_date": info["as_of_date"], "rule_results": info["tables"].get("kpi_rule_results", 0)}
     )
@@ -60,6 +61,12 @@ def draft(home: Home, source: Path, month: str) -> dict:
     return info | {"frozen": False, "state": "draft", "window_ends": st.window_ends.isoformat()}
 
 
+def _prepared(source: Path | None, month: str) -> Path:
+    if source is None:  # frozen when the run prepared it, re-opened since
+        raise appeals.AppealError(f"{month} was re-opened after this run found it final: run the month again")
+    return source
+
+
 def _write_signoff(folder: Path, info: dict) -> None:
     p = folder / appeals_adjust.SIGNOFF
     tmp = p.with_name(f".{p.name}.tmp")
@@ -74,7 +81,7 @@ def signoff_view(home: Home, month: str) -> appeals_adjust.SignoffView:
     )
 
 
-def draft_reports(home: Home, source: Path, month: str, closed: dict) -> list[str]:
+def draft_reports(home: Home, source: Path | None, month: str, closed: dict) -> list[str]:
     """The draft workbook and PDF (marked 草稿 draft — not signed); nothing for a frozen month."""
     from kefu import reports
 
@@ -82,7 +89,9 @@ def draft_reports(home: Home, source: Path, month: str, closed: dict) -> list[st
         return []
     return [
         str(p)
-        for p in reports.build_monthly(source, month, home.assessment_dir(month), signoff=signoff_view(home, month))
+        for p in reports.build_monthly(
+            _prepared(source, month), month, home.assessment_dir(month), signoff=signoff_view(home, month)
+        )
     ]
 
 
@@ -90,7 +99,7 @@ def signed_off(home: Home, month: str) -> bool:
     return appeals.status(home, month).state == "final"
 
 
-def finalize(home: Home, source: Path, month: str, closed: dict) -> dict:
+def finalize(home: Home, source: Path | None, month: str, closed: dict) -> dict:
     """Apply the exemptions, record who signed, write the final reports, make the folder read-only."""
     from kefu import reports
 
@@ -101,6 +110,7 @@ def finalize(home: Home, source: Path, month: str, closed: dict) -> dict:
     if st.state != "final":
         raise appeals.AppealError(f"{month} is {st.label}: the final step runs after the sign-off")
     info = appeals_adjust.write(out, month, appeals.appeals(home, month), st)
+    source = _prepared(source, month)
     final = final_warehouse(source, month, out, home.root / "tmp", home.root / "dbt_target" / "final")
     # the weekly summaries read nothing the final results change: the draft's stand (D-176)
     files = reports.build_monthly(final, month, out, signoff=signoff_view(home, month), weekly="missing")
@@ -161,10 +171,10 @@ def final_warehouse(source: Path, month: str, out: Path, tmp: Path, target_path:
     if final_equals_draft(source, month, out):
         copy = source
     else:
-        work = tmp / "final_scores"  # one path: dbt's partial parsing in target_path is kept between months
+        work = tmp / "final_scores"
         shutil.rmtree(work, ignore_errors=True)
         work.mkdir(parents=True)
-        copy = work / "final.duckdb"
+        copy = work / source.name  # the source's catalog name: dbt takes the project's parse (D-217)
         shutil.copyfile(source, copy)
         con = duckdb.connect(str(copy))
         try:

@@ -285,6 +285,8 @@ def _dbt_paths(target_path: Path | None) -> list[str]:
     return paths
 
 
+DBT_CHILD = "kefu.dbt_commands"  # the module every dbt child process runs (python -m)
+
 # One parse of the project for every target folder (D-217): dbt's own partial-parse file, kept per
 # profile target and warehouse file name (DuckDB's catalog name) beside the project's default target.
 PARSE_CACHE = DBT_DIR / "target" / "parse_cache"
@@ -352,7 +354,7 @@ def _run_dbt_child(
     key = _parse_key(commands, warehouse)
     _seed_parse(target_path, key)
     # -m, not -c: pyspark (installed with the spark extra) exits a `python -c` process on import
-    cmd = [sys.executable, "-m", "kefu.dbt_commands", json.dumps([[*c, *paths] for c in commands])]
+    cmd = [sys.executable, "-m", DBT_CHILD, json.dumps([[*c, *paths] for c in commands])]
     res = subprocess.run(cmd, env=env, capture_output=True, text=True, preexec_fn=_die_with_parent)
     out = res.stdout + res.stderr
     if res.returncode != 0:

@@ -39,9 +39,8 @@ def prepare_month(home: Home, month: str, work_dir: Path) -> Path:
     if not home.published.exists():
         raise PipelineError(f"cannot close {month}: nothing is published yet (月末数据未发布)")
     work_dir.mkdir(parents=True, exist_ok=True)
-    # the same path at every close (dags/monthly_assessment.py passes the same work_dir): dbt's partial
-    # parsing, kept in one target folder, is reused only while the warehouse path is unchanged
-    scratch = work_dir / "month.duckdb"
+    # the published file's name: DuckDB's catalog name, so dbt takes the nights' parse of the project (D-217)
+    scratch = work_dir / home.published.name
     shutil.copyfile(home.published, scratch)
     os.chmod(scratch, 0o644)
     # what the copy holds, read from the copy: a night publishing meanwhile cannot change it (D-203);

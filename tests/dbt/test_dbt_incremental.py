@@ -171,7 +171,8 @@ def test_incremental_build_equals_full_refresh_and_answer_key(tmp_path):
         for d in chosen:
             shutil.copytree(d, folder / d.name)
 
-    inc = tmp_path / "incremental.duckdb"
+    inc = tmp_path / "incremental" / "kefu.duckdb"  # kefu: the session's parse of the project (D-217)
+    inc.parent.mkdir()
     target = tmp_path / "dbt_target"
     _ingest(early, inc, tmp_path)
     # the models only (D-211); the early days hold no district_households (delivered on the month's last
@@ -214,7 +215,8 @@ def test_incremental_build_equals_full_refresh_and_answer_key(tmp_path):
             ordered = compiled.split("merge into")[1].split("using")[1].split()[0].strip('"')
             assert ordered.endswith("__in_target_order") and "order by dest.rowid" in compiled, (m, ordered)
 
-    full = tmp_path / "full.duckdb"
+    full = tmp_path / "full" / "kefu.duckdb"
+    full.parent.mkdir()
     shutil.copy(inc, full)
     build.build(full, target_path=tmp_path / "dbt_target_full", full_refresh=True, exclude=MODELS_ONLY)
 

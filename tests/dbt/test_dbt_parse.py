@@ -27,19 +27,16 @@ def cache(tmp_path, monkeypatch):
     return folder
 
 
-def test_a_warehouse_at_a_new_path_in_a_new_target_folder_is_not_parsed_again(tmp_path, cache):
+def test_a_new_path_and_target_folder_reuse_the_parse_a_new_file_name_does_not(tmp_path, cache):
     build.run_dbt(LS, tmp_path / "a" / "kefu.duckdb", tmp_path / "target_a")
     assert parse_lines(tmp_path / "target_a") == ["Unable to do partial parsing because saved manifest not found"]
     assert (cache / "default.kefu").exists()
     # another folder and another target folder: the parse of the first is taken and kept
     build.run_dbt(LS, tmp_path / "b" / "kefu.duckdb", tmp_path / "target_b")
     assert parse_lines(tmp_path / "target_b") == ["no changes found"]
-
-
-def test_the_file_name_still_counts_it_names_the_models_database(tmp_path, cache):
-    build.run_dbt(LS, tmp_path / "a" / "kefu.duckdb", tmp_path / "target")
-    build.run_dbt(LS, tmp_path / "b" / "other.duckdb", tmp_path / "target")  # same folder: same parse file
-    assert parse_lines(tmp_path / "target")[-1] == "Unable to do partial parsing because profile has changed"
+    # another file name is another catalog, the models' `database`: dbt parses again
+    build.run_dbt(LS, tmp_path / "c" / "other.duckdb", tmp_path / "target_a")
+    assert parse_lines(tmp_path / "target_a")[-1] == "Unable to do partial parsing because profile has changed"
     assert sorted(p.name for p in cache.iterdir()) == ["default.kefu", "default.other"]
 
 

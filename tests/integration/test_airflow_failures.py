@@ -22,7 +22,7 @@ import duckdb
 import pytest
 from airflow_checks import assert_success, sha256
 
-from kefu import airflow_runner
+from kefu import airflow_runner, build
 
 pytestmark = [pytest.mark.slow, pytest.mark.airflow]
 
@@ -79,7 +79,7 @@ def _dbt_children(proc: subprocess.Popen) -> list:
         kids = psutil.Process(proc.pid).children(recursive=True)
     except psutil.NoSuchProcess:
         return []
-    return [k for k in kids if "dbt.cli.main" in " ".join(k.cmdline())]
+    return [k for k in kids if build.DBT_CHILD in k.cmdline()]
 
 
 def test_run_killed_during_dbt_leaves_published_unchanged_and_next_run_succeeds(backfilled):

@@ -299,19 +299,28 @@ def test_rerunning_dates_and_the_month_changes_nothing(month_run):
     closed_before = sha256(closed)
     jan30 = next(p for p in publications(home) if p["business_date"] == "2026-01-30")
 
+    # signed by the test above: closing the month again must leave it frozen
+    assert appeals.status(home, "2026-01").state == "final"
+    dbt_log = home.root / "dbt_target" / "monthly" / "logs" / "dbt.log"
+    logged = dbt_log.stat().st_size
+
     # the newest date again (same marts: the published copy is not even rewritten), then a past
     # date: the working warehouse is rebuilt as that night saw it (export history) and its marts
-    # equal what was published that night; the published copy (a newer date) stays
-    assert_success(
-        airflow_runner.run_in_child("nightly", ["2026-01-31", "2026-01-30"], env), ["2026-01-31", "2026-01-30"]
-    )
+    # equal what was published that night; the published copy (a newer date) stays. Then the month
+    # again (one Airflow start for the three runs).
+    plan = [("nightly", ["2026-01-31", "2026-01-30"]), ("monthly_assessment", ["2026-01"])]
+    results = airflow_runner.run_plan_in_child(plan, env)
+    assert_success(results[:2], ["2026-01-31", "2026-01-30"])
     assert sha256(home.published) == published_before
     assert home.manifest.read_text(encoding="utf-8") == manifest_before
     assert pipeline.fingerprint(home.warehouse) == jan30["fingerprint"]
 
-    # the month closed again from that state gives the identical assessment: signed, it is frozen
-    assert_success(airflow_runner.run_in_child("monthly_assessment", ["2026-01"], env), ["2026-01"])
+    # the month closed again from that state gives the identical assessment: it is frozen, and the
+    # run neither copies the warehouse nor runs a data test (D-218)
+    assert_success(results[2:], ["2026-01"])
     assert sha256(closed) == closed_before
+    assert dbt_log.stat().st_size == logged
+    assert not (home.root / "tmp" / "monthly_assessment").exists()
 
 
 def test_reopening_a_signed_month_recomputes_it_as_a_draft_to_sign_again(month_run):
