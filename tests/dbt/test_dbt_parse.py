@@ -27,6 +27,7 @@ def cache(tmp_path, monkeypatch):
     return folder
 
 
+@pytest.mark.slow  # three dbt runs, two of them full parses (≈ 20 CPU s): make test, not make test-fast
 def test_a_new_path_and_target_folder_reuse_the_parse_a_new_file_name_does_not(tmp_path, cache):
     build.run_dbt(LS, tmp_path / "a" / "kefu.duckdb", tmp_path / "target_a")
     assert parse_lines(tmp_path / "target_a") == ["Unable to do partial parsing because saved manifest not found"]
