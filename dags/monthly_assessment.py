@@ -84,24 +84,20 @@ def monthly_assessment():
         if assessment_flow.frozen(h, month_of(ctx)):
             return None  # signed and final: every step leaves it as it is, nothing to copy or test (D-218)
         with stop_on(pipeline.PipelineError):
-            # one work folder for every run (max_active_runs=1): dbt's partial parsing is kept between closes
+            # one work folder for every run (max_active_runs=1), removed by cleanup
             return str(pipeline.prepare_month(h, month_of(ctx), h.root / "tmp" / "monthly_assessment"))
 
     @task
     def close_month(source: str | None) -> dict:
-        from pathlib import Path
-
         from kefu import assessment_flow
 
-        return assessment_flow.draft(home(), Path(source) if source else None, month_of(get_current_context()))
+        return assessment_flow.draft(home(), source, month_of(get_current_context()))
 
     @task
     def reports(source: str | None, closed: dict) -> list[str]:
-        from pathlib import Path
-
         from kefu import assessment_flow
 
-        return assessment_flow.draft_reports(home(), Path(source) if source else None, closed["month"], closed)
+        return assessment_flow.draft_reports(home(), source, closed["month"], closed)
 
     @task.sensor(poke_interval=signoff_poke_seconds(), timeout=signoff_timeout().total_seconds(), mode="reschedule")
     def wait_for_signoff(closed: dict, _draft_files: list[str]) -> bool:
@@ -111,11 +107,9 @@ def monthly_assessment():
 
     @task
     def final(source: str | None, closed: dict) -> dict:
-        from pathlib import Path
-
         from kefu import assessment_flow
 
-        return assessment_flow.finalize(home(), Path(source) if source else None, closed["month"], closed)
+        return assessment_flow.finalize(home(), source, closed["month"], closed)
 
     @task
     def cleanup(source: str | None) -> None:

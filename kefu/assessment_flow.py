@@ -31,7 +31,7 @@ def frozen(home: Home, month: str) -> bool:
     return json.loads(info.read_text(encoding="utf-8")).get("signed_at") == st.signed_at.isoformat()
 
 
-def draft(home: Home, source: Path | None, month: str) -> dict:
+def draft(home: Home, source: str | Path | None, month: str) -> dict:
     """Close the month as a draft (or leave a final month as it is: frozen until re-opened). source:
     the prepared warehouse, None when the run found the month frozen and prepared nothing (D-218)."""
     from kefu import pipeline
@@ -61,10 +61,12 @@ def draft(home: Home, source: Path | None, month: str) -> dict:
     return info | {"frozen": False, "state": "draft", "window_ends": st.window_ends.isoformat()}
 
 
-def _prepared(source: Path | None, month: str) -> Path:
-    if source is None:  # frozen when the run prepared it, re-opened since
+def _prepared(source: str | Path | None, month: str) -> Path:
+    """The prepared warehouse (the DAG passes its path as text); None: frozen when the run prepared it,
+    re-opened since."""
+    if not source:
         raise appeals.AppealError(f"{month} was re-opened after this run found it final: run the month again")
-    return source
+    return Path(source)
 
 
 def _write_signoff(folder: Path, info: dict) -> None:
@@ -81,7 +83,7 @@ def signoff_view(home: Home, month: str) -> appeals_adjust.SignoffView:
     )
 
 
-def draft_reports(home: Home, source: Path | None, month: str, closed: dict) -> list[str]:
+def draft_reports(home: Home, source: str | Path | None, month: str, closed: dict) -> list[str]:
     """The draft workbook and PDF (marked 草稿 draft — not signed); nothing for a frozen month."""
     from kefu import reports
 
@@ -99,7 +101,7 @@ def signed_off(home: Home, month: str) -> bool:
     return appeals.status(home, month).state == "final"
 
 
-def finalize(home: Home, source: Path | None, month: str, closed: dict) -> dict:
+def finalize(home: Home, source: str | Path | None, month: str, closed: dict) -> dict:
     """Apply the exemptions, record who signed, write the final reports, make the folder read-only."""
     from kefu import reports
 
@@ -110,11 +112,11 @@ def finalize(home: Home, source: Path | None, month: str, closed: dict) -> dict:
     if st.state != "final":
         raise appeals.AppealError(f"{month} is {st.label}: the final step runs after the sign-off")
     info = appeals_adjust.write(out, month, appeals.appeals(home, month), st)
-    source = _prepared(source, month)
-    final = final_warehouse(source, month, out, home.root / "tmp", home.root / "dbt_target" / "final")
+    prepared = _prepared(source, month)
+    final = final_warehouse(prepared, month, out, home.root / "tmp", home.root / "dbt_target" / "final")
     # the weekly summaries read nothing the final results change: the draft's stand (D-176)
     files = reports.build_monthly(final, month, out, signoff=signoff_view(home, month), weekly="missing")
-    if final != source:
+    if final != prepared:
         shutil.rmtree(final.parent, ignore_errors=True)
     for p in out.iterdir():
         if p.is_file():

@@ -310,8 +310,7 @@ def _seed_parse(target_path: Path | None, key: str) -> None:
 
 def _keep_parse(target_path: Path | None, key: str) -> None:
     """After a run that succeeded: its parse becomes the project's last one when dbt wrote it anew."""
-    made = Path(target_path) / PARSE_FILE if target_path is not None else None
-    if made is None or not made.exists():
+    if target_path is None or not (made := Path(target_path) / PARSE_FILE).exists():
         return
     kept = PARSE_CACHE / key
     if kept.exists() and kept.stat().st_mtime >= made.stat().st_mtime:

@@ -209,9 +209,10 @@ def dbt_scratch(tmp_path_factory):
     """Factory for the small warehouses tests build with dbt (export shapes, score, the dbt unit
     tests): dbt_scratch() removes the previous one and returns (warehouse, dbt target folder), the
     same two paths every time in a worker (D-183; since D-217 any new warehouse and target folder
-    start from the project's parse too, so the same paths only spare copying it). A warehouse made here lives until the next call (a module
-    fixture may hold it for its module, whose tests a worker runs back to back), and the test must
-    close its connections to it: DuckDB refuses a new file at a path the process still holds open."""
+    start from the project's parse too, so the same paths only spare copying it). A warehouse made
+    here lives until the next call (a module fixture may hold it for its module, whose tests a
+    worker runs back to back), and the test must close its connections to it: DuckDB refuses a new
+    file at a path the process still holds open."""
     folder = tmp_path_factory.mktemp("dbt_scratch")
 
     def fresh() -> tuple[Path, Path]:

@@ -4,7 +4,6 @@ folder without dbt's parse starts from the project's last one (kefu/build.py PAR
 
 import os
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -58,32 +57,32 @@ def test_nothing_in_the_project_reads_the_warehouse_path_while_parsing(root):
     assert reads_path.search((project / "profiles.yml").read_text(encoding="utf-8"))  # the pattern finds it
 
 
+def write(path: Path, data: bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path
+
+
 def test_a_folder_with_its_own_parse_keeps_it(tmp_path, cache):
-    cache.mkdir()
-    (cache / "default.kefu").write_bytes(b"the project's")
-    own = tmp_path / "target"
-    own.mkdir()
-    (own / build.PARSE_FILE).write_bytes(b"its own")
-    build._seed_parse(own, "default.kefu")
-    assert (own / build.PARSE_FILE).read_bytes() == b"its own"
+    write(cache / "default.kefu", b"the project's")
+    own = write(tmp_path / "target" / build.PARSE_FILE, b"its own")
+    build._seed_parse(own.parent, "default.kefu")
+    assert own.read_bytes() == b"its own"
     build._seed_parse(tmp_path / "new", "default.kefu")
     assert (tmp_path / "new" / build.PARSE_FILE).read_bytes() == b"the project's"
     build._seed_parse(None, "default.kefu")  # dbt's default target folder: left to dbt
 
 
 def test_an_older_parse_does_not_replace_the_projects(tmp_path, cache):
-    cache.mkdir()
-    (cache / "default.kefu").write_bytes(b"newer")
-    old = tmp_path / "target"
-    old.mkdir()
-    (old / build.PARSE_FILE).write_bytes(b"older")
-    t = (cache / "default.kefu").stat().st_mtime
-    os.utime(old / build.PARSE_FILE, (t - 60, t - 60))
-    build._keep_parse(old, "default.kefu")
-    assert (cache / "default.kefu").read_bytes() == b"newer"
-    os.utime(old / build.PARSE_FILE, (t + 60, t + 60))
-    build._keep_parse(old, "default.kefu")
-    assert (cache / "default.kefu").read_bytes() == b"older"
+    kept = write(cache / "default.kefu", b"newer")
+    old = write(tmp_path / "target" / build.PARSE_FILE, b"older")
+    t = kept.stat().st_mtime
+    os.utime(old, (t - 60, t - 60))
+    build._keep_parse(old.parent, "default.kefu")
+    assert kept.read_bytes() == b"newer"
+    os.utime(old, (t + 60, t + 60))
+    build._keep_parse(old.parent, "default.kefu")
+    assert kept.read_bytes() == b"older"
 
 
 def test_a_read_only_installation_parses_as_dbt_does(tmp_path, monkeypatch):
@@ -95,9 +94,6 @@ def test_a_read_only_installation_parses_as_dbt_does(tmp_path, monkeypatch):
         ro = tmp_path / "ro"
         ro.mkdir(mode=0o555)
         monkeypatch.setattr(build, "PARSE_CACHE", ro / "parse_cache")
-    target = tmp_path / "target"
-    target.mkdir()
-    (target / build.PARSE_FILE).write_bytes(b"parse")
-    build._keep_parse(target, "default.kefu")  # no error
+    made = write(tmp_path / "target" / build.PARSE_FILE, b"parse")
+    build._keep_parse(made.parent, "default.kefu")  # no error
     assert not build.PARSE_CACHE.exists()
-    shutil.rmtree(target)
