@@ -230,6 +230,32 @@ def _cpu_seconds() -> float:
     return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
+def serve_only_the_sdks_api_version() -> bool:
+    """dag.test() runs each task through Airflow's Task Execution API served in this process
+    (InProcessExecutionAPI), whose Cadwyn app, on its first request, generates a router for every
+    API version Airflow still serves to older workers (ten in Airflow 3.3): ≈ 4.6 CPU s per child, the
+    first task's cost (docs/decisions.md D-219). The only client here is this process's own Task SDK,
+    which speaks one version, so the app is given a bundle of that version alone. Only when the SDK's
+    version is the bundle's newest (what the routes are written for); otherwise nothing changes.
+    Returns whether the bundle was replaced."""
+    from airflow.api_fastapi.execution_api import versions
+    from airflow.sdk.api.datamodels._generated import API_VERSION
+    from cadwyn import HeadVersion, Version, VersionBundle
+
+    served = [v.value for v in versions.bundle.versions]
+    if not served or served[0] != API_VERSION or len(served) == 1:
+        return False
+    # the routes kept only for older clients (Cadwyn requires a served older version to restore them)
+    from airflow.api_fastapi.execution_api.routes import execution_api_router
+    from cadwyn.route_generation import _DELETED_ROUTE_TAG
+
+    execution_api_router.routes[:] = [
+        r for r in execution_api_router.routes if _DELETED_ROUTE_TAG not in getattr(r, "tags", ())
+    ]
+    versions.bundle = VersionBundle(HeadVersion(), Version(API_VERSION))
+    return True
+
+
 PROFILE_ENV = "KEFU_TASK_PROFILE"  # a file: one JSON line per task try, its wall and CPU seconds
 
 
@@ -287,6 +313,7 @@ def main(argv: list[str]) -> int:
 
     if os.environ.get(PROFILE_ENV):
         _profile_tasks(Path(os.environ[PROFILE_ENV]))
+    serve_only_the_sdks_api_version()
     from airflow.dag_processing.dagbag import DagBag
 
     bag = DagBag(dag_folder=str(DAGS))
