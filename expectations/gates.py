@@ -15,12 +15,15 @@ folder it is given.
 from __future__ import annotations
 
 import argparse
+import importlib
+import importlib.util
 import json
 import os
 import re
 import sys
 import tempfile
 import time
+import types
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -80,16 +83,45 @@ def _query(con: duckdb.DuckDBPyConnection, sql: str, values: dict) -> pd.DataFra
 # what GX imports when it is installed, for its Spark and SQL data sources; the gates validate pandas
 # DataFrames (D-205)
 NOT_FOR_GX = ("pyspark", "sqlalchemy")
+# what GX imports at import time for expectations and charts the suites do not use (scipy.stats: the
+# KL-divergence and KS-test expectations; altair: their plots): loaded on first use instead (D-220)
+ON_FIRST_USE = ("scipy.stats", "altair")
+
+
+class _LoadedOnFirstUse(types.ModuleType):
+    """Stands in sys.modules for a module until an attribute of it is asked for; then the module is
+    imported as usual and the attribute comes from it (the stand-in leaves sys.modules first, so
+    every later `import` gets the real module). Its __spec__ is the real module's, which is all the
+    import system reads from a module it finds in sys.modules."""
+
+    def __getattr__(self, attr: str):
+        name = self.__spec__.name
+        if sys.modules.get(name) is self:
+            del sys.modules[name]
+        return getattr(importlib.import_module(name), attr)
+
+
+def _stand_in(name: str) -> None:
+    if name in sys.modules:
+        return
+    spec = importlib.util.find_spec(name)
+    if spec is not None:
+        module = _LoadedOnFirstUse(name)
+        module.__spec__ = spec
+        sys.modules[name] = module
 
 
 def _import_gx():
     """great_expectations, imported without pyspark and SQLAlchemy unless the process has loaded them
     already (an Airflow task has SQLAlchemy): GX then takes them for not installed (D-205). Later
-    imports of them in this process work as usual."""
+    imports of them in this process work as usual. scipy.stats and altair are loaded only if
+    something uses them (D-220)."""
     if "great_expectations" not in sys.modules:
         hidden = [m for m in NOT_FOR_GX if m not in sys.modules]
         sys.modules.update(dict.fromkeys(hidden))  # None in sys.modules: `import m` raises ImportError
         try:
+            for name in ON_FIRST_USE:
+                _stand_in(name)
             import great_expectations  # noqa: F401
         finally:
             for m in hidden:

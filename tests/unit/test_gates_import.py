@@ -1,5 +1,6 @@
 """The gates import Great Expectations without pyspark and SQLAlchemy, and leave both importable
-(docs/decisions.md D-205)."""
+(docs/decisions.md D-205); scipy.stats and altair, which GX imports too, are loaded on first use
+(D-220)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,12 @@ for m in gates.NOT_FOR_GX:  # importable again afterwards (when installed)
     if importlib.util.find_spec(m) is not None:
         __import__(m)
         assert sys.modules[m] is not None, m
+# not loaded by the import of GX; the real modules at their first use
+print(*[type(sys.modules[m]).__name__ for m in gates.ON_FIRST_USE])
+from scipy import stats
+print(round(float(stats.entropy([0.5, 0.5], [0.9, 0.1])), 4), type(sys.modules['scipy.stats']).__name__)
+import altair
+print(isinstance(altair.Chart, type), type(sys.modules['altair']).__name__)
 print('ok')
 """
 
@@ -34,4 +41,5 @@ def test_gx_is_imported_without_its_spark_and_sql_sources(preloaded: str) -> Non
         check=True,
     ).stdout.split()
     # a process that had SQLAlchemy keeps it (an Airflow task); pyspark is never loaded by the import
-    assert out == ["great_expectations", "False", "True" if preloaded else "False", "ok"]
+    assert out[:3] == ["great_expectations", "False", "True" if preloaded else "False"]
+    assert out[3:] == ["_LoadedOnFirstUse", "_LoadedOnFirstUse", "0.5108", "module", "True", "module", "ok"]
