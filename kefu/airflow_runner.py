@@ -233,7 +233,7 @@ def _cpu_seconds() -> float:
 def serve_only_the_sdks_api_version() -> bool:
     """dag.test() runs each task through Airflow's Task Execution API served in this process
     (InProcessExecutionAPI), whose Cadwyn app, on its first request, generates a router for every
-    API version Airflow still serves to older workers (ten in Airflow 3.3): ≈ 4.6 CPU s per child, the
+    API version Airflow still serves to older workers (nine in Airflow 3.3): ≈ 4.6 CPU s per child, the
     first task's cost (docs/decisions.md D-219). The only client here is this process's own Task SDK,
     which speaks one version, so the app is given a bundle of that version alone. Only when the SDK's
     version is the bundle's newest (what the routes are written for); otherwise nothing changes.
