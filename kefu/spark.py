@@ -20,16 +20,17 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
-import socket
 import subprocess
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 import pandas as pd
@@ -125,10 +126,10 @@ def spark_home() -> Path:
     return Path(pyspark.__file__).resolve().parent
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+_T = TypeVar("_T")
+
+# the master's log line naming its web UI's address ("... started at http://localhost:PORT")
+_MASTER_UI = re.compile(r"MasterWebUI: Bound MasterWebUI to \S+ and started at http://[^:\s]+:(\d+)")
 
 
 @dataclass
@@ -170,8 +171,6 @@ def standalone_cluster(
         "SPARK_CONF_DIR": str(work_dir),
         "SPARK_MASTER_OPTS": "-Dspark.master.rest.enabled=false",
     }  # no REST server on the fixed port 6066
-    port, ui = _free_port(), _free_port()
-    cluster = Cluster(f"spark://127.0.0.1:{port}", f"http://127.0.0.1:{ui}", work_dir)
     procs: list[tuple[subprocess.Popen, Path]] = []
 
     def start(name: str, *args: str) -> None:
@@ -189,17 +188,45 @@ def standalone_cluster(
     def logs() -> str:
         return "\n".join(f"--- {log.name}\n{log.read_text(errors='replace')[-3000:]}" for _, log in procs)
 
+    deadline = time.monotonic() + timeout
+
+    def wait(what: str, ready: Callable[[], _T | None]) -> _T:
+        while True:
+            try:
+                if found := ready():
+                    return found
+            except (OSError, ValueError):  # not listening yet, or the UI not serving JSON yet
+                pass
+            dead = [log.name for p, log in procs if p.poll() is not None]
+            if dead or time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"Spark standalone cluster did not come up: {what} "
+                    f"({'exited: ' + ', '.join(dead) if dead else 'timeout'}):\n{logs()}"
+                )
+            time.sleep(0.5)
+
     try:
+        # port 0: the master binds ports the OS picks when it binds them. A port found free
+        # beforehand can be taken by the time the JVM binds it; Spark then moves to the next
+        # port and workers told the old one never register (CI, 2026-12-03).
         start(
             "master",
             "org.apache.spark.deploy.master.Master",
             "--host",
             "127.0.0.1",
             "--port",
-            str(port),
+            "0",
             "--webui-port",
-            str(ui),
+            "0",
         )
+        master_log = procs[0][1]
+        ui_port = wait(
+            "the master's web UI",
+            lambda: (m := _MASTER_UI.search(master_log.read_text(errors="replace"))) and m.group(1),
+        )
+        webui = f"http://127.0.0.1:{ui_port}"
+        url = wait("the master", lambda: Cluster("", webui, work_dir).state().get("url"))
+        cluster = Cluster(url, webui, work_dir)
         for i in range(workers):
             folder = work_dir / f"worker{i + 1}"
             folder.mkdir(exist_ok=True)
@@ -209,29 +236,21 @@ def standalone_cluster(
                 cluster.url,
                 "--host",
                 "127.0.0.1",
+                "--port",
+                "0",
                 "--cores",
                 str(cores),
                 "--memory",
                 memory,
                 "--webui-port",
-                str(_free_port()),
+                "0",
                 "--work-dir",
                 str(folder),
             )
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                state = cluster.state()
-                if sum(w.get("state") == "ALIVE" for w in state.get("workers", [])) >= workers:
-                    break
-            except (OSError, ValueError):  # not listening yet, or the UI not serving JSON yet
-                pass
-            dead = [log.name for p, log in procs if p.poll() is not None]
-            if dead or time.monotonic() > deadline:
-                raise RuntimeError(
-                    f"Spark standalone cluster did not come up ({'exited: ' + ', '.join(dead) if dead else 'timeout'}):\n{logs()}"
-                )
-            time.sleep(1)
+        wait(
+            f"{workers} workers ALIVE",
+            lambda: sum(w.get("state") == "ALIVE" for w in cluster.state().get("workers", [])) >= workers,
+        )
         yield cluster
     finally:
         for p, _ in reversed(procs):
