@@ -13,10 +13,13 @@ from kefu import build
 LS = ["ls", "--select", "kpi_rule_results", "--quiet"]
 
 
+def log_of(target: Path) -> str:
+    return (target / "logs" / "dbt.log").read_text(encoding="utf-8")
+
+
 def parse_lines(target: Path) -> list[str]:
     """What dbt's log of the folder's runs says about parsing, one line per run."""
-    log = (target / "logs" / "dbt.log").read_text(encoding="utf-8")
-    return re.findall(r"Unable to do partial parsing because [^.\n]*|no changes found", log)
+    return re.findall(r"Unable to do partial parsing because [^.\n]*|no changes found", log_of(target))
 
 
 @pytest.fixture
@@ -27,13 +30,19 @@ def cache(tmp_path, monkeypatch):
 
 
 @pytest.mark.slow  # three dbt runs, two of them full parses (≈ 20 CPU s): make test, not make test-fast
-def test_a_new_path_and_target_folder_reuse_the_parse_a_new_file_name_does_not(tmp_path, cache):
+def test_a_new_path_and_target_folder_reuse_the_parse_a_new_file_name_does_not(tmp_path, cache, monkeypatch):
+    monkeypatch.delenv("DBT_LOG_LEVEL_FILE", raising=False)
     build.run_dbt(LS, tmp_path / "a" / "kefu.duckdb", tmp_path / "target_a")
     assert parse_lines(tmp_path / "target_a") == ["Unable to do partial parsing because saved manifest not found"]
+    assert "[debug]" not in log_of(tmp_path / "target_a")  # dbt.log at info (D-221)
     assert (cache / "default.kefu").exists()
-    # another folder and another target folder: the parse of the first is taken and kept
+    # another folder and another target folder: the parse of the first is taken and kept (dbt says so
+    # at its debug level, which DBT_LOG_LEVEL_FILE brings back)
+    monkeypatch.setenv("DBT_LOG_LEVEL_FILE", "debug")
     build.run_dbt(LS, tmp_path / "b" / "kefu.duckdb", tmp_path / "target_b")
     assert parse_lines(tmp_path / "target_b") == ["no changes found"]
+    assert "[debug]" in log_of(tmp_path / "target_b")
+    monkeypatch.delenv("DBT_LOG_LEVEL_FILE")
     # another file name is another catalog, the models' `database`: dbt parses again
     build.run_dbt(LS, tmp_path / "c" / "other.duckdb", tmp_path / "target_a")
     assert parse_lines(tmp_path / "target_a")[-1] == "Unable to do partial parsing because profile has changed"
