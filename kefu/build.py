@@ -24,7 +24,7 @@ from pathlib import Path
 
 import chinese_calendar
 
-from kefu import rulebook
+from kefu import dbt_zygote, rulebook
 
 ROOT = Path(__file__).resolve().parents[1]
 DBT_DIR = ROOT / "dbt_project"
@@ -360,8 +360,11 @@ def _run_dbt_child(
     key = _parse_key(commands, warehouse)
     _seed_parse(target_path, key)
     # -m, not -c: pyspark (installed with the spark extra) exits a `python -c` process on import
-    cmd = [sys.executable, "-m", DBT_CHILD, json.dumps([[*c, *paths] for c in commands])]
-    res = subprocess.run(cmd, env=env, capture_output=True, text=True, preexec_fn=_die_with_parent)
+    argv = [[*c, *paths] for c in commands]
+    res = dbt_zygote.run(argv, env)  # a warm start, when the environment names a zygote (D-222)
+    if res is None:
+        cmd = [sys.executable, "-m", DBT_CHILD, json.dumps(argv)]
+        res = subprocess.run(cmd, env=env, capture_output=True, text=True, preexec_fn=_die_with_parent)
     out = res.stdout + res.stderr
     if res.returncode != 0:
         what = " then ".join(f"dbt {' '.join(c if len(commands) == 1 else c[:2])}" for c in commands)

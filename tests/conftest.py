@@ -78,6 +78,27 @@ def root() -> Path:
     return ROOT
 
 
+@pytest.fixture(scope="session", autouse=True)
+def dbt_zygote(tmp_path_factory):
+    """One warm dbt starter per test process (kefu/dbt_zygote.py, D-222): every dbt run of the session —
+    the tests' own and those of the Airflow children they start, which inherit the environment — is a
+    fork of a process that imported dbt once. KEFU_DBT_ZYGOTE= (empty) runs the session without it."""
+    from kefu import dbt_zygote
+
+    if dbt_zygote.ENV in os.environ:
+        yield os.environ[dbt_zygote.ENV] or None
+        return
+    path = tmp_path_factory.getbasetemp() / "dbt_zygote.sock"
+    proc = dbt_zygote.start(path)
+    os.environ[dbt_zygote.ENV] = str(path)
+    try:
+        yield path
+    finally:
+        del os.environ[dbt_zygote.ENV]
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
 def _shared_tmp(tmp_path_factory) -> Path:
     """A folder every process of this test session sees: with pytest-xdist each worker has its own
     basetemp (…/pytest-N/popen-gwK) under one session folder; without xdist, the basetemp itself."""
