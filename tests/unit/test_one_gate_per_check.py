@@ -67,6 +67,8 @@ def dbt_checks(yml_texts: Iterable[str]) -> set[Check]:
                     spec = test[_test_name(test)]
                     cols = (spec.get("arguments") or spec)["combination_of_columns"]
                     out.add((model["name"], ",".join(sorted(cols)), "unique"))
+                if _test_name(test) == "not_null_columns":  # the model's not-null columns in one test (D-223)
+                    out.update((model["name"], c, "not_null") for c in test["not_null_columns"]["arguments"]["columns"])
             for col in model.get("columns") or []:
                 for test in col.get("data_tests") or col.get("tests") or []:
                     kind = DBT_KINDS.get(_test_name(test).split(".")[-1])
@@ -117,3 +119,20 @@ models:
         ("stg_tickets", "district_id", "relationships"),
         ("stg_district_households", "district_id,month", "unique"),
     } <= gx & dbt_checks([yml])
+
+
+def test_the_columns_of_a_not_null_columns_test_are_not_null_checks() -> None:
+    yml = """
+models:
+  - name: fct_calls
+    data_tests:
+      - not_null_columns: {arguments: {columns: [call_id, queue]}}
+    columns:
+      - name: call_id
+        data_tests: [unique]
+"""
+    assert dbt_checks([yml]) == {
+        ("fct_calls", "call_id", "not_null"),
+        ("fct_calls", "queue", "not_null"),
+        ("fct_calls", "call_id", "unique"),
+    }
