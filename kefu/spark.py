@@ -132,6 +132,9 @@ _T = TypeVar("_T")
 _MASTER_UI = re.compile(r"MasterWebUI: Bound MasterWebUI to \S+ and started at http://[^:\s]+:(\d+)")
 
 
+DAEMON_JAVA_OPTS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
+
+
 @dataclass
 class Cluster:
     url: str  # spark://127.0.0.1:PORT, the master URL for build_on_spark(master=...)
@@ -169,8 +172,10 @@ def standalone_cluster(
         "SPARK_LOCAL_IP": "127.0.0.1",
         "SPARK_LOG_DIR": str(work_dir),
         "SPARK_CONF_DIR": str(work_dir),
-        "SPARK_MASTER_OPTS": "-Dspark.master.rest.enabled=false",
-    }  # no REST server on the fixed port 6066
+        "SPARK_MASTER_OPTS": "-Dspark.master.rest.enabled=false",  # no REST server on the fixed port 6066
+        # the master and the workers are JVMs of a few minutes too: C1 only, the serial collector (D-216)
+        "SPARK_DAEMON_JAVA_OPTS": os.environ.get("SPARK_DAEMON_JAVA_OPTS", DAEMON_JAVA_OPTS),
+    }
     procs: list[tuple[subprocess.Popen, Path]] = []
 
     def start(name: str, *args: str) -> None:

@@ -8,6 +8,7 @@ of its own so that `pytest -n 2 --dist loadfile` runs it beside the local-sessio
 import shutil
 import subprocess
 
+import psutil
 import pytest
 
 from kefu import spark
@@ -36,6 +37,12 @@ def test_kpi_rule_results_built_on_a_standalone_cluster_equal_the_duckdb_build(b
     with spark.standalone_cluster(tmp_path / "cluster", workers=2, cores=1) as cluster:
         workers = cluster.state()["workers"]
         assert [w["state"] for w in workers] == ["ALIVE", "ALIVE"] and all(w["cores"] == 1 for w in workers)
+        daemons = [
+            p.cmdline()
+            for p in psutil.Process().children(recursive=True)
+            if any(c.startswith("org.apache.spark.deploy.") for c in p.cmdline())
+        ]
+        assert len(daemons) == 3 and all("-XX:TieredStopAtLevel=1" in c for c in daemons), daemons  # D-216
         # the compared mart and every model it is built from; every model of the project is built
         # on Spark by the local-session test (test_spark_parity.py, D-200)
         seconds = spark.build_on_spark(warehouse, master=cluster.url, select="+kpi_rule_results")
