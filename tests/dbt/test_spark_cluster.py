@@ -20,6 +20,18 @@ pytestmark = [
 ]
 
 
+def _cmdline(p: psutil.Process) -> list[str]:
+    """[] for a process gone or a zombie (spark-class's launcher, exited and never reaped by the JVM)."""
+    try:
+        return p.cmdline()
+    except (psutil.NoSuchProcess, psutil.ZombieProcess, psutil.AccessDenied):
+        return []
+
+
+def _is_daemon(cmdline: list[str]) -> bool:
+    return any(c.startswith("org.apache.spark.deploy.") for c in cmdline)
+
+
 def assert_parity(warehouse, seconds: float, where: str) -> None:
     diff = spark.parity(warehouse)
     counts = spark.row_counts(warehouse)
@@ -37,11 +49,7 @@ def test_kpi_rule_results_built_on_a_standalone_cluster_equal_the_duckdb_build(b
     with spark.standalone_cluster(tmp_path / "cluster", workers=2, cores=1) as cluster:
         workers = cluster.state()["workers"]
         assert [w["state"] for w in workers] == ["ALIVE", "ALIVE"] and all(w["cores"] == 1 for w in workers)
-        daemons = [
-            p.cmdline()
-            for p in psutil.Process().children(recursive=True)
-            if any(c.startswith("org.apache.spark.deploy.") for c in p.cmdline())
-        ]
+        daemons = [c for c in map(_cmdline, psutil.Process().children(recursive=True)) if _is_daemon(c)]
         assert len(daemons) == 3 and all("-XX:TieredStopAtLevel=1" in c for c in daemons), daemons  # D-216
         # the compared mart and every model it is built from; every model of the project is built
         # on Spark by the local-session test (test_spark_parity.py, D-200)
