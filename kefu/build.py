@@ -235,18 +235,6 @@ def dbt_env(warehouse: Path) -> dict[str, str]:
     }
 
 
-def _die_with_parent() -> None:
-    """In the dbt child: die when the parent dies (a killed Airflow task must not leave a dbt
-    process writing the warehouse behind it). Linux prctl(PR_SET_PDEATHSIG, SIGKILL)."""
-    try:
-        import ctypes
-        import signal
-
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)
-    except OSError:
-        pass
-
-
 RUN_VARS = ("as_of_date", "history_as_of")  # macros/run_vars.sql: read as env vars KEFU_<NAME>
 
 
@@ -364,7 +352,7 @@ def _run_dbt_child(
     res = dbt_zygote.run(argv, env)  # a warm start, when the environment names a zygote (D-222)
     if res is None:
         cmd = [sys.executable, "-m", DBT_CHILD, json.dumps(argv)]
-        res = subprocess.run(cmd, env=env, capture_output=True, text=True, preexec_fn=_die_with_parent)
+        res = subprocess.run(cmd, env=env, capture_output=True, text=True, preexec_fn=dbt_zygote.die_with_parent)
     out = res.stdout + res.stderr
     if res.returncode != 0:
         what = " then ".join(f"dbt {' '.join(c if len(commands) == 1 else c[:2])}" for c in commands)

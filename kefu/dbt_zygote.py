@@ -53,11 +53,14 @@ def _recv_exactly(conn: socket.socket, n: int) -> bytes:
     return data
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
+    """In a dbt child, plain (kefu.build's preexec_fn) or forked here: die when the parent dies (a
+    killed Airflow task must not leave a dbt process writing the warehouse behind it). Linux
+    prctl(PR_SET_PDEATHSIG, SIGKILL)."""
     try:
         import ctypes
 
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)
     except OSError:
         pass
 
@@ -67,7 +70,7 @@ def _child(request: dict, fds: list[int]) -> None:
     would (SystemExit through the interpreter's normal exit)."""
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-    _die_with_parent()
+    die_with_parent()
     os.setpgid(0, 0)  # the caller may kill the run's process group, never the zygote's
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
