@@ -132,7 +132,14 @@ _T = TypeVar("_T")
 _MASTER_UI = re.compile(r"MasterWebUI: Bound MasterWebUI to \S+ and started at http://[^:\s]+:(\d+)")
 
 
-DAEMON_JAVA_OPTS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
+PROFILES_YML = build.DBT_DIR / "profiles.yml"
+
+
+def jvm_options() -> str:
+    """The Spark target's JVM options for its short-lived JVMs (profiles.yml, D-216): the executors', which
+    the cluster's master and workers get as well."""
+    spark_target = yaml.safe_load(PROFILES_YML.read_text(encoding="utf-8"))["kefu"]["outputs"]["spark"]
+    return spark_target["server_side_parameters"]["spark.executor.extraJavaOptions"]
 
 
 @dataclass
@@ -174,7 +181,9 @@ def standalone_cluster(
         "SPARK_CONF_DIR": str(work_dir),
         "SPARK_MASTER_OPTS": "-Dspark.master.rest.enabled=false",  # no REST server on the fixed port 6066
         # the master and the workers are JVMs of a few minutes too: C1 only, the serial collector (D-216)
-        "SPARK_DAEMON_JAVA_OPTS": os.environ.get("SPARK_DAEMON_JAVA_OPTS", DAEMON_JAVA_OPTS),
+        "SPARK_DAEMON_JAVA_OPTS": os.environ["SPARK_DAEMON_JAVA_OPTS"]
+        if "SPARK_DAEMON_JAVA_OPTS" in os.environ
+        else jvm_options(),
     }
     procs: list[tuple[subprocess.Popen, Path]] = []
 
